@@ -1,0 +1,11 @@
+//! Assent's domain model: the registry ("privacy as code") and its lints, policy versions and
+//! material-change detection, consent decisions, rights-request deadlines, and the clock.
+//! No IO, no HTTP, no SQL: every other crate builds on these types.
+
+pub mod check;
+pub mod clock;
+pub mod consent;
+pub mod registry;
+pub mod version;
+
+pub use registry::Registry;

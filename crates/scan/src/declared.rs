@@ -1,0 +1,164 @@
+//! What the site declares: the scanner's own input type, independent of the registry crate.
+
+use serde::{Deserialize, Serialize};
+
+use crate::url::host_within;
+
+/// The declared inventory of one site, as the scanner needs it.
+///
+/// Built by hand in tests and the example, and by `Declared::from_registry` in the CLI.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Declared {
+    /// The site's own hosts (e.g. `www.example.com`, `shop.example.com`); their registrable
+    /// domains are first party, together with the scanned URL's.
+    pub site_hosts: Vec<String>,
+    /// The domain first-party cookies are set on (e.g. `example.com`), if any.
+    pub cookie_domain: Option<String>,
+    /// The purposes cookies are declared under.
+    pub purposes: Vec<DeclaredPurpose>,
+    /// Every declared cookie or storage key.
+    pub cookies: Vec<DeclaredCookie>,
+    /// Third-party hosts that may be contacted before consent (e.g. a consent-exempt CDN).
+    /// A host also allows its subdomains.
+    pub third_party_hosts_allowed_before_consent: Vec<String>,
+}
+
+/// A purpose and whether it needs consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredPurpose {
+    /// The purpose id cookies refer to.
+    pub id: String,
+    /// `false` for strictly necessary (consent-exempt) purposes.
+    pub consent_required: bool,
+}
+
+/// One declared tracker (cookie, or localStorage/sessionStorage key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredCookie {
+    /// The name; a trailing `*` makes it a prefix (`_ga_*`).
+    pub name: String,
+    /// The domain it is set on; `None` matches any domain.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The purpose id.
+    pub purpose: String,
+    /// Declared lifetime in seconds; `None` for a session cookie.
+    #[serde(default)]
+    pub lifetime_seconds: Option<i64>,
+    /// The service or vendor that sets it.
+    #[serde(default)]
+    pub service: Option<String>,
+}
+
+impl DeclaredCookie {
+    /// Whether this declaration covers a cookie `name` on `domain`.
+    pub fn matches(&self, name: &str, domain: &str) -> bool {
+        let name_ok = match self.name.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => self.name == name,
+        };
+        if !name_ok {
+            return false;
+        }
+        match &self.domain {
+            None => true,
+            Some(d) => domain.is_empty() || host_within(domain, d),
+        }
+    }
+
+    /// Exact names rank above prefixes; longer prefixes above shorter ones.
+    fn specificity(&self) -> usize {
+        if self.name.ends_with('*') {
+            self.name.len()
+        } else {
+            usize::MAX
+        }
+    }
+}
+
+impl Declared {
+    /// The most specific declaration covering `name` on `domain` (empty for storage keys).
+    pub fn find(&self, name: &str, domain: &str) -> Option<&DeclaredCookie> {
+        self.cookies
+            .iter()
+            .filter(|c| c.matches(name, domain))
+            .max_by_key(|c| c.specificity())
+    }
+
+    /// Whether the purpose needs consent. Unknown purposes do (the protective reading).
+    pub fn consent_required(&self, purpose: &str) -> bool {
+        self.purposes
+            .iter()
+            .find(|p| p.id == purpose)
+            .is_none_or(|p| p.consent_required)
+    }
+
+    /// Whether a third-party host may be contacted before consent.
+    pub fn third_party_allowed_before_consent(&self, host: &str) -> bool {
+        self.third_party_hosts_allowed_before_consent
+            .iter()
+            .any(|h| host_within(host, h))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookie(name: &str, domain: Option<&str>, purpose: &str) -> DeclaredCookie {
+        DeclaredCookie {
+            name: name.into(),
+            domain: domain.map(Into::into),
+            purpose: purpose.into(),
+            lifetime_seconds: None,
+            service: None,
+        }
+    }
+
+    #[test]
+    fn matching_prefers_exact_names_and_checks_domains() {
+        let d = Declared {
+            purposes: vec![
+                DeclaredPurpose {
+                    id: "necessary".into(),
+                    consent_required: false,
+                },
+                DeclaredPurpose {
+                    id: "analytics".into(),
+                    consent_required: true,
+                },
+            ],
+            cookies: vec![
+                cookie("_ga*", None, "analytics"),
+                cookie("_ga_*", None, "analytics"),
+                cookie("_gat", Some("example.com"), "analytics"),
+                cookie("sid", Some(".example.com"), "necessary"),
+            ],
+            ..Declared::default()
+        };
+        assert_eq!(d.find("_ga_ABC", "example.com").unwrap().name, "_ga_*");
+        assert_eq!(d.find("_ga", "example.com").unwrap().name, "_ga*");
+        assert_eq!(d.find("_gat", ".www.example.com").unwrap().name, "_gat");
+        assert_eq!(d.find("_gat", "tracker.net").unwrap().name, "_ga*");
+        assert!(d.find("sid", "www.example.com").is_some());
+        assert!(d.find("sid", "tracker.net").is_none());
+        assert!(d.find("other", "example.com").is_none());
+        assert!(!d.consent_required("necessary"));
+        assert!(d.consent_required("analytics"));
+        assert!(d.consent_required("unknown-purpose"));
+    }
+
+    #[test]
+    fn parses_from_json() {
+        let d: Declared = serde_json::from_str(
+            r#"{"site_hosts": ["shop.test"], "purposes": [{"id": "a", "consent_required": true}],
+                "cookies": [{"name": "x", "purpose": "a", "lifetime_seconds": 60}]}"#,
+        )
+        .unwrap();
+        assert_eq!(d.cookies[0].lifetime_seconds, Some(60));
+        assert!(serde_json::from_str::<Declared>(r#"{"sites": []}"#).is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! A JSON body extractor whose failures follow the error policy: wrong content type is 415,
+//! a body over the limit 413, invalid UTF-8 or syntax 400, a wrong type or unknown field 422
+//! naming the field (`choices.analytics`).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        // text/plain is accepted for navigator.sendBeacon-style posts that avoid a CORS preflight.
+        if mime != "application/json" && mime != "text/plain" {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body too large")
+            } else {
+                ApiError::bad_request("could not read the request body")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON with the error policy above.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::bad_request("request body is not valid UTF-8"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Err(ApiError::bad_request(format!("malformed JSON: {inner}")))
+            } else {
+                let field = if path == "." { None } else { Some(path) };
+                let msg = inner.to_string();
+                // serde reports a missing field at the parent: name it.
+                let field = field.or_else(|| {
+                    msg.strip_prefix("missing field `")
+                        .and_then(|r| r.split('`').next())
+                        .map(str::to_string)
+                });
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", msg);
+                err.field = field;
+                Err(err)
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! A small Prometheus registry: a handful of counters and one latency histogram do not need a
+//! metrics framework.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const BUCKETS_MS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: [AtomicU64; 5], // by status class 1xx..5xx
+    pub consents: AtomicU64,
+    pub consent_rejected: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub ledger_entries: AtomicU64,
+    pub checkpoints: AtomicU64,
+    latency: [AtomicU64; 11],
+    latency_sum_us: AtomicU64,
+    latency_count: AtomicU64,
+}
+
+impl Metrics {
+    pub fn observe(&self, status: u16, micros: u64) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        if let Some(c) = self.requests.get(class) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let ms = micros as f64 / 1000.0;
+        let idx = BUCKETS_MS.iter().position(|b| ms <= *b).unwrap_or(BUCKETS_MS.len());
+        if let Some(b) = self.latency.get(idx) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
+        let mut s = String::new();
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = writeln!(s, "# HELP assent_http_requests_total HTTP requests by status class.");
+        let _ = writeln!(s, "# TYPE assent_http_requests_total counter");
+        for (i, c) in self.requests.iter().enumerate() {
+            let _ = writeln!(s, "assent_http_requests_total{{class=\"{}xx\"}} {}", i + 1, g(c));
+        }
+        let _ = writeln!(s, "# HELP assent_http_request_duration_seconds Request latency.");
+        let _ = writeln!(s, "# TYPE assent_http_request_duration_seconds histogram");
+        let mut cum = 0;
+        for (i, b) in BUCKETS_MS.iter().enumerate() {
+            cum += self.latency.get(i).map(g).unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "assent_http_request_duration_seconds_bucket{{le=\"{}\"}} {cum}",
+                b / 1000.0
+            );
+        }
+        cum += self.latency.get(BUCKETS_MS.len()).map(g).unwrap_or(0);
+        let _ = writeln!(s, "assent_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cum}");
+        let _ = writeln!(
+            s,
+            "assent_http_request_duration_seconds_sum {}",
+            g(&self.latency_sum_us) as f64 / 1e6
+        );
+        let _ = writeln!(s, "assent_http_request_duration_seconds_count {}", g(&self.latency_count));
+        for (name, help, v) in [
+            ("assent_consents_total", "Consent records stored.", g(&self.consents)),
+            ("assent_consents_rejected_total", "Consent requests refused as invalid.", g(&self.consent_rejected)),
+            ("assent_rate_limited_total", "Requests refused by the rate limiter.", g(&self.rate_limited)),
+            ("assent_ledger_entries_appended_total", "Ledger entries appended by this process.", g(&self.ledger_entries)),
+            ("assent_ledger_checkpoints_total", "Signed checkpoints made by this process.", g(&self.checkpoints)),
+        ] {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        }
+        for (name, help, v) in extra {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        s
+    }
+}

@@ -1,0 +1,87 @@
+//! Admin API (`/admin/v1/...`): every handler takes [`Admin`], so none can skip
+//! authentication.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use assent_model::check;
+use assent_model::clock::rfc3339;
+
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::audit;
+use crate::ops::apply_registry;
+use crate::state::AppState;
+
+pub async fn whoami(admin: Admin) -> Json<Value> {
+    Json(json!({"token_id": admin.token_id, "role": admin.role}))
+}
+
+pub async fn sites(_admin: Admin, State(st): State<AppState>) -> Json<Value> {
+    let items: Vec<Value> = st
+        .sites
+        .site_ids()
+        .iter()
+        .filter_map(|id| st.sites.current(id))
+        .map(|v| {
+            json!({
+                "id": v.row.site,
+                "name": v.snapshot.site.name,
+                "domains": v.snapshot.site.domains,
+                "version": v.row.version,
+                "consent_floor": v.row.consent_floor,
+                "content_hash": v.row.content_hash,
+                "created_at": rfc3339(v.row.created_at_ms),
+            })
+        })
+        .collect();
+    Json(json!({ "items": items }))
+}
+
+pub async fn policy_versions(
+    _admin: Admin,
+    State(st): State<AppState>,
+    Path(site): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let rows = st.store.list_policy_versions(&site).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found(format!("no site `{site}`")).field("site"));
+    }
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "version": r.version,
+                "content_hash": r.content_hash,
+                "requires_fresh_consent": r.requires_fresh_consent,
+                "consent_floor": r.consent_floor,
+                "created_at": rfc3339(r.created_at_ms),
+                "changes": serde_json::from_str::<Value>(&r.changes_json).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Applies a new registry (TOML body): the same as `assent apply`.
+pub async fn apply(admin: Admin, State(st): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    let src = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("body is not UTF-8 TOML"))?;
+    let registry = match check::parse(src) {
+        Ok((r, _warnings)) => r,
+        Err(errors) => {
+            let first = errors.first().map(|d| d.render("registry")).unwrap_or_default();
+            let mut e = ApiError::invalid("registry", format!("the registry has {} error(s); first: {first}", errors.len()));
+            e.code = "invalid_registry";
+            return Err(e);
+        }
+    };
+    let now = st.clock.now_ms();
+    let applied = apply_registry(&st.store, st.clock.as_ref(), &registry, src).await?;
+    let ids: Vec<String> = registry.sites.iter().map(|s| s.id.clone()).collect();
+    st.sites.refresh(&st.store, &ids).await?;
+    audit(&st.store, now, "admin.registry_applied", json!({"token_id": admin.token_id, "sites": ids})).await?;
+    Ok(Json(json!({ "applied": applied })))
+}

@@ -1,0 +1,5 @@
+pub mod admin;
+pub mod consent;
+pub mod health;
+pub mod ledger;
+pub mod wellknown;

@@ -1,0 +1,95 @@
+//! The current policy version of every site, cached in memory for the hot paths (banner,
+//! consent API) and refreshed from the store, so that servers sharing one PostgreSQL pick up
+//! a version applied by another within seconds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use assent_model::version::SiteSnapshot;
+use assent_store::{PolicyVersionRow, Store, StoreError};
+
+/// One stored version with its parsed content.
+#[derive(Debug)]
+pub struct SiteVersion {
+    pub row: PolicyVersionRow,
+    pub snapshot: SiteSnapshot,
+}
+
+#[derive(Default)]
+pub struct SiteCache {
+    latest: RwLock<HashMap<String, Arc<SiteVersion>>>,
+    older: RwLock<HashMap<(String, i64), Arc<SiteVersion>>>,
+}
+
+impl SiteCache {
+    /// The current version of a site.
+    pub fn current(&self, site: &str) -> Option<Arc<SiteVersion>> {
+        self.latest.read().ok()?.get(site).cloned()
+    }
+
+    pub fn site_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .latest
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// A given version of a site (loaded once, then kept: versions are immutable).
+    pub async fn version(
+        &self,
+        store: &Store,
+        site: &str,
+        version: i64,
+    ) -> Result<Option<Arc<SiteVersion>>, StoreError> {
+        if let Some(cur) = self.current(site)
+            && cur.row.version == version
+        {
+            return Ok(Some(cur));
+        }
+        let key = (site.to_string(), version);
+        if let Some(v) = self.older.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(Some(v));
+        }
+        let Some(row) = store.policy_version(site, version).await? else {
+            return Ok(None);
+        };
+        let Some(v) = parse(row) else { return Ok(None) };
+        let v = Arc::new(v);
+        if let Ok(mut m) = self.older.write() {
+            m.insert(key, v.clone());
+        }
+        Ok(Some(v))
+    }
+
+    /// Reloads the latest version of the given sites.
+    pub async fn refresh(&self, store: &Store, sites: &[String]) -> Result<(), StoreError> {
+        for site in sites {
+            let Some(row) = store.latest_policy_version(site).await? else { continue };
+            let unchanged = self
+                .current(site)
+                .is_some_and(|c| c.row.version == row.version);
+            if unchanged {
+                continue;
+            }
+            if let Some(v) = parse(row)
+                && let Ok(mut m) = self.latest.write()
+            {
+                m.insert(site.clone(), Arc::new(v));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse(row: PolicyVersionRow) -> Option<SiteVersion> {
+    match serde_json::from_str::<SiteSnapshot>(&row.registry_json) {
+        Ok(snapshot) => Some(SiteVersion { row, snapshot }),
+        Err(e) => {
+            tracing::error!(site = %row.site, version = row.version, error = %e, "stored policy version does not parse");
+            None
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Requests to the group-commit writers (SQLite thread, PostgreSQL task).
+//!
+//! Callers send a [`Req`] and await the oneshot. A writer takes everything queued (up to
+//! [`MAX_BATCH`] requests), applies it in ONE transaction, commits, then answers every waiter.
+//! If one request fails (e.g. a duplicate receipt id), the batch is rolled back and replayed
+//! so that only that request fails; if the commit fails, every waiter gets the error. The
+//! in-memory chain head is restored to its pre-batch state in both cases.
+
+use assent_ledger::{ChainHead, Entry};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{AppendItem, NewPolicyVersion, PolicyVersionRow, StoreError, TokenRow};
+
+/// Requests taken per batch (a request usually carries one append).
+pub(crate) const MAX_BATCH: usize = 1024;
+/// Queue depth in requests; senders wait when it is full (back-pressure).
+pub(crate) const QUEUE_DEPTH: usize = 8192;
+
+/// A write operation.
+#[derive(Debug)]
+pub(crate) enum Op {
+    Append(Vec<AppendItem>),
+    Redact {
+        chain: u32,
+        seq: u64,
+        item: AppendItem,
+    },
+    InsertPolicy {
+        v: NewPolicyVersion,
+        payload: Vec<u8>,
+        ts_ms: i64,
+    },
+    // The rest only go through the writer on SQLite (single-writer database).
+    InsertToken(TokenRow),
+    RevokeToken {
+        id: String,
+        ts_ms: i64,
+    },
+    InsertCheckpoint {
+        ts_ms: i64,
+        body_json: String,
+    },
+    MetaSet {
+        key: String,
+        value: String,
+    },
+}
+
+/// The answer to an [`Op`].
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Entries(Vec<Entry>),
+    Entry(Entry),
+    Policy(PolicyVersionRow, Entry),
+    Unit,
+    Bool(bool),
+    Id(i64),
+}
+
+pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, StoreError>>;
+
+// Shutdown is rare; boxing `Op` would cost an allocation per write instead.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Req {
+    Op(Op, ReplyTx),
+    /// Finish everything queued before this, then stop; the sender is answered when done.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Sends `op` to a writer and waits for its answer.
+pub(crate) async fn call(tx: &mpsc::Sender<Req>, op: Op) -> Result<Reply, StoreError> {
+    let (rtx, rrx) = oneshot::channel();
+    tx.send(Req::Op(op, rtx))
+        .await
+        .map_err(|_| StoreError::Closed)?;
+    rrx.await.map_err(|_| StoreError::Closed)?
+}
+
+/// Asks a writer to flush and stop; returns when it has.
+pub(crate) async fn shutdown(tx: &mpsc::Sender<Req>) {
+    let (stx, srx) = oneshot::channel();
+    if tx.send(Req::Shutdown(stx)).await.is_ok() {
+        let _ = srx.await;
+    }
+}
+
+/// Splits a received batch at the first shutdown request.
+pub(crate) fn split_batch(
+    reqs: &mut Vec<Req>,
+) -> (Vec<(Op, ReplyTx)>, Option<oneshot::Sender<()>>) {
+    let mut ops = Vec::with_capacity(reqs.len());
+    let mut shutdown = None;
+    for r in reqs.drain(..) {
+        match r {
+            Req::Op(op, tx) if shutdown.is_none() => ops.push((op, tx)),
+            // Requests after a shutdown in the same batch are refused.
+            Req::Op(_, tx) => {
+                let _ = tx.send(Err(StoreError::Closed));
+            }
+            Req::Shutdown(s) => {
+                if shutdown.is_none() {
+                    shutdown = Some(s);
+                } else {
+                    let _ = s.send(());
+                }
+            }
+        }
+    }
+    (ops, shutdown)
+}
+
+/// After a shutdown: refuse whatever is still queued.
+pub(crate) fn refuse_rest(rx: &mut mpsc::Receiver<Req>) {
+    rx.close();
+    while let Ok(r) = rx.try_recv() {
+        match r {
+            Req::Op(_, tx) => {
+                let _ = tx.send(Err(StoreError::Closed));
+            }
+            Req::Shutdown(s) => {
+                let _ = s.send(());
+            }
+        }
+    }
+}
+
+/// Copy of a chain head (to restore it when a batch fails).
+pub(crate) fn snapshot(h: &ChainHead) -> ChainHead {
+    h.clone()
+}
+
+/// Builds the row for a new policy version given the latest `(version, floor)` of the site.
+pub(crate) fn next_policy_row(
+    v: &NewPolicyVersion,
+    prev: Option<(i64, i64)>,
+    ts_ms: i64,
+) -> PolicyVersionRow {
+    let version = prev.map_or(1, |(n, _)| n + 1);
+    let consent_floor = match prev {
+        None => 1,
+        Some(_) if v.requires_fresh_consent => version,
+        Some((_, floor)) => floor,
+    };
+    PolicyVersionRow {
+        site: v.site.clone(),
+        version,
+        content_hash: v.content_hash.clone(),
+        requires_fresh_consent: v.requires_fresh_consent,
+        changes_json: v.changes_json.clone(),
+        registry_json: v.registry_json.clone(),
+        source_toml: v.source_toml.clone(),
+        created_at_ms: ts_ms,
+        consent_floor,
+    }
+}
+
+/// Ledger entry kind recorded with each policy version.
+pub(crate) const POLICY_VERSION_KIND: &str = "policy.version";
+
+/// `u64` sequence number to SQL `BIGINT`.
+pub(crate) fn seq_to_i64(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq).map_err(|_| StoreError::NotFound(format!("sequence number {seq}")))
+}
+
+/// SQL `BIGINT` to `u64` sequence number.
+pub(crate) fn seq_from_i64(seq: i64) -> Result<u64, StoreError> {
+    u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative sequence number {seq}")))
+}
+
+/// SQL `INTEGER` chain to `u32`.
+pub(crate) fn chain_from_i64(chain: i64) -> Result<u32, StoreError> {
+    u32::try_from(chain).map_err(|_| StoreError::Corrupt(format!("chain number {chain}")))
+}
+
+/// 32-byte hash column.
+pub(crate) fn hash32(b: &[u8], what: &str) -> Result<[u8; 32], StoreError> {
+    <[u8; 32]>::try_from(b)
+        .map_err(|_| StoreError::Corrupt(format!("{what} has {} bytes, expected 32", b.len())))
+}
+
+/// Wrong reply variant: a bug.
+pub(crate) fn unexpected(r: Reply) -> StoreError {
+    StoreError::Internal(format!("unexpected writer reply {r:?}"))
+}

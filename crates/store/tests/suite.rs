@@ -1,0 +1,1030 @@
+//! One suite, run against both backends on real databases (no mocks).
+//!
+//! `suite!` generates `sqlite::NAME` and `postgres::NAME` for every test function below.
+//! SQLite: a fresh temporary directory per test. PostgreSQL: `ASSENT_TEST_DATABASE_URL`
+//! (default `postgres://root@127.0.0.1:5432/test`), a fresh schema per test, dropped at the
+//! end. An unreachable PostgreSQL FAILS the postgres tests: they are never skipped.
+
+// Test helpers outside `#[test]` functions may unwrap too.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assent_ledger::{GENESIS, payload_hash};
+use assent_store::{
+    AppendItem, ConsentRow, Entry, Location, NewPolicyVersion, OpenOptions, SCHEMA_VERSION, Store,
+    StoreError, TokenRow,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    migrations_idempotent_on_reopen,
+    newer_schema_is_refused,
+    policy_versions_numbering_and_floor,
+    tokens,
+    append_order_and_chain_across_reopen,
+    concurrent_appends_are_gap_free,
+    duplicate_receipt_fails_alone,
+    redaction,
+    consent_queries_and_paging,
+    create_false_refuses_missing,
+    backup,
+    checkpoints_and_meta,
+    for_each_entry_scans_everything,
+);
+
+// ---------------------------------------------------------------------------------------
+// Harness
+
+fn pg_url() -> String {
+    std::env::var("ASSENT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!("assent-store-test-{}", random_hex(8)));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A PostgreSQL schema dropped on drop (even when the test panics).
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(c) = raw_pg(&url).await {
+                    let _ = c
+                        .batch_execute(&format!(
+                            "SET lock_timeout = '20s'; DROP SCHEMA IF EXISTS {name} CASCADE"
+                        ))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn raw_pg(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(client)
+}
+
+struct TestDb {
+    backend: Backend,
+    loc: Location,
+    schema: Option<String>,
+    dir: TempDir,
+    _pg: Option<PgSchema>,
+}
+
+impl TestDb {
+    async fn new(backend: Backend) -> TestDb {
+        let dir = TempDir::new();
+        match backend {
+            Backend::Sqlite => TestDb {
+                backend,
+                loc: Location::DataDir(dir.path().join("data")),
+                schema: None,
+                dir,
+                _pg: None,
+            },
+            Backend::Postgres => {
+                let url = pg_url();
+                let client = raw_pg(&url).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL for the store tests is unreachable at {url}: {e:?}. Start \
+                         PostgreSQL or set ASSENT_TEST_DATABASE_URL (these tests never skip)"
+                    )
+                });
+                let name = format!("assent_t_{}", random_hex(6));
+                client
+                    .batch_execute(&format!("CREATE SCHEMA {name}"))
+                    .await
+                    .unwrap();
+                TestDb {
+                    backend,
+                    loc: Location::Postgres(url.clone()),
+                    schema: Some(name.clone()),
+                    dir,
+                    _pg: Some(PgSchema { url, name }),
+                }
+            }
+        }
+    }
+
+    fn opts(&self, create: bool) -> OpenOptions {
+        OpenOptions {
+            create,
+            schema: self.schema.clone(),
+        }
+    }
+
+    async fn open(&self) -> Store {
+        Store::open(&self.loc, self.opts(true)).await.unwrap()
+    }
+
+    async fn reopen(&self) -> Result<Store, StoreError> {
+        Store::open(&self.loc, self.opts(false)).await
+    }
+
+    /// Runs SQL directly against the database, bypassing the store.
+    async fn exec_raw(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.loc.sqlite_path().unwrap();
+                let sql = sql.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path).unwrap();
+                    c.execute_batch(&sql).unwrap();
+                })
+                .await
+                .unwrap();
+            }
+            Backend::Postgres => {
+                let c = raw_pg(&pg_url()).await.unwrap();
+                let schema = self.schema.as_deref().unwrap();
+                c.batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Runs a scalar integer query directly against the database.
+    async fn count_raw(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.loc.sqlite_path().unwrap();
+                let sql = sql.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path).unwrap();
+                    c.query_row(&sql, [], |r| r.get(0)).unwrap()
+                })
+                .await
+                .unwrap()
+            }
+            Backend::Postgres => {
+                let c = raw_pg(&pg_url()).await.unwrap();
+                let schema = self.schema.as_deref().unwrap();
+                c.batch_execute(&format!("SET search_path TO {schema}"))
+                    .await
+                    .unwrap();
+                c.query_one(sql, &[]).await.unwrap().get(0)
+            }
+        }
+    }
+}
+
+fn consent(receipt: &str, site: &str, subject: &str, created: i64) -> ConsentRow {
+    ConsentRow {
+        receipt_id: receipt.to_owned(),
+        site: site.to_owned(),
+        subject: subject.to_owned(),
+        policy_version: 1,
+        action: "accept_all".to_owned(),
+        method: "banner".to_owned(),
+        channel: "web".to_owned(),
+        language: "en".to_owned(),
+        choices_json: r#"{"analytics":true,"necessary":true}"#.to_owned(),
+        fingerprint: "f".repeat(64),
+        created_at_ms: created,
+        expires_at_ms: created + 15_552_000_000,
+    }
+}
+
+fn item(n: u64) -> AppendItem {
+    AppendItem {
+        ts_ms: 1_700_000_000_000 + n as i64,
+        kind: "audit.test".to_owned(),
+        payload: format!(r#"{{"n":{n}}}"#).into_bytes(),
+        consent: None,
+    }
+}
+
+fn consent_item(c: ConsentRow) -> AppendItem {
+    AppendItem {
+        ts_ms: c.created_at_ms,
+        kind: "consent".to_owned(),
+        payload: format!(
+            r#"{{"receipt":"{}","subject":"{}"}}"#,
+            c.receipt_id, c.subject
+        )
+        .into_bytes(),
+        consent: Some(c),
+    }
+}
+
+/// Checks that `chain` is gap-free from seq 0, every hash is right and links to the
+/// previous one, and stored payloads match their hashes. Returns the entries.
+async fn check_chain(store: &Store, chain: u32) -> Vec<(Entry, Option<Vec<u8>>)> {
+    let all = store.entries(chain, 0, u32::MAX).await.unwrap();
+    let mut prev = GENESIS;
+    for (i, (e, p)) in all.iter().enumerate() {
+        assert_eq!(e.chain, chain);
+        assert_eq!(e.seq, i as u64, "gap in chain {chain}");
+        assert_eq!(e.prev_hash, prev, "broken link at {chain}/{}", e.seq);
+        assert!(e.hash_is_valid(), "bad hash at {chain}/{}", e.seq);
+        if let Some(p) = p {
+            assert_eq!(payload_hash(p), e.payload_hash);
+        }
+        prev = e.hash;
+    }
+    all
+}
+
+// ---------------------------------------------------------------------------------------
+// The suite
+
+async fn migrations_idempotent_on_reopen(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    assert_eq!(
+        s.backend(),
+        if b == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    s.ping().await.unwrap();
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    s.meta_set("instance", "one").await.unwrap();
+    s.close().await;
+    for _ in 0..2 {
+        let s = db.reopen().await.unwrap();
+        assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            s.meta_get("instance").await.unwrap().as_deref(),
+            Some("one")
+        );
+        s.close().await;
+    }
+    assert_eq!(
+        db.count_raw("SELECT COUNT(*) FROM schema_migrations").await,
+        SCHEMA_VERSION
+    );
+}
+
+async fn newer_schema_is_refused(b: Backend) {
+    let db = TestDb::new(b).await;
+    db.open().await.close().await;
+    db.exec_raw("INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future')")
+        .await;
+    match db.reopen().await {
+        Err(e @ StoreError::SchemaTooNew { found: 999, .. }) => {
+            assert!(e.to_string().contains("upgrade assent"), "{e}");
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+fn policy(site: &str, fresh: bool, n: u32) -> NewPolicyVersion {
+    NewPolicyVersion {
+        site: site.to_owned(),
+        content_hash: format!("{n:064x}"),
+        requires_fresh_consent: fresh,
+        changes_json: "[]".to_owned(),
+        registry_json: format!(r#"{{"n":{n}}}"#),
+        source_toml: format!("n = {n}\n"),
+    }
+}
+
+async fn policy_versions_numbering_and_floor(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    assert_eq!(s.latest_policy_version("a").await.unwrap(), None);
+    let cases = [
+        (false, 1, 1),
+        (false, 2, 1),
+        (true, 3, 3),
+        (false, 4, 3),
+        (true, 5, 5),
+    ];
+    let mut entries = Vec::new();
+    for (i, (fresh, version, floor)) in cases.into_iter().enumerate() {
+        let payload = format!(r#"{{"site":"a","v":{version}}}"#).into_bytes();
+        let (row, entry) = s
+            .insert_policy_version(
+                policy("a", fresh, i as u32),
+                payload.clone(),
+                1000 + i as i64,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (row.version, row.consent_floor),
+            (version, floor),
+            "case {i}"
+        );
+        assert_eq!(row.created_at_ms, 1000 + i as i64);
+        assert_eq!(entry.kind, "policy.version");
+        assert_eq!(entry.payload_hash, payload_hash(&payload));
+        entries.push(entry);
+    }
+    // The first version's floor is 1 even when it requires fresh consent.
+    let (first_b, _) = s
+        .insert_policy_version(policy("b", true, 9), b"{}".to_vec(), 5)
+        .await
+        .unwrap();
+    assert_eq!((first_b.version, first_b.consent_floor), (1, 1));
+
+    let latest = s.latest_policy_version("a").await.unwrap().unwrap();
+    assert_eq!((latest.version, latest.consent_floor), (5, 5));
+    let v2 = s.policy_version("a", 2).await.unwrap().unwrap();
+    assert_eq!(v2, policy_row_expect(&policy("a", false, 1), 2, 1, 1001));
+    assert_eq!(s.policy_version("a", 9).await.unwrap(), None);
+    let list = s.list_policy_versions("a").await.unwrap();
+    assert_eq!(
+        list.iter().map(|r| r.version).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(s.list_policy_versions("b").await.unwrap().len(), 1);
+
+    // The ledger holds the payloads in the same order.
+    let chain = s.writer_chain();
+    let stored = check_chain(&s, chain).await;
+    assert_eq!(stored.len(), 6);
+    assert_eq!(stored[2].0, entries[2]);
+    assert_eq!(stored[2].1.as_deref(), Some(&br#"{"site":"a","v":3}"#[..]));
+
+    // Concurrent inserts for one site get distinct consecutive numbers.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.insert_policy_version(policy("c", i % 3 == 0, i), b"{}".to_vec(), 7)
+                .await
+                .unwrap()
+                .0
+        }));
+    }
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap().version);
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=10).collect::<Vec<i64>>());
+    let list = s.list_policy_versions("c").await.unwrap();
+    for w in list.windows(2) {
+        let expect = if w[1].requires_fresh_consent {
+            w[1].version
+        } else {
+            w[0].consent_floor
+        };
+        assert_eq!(w[1].consent_floor, expect);
+    }
+    s.close().await;
+}
+
+fn policy_row_expect(
+    v: &NewPolicyVersion,
+    version: i64,
+    floor: i64,
+    ts: i64,
+) -> assent_store::PolicyVersionRow {
+    assent_store::PolicyVersionRow {
+        site: v.site.clone(),
+        version,
+        content_hash: v.content_hash.clone(),
+        requires_fresh_consent: v.requires_fresh_consent,
+        changes_json: v.changes_json.clone(),
+        registry_json: v.registry_json.clone(),
+        source_toml: v.source_toml.clone(),
+        created_at_ms: ts,
+        consent_floor: floor,
+    }
+}
+
+async fn tokens(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let t1 = TokenRow {
+        id: "tok1".into(),
+        hash: [1; 32],
+        role: "admin".into(),
+        label: "laptop".into(),
+        created_at_ms: 10,
+        revoked_at_ms: None,
+    };
+    let t2 = TokenRow {
+        id: "tok2".into(),
+        hash: [2; 32],
+        created_at_ms: 20,
+        ..t1.clone()
+    };
+    s.insert_token(t2.clone()).await.unwrap();
+    s.insert_token(t1.clone()).await.unwrap();
+    assert_eq!(s.find_token(&[1; 32]).await.unwrap(), Some(t1.clone()));
+    assert_eq!(s.find_token(&[3; 32]).await.unwrap(), None);
+    assert_eq!(s.list_tokens().await.unwrap(), vec![t1.clone(), t2.clone()]);
+    assert!(s.revoke_token("tok1", 99).await.unwrap());
+    assert!(!s.revoke_token("tok1", 100).await.unwrap());
+    assert!(!s.revoke_token("nope", 100).await.unwrap());
+    assert_eq!(
+        s.find_token(&[1; 32]).await.unwrap().unwrap().revoked_at_ms,
+        Some(99)
+    );
+    let dup_id = TokenRow {
+        hash: [4; 32],
+        ..t1.clone()
+    };
+    assert!(matches!(
+        s.insert_token(dup_id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let dup_hash = TokenRow {
+        id: "tok3".into(),
+        ..t2.clone()
+    };
+    assert!(matches!(
+        s.insert_token(dup_hash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.close().await;
+}
+
+async fn append_order_and_chain_across_reopen(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let chain = s.writer_chain();
+    assert_eq!(chain, 0);
+    assert!(s.append(Vec::new()).await.unwrap().is_empty());
+    let first = s.append(vec![item(0), item(1), item(2)]).await.unwrap();
+    assert_eq!(
+        first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    assert_eq!(first[0].prev_hash, GENESIS);
+    assert_eq!(first[1].prev_hash, first[0].hash);
+    let e3 = s.append(vec![item(3)]).await.unwrap().remove(0);
+    let e4 = s.append(vec![item(4)]).await.unwrap().remove(0);
+    assert_eq!((e3.seq, e4.seq, e4.prev_hash), (3, 4, e3.hash));
+    s.close().await;
+    // The closed handle's clones refuse writes; a reopen continues the chain.
+    let s = db.reopen().await.unwrap();
+    assert_eq!(s.writer_chain(), 0);
+    let e5 = s.append(vec![item(5)]).await.unwrap().remove(0);
+    assert_eq!((e5.seq, e5.prev_hash), (5, e4.hash));
+    let all = check_chain(&s, 0).await;
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[4].0, e4);
+    assert_eq!(all[4].1.as_deref(), Some(&br#"{"n":4}"#[..]));
+    assert_eq!(s.chain_heads().await.unwrap(), vec![e5.clone()]);
+    let hashes = s.entry_hashes(0, 1, 4).await.unwrap();
+    assert_eq!(hashes, vec![first[1].hash, first[2].hash, e3.hash]);
+    let page = s.entries(0, 2, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|(e, _)| e.seq).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert!(s.entries(0, 6, 10).await.unwrap().is_empty());
+    assert!(s.entries(7, 0, 10).await.unwrap().is_empty());
+    let clone = s.clone();
+    s.close().await;
+    assert!(matches!(
+        clone.append(vec![item(6)]).await,
+        Err(StoreError::Closed)
+    ));
+    assert!(matches!(clone.ping().await, Err(StoreError::Closed)));
+}
+
+async fn concurrent_appends_are_gap_free(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let tasks_n = 64u64;
+    let per_task = 40u64;
+    let mut tasks = Vec::new();
+    for t in 0..tasks_n {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for i in 0..per_task {
+                let n = t * 1000 + i;
+                let mut items = vec![consent_item(consent(
+                    &format!("r{n}"),
+                    "s",
+                    &format!("u{t}"),
+                    n as i64,
+                ))];
+                if i % 10 == 0 {
+                    items.push(item(n)); // some requests carry two items
+                }
+                let entries = s.append(items).await.unwrap();
+                for w in entries.windows(2) {
+                    assert_eq!(w[1].seq, w[0].seq + 1, "one request's items are contiguous");
+                    assert_eq!(w[1].prev_hash, w[0].hash);
+                }
+                got.extend(entries);
+            }
+            got
+        }));
+    }
+    let mut returned = Vec::new();
+    for t in tasks {
+        returned.extend(t.await.unwrap());
+    }
+    let expected = (tasks_n * per_task + tasks_n * per_task / 10) as usize;
+    assert_eq!(returned.len(), expected);
+    let stored = check_chain(&s, s.writer_chain()).await;
+    assert_eq!(stored.len(), expected);
+    for e in &returned {
+        assert_eq!(
+            &stored[e.seq as usize].0, e,
+            "acknowledged entry differs from the stored one"
+        );
+    }
+    let consents = s
+        .consents_between("s", i64::MIN, i64::MAX, None, 100_000)
+        .await
+        .unwrap();
+    assert_eq!(consents.len(), (tasks_n * per_task) as usize);
+    s.close().await;
+}
+
+async fn duplicate_receipt_fails_alone(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    s.append(vec![consent_item(consent("dup", "s", "u", 1))])
+        .await
+        .unwrap();
+    // Sequential: the failure consumes no sequence number.
+    let err = s
+        .append(vec![consent_item(consent("dup", "s", "u", 2))])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let e = s.append(vec![item(1)]).await.unwrap().remove(0);
+    assert_eq!(e.seq, 1);
+    // Concurrent: a duplicate among many requests (likely in one batch) fails alone, and
+    // a request whose second item is the duplicate writes neither item.
+    let barrier = Arc::new(tokio::sync::Barrier::new(50));
+    let mut tasks = Vec::new();
+    for t in 0..50u32 {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let items = match t {
+                7 => vec![consent_item(consent("dup", "s", "u", 3))],
+                13 => vec![item(99), consent_item(consent("dup", "s", "u", 4))],
+                _ => vec![consent_item(consent(&format!("c{t}"), "s", "u", 5))],
+            };
+            barrier.wait().await;
+            (t, s.append(items).await)
+        }));
+    }
+    for task in tasks {
+        let (t, r) = task.await.unwrap();
+        match t {
+            7 | 13 => assert!(matches!(r, Err(StoreError::Conflict(_))), "task {t}: {r:?}"),
+            _ => assert_eq!(r.unwrap().len(), 1),
+        }
+    }
+    let stored = check_chain(&s, s.writer_chain()).await;
+    assert_eq!(stored.len(), 2 + 48);
+    assert!(
+        stored
+            .iter()
+            .all(|(e, _)| e.kind != "audit.test" || e.seq == 1)
+    );
+    s.close().await;
+}
+
+async fn redaction(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let chain = s.writer_chain();
+    let e0 = s
+        .append(vec![consent_item(consent("r0", "s", "alice", 10))])
+        .await
+        .unwrap()
+        .remove(0);
+    let e1 = s
+        .append(vec![consent_item(consent("r1", "s", "alice", 20))])
+        .await
+        .unwrap()
+        .remove(0);
+    let red = AppendItem {
+        ts_ms: 30,
+        kind: "ledger.redaction".to_owned(),
+        payload: format!(r#"{{"chain":{chain},"seq":{}}}"#, e0.seq).into_bytes(),
+        consent: None,
+    };
+    let e2 = s.redact(chain, e0.seq, red.clone()).await.unwrap();
+    assert_eq!(
+        (e2.seq, e2.prev_hash, e2.kind.as_str()),
+        (2, e1.hash, "ledger.redaction")
+    );
+    let all = check_chain(&s, chain).await;
+    assert_eq!(all[0].0, e0, "the redacted entry keeps its header");
+    assert_eq!(all[0].1, None);
+    assert!(all[1].1.is_some());
+    assert_eq!(all[2].1.as_deref(), Some(&red.payload[..]));
+    assert_eq!(s.consent_by_receipt("r0").await.unwrap(), None);
+    assert!(s.consent_by_receipt("r1").await.unwrap().is_some());
+    let alice = s.consents_by_subject("s", "alice").await.unwrap();
+    assert_eq!(
+        alice
+            .iter()
+            .map(|(c, _)| c.receipt_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["r1"]
+    );
+    assert!(matches!(
+        s.redact(chain, e0.seq, red.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.redact(chain, 99, red.clone()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Failed redactions consumed nothing.
+    let e3 = s.append(vec![item(3)]).await.unwrap().remove(0);
+    assert_eq!(e3.seq, 3);
+    s.close().await;
+}
+
+async fn consent_queries_and_paging(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let rows = [
+        ("a1", "s1", "alice", 1000),
+        ("a2", "s1", "alice", 2000),
+        ("a3", "s1", "alice", 3000),
+        ("b1", "s1", "bob", 2000),
+        ("b2", "s1", "bob", 2500),
+        ("x1", "s2", "alice", 1500),
+    ];
+    let mut by_receipt = std::collections::HashMap::new();
+    for (r, site, subj, at) in rows {
+        let e = s
+            .append(vec![consent_item(consent(r, site, subj, at))])
+            .await
+            .unwrap()
+            .remove(0);
+        by_receipt.insert(r, e);
+    }
+    let (row, entry) = s.consent_by_receipt("a2").await.unwrap().unwrap();
+    assert_eq!(row, consent("a2", "s1", "alice", 2000));
+    assert_eq!(&entry, &by_receipt["a2"]);
+    assert_eq!(s.consent_by_receipt("zz").await.unwrap(), None);
+
+    let alice = s.consents_by_subject("s1", "alice").await.unwrap();
+    let ids: Vec<&str> = alice.iter().map(|(c, _)| c.receipt_id.as_str()).collect();
+    assert_eq!(ids, vec!["a3", "a2", "a1"]);
+    assert!(
+        s.consents_by_subject("s3", "alice")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Paging through everything, two at a time.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = s
+            .consents_between("s1", 0, 10_000, cursor.as_deref(), 2)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        cursor = page.last().map(|(c, _)| c.receipt_id.clone());
+        seen.extend(page.into_iter().map(|(c, e)| {
+            assert_eq!(e, by_receipt[c.receipt_id.as_str()]);
+            c.receipt_id
+        }));
+    }
+    assert_eq!(seen, vec!["a1", "a2", "b1", "b2", "a3"]);
+    // Half-open range.
+    let mid = s
+        .consents_between("s1", 2000, 3000, None, 100)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = mid.iter().map(|(c, _)| c.receipt_id.as_str()).collect();
+    assert_eq!(ids, vec!["a2", "b1", "b2"]);
+    assert!(matches!(
+        s.consents_between("s1", 0, 10_000, Some("nope"), 2).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.close().await;
+}
+
+async fn create_false_refuses_missing(b: Backend) {
+    let db = TestDb::new(b).await;
+    match b {
+        Backend::Sqlite => {
+            let missing_dir = db.dir.path().join("typo");
+            let err = Store::open(
+                &Location::DataDir(missing_dir.clone()),
+                OpenOptions::existing(),
+            )
+            .await
+            .unwrap_err();
+            assert!(matches!(err, StoreError::Missing(_)), "{err:?}");
+            assert!(err.to_string().contains("typo"), "{err}");
+            assert!(!missing_dir.exists(), "nothing may be created");
+            // The directory exists but holds no database.
+            let empty = Location::DataDir(db.dir.path().to_path_buf());
+            let err = Store::open(&empty, OpenOptions::existing())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Missing(_)), "{err:?}");
+            assert!(!db.dir.path().join("assent.db").exists());
+            let file = Location::SqliteFile(db.dir.path().join("x.db"));
+            assert!(matches!(
+                Store::open(&file, OpenOptions::existing()).await,
+                Err(StoreError::Missing(_))
+            ));
+            // With create, both work; afterwards create=false opens them.
+            Store::open(&file, OpenOptions::create())
+                .await
+                .unwrap()
+                .close()
+                .await;
+            Store::open(&file, OpenOptions::existing())
+                .await
+                .unwrap()
+                .close()
+                .await;
+        }
+        Backend::Postgres => {
+            let name = format!("assent_t_missing_{}", random_hex(4));
+            let opts = OpenOptions::existing().with_schema(&name);
+            let err = Store::open(&db.loc, opts).await.unwrap_err();
+            assert!(matches!(err, StoreError::Missing(_)), "{err:?}");
+            assert!(err.to_string().contains(&name), "{err}");
+            let c = raw_pg(&pg_url()).await.unwrap();
+            let n: i64 = c
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(n, 0, "nothing may be created");
+            // With create the schema is made (and dropped again here).
+            let _guard = PgSchema {
+                url: pg_url(),
+                name: name.clone(),
+            };
+            let s = Store::open(&db.loc, OpenOptions::create().with_schema(&name))
+                .await
+                .unwrap();
+            s.close().await;
+        }
+    }
+    // An invalid schema name is rejected before connecting.
+    if b == Backend::Postgres {
+        let err = Store::open(&db.loc, OpenOptions::create().with_schema("Bad; DROP")).await;
+        assert!(
+            matches!(err, Err(StoreError::InvalidLocation(_))),
+            "{err:?}"
+        );
+    }
+}
+
+async fn backup(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    s.append(vec![consent_item(consent("r0", "s", "u", 1)), item(1)])
+        .await
+        .unwrap();
+    let target = db.dir.path().join("backup.db");
+    match b {
+        Backend::Sqlite => {
+            s.backup_to(&target).await.unwrap();
+            assert!(matches!(
+                s.backup_to(&target).await,
+                Err(StoreError::BackupTargetExists(_))
+            ));
+            // The store keeps working, and the backup opens as a store.
+            s.append(vec![item(2)]).await.unwrap();
+            let copy = Store::open(
+                &Location::SqliteFile(target.clone()),
+                OpenOptions::existing(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(check_chain(&copy, 0).await.len(), 2);
+            assert!(copy.consent_by_receipt("r0").await.unwrap().is_some());
+            copy.close().await;
+        }
+        Backend::Postgres => {
+            let err = s.backup_to(&target).await.unwrap_err();
+            assert!(matches!(err, StoreError::Unsupported(_)), "{err:?}");
+            assert!(err.to_string().contains("pg_dump"), "{err}");
+            assert!(!target.exists());
+        }
+    }
+    s.close().await;
+}
+
+async fn checkpoints_and_meta(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    assert_eq!(s.latest_checkpoint().await.unwrap(), None);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            s.insert_checkpoint(100 + i, format!(r#"{{"i":{i}}}"#))
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        s.latest_checkpoint().await.unwrap(),
+        Some((ids[2], r#"{"i":2}"#.to_owned()))
+    );
+    let list = s.list_checkpoints().await.unwrap();
+    assert_eq!(list.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids);
+    assert_eq!(list[0].1, r#"{"i":0}"#);
+
+    assert_eq!(s.meta_get("k").await.unwrap(), None);
+    s.meta_set("k", "v1").await.unwrap();
+    s.meta_set("k", "v2").await.unwrap();
+    assert_eq!(s.meta_get("k").await.unwrap().as_deref(), Some("v2"));
+    s.close().await;
+}
+
+async fn for_each_entry_scans_everything(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let chain = s.writer_chain();
+    // More than one fetch batch on both backends.
+    for k in 0..20u64 {
+        let items: Vec<AppendItem> = (0..500).map(|i| item(k * 500 + i)).collect();
+        s.append(items).await.unwrap();
+    }
+    let red = AppendItem {
+        ts_ms: 1,
+        kind: "ledger.redaction".into(),
+        payload: b"{}".to_vec(),
+        consent: None,
+    };
+    s.redact(chain, 1234, red).await.unwrap();
+    let mut next = 0u64;
+    let mut prev = GENESIS;
+    let mut redacted = Vec::new();
+    let n = s
+        .for_each_entry(|e, p| {
+            assert_eq!((e.chain, e.seq), (chain, next));
+            assert_eq!(e.prev_hash, prev);
+            match p {
+                Some(p) => assert_eq!(payload_hash(p), e.payload_hash),
+                None => redacted.push(e.seq),
+            }
+            prev = e.hash;
+            next += 1;
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 10_001);
+    assert_eq!(next, 10_001);
+    assert_eq!(redacted, vec![1234]);
+    s.close().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Backend-specific tests
+
+#[test]
+fn unknown_scheme_is_named() {
+    let err =
+        Location::parse(Some("mysql://root@localhost/assent"), Path::new("/data")).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::UnknownScheme(s) if s == "mysql"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("`mysql`"), "{err}");
+    assert_eq!(
+        Location::parse(None, Path::new("/data")).unwrap(),
+        Location::DataDir(PathBuf::from("/data"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_fails_fast_and_names_the_address() {
+    let started = Instant::now();
+    let loc = Location::Postgres("postgres://root:secret@127.0.0.1:1/test".to_owned());
+    let err = Store::open(&loc, OpenOptions::create()).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "took {:?}",
+        started.elapsed()
+    );
+    match &err {
+        StoreError::Connect { addr, .. } => assert_eq!(addr, "127.0.0.1:1"),
+        other => panic!("expected Connect, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("127.0.0.1:1"), "{msg}");
+    assert!(!msg.contains("secret"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_second_store_gets_chain_1() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let s1 = db.open().await;
+    assert_eq!(s1.writer_chain(), 0);
+    // The second process selects the schema through the URL this time.
+    let schema = db.schema.clone().unwrap();
+    let url_loc = Location::Postgres(format!("{}?schema={schema}", pg_url()));
+    let s2 = Store::open(&url_loc, OpenOptions::existing())
+        .await
+        .unwrap();
+    assert_eq!(s2.writer_chain(), 1);
+
+    let a = s1.append(vec![item(0), item(1)]).await.unwrap();
+    let b = s2
+        .append(vec![consent_item(consent("r", "s", "u", 1))])
+        .await
+        .unwrap();
+    assert_eq!((a[1].chain, a[1].seq), (0, 1));
+    assert_eq!((b[0].chain, b[0].seq, b[0].prev_hash), (1, 0, GENESIS));
+    let heads = s2.chain_heads().await.unwrap();
+    assert_eq!(heads, vec![a[1].clone(), b[0].clone()]);
+    let (_, e) = s1.consent_by_receipt("r").await.unwrap().unwrap();
+    assert_eq!(e, b[0]);
+    let mut order = Vec::new();
+    s1.for_each_entry(|e, _| order.push((e.chain, e.seq)))
+        .await
+        .unwrap();
+    assert_eq!(order, vec![(0, 0), (0, 1), (1, 0)]);
+
+    // When the first process stops, a new one takes chain 0 over and continues it.
+    s1.close().await;
+    let s3 = db.reopen().await.unwrap();
+    assert_eq!(s3.writer_chain(), 0);
+    let c = s3.append(vec![item(2)]).await.unwrap().remove(0);
+    assert_eq!((c.chain, c.seq, c.prev_hash), (0, 2, a[1].hash));
+    check_chain(&s3, 0).await;
+    check_chain(&s3, 1).await;
+    s2.close().await;
+    s3.close().await;
+}
