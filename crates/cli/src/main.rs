@@ -61,6 +61,10 @@ enum Command {
         #[command(subcommand)]
         command: ExportCmd,
     },
+    /// Audit a live site in headless Chromium against its registry: what is set before
+    /// consent, after accepting, after refusing and after withdrawal.
+    /// Exit 0 when clean, 1 on violations, 2 on error.
+    Scan(ScanArgs),
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
         #[command(flatten)]
@@ -156,6 +160,45 @@ enum ExportCmd {
 }
 
 #[derive(Args)]
+struct ScanArgs {
+    /// The page to start from.
+    url: String,
+    /// The site's registry.
+    #[arg(long)]
+    registry: PathBuf,
+    /// The site id in the registry.
+    #[arg(long)]
+    site: String,
+    /// Same-site pages to crawl per scenario.
+    #[arg(long, default_value_t = 10)]
+    pages: usize,
+    /// Write the JSON report here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// A known-cookie catalog (Open Cookie Database CSV or Assent TSV) used before the built-in one.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// CSS selector of another banner's "accept all" button.
+    #[arg(long)]
+    accept: Option<String>,
+    /// CSS selector of another banner's "refuse all" button.
+    #[arg(long)]
+    reject: Option<String>,
+    /// CSS selector of another banner's "manage cookies" link.
+    #[arg(long)]
+    manage: Option<String>,
+    /// Chromium --host-resolver-rules (e.g. "MAP www.example.test 127.0.0.1").
+    #[arg(long)]
+    host_resolver_rules: Option<String>,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct DemoArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -216,6 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { command: ExportCmd::Consents { db, site, from, to, format, out } } => {
             runtime()?.block_on(cmd_export(&db, &site, &from, &to, &format, out.as_deref()))
         }
+        Command::Scan(args) => cmd_scan(args),
         Command::Backup { db, out } => runtime()?.block_on(async {
             let store = open_existing(&db).await?;
             store.backup_to(&out).await?;
@@ -621,4 +665,52 @@ async fn cmd_export(db: &DbArgs, site: &str, from: &str, to: &str, format: &str,
     store.close().await;
     eprintln!("exported {n} consent record(s)");
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
+    let (registry, _) = load_registry(&a.registry)?;
+    let declared = assent_scan::Declared::from_registry(&registry, &a.site)
+        .ok_or_else(|| anyhow!("{}: no site `{}`", a.registry.display(), a.site))?;
+    let mut opts = assent_scan::ScanOptions { max_pages: a.pages.max(1), ..Default::default() };
+    if let Some(c) = &a.catalog {
+        let extra = assent_scan::Catalog::load(c).with_context(|| format!("{}: cannot load the catalog", c.display()))?;
+        opts.catalog = assent_scan::Catalog::builtin().with_priority(extra);
+    }
+    opts.accept_selector = a.accept;
+    opts.reject_selector = a.reject;
+    opts.manage_selector = a.manage;
+    opts.host_resolver_rules = a.host_resolver_rules;
+    if !a.quiet {
+        opts.progress = Some(assent_scan::progress::stderr_progress());
+    }
+    let report = runtime()?.block_on(assent_scan::scan(&a.url, &declared, opts))?;
+    if let Some(p) = &a.out {
+        std::fs::write(p, report.to_json()).with_context(|| format!("{}: cannot write", p.display()))?;
+    }
+    if let Some(p) = &a.html {
+        std::fs::write(p, report.to_html()).with_context(|| format!("{}: cannot write", p.display()))?;
+    }
+    for f in &report.findings {
+        let tag = match f.severity {
+            assent_scan::Severity::Violation => "VIOLATION",
+            assent_scan::Severity::Info => "info",
+        };
+        println!(
+            "{tag:9} {:34} {:15} {}",
+            f.kind.as_str(),
+            f.scenario.map(|s| s.as_str()).unwrap_or("-"),
+            f.message
+        );
+    }
+    for n in &report.notes {
+        println!("note: {n}");
+    }
+    println!(
+        "{} violation(s), {} note(s) of information; {} page loads in {:.1} s",
+        report.summary.violations,
+        report.summary.info,
+        report.summary.pages_visited,
+        report.duration_ms as f64 / 1000.0
+    );
+    Ok(ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(1)))
 }

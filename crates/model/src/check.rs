@@ -94,7 +94,7 @@ pub fn check(src: &str) -> (Option<Registry>, Vec<Diagnostic>) {
             }
         })
         .collect();
-    out.sort_by(|a, b| (a.line, a.col, a.severity).cmp(&(b.line, b.col, b.severity)));
+    out.sort_by_key(|d| (d.line, d.col, d.severity));
     let ok = !out.iter().any(|d| d.severity == Severity::Error);
     (ok.then_some(registry), out)
 }

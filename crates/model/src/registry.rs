@@ -618,11 +618,8 @@ impl Lifetime {
     pub fn display(self, lang: &str) -> String {
         match self {
             Lifetime::Session => {
-                if lang == "fr" {
-                    "Session".into()
-                } else {
-                    "Session".into()
-                }
+                let _ = lang; // "Session" in English and French alike
+                "Session".into()
             }
             Lifetime::For(d) => d.display(lang),
         }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Material-change detection, table-driven: each edit of a base registry either requires fresh
 //! consent (material) or not (wording), with the expected plain-words description.
 

@@ -162,3 +162,43 @@ mod tests {
         assert!(serde_json::from_str::<Declared>(r#"{"sites": []}"#).is_err());
     }
 }
+
+impl Declared {
+    /// The declared inventory of one site of a registry: its hosts, cookie domain, purposes,
+    /// trackers, and the hosts of services used only for consent-exempt purposes (which may
+    /// be contacted before consent). `None` if the registry has no such site.
+    pub fn from_registry(registry: &assent_model::Registry, site_id: &str) -> Option<Declared> {
+        let site = registry.site(site_id)?;
+        let purposes: Vec<DeclaredPurpose> = registry
+            .site_purposes(site)
+            .map(|p| DeclaredPurpose { id: p.id.clone(), consent_required: p.consent_required })
+            .collect();
+        let exempt = |pid: &str| purposes.iter().any(|p| p.id == pid && !p.consent_required);
+        let cookies = registry
+            .site_cookies(site)
+            .map(|c| DeclaredCookie {
+                name: c.name.clone(),
+                domain: c.domain.clone(),
+                purpose: c.purpose.clone(),
+                lifetime_seconds: match c.lifetime {
+                    assent_model::registry::Lifetime::Session => None,
+                    l => Some(l.seconds()),
+                },
+                service: c.service.clone(),
+            })
+            .collect();
+        let mut allowed = vec![];
+        for s in registry.site_services(site) {
+            if !s.purposes.is_empty() && s.purposes.iter().all(|p| exempt(p)) {
+                allowed.extend(s.hosts.iter().cloned());
+            }
+        }
+        Some(Declared {
+            site_hosts: site.domains.clone(),
+            cookie_domain: site.cookie_domain.as_ref().map(|d| d.trim_start_matches('.').to_string()),
+            purposes,
+            cookies,
+            third_party_hosts_allowed_before_consent: allowed,
+        })
+    }
+}

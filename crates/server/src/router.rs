@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::error::ApiError;
-use crate::routes::{admin, consent, health, ledger, wellknown};
+use crate::routes::{admin, banner, consent, health, ledger, pages, rights, wellknown};
 use crate::state::AppState;
 
 /// Largest admin request body (a registry, an attachment).
@@ -27,6 +27,9 @@ pub fn router(state: AppState) -> Router {
         .route("/registry", post(admin::apply))
         .route("/consents", get(ledger::consents))
         .route("/ledger/checkpoints", post(ledger::force_checkpoint))
+        .merge(banner::admin_routes())
+        .merge(pages::admin_routes())
+        .merge(rights::admin_routes())
         // Registries and attachments are larger than public request bodies.
         .layer(DefaultBodyLimit::max(ADMIN_MAX_BODY));
 
@@ -39,6 +42,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sites/{site}/consents", post(consent::create).options(consent::preflight))
         .route("/v1/receipts/{id}", get(consent::receipt))
         .route("/v1/ledger/checkpoint", get(ledger::latest_checkpoint))
+        .merge(banner::routes())
+        .merge(pages::routes())
+        .merge(rights::routes())
         .nest("/admin/v1", admin)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The HTTP API over real loopback, on SQLite and PostgreSQL: health, metrics, error bodies,
 //! admin authentication, the consent API and receipts.
 

@@ -74,7 +74,7 @@ pub fn origin_allowed(st: &AppState, domains: &[String], origin: &str) -> bool {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
-    !host.is_empty() && domains.iter().any(|d| *d == host)
+    !host.is_empty() && domains.contains(&host)
 }
 
 fn cors_headers(resp: &mut Response, origin: &str) {
@@ -183,7 +183,7 @@ async fn create_inner(
         .await?
         .ok_or_else(|| ApiError::invalid("policy_version", format!("unknown policy version {}", req.policy_version)))?;
     let snap = &shown.snapshot;
-    if !snap.site.languages.iter().any(|l| *l == req.language) {
+    if !snap.site.languages.contains(&req.language) {
         return Err(ApiError::invalid(
             "language",
             format!("language `{}` is not offered by this site ({})", req.language, snap.site.languages.join(", ")),
@@ -366,12 +366,12 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
     };
     let record: Value = serde_json::from_slice(&payload).map_err(|e| ApiError::internal(&e))?;
     let mut receipt = Receipt::new(record, entry.clone());
-    if let Some(cp) = covering_checkpoint(st, entry.chain, entry.seq).await? {
-        if let Some(head) = cp.checkpoint.head(entry.chain) {
-            let hashes = st.store.entry_hashes(entry.chain, 0, head.size).await?;
-            let proof = inclusion_proof(&hashes, entry.seq);
-            receipt = receipt.with_anchor(cp, proof);
-        }
+    if let Some(cp) = covering_checkpoint(st, entry.chain, entry.seq).await?
+        && let Some(head) = cp.checkpoint.head(entry.chain)
+    {
+        let hashes = st.store.entry_hashes(entry.chain, 0, head.size).await?;
+        let proof = inclusion_proof(&hashes, entry.seq);
+        receipt = receipt.with_anchor(cp, proof);
     }
     Ok(Some(receipt))
 }

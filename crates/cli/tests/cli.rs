@@ -1,0 +1,402 @@
+//! The `assent` binary end to end: `check`, `apply`, `token`, `serve`, `ledger verify` on a
+//! database tampered with in every way, `receipt verify`, `export`, and a SIGKILL in the
+//! middle of a write load on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_assent");
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new() -> Self {
+        let p = std::env::temp_dir().join(format!("assent-cli-{}", random_hex(6)));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn assent(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("ASSENT_DATABASE_URL")
+        .env_remove("ASSENT_DATA")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn pg_url() -> String {
+    std::env::var("ASSENT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+#[test]
+fn check_passes_on_every_example() {
+    for name in ["kaliop", "kalido", "callkom", "kaltiot", "klivar"] {
+        let f = examples().join(format!("{name}.toml"));
+        let o = assent(&["check", f.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+    }
+}
+
+#[test]
+fn check_reports_file_line_col() {
+    let d = TempDir::new();
+    let src = std::fs::read_to_string(examples().join("callkom.toml")).unwrap();
+    let cases = [
+        (src.replacen("lifetime = \"30 minutes\"", "lifetime = \"2 years\"", 1), "error: tracker `__cf_bm` lives 2 years"),
+        (src.replacen("[[sites]]", "[[sites]]\ncolour = \"red\"", 1), "error: unknown field `colour`"),
+        (src.replacen("[[sites]]", "[[sites]\n", 1), "error:"),
+        (src.replacen("consent_lifetime_days = 182", "consent_lifetime_days = \"six months\"", 1), "error: invalid type"),
+    ];
+    for (i, (bad, want)) in cases.iter().enumerate() {
+        assert_ne!(bad, &src, "case {i} did not change the fixture");
+        let f = d.path().join(format!("bad{i}.toml"));
+        std::fs::write(&f, bad).unwrap();
+        let o = assent(&["check", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "case {i}: {}", text(&o));
+        let out = text(&o);
+        let prefix = format!("{}:", f.display());
+        let line = out.lines().find(|l| l.contains(want)).unwrap_or_else(|| panic!("case {i}: want {want} in {out}"));
+        assert!(line.starts_with(&prefix), "{line}");
+        let rest: Vec<&str> = line[prefix.len()..].splitn(3, ':').collect();
+        assert!(rest[0].parse::<usize>().unwrap() > 0 && rest[1].parse::<usize>().unwrap() > 0, "{line}");
+    }
+    let o = assent(&["check", "/nonexistent/registry.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("/nonexistent/registry.toml: error: cannot read"), "{}", text(&o));
+}
+
+#[test]
+fn apply_versions_and_refuses_bad_input_without_touching_data() {
+    let d = TempDir::new();
+    let data = d.path().join("data");
+    let reg = examples().join("callkom.toml");
+    let o = assent(&["apply", reg.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("site callkom: new policy version 1"), "{}", text(&o));
+    let o = assent(&["apply", reg.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert!(text(&o).contains("site callkom: unchanged (version 1)"), "{}", text(&o));
+
+    let db = data.join("assent.db");
+    let before = std::fs::read(&db).unwrap();
+    let bad = d.path().join("bad.toml");
+    std::fs::write(&bad, "[controller]\nname = \"x\"\nbogus = 1\n").unwrap();
+    let o = assent(&["apply", bad.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains(":3:1: error: unknown field `bogus`"), "{}", text(&o));
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a refused apply changes nothing");
+
+    let o = assent(&["apply", "/missing.toml", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("/missing.toml: cannot read"), "{}", text(&o));
+
+    let o = assent(&["apply", reg.to_str().unwrap(), "--database", "mysql://root@127.0.0.1/test"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("mysql"), "{}", text(&o));
+
+    let o = assent(&["apply", reg.to_str().unwrap(), "--database", "postgres://postgres@127.0.0.1:1/test"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("127.0.0.1:1"), "{}", text(&o));
+
+    // A mistyped data directory is refused by read-only commands, never created empty.
+    let typo = d.path().join("dta");
+    let o = assent(&["token", "list", "--data", typo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!typo.exists());
+}
+
+/// A running `assent serve` on an ephemeral port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, database: Option<&str>) -> Server {
+        let reg = examples().join("callkom.toml");
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--registry", reg.to_str().unwrap(), "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env("ASSENT_RATE_LIMIT", "off")
+            .env("ASSENT_LOG", "warn")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null());
+        if let Some(db) = database {
+            cmd.args(["--database", db]);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited before listening").unwrap();
+            if let Some(rest) = line.strip_prefix("Assent is listening on ") {
+                break rest.trim_end_matches('/').to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+    fn kill9(mut self) {
+        let _ = Command::new("kill").args(["-9", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn subject() -> String {
+    let h = random_hex(16);
+    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+}
+
+fn consent_body(i: usize) -> Value {
+    let action = ["accept_all", "reject_all"][i % 2];
+    json!({"subject": subject(), "policy_version": 1, "action": action, "language": "fr"})
+}
+
+/// Builds a ledger through the real server: consents, a checkpoint, more consents.
+fn populated(d: &TempDir) -> (PathBuf, Vec<String>) {
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let tok = assent(&["token", "create", "--data", data.to_str().unwrap(), "--role", "admin"]);
+    assert!(tok.status.success(), "{}", text(&tok));
+    let token = String::from_utf8_lossy(&tok.stdout).trim().to_string();
+    let server = Server::start(&data, None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let receipts = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let mut ids = vec![];
+        for i in 0..12 {
+            if i == 8 {
+                let r = c.post(format!("{}/admin/v1/ledger/checkpoints", server.base)).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+            }
+            let r = c.post(format!("{}/v1/sites/callkom/consents", server.base)).json(&consent_body(i)).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            let v: Value = r.json().await.unwrap();
+            ids.push(v["receipt"]["id"].as_str().unwrap().to_string());
+        }
+        ids
+    });
+    server.stop();
+    (data, receipts)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn ledger_verify_catches_every_tampering() {
+    let d = TempDir::new();
+    let (data, receipts) = populated(&d);
+    let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("ledger OK:"), "{}", text(&o));
+
+    // (name, SQL, the position the report must name)
+    let cases: &[(&str, &str, &str)] = &[
+        ("edit a payload", "UPDATE ledger_entries SET payload = CAST(replace(CAST(payload AS TEXT), 'reject_all', 'accept_all') AS BLOB) WHERE seq = 3", "position 3"),
+        ("edit a header", "UPDATE ledger_entries SET ts_ms = ts_ms + 1 WHERE seq = 5", "position 5"),
+        ("delete an entry", "DELETE FROM consents WHERE seq = 6; DELETE FROM ledger_entries WHERE seq = 6", "position 6"),
+        (
+            "insert an entry",
+            "CREATE TEMP TABLE t AS SELECT * FROM ledger_entries WHERE seq >= 7;
+             DELETE FROM consents WHERE seq >= 7; DELETE FROM ledger_entries WHERE seq >= 7;
+             INSERT INTO ledger_entries SELECT chain, seq + 1, ts_ms, kind, payload_hash, prev_hash, hash, payload FROM t;
+             INSERT INTO ledger_entries SELECT chain, 7, ts_ms, kind, payload_hash, prev_hash, hash, payload FROM ledger_entries WHERE seq = 3",
+            "position 7",
+        ),
+        (
+            "reorder two entries",
+            "CREATE TEMP TABLE a AS SELECT * FROM ledger_entries WHERE seq = 2;
+             CREATE TEMP TABLE b AS SELECT * FROM ledger_entries WHERE seq = 3;
+             DELETE FROM consents WHERE seq IN (2, 3); DELETE FROM ledger_entries WHERE seq IN (2, 3);
+             INSERT INTO ledger_entries SELECT chain, 2, ts_ms, kind, payload_hash, prev_hash, hash, payload FROM b;
+             INSERT INTO ledger_entries SELECT chain, 3, ts_ms, kind, payload_hash, prev_hash, hash, payload FROM a",
+            "position 2",
+        ),
+        (
+            "forge a checkpoint",
+            "UPDATE ledger_checkpoints SET body_json = replace(body_json, '\"size\":', '\"size\":1') WHERE id = (SELECT min(id) FROM ledger_checkpoints)",
+            "checkpoint",
+        ),
+        ("redact without record", "UPDATE ledger_entries SET payload = NULL WHERE seq = 9", "position 9"),
+    ];
+    for (name, sql, want) in cases {
+        let copy = d.path().join(name.replace(' ', "_"));
+        copy_dir(&data, &copy);
+        let conn = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{name}: {e}"));
+        drop(conn);
+        let o = assent(&["ledger", "verify", "--data", copy.to_str().unwrap()]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{name} was not detected: {out}");
+        assert!(out.contains("FAILED"), "{name}: {out}");
+        assert!(out.to_lowercase().contains(want), "{name}: wanted {want:?} in {out}");
+    }
+
+    // Receipts verify offline with the published key; a tampered one does not.
+    let server = Server::start(&data, None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (receipt, key) = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let r = c.get(format!("{}/v1/receipts/{}", server.base, receipts[2])).send().await.unwrap().text().await.unwrap();
+        let k = c.get(format!("{}/.well-known/assent-ledger-key", server.base)).send().await.unwrap().text().await.unwrap();
+        (r, k)
+    });
+    server.stop();
+    let rf = d.path().join("receipt.json");
+    let kf = d.path().join("key.json");
+    std::fs::write(&rf, &receipt).unwrap();
+    std::fs::write(&kf, &key).unwrap();
+    let o = assent(&["receipt", "verify", rf.to_str().unwrap(), "--key", kf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Anchored"), "{}", text(&o));
+    std::fs::write(&rf, receipt.replacen("\"fr\"", "\"en\"", 1)).unwrap();
+    let o = assent(&["receipt", "verify", rf.to_str().unwrap(), "--key", kf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+
+    // Export for a supervisory authority: CSV and JSON lines.
+    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(csv.lines().count(), 13, "{csv}");
+    assert!(csv.starts_with("receipt_id,site,subject,"));
+    for id in &receipts {
+        assert!(csv.contains(id.as_str()));
+    }
+    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "jsonl"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 12);
+    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "nonsense", "--to", "2100-01-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--from"), "{}", text(&o));
+}
+
+/// Kills the server with SIGKILL during a write load, restarts it, and checks that every
+/// acknowledged consent is there and the ledger verifies.
+fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
+    let d = TempDir::new();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let server = Server::start(&data, database.as_deref());
+    let base = server.base.clone();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let acked2 = acked.clone();
+    let load = rt.spawn(async move {
+        let c = reqwest::Client::new();
+        let mut tasks = vec![];
+        for w in 0..16 {
+            let c = c.clone();
+            let base = base.clone();
+            let acked = acked2.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..100_000usize {
+                    let r = c.post(format!("{base}/v1/sites/callkom/consents")).json(&consent_body(w + i)).send().await;
+                    let Ok(r) = r else { break };
+                    if r.status() != 201 {
+                        break;
+                    }
+                    let Ok(v) = r.json::<Value>().await else { break };
+                    acked.lock().unwrap().push(v["receipt"]["id"].as_str().unwrap().to_string());
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    // Let the load run, then kill the server mid-write.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while acked.lock().unwrap().len() < 300 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill9();
+    rt.block_on(load).unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 300, "the load produced only {} writes", acked.len());
+
+    let server = Server::start(&data, database.as_deref());
+    let missing = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let mut missing = vec![];
+        for id in &acked {
+            let r = c.get(format!("{}/v1/receipts/{id}", server.base)).send().await.unwrap();
+            if r.status() != 200 {
+                missing.push(id.clone());
+            }
+        }
+        missing
+    });
+    server.stop();
+    assert!(missing.is_empty(), "{} of {} acknowledged consents lost", missing.len(), acked.len());
+    let mut args = vec!["ledger", "verify", "--data", data.to_str().unwrap()];
+    if let Some(db) = &database {
+        args.extend(["--database", db.as_str()]);
+    }
+    let o = assent(&args);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn sigkill_under_load_sqlite() {
+    sigkill_keeps_every_acknowledged_write(None);
+}
+
+#[test]
+fn sigkill_under_load_postgres() {
+    let schema = format!("assent_k_{}", random_hex(6));
+    let url = pg_url();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    sigkill_keeps_every_acknowledged_write(Some(format!("{url}{sep}schema={schema}")));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.unwrap();
+    });
+}
