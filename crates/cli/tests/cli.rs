@@ -400,3 +400,27 @@ fn sigkill_under_load_postgres() {
         c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.unwrap();
     });
 }
+
+/// A command run beside the server (here `token create`, which appends an audit entry) and
+/// the server's own writer share the SQLite ledger chain without breaking it.
+#[test]
+fn commands_beside_a_running_server_share_the_chain() {
+    let d = TempDir::new();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let server = Server::start(&data, None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let post = |i: usize| {
+        let url = format!("{}/v1/sites/callkom/consents", server.base);
+        rt.block_on(async move { reqwest::Client::new().post(url).json(&consent_body(i)).send().await.unwrap().status().as_u16() })
+    };
+    assert_eq!(post(0), 201);
+    let o = assent(&["token", "create", "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(post(1), 201);
+    assert_eq!(post(2), 201);
+    server.stop();
+    let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("ledger OK: 5 entries"), "{}", text(&o));
+}

@@ -84,9 +84,25 @@ async fn run() -> Res<()> {
     Ok(())
 }
 
-fn consent_item(task: usize, n: u64, ts: i64) -> AppendItem {
-    let receipt = format!("rcpt-{task:04}-{n:012}");
-    let subject = format!("subj-{task:04}-{:08}", n % 1000);
+/// splitmix64: random-looking ids without a random number generator.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn consent_item(task: usize, n: u64, ts: i64, ordered: bool) -> AppendItem {
+    let key = ((task as u64) << 40) | n;
+    // Receipt ids are random (like UUIDv4) unless ASSENT_BENCH_RECEIPTS=ordered, which makes
+    // them time-ordered (like UUIDv7: millisecond prefix, random suffix). Subjects are random
+    // pseudonymous ids, 1000 per task, as from the banner's cookie.
+    let receipt = if ordered {
+        format!("{ts:012x}{:020x}", u128::from(mix(key)))
+    } else {
+        format!("{:016x}{:016x}", mix(key), mix(!key))
+    };
+    let subject = format!("{:016x}{:016x}", mix(key % 1000 + 7), mix(task as u64));
     let choices = r#"{"analytics":true,"marketing":false,"necessary":true,"preferences":true}"#;
     // ~400 bytes of canonical JSON, like a real consent record.
     let payload = format!(
@@ -129,9 +145,11 @@ fn cpu_secs() -> f64 {
 }
 
 async fn bench(store: &Store, tasks: usize, secs: u64) -> Res<()> {
+    let ordered = std::env::var("ASSENT_BENCH_RECEIPTS").is_ok_and(|v| v == "ordered");
     println!(
-        "  payload bytes: {}",
-        consent_item(0, 0, 1_700_000_000_000).payload.len()
+        "  payload bytes: {}, receipt ids {}",
+        consent_item(0, 0, 1_700_000_000_000, ordered).payload.len(),
+        if ordered { "time-ordered" } else { "random" }
     );
     let stop = Arc::new(AtomicBool::new(false));
     let cpu0 = cpu_secs();
@@ -145,7 +163,7 @@ async fn bench(store: &Store, tasks: usize, secs: u64) -> Res<()> {
             while !stop.load(Ordering::Relaxed) {
                 let ts = 1_700_000_000_000 + i64::try_from(n).unwrap_or(0);
                 let t0 = Instant::now();
-                store.append(vec![consent_item(t, n, ts)]).await?;
+                store.append(vec![consent_item(t, n, ts, ordered)]).await?;
                 lat.push(t0.elapsed());
                 n += 1;
             }
@@ -184,6 +202,7 @@ async fn bench(store: &Store, tasks: usize, secs: u64) -> Res<()> {
     );
 
     // The verifier's read path.
+    let cpu0 = cpu_secs();
     let t0 = Instant::now();
     let mut bytes = 0usize;
     let n = store
@@ -192,8 +211,10 @@ async fn bench(store: &Store, tasks: usize, secs: u64) -> Res<()> {
         })
         .await?;
     let dt = t0.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
     println!(
-        "  for_each_entry: {n} entries in {dt:.2} s = {:.0} entries/s ({} MB of payload)",
+        "  for_each_entry: {n} entries in {dt:.2} s = {:.0} entries/s ({} MB of payload; \
+         {cpu:.2} cpu-s)",
         n as f64 / dt,
         bytes / 1_000_000
     );

@@ -14,8 +14,8 @@
 //! **Writes.** Every ledger append goes through the backend's group-commit writer, which
 //! computes entries with the in-memory chain head ([`assent_ledger::ChainHead`]) and writes
 //! a whole batch of requests in one transaction. When a write returns `Ok` it is committed
-//! and durable (SQLite `synchronous=FULL`; PostgreSQL `synchronous_commit` as configured on
-//! the server, `on` by default). A consent row is written in the same transaction as its
+//! and durable (SQLite: the WAL is fsynced before any caller of the batch is answered;
+//! PostgreSQL: `synchronous_commit` as configured on the server, `on` by default). A consent row is written in the same transaction as its
 //! ledger entry, a policy version in the same transaction as its `policy.version` entry,
 //! and a redaction (payload erased, consent row deleted, redaction entry appended) is one
 //! transaction too.
@@ -184,12 +184,12 @@ impl Store {
 
     // --- admin tokens ------------------------------------------------------------------
 
-    /// Stores a token (its sha256 only). A duplicate id or hash is [`StoreError::Conflict`].
-    /// Every site that has at least one policy version.
+    /// Every site that has at least one policy version, sorted.
     pub async fn list_sites(&self) -> Result<Vec<String>, StoreError> {
         dispatch!(self.list_sites())
     }
 
+    /// Stores a token (its sha256 only). A duplicate id or hash is [`StoreError::Conflict`].
     pub async fn insert_token(&self, t: TokenRow) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => match s.call(Op::InsertToken(t)).await? {
@@ -347,7 +347,8 @@ impl Store {
     }
 
     /// Consents of a site with `from_ms <= created_at_ms < to_ms`, ordered by
-    /// `(created_at_ms, receipt_id)`, at most `limit`, after the consent `after_receipt`
+    /// `(created_at_ms, chain, seq)` (i.e. by time, then ledger order), at most `limit`,
+    /// after the consent `after_receipt`
     /// (the last receipt of the previous page). A cursor that no longer exists (redacted
     /// meanwhile) is [`StoreError::NotFound`].
     pub async fn consents_between(

@@ -252,7 +252,7 @@ impl PgStore {
                 &[],
             )
             .await?;
-        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     pub(crate) async fn insert_token(&self, t: &TokenRow) -> Result<(), StoreError> {
@@ -455,30 +455,38 @@ impl PgStore {
         after_receipt: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(ConsentRow, Entry)>, StoreError> {
-        let (cur_ms, cur_id) = match after_receipt {
-            None => (i64::MIN, String::new()),
+        let (cur_ms, cur_chain, cur_seq): (i64, i32, i64) = match after_receipt {
+            None => (i64::MIN, -1, -1),
             Some(id) => {
                 let rows = self
                     .query(
-                        "SELECT created_at_ms, receipt_id FROM consents WHERE receipt_id = $1",
+                        "SELECT created_at_ms, chain, seq FROM consents WHERE receipt_id = $1",
                         &[&id],
                     )
                     .await?;
                 let r = rows
                     .first()
                     .ok_or_else(|| StoreError::NotFound(format!("paging cursor receipt {id}")))?;
-                (r.try_get(0)?, r.try_get(1)?)
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)
             }
         };
         let sql = format!(
             "SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} \
              WHERE c.site = $1 AND c.created_at_ms >= $2 AND c.created_at_ms < $3 \
-               AND (c.created_at_ms, c.receipt_id) > ($4, $5) \
-             ORDER BY c.created_at_ms, c.receipt_id LIMIT $6"
+               AND (c.created_at_ms, c.chain, c.seq) > ($4, $5, $6) \
+             ORDER BY c.created_at_ms, c.chain, c.seq LIMIT $7"
         );
         self.query(
             &sql,
-            &[&site, &from_ms, &to_ms, &cur_ms, &cur_id, &i64::from(limit)],
+            &[
+                &site,
+                &from_ms,
+                &to_ms,
+                &cur_ms,
+                &cur_chain,
+                &cur_seq,
+                &i64::from(limit),
+            ],
         )
         .await?
         .iter()
@@ -521,21 +529,32 @@ async fn scan_entries(
     let sql = format!("SELECT {ENTRY_COLS}, payload FROM ledger_entries ORDER BY chain, seq");
     let st = tx.prepare(&sql).await?;
     let portal = tx.bind(&st, &[]).await?;
+    let full = usize::try_from(SCAN_BATCH).unwrap_or(usize::MAX);
+    let mut rows = tx.query_portal(&portal, SCAN_BATCH).await?;
     loop {
-        let rows = tx.query_portal(&portal, SCAN_BATCH).await?;
-        let done = rows.len() < usize::try_from(SCAN_BATCH).unwrap_or(usize::MAX);
-        if !rows.is_empty() {
-            let batch = rows
-                .iter()
-                .map(entry_with_payload)
-                .collect::<Result<Vec<_>, _>>()?;
-            if btx.send(Ok(batch)).await.is_err() {
-                break;
+        let done = rows.len() < full;
+        // Ask for the next rows first, then decode these while the server works.
+        let next = async {
+            if done {
+                Ok(Vec::new())
+            } else {
+                tx.query_portal(&portal, SCAN_BATCH).await
             }
+        };
+        let decode = async {
+            rows.iter()
+                .map(entry_with_payload)
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (next, batch) = futures_util::future::join(next, decode).await;
+        let batch = batch?;
+        if !batch.is_empty() && btx.send(Ok(batch)).await.is_err() {
+            break;
         }
         if done {
             break;
         }
+        rows = next?;
     }
     tx.commit().await?;
     Ok(())
@@ -792,6 +811,22 @@ async fn load_head(client: &Client, chain: u32) -> Result<ChainHead, StoreError>
     }
 }
 
+/// The error means the session is gone (closed socket, terminated backend, server
+/// shutting down, connection failure).
+fn connection_lost(e: &StoreError) -> bool {
+    match e {
+        StoreError::Postgres { source, .. } => {
+            source.is_closed()
+                || source.code().is_some_and(|c| {
+                    let c = c.code();
+                    c.starts_with("57P") || c.starts_with("08")
+                })
+        }
+        StoreError::Closed => true,
+        _ => false,
+    }
+}
+
 fn chain_i32(chain: u32) -> Result<i32, StoreError> {
     i32::try_from(chain).map_err(|_| StoreError::NotFound(format!("ledger chain {chain}")))
 }
@@ -928,24 +963,33 @@ impl PgWriter {
     }
 
     async fn process_ops(&mut self, ops: &[Op]) -> Vec<Result<Reply, StoreError>> {
-        if let Err(e) = self.ensure_conn().await {
-            tracing::error!(error = %e, "ledger writer cannot reach PostgreSQL");
-            return ops.iter().map(|_| Err(e.clone())).collect();
-        }
-        let start = snapshot(&self.head);
         let all: Vec<&Op> = ops.iter().collect();
-        let err = match self.run_tx(&all).await {
-            Ok(replies) => return replies.into_iter().map(Ok).collect(),
-            Err(e) => e,
+        let mut retried = false;
+        let err = loop {
+            if let Err(e) = self.ensure_conn().await {
+                tracing::error!(error = %e, "ledger writer cannot reach PostgreSQL");
+                return ops.iter().map(|_| Err(e.clone())).collect();
+            }
+            let start = snapshot(&self.head);
+            match self.run_tx(&all).await {
+                Ok(replies) => return replies.into_iter().map(Ok).collect(),
+                Err((e, at_commit)) => {
+                    self.head = start;
+                    if self.alive() && !connection_lost(&e) {
+                        break e;
+                    }
+                    // The connection is gone; the head is reloaded from the database when
+                    // reconnecting. If COMMIT was not sent, nothing was written: try the
+                    // batch once more on a new connection (e.g. after a server restart).
+                    self.conn = None;
+                    if at_commit || retried {
+                        tracing::error!(error = %e, requests = ops.len(), "PostgreSQL batch failed");
+                        return ops.iter().map(|_| Err(e.clone())).collect();
+                    }
+                    retried = true;
+                }
+            }
         };
-        self.head = start;
-        if !self.alive() {
-            // The commit's outcome is unknown: the head is reloaded from the database after
-            // reconnecting, before the next batch.
-            self.conn = None;
-            tracing::error!(error = %err, requests = ops.len(), "PostgreSQL batch failed");
-            return ops.iter().map(|_| Err(err.clone())).collect();
-        }
         if ops.len() == 1 {
             return vec![Err(err)];
         }
@@ -954,13 +998,15 @@ impl PgWriter {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let before = snapshot(&self.head);
-            let r = self.run_tx(&[op]).await.and_then(|mut v| {
-                v.pop()
-                    .ok_or_else(|| StoreError::Internal("empty writer reply".to_owned()))
-            });
-            if r.is_err() {
+            let r = match self.run_tx(&[op]).await {
+                Ok(mut v) => v
+                    .pop()
+                    .ok_or_else(|| StoreError::Internal("empty writer reply".to_owned())),
+                Err((e, _)) => Err(e),
+            };
+            if let Err(e) = &r {
                 self.head = before;
-                if !self.alive() {
+                if !self.alive() || connection_lost(e) {
                     self.conn = None;
                 }
             }
@@ -970,72 +1016,74 @@ impl PgWriter {
     }
 
     /// One transaction for `ops`; the head advances as entries are computed.
-    async fn run_tx(&mut self, ops: &[&Op]) -> Result<Vec<Reply>, StoreError> {
+    /// Errors say whether they happened at COMMIT (outcome unknown if the connection died).
+    async fn run_tx(&mut self, ops: &[&Op]) -> Result<Vec<Reply>, (StoreError, bool)> {
         let PgWriter {
             conn,
             head,
             policy_ns,
             ..
         } = self;
-        let WConn { client, stmts, .. } = conn.as_mut().ok_or(StoreError::Closed)?;
-        let tx = client.transaction().await?;
-        let mut pend = Pending::default();
-        let mut out = Vec::with_capacity(ops.len());
-        for op in ops {
-            match op {
-                Op::Append(items) => {
-                    let mut es = Vec::with_capacity(items.len());
-                    for it in items {
-                        let e = head.append(it.ts_ms, &it.kind, &it.payload);
-                        pend.push(&e, it)?;
-                        es.push(e);
+        let WConn { client, stmts, .. } = conn.as_mut().ok_or((StoreError::Closed, false))?;
+        let body = async {
+            let tx = client.transaction().await?;
+            let mut pend = Pending::default();
+            let mut out = Vec::with_capacity(ops.len());
+            for op in ops {
+                match op {
+                    Op::Append(items) => {
+                        let mut es = Vec::with_capacity(items.len());
+                        for it in items {
+                            let e = head.append(it.ts_ms, &it.kind, &it.payload);
+                            pend.push(&e, it)?;
+                            es.push(e);
+                        }
+                        out.push(Reply::Entries(es));
                     }
-                    out.push(Reply::Entries(es));
-                }
-                Op::Redact { chain, seq, item } => {
-                    pend.flush(&tx, stmts).await?;
-                    let (c, s) = (chain_i32(*chain)?, seq_to_i64(*seq)?);
-                    let row = tx
-                        .query_opt(
-                            "SELECT payload IS NULL FROM ledger_entries \
+                    Op::Redact { chain, seq, item } => {
+                        pend.flush(&tx, stmts).await?;
+                        let (c, s) = (chain_i32(*chain)?, seq_to_i64(*seq)?);
+                        let row = tx
+                            .query_opt(
+                                "SELECT payload IS NULL FROM ledger_entries \
                              WHERE chain = $1 AND seq = $2 FOR UPDATE",
-                            &[&c, &s],
-                        )
-                        .await?;
-                    let redacted: bool = match row {
-                        None => {
-                            return Err(StoreError::NotFound(format!(
-                                "ledger entry {chain}/{seq}"
+                                &[&c, &s],
+                            )
+                            .await?;
+                        let redacted: bool = match row {
+                            None => {
+                                return Err(StoreError::NotFound(format!(
+                                    "ledger entry {chain}/{seq}"
+                                )));
+                            }
+                            Some(r) => r.try_get(0)?,
+                        };
+                        if redacted {
+                            return Err(StoreError::Conflict(format!(
+                                "ledger entry {chain}/{seq} is already redacted"
                             )));
                         }
-                        Some(r) => r.try_get(0)?,
-                    };
-                    if redacted {
-                        return Err(StoreError::Conflict(format!(
-                            "ledger entry {chain}/{seq} is already redacted"
-                        )));
-                    }
-                    tx.execute(
+                        tx.execute(
                         "UPDATE ledger_entries SET payload = NULL WHERE chain = $1 AND seq = $2",
                         &[&c, &s],
                     )
                     .await?;
-                    tx.execute(
-                        "DELETE FROM consents WHERE chain = $1 AND seq = $2",
-                        &[&c, &s],
-                    )
-                    .await?;
-                    let e = head.append(item.ts_ms, &item.kind, &item.payload);
-                    pend.push(&e, item)?;
-                    out.push(Reply::Entry(e));
-                }
-                Op::InsertPolicy { v, payload, ts_ms } => {
-                    tx.execute(
-                        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                        &[&*policy_ns, &v.site],
-                    )
-                    .await?;
-                    let prev = tx
+                        tx.execute(
+                            "DELETE FROM consents WHERE chain = $1 AND seq = $2",
+                            &[&c, &s],
+                        )
+                        .await?;
+                        let e = head.append(item.ts_ms, &item.kind, &item.payload);
+                        pend.push(&e, item)?;
+                        out.push(Reply::Entry(e));
+                    }
+                    Op::InsertPolicy { v, payload, ts_ms } => {
+                        tx.execute(
+                            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                            &[&*policy_ns, &v.site],
+                        )
+                        .await?;
+                        let prev = tx
                         .query_opt(
                             "SELECT version, consent_floor FROM policy_versions WHERE site = $1 \
                              ORDER BY version DESC LIMIT 1",
@@ -1046,37 +1094,40 @@ impl PgWriter {
                             Ok((r.try_get(0)?, r.try_get(1)?))
                         })
                         .transpose()?;
-                    let row = next_policy_row(v, prev, *ts_ms);
-                    let e = head.append(*ts_ms, POLICY_VERSION_KIND, payload);
-                    pend.push_entry(&e, POLICY_VERSION_KIND, payload)?;
-                    tx.execute(
-                        "INSERT INTO policy_versions (site, version, content_hash, \
+                        let row = next_policy_row(v, prev, *ts_ms);
+                        let e = head.append(*ts_ms, POLICY_VERSION_KIND, payload);
+                        pend.push_entry(&e, POLICY_VERSION_KIND, payload)?;
+                        tx.execute(
+                            "INSERT INTO policy_versions (site, version, content_hash, \
                          requires_fresh_consent, consent_floor, changes_json, registry_json, \
                          source_toml, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        &[
-                            &row.site,
-                            &row.version,
-                            &row.content_hash,
-                            &row.requires_fresh_consent,
-                            &row.consent_floor,
-                            &row.changes_json,
-                            &row.registry_json,
-                            &row.source_toml,
-                            &row.created_at_ms,
-                        ],
-                    )
-                    .await?;
-                    out.push(Reply::Policy(row, e));
-                }
-                other => {
-                    return Err(StoreError::Internal(format!(
-                        "operation {other:?} is not handled by the PostgreSQL writer"
-                    )));
+                            &[
+                                &row.site,
+                                &row.version,
+                                &row.content_hash,
+                                &row.requires_fresh_consent,
+                                &row.consent_floor,
+                                &row.changes_json,
+                                &row.registry_json,
+                                &row.source_toml,
+                                &row.created_at_ms,
+                            ],
+                        )
+                        .await?;
+                        out.push(Reply::Policy(row, e));
+                    }
+                    other => {
+                        return Err(StoreError::Internal(format!(
+                            "operation {other:?} is not handled by the PostgreSQL writer"
+                        )));
+                    }
                 }
             }
-        }
-        pend.flush(&tx, stmts).await?;
-        tx.commit().await?;
+            pend.flush(&tx, stmts).await?;
+            Ok::<_, StoreError>((out, tx))
+        };
+        let (out, tx) = body.await.map_err(|e| (e, false))?;
+        tx.commit().await.map_err(|e| (StoreError::from(e), true))?;
         Ok(out)
     }
 }

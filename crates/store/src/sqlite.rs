@@ -14,6 +14,9 @@
 //!   writer's critical path). SQLite itself still syncs the WAL before and the database file
 //!   after each checkpoint. If a flush ever fails the store refuses further writes (after
 //!   an fsync error the kernel may have dropped dirty pages): restart the process.
+//! * Checkpoints (copying WAL frames into the database file, with their fsyncs) run on a
+//!   third thread with its own connection, concurrently with the writer; see `CkptShared`
+//!   for how the WAL is kept bounded (it starts over at a few tens of MB).
 //! * Reads use a small pool of read-only connections on blocking threads; in WAL mode they
 //!   never wait for the writer.
 //! * SQLite uses ledger chain 0 only.
@@ -68,7 +71,17 @@ impl SqliteStore {
         create: bool,
     ) -> Result<SqliteStore, StoreError> {
         let p = path.clone();
-        let (conn, head) = blocking(move || open_writer(&p, data_dir.as_deref(), create)).await??;
+        let (conn, head, ckpt_conn) = blocking(move || -> Result<_, StoreError> {
+            let (conn, head) = open_writer(&p, data_dir.as_deref(), create)?;
+            let ckpt = Connection::open_with_flags(
+                &p,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            ckpt.busy_timeout(BUSY_TIMEOUT)?;
+            ckpt.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+            Ok((conn, head, ckpt))
+        })
+        .await??;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let (sync_tx, sync_rx) = std::sync::mpsc::channel();
         let failed = Arc::new(Mutex::new(None));
@@ -83,12 +96,24 @@ impl SqliteStore {
             .name("assent-sqlite-syncer".to_owned())
             .spawn(move || syncer.run(sync_rx))
             .map_err(|e| StoreError::io(&path, e))?;
+        let ckpt_shared = Arc::new(CkptShared::default());
+        let (ckpt_stop, ckpt_rx) = std::sync::mpsc::channel::<()>();
+        let checkpointer = Checkpointer {
+            conn: ckpt_conn,
+            shared: ckpt_shared.clone(),
+        };
+        let checkpointer = std::thread::Builder::new()
+            .name("assent-sqlite-checkpointer".to_owned())
+            .spawn(move || checkpointer.run(ckpt_rx))
+            .map_err(|e| StoreError::io(&path, e))?;
         let writer = Writer {
             conn: Some(conn),
             head,
             sync: Some(sync_tx),
             syncer: Some(syncer),
             failed,
+            ckpt: ckpt_shared,
+            checkpointer: Some((ckpt_stop, checkpointer)),
         };
         std::thread::Builder::new()
             .name("assent-sqlite-writer".to_owned())
@@ -404,27 +429,29 @@ impl SqliteStore {
         let site = site.to_owned();
         let after = after_receipt.map(str::to_owned);
         self.read(move |c| {
-            // The cursor is resolved to its (created_at_ms, receipt_id) position.
-            let cursor: Option<(i64, String)> = match &after {
+            // The cursor is resolved to its (created_at_ms, chain, seq) position.
+            let cursor: Option<(i64, i64, i64)> = match &after {
                 None => None,
                 Some(id) => Some(
                     c.prepare_cached(
-                        "SELECT created_at_ms, receipt_id FROM consents WHERE receipt_id = ?1",
+                        "SELECT created_at_ms, chain, seq FROM consents WHERE receipt_id = ?1",
                     )?
-                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?
                     .ok_or_else(|| StoreError::NotFound(format!("paging cursor receipt {id}")))?,
                 ),
             };
-            let (cur_ms, cur_id) = cursor.unwrap_or((i64::MIN, String::new()));
+            let (cur_ms, cur_chain, cur_seq) = cursor.unwrap_or((i64::MIN, -1, -1));
             let sql = format!(
                 "SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} \
                  WHERE c.site = ?1 AND c.created_at_ms >= ?2 AND c.created_at_ms < ?3 \
-                   AND (c.created_at_ms > ?4 OR (c.created_at_ms = ?4 AND c.receipt_id > ?5)) \
-                 ORDER BY c.created_at_ms, c.receipt_id LIMIT ?6"
+                   AND (c.created_at_ms, c.chain, c.seq) > (?4, ?5, ?6) \
+                 ORDER BY c.created_at_ms, c.chain, c.seq LIMIT ?7"
             );
             let mut st = c.prepare_cached(&sql)?;
-            let mut rows = st.query(params![site, from_ms, to_ms, cur_ms, cur_id, limit])?;
+            let mut rows = st.query(params![
+                site, from_ms, to_ms, cur_ms, cur_chain, cur_seq, limit
+            ])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(consent_at(r)?);
@@ -567,7 +594,7 @@ fn open_writer(
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;
-         PRAGMA wal_autocheckpoint = 8000;",
+         PRAGMA wal_autocheckpoint = 0;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     migrate_sqlite(&mut conn)?;
@@ -612,11 +639,21 @@ fn migrate_sqlite(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Another process (an `assent` command beside the server) may have appended to the chain
+/// since this writer's last batch: inside the write lock, take the stored head as the truth.
+fn resync_head(conn: &Connection, head: &mut ChainHead) -> Result<(), StoreError> {
+    let stored = load_head(conn, head.chain)?;
+    if stored.next_seq != head.next_seq || stored.last_hash != head.last_hash {
+        *head = stored;
+    }
+    Ok(())
+}
+
 fn load_head(conn: &Connection, chain: u32) -> Result<ChainHead, StoreError> {
     let sql = format!(
         "SELECT {ENTRY_COLS} FROM ledger_entries WHERE chain = ?1 ORDER BY seq DESC LIMIT 1"
     );
-    let mut st = conn.prepare(&sql)?;
+    let mut st = conn.prepare_cached(&sql)?;
     let mut rows = st.query([chain])?;
     match rows.next()? {
         Some(r) => Ok(ChainHead::after(&entry_at(r, 0)?)),
@@ -703,6 +740,75 @@ struct Writer {
     syncer: Option<std::thread::JoinHandle<()>>,
     /// Set by the syncer when a flush failed: no more writes.
     failed: Arc<Mutex<Option<StoreError>>>,
+    /// WAL size as last seen by the checkpointer.
+    ckpt: Arc<CkptShared>,
+    /// Dropping the sender stops the checkpointer thread.
+    checkpointer: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+/// Checkpointing is moved off the writer: the writer connection runs with
+/// `wal_autocheckpoint=0` and a separate connection on its own thread copies WAL frames into
+/// the database (`PASSIVE`, concurrently with the writer, including the fsyncs). The WAL can
+/// only start over from its beginning when it is completely checkpointed at the moment the
+/// writer begins a transaction, which rarely happens by chance under continuous load, so the
+/// writer itself runs a (by then small) checkpoint when the WAL is large and the checkpointer
+/// has nearly caught up, and a full one if the WAL ever reaches [`WAL_HARD_FRAMES`].
+#[derive(Default)]
+struct CkptShared {
+    /// Frames in the WAL.
+    log: std::sync::atomic::AtomicI64,
+    /// Frames not yet copied into the database.
+    pending: std::sync::atomic::AtomicI64,
+}
+
+/// WAL size (frames of a page each) from which the writer tries to let the WAL start over.
+const WAL_RESTART_FRAMES: i64 = 4096;
+/// ... provided that at most this many frames still need copying.
+const WAL_CATCH_UP_FRAMES: i64 = 1024;
+/// WAL size at which the writer checkpoints whatever the cost.
+const WAL_HARD_FRAMES: i64 = 65_536;
+/// Pause between checkpointer passes when there is little to do.
+const CKPT_IDLE: Duration = Duration::from_millis(50);
+
+struct Checkpointer {
+    conn: Connection,
+    shared: Arc<CkptShared>,
+}
+
+impl Checkpointer {
+    fn run(self, stop: std::sync::mpsc::Receiver<()>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut pause = CKPT_IDLE;
+        // Runs until the writer drops the sender.
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(pause) {
+            match passive_checkpoint(&self.conn) {
+                Ok((log, done)) => {
+                    self.shared.log.store(log, Relaxed);
+                    self.shared.pending.store(log - done, Relaxed);
+                    // Busy WAL: go again soon.
+                    pause = if log - done > WAL_CATCH_UP_FRAMES || log > WAL_RESTART_FRAMES {
+                        Duration::from_millis(5)
+                    } else {
+                        CKPT_IDLE
+                    };
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SQLite checkpoint failed");
+                    pause = Duration::from_secs(1);
+                }
+            }
+        }
+        if let Err((_, e)) = self.conn.close() {
+            tracing::error!(error = %e, "closing the SQLite checkpoint connection failed");
+        }
+    }
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: returns (frames in the WAL, frames checkpointed).
+fn passive_checkpoint(c: &Connection) -> Result<(i64, i64), StoreError> {
+    Ok(c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get(1)?, r.get(2)?))
+    })?)
 }
 
 /// Answers waiting for the WAL flush.
@@ -795,8 +901,13 @@ impl Writer {
         self.close_conn();
     }
 
-    /// Waits for the syncer to answer everything, then closes the connection.
+    /// Stops the checkpointer, waits for the syncer to answer everything, then closes the
+    /// connection (which checkpoints what is left).
     fn close_conn(&mut self) {
+        if let Some((stop, h)) = self.checkpointer.take() {
+            drop(stop);
+            let _ = h.join();
+        }
         drop(self.sync.take());
         if let Some(h) = self.syncer.take() {
             let _ = h.join();
@@ -846,6 +957,32 @@ impl Writer {
                 "the WAL syncer stopped".to_owned(),
             )));
         }
+        self.maybe_checkpoint();
+    }
+
+    /// Lets the WAL start over (see [`CkptShared`]).
+    fn maybe_checkpoint(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let log = self.ckpt.log.load(Relaxed);
+        let pending = self.ckpt.pending.load(Relaxed);
+        let due =
+            (log >= WAL_RESTART_FRAMES && pending <= WAL_CATCH_UP_FRAMES) || log >= WAL_HARD_FRAMES;
+        if !due {
+            return;
+        }
+        if let Some(conn) = &self.conn {
+            match passive_checkpoint(conn) {
+                Ok((log, done)) => {
+                    // The next write transaction restarts the WAL if nothing is pending.
+                    let left = log - done;
+                    self.ckpt
+                        .log
+                        .store(if left == 0 { 0 } else { log }, Relaxed);
+                    self.ckpt.pending.store(left, Relaxed);
+                }
+                Err(e) => tracing::error!(error = %e, "SQLite checkpoint failed"),
+            }
+        }
     }
 
     /// Whole batch in one transaction, no savepoints (the common case).
@@ -855,6 +992,7 @@ impl Writer {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Fail::Batch(e.into()))?;
+        resync_head(&tx, head).map_err(Fail::Batch)?;
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             out.push(apply(&tx, head, op).map_err(Fail::Request)?);
@@ -877,6 +1015,10 @@ impl Writer {
                 return ops.iter().map(|_| Err(e.clone())).collect();
             }
         };
+        if let Err(e) = resync_head(&tx, head) {
+            *head = start;
+            return ops.iter().map(|_| Err(e.clone())).collect();
+        }
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let before = snapshot(head);

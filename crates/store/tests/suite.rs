@@ -402,6 +402,10 @@ async fn policy_versions_numbering_and_floor(b: Backend) {
         vec![1, 2, 3, 4, 5]
     );
     assert_eq!(s.list_policy_versions("b").await.unwrap().len(), 1);
+    assert_eq!(
+        s.list_sites().await.unwrap(),
+        vec!["a".to_owned(), "b".to_owned()]
+    );
 
     // The ledger holds the payloads in the same order.
     let chain = s.writer_chain();
@@ -1027,4 +1031,62 @@ async fn postgres_second_store_gets_chain_1() {
     check_chain(&s3, 1).await;
     s2.close().await;
     s3.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writer_reconnects_after_losing_its_connection() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = format!("assent_t_{}", random_hex(4));
+    let schema = db.schema.clone().unwrap();
+    let loc = Location::Postgres(format!(
+        "{}?schema={schema}&application_name={app}",
+        pg_url()
+    ));
+    let s = Store::open(&loc, OpenOptions::existing()).await.unwrap();
+    let first = s.append(vec![item(0), item(1)]).await.unwrap();
+
+    // Kill every session of this store (the writer's, holding the chain lock, included).
+    let admin = raw_pg(&pg_url()).await.unwrap();
+    let killed: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed >= 1);
+
+    for _ in 0..100 {
+        let left: i64 = admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1",
+                &[&app],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Nothing was committed on the dead connection, so the writer retries the batch on a
+    // new one: it re-claims the chain and continues it from the stored head.
+    let e = s.append(vec![item(2)]).await.unwrap().remove(0);
+    assert_eq!((e.chain, e.seq, e.prev_hash), (0, 2, first[1].hash));
+    // Pooled read connections were killed too: the pool replaces them.
+    let mut ok = false;
+    for _ in 0..3 {
+        if let Ok(v) = s.entries(0, 0, 10).await {
+            assert_eq!(v.len(), 3);
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "reads did not recover");
+    check_chain(&s, 0).await;
+    s.close().await;
 }

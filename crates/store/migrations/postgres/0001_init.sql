@@ -69,6 +69,6 @@ CREATE TABLE consents (
 );
 
 CREATE INDEX consents_site_subject ON consents (site, subject);
--- receipt_id makes the export cursor (created_at_ms, receipt_id) an index range.
-CREATE INDEX consents_site_created ON consents (site, created_at_ms, receipt_id);
+-- Export paging walks (site, created_at_ms, chain, seq).
+CREATE INDEX consents_site_created ON consents (site, created_at_ms, chain, seq);
 CREATE INDEX consents_entry ON consents (chain, seq);

@@ -71,5 +71,5 @@ CREATE TABLE consents (
 ) WITHOUT ROWID;
 
 CREATE INDEX consents_site_subject ON consents (site, subject);
--- receipt_id makes the export cursor (created_at_ms, receipt_id) an index range.
-CREATE INDEX consents_site_created ON consents (site, created_at_ms, receipt_id);
+-- Export paging walks (site, created_at_ms, chain, seq): the key is implied by WITHOUT ROWID.
+CREATE INDEX consents_site_created ON consents (site, created_at_ms);
