@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{site}/policy-versions", get(admin::policy_versions))
         .route("/registry", post(admin::apply))
         .route("/consents", get(ledger::consents))
+        .route("/consents/{receipt}/erase", post(ledger::erase))
         .route("/ledger/checkpoints", post(ledger::force_checkpoint))
         .merge(banner::admin_routes())
         .merge(pages::admin_routes())

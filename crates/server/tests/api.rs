@@ -217,6 +217,16 @@ async fn receipts_verify_offline(b: Backend) {
     assert_eq!(s, 404);
     let (s, _) = json(app.get("/v1/receipts/..%2F..%2Fetc").await).await;
     assert_eq!(s, 404);
+    // Erasure: the record is gone (410), the chain still verifies, the erasure is recorded.
+    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":"erasure request"}"#, "application/json").await;
+    let (s, v) = json(r).await;
+    assert_eq!(s, 200, "{v}");
+    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":"again"}"#, "application/json").await;
+    assert_eq!(r.status(), 404, "the queryable copy is gone, so the receipt is unknown now");
+    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":""}"#, "application/json").await;
+    assert_eq!(r.status(), 422);
+    let r = app.get(&format!("/v1/receipts/{id}")).await;
+    assert!(r.status() == 404 || r.status() == 410, "{}", r.status());
     // The whole store verifies.
     let report = assent_server::ledger::verify_store(&app.state.store, &app.state.ledger.key().public_key()).await.unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);

@@ -204,7 +204,7 @@ async fn create_inner(
 
     let now = st.clock.now_ms();
     let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
-    let receipt_id = new_receipt_id()?;
+    let receipt_id = new_receipt_id(now)?;
     let fingerprint = snap.text_fingerprint(&req.language);
     let record = consent_record(
         st,
@@ -262,9 +262,14 @@ async fn create_inner(
     }))
 }
 
-fn new_receipt_id() -> ApiResult<String> {
+/// 128 bits: a 48-bit millisecond time prefix and 80 random bits (UUIDv7-like). Time-ordered
+/// ids keep the receipt index append-mostly, which is markedly faster on SQLite; the random
+/// part keeps them unguessable.
+fn new_receipt_id(now_ms: i64) -> ApiResult<String> {
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| ApiError::internal(&e))?;
+    getrandom::fill(&mut b[6..]).map_err(|e| ApiError::internal(&e))?;
+    let t = u64::try_from(now_ms).unwrap_or(0).to_be_bytes();
+    b[..6].copy_from_slice(&t[2..]);
     Ok(hex::encode(b))
 }
 

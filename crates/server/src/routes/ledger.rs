@@ -2,7 +2,7 @@
 //! and consent queries for answering a supervisory authority (admin).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -102,4 +102,46 @@ pub async fn consents(
     )
     .await?;
     Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    /// Why (kept forever in the ledger: never personal data), e.g. "erasure request R-12".
+    reason: String,
+}
+
+/// `POST /admin/v1/consents/{receipt}/erase`: erases a consent record's payload and its
+/// queryable copy (right to erasure, retention). The ledger entry stays, committing to the
+/// erased payload's hash, and the erasure is itself a ledger entry, so the chain still
+/// verifies and shows that something was erased, when and why.
+pub async fn erase(
+    admin: Admin,
+    State(st): State<AppState>,
+    Path(receipt): Path<String>,
+    crate::json::ApiJson(req): crate::json::ApiJson<EraseRequest>,
+) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.len() > 200 || reason.contains('@') {
+        return Err(ApiError::invalid("reason", "a short reason (at most 200 characters, no email address) is required"));
+    }
+    let (_, entry) = st
+        .store
+        .consent_by_receipt(&receipt)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such receipt").field("receipt"))?;
+    let payload = assent_ledger::redaction_payload(entry.chain, entry.seq, &entry.payload_hash, reason)
+        .map_err(|e| ApiError::internal(&e))?;
+    let now = st.clock.now_ms();
+    let item = assent_store::AppendItem { ts_ms: now, kind: assent_ledger::REDACTION_KIND.into(), payload, consent: None };
+    let red = match st.store.redact(entry.chain, entry.seq, item).await {
+        Ok(e) => e,
+        Err(assent_store::StoreError::Conflict(_)) => {
+            return Err(ApiError::conflict("already_erased", "this record was already erased"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit(&st.store, now, "admin.consent_erased", json!({"token_id": admin.token_id, "chain": entry.chain, "seq": entry.seq})).await?;
+    Ok(Json(json!({"erased": {"chain": entry.chain, "seq": entry.seq}, "redaction_entry": {"chain": red.chain, "seq": red.seq, "hash": to_hex(&red.hash)}})))
 }
