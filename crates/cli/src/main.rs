@@ -690,27 +690,6 @@ fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
     if let Some(p) = &a.html {
         std::fs::write(p, report.to_html()).with_context(|| format!("{}: cannot write", p.display()))?;
     }
-    for f in &report.findings {
-        let tag = match f.severity {
-            assent_scan::Severity::Violation => "VIOLATION",
-            assent_scan::Severity::Info => "info",
-        };
-        println!(
-            "{tag:9} {:34} {:15} {}",
-            f.kind.as_str(),
-            f.scenario.map(|s| s.as_str()).unwrap_or("-"),
-            f.message
-        );
-    }
-    for n in &report.notes {
-        println!("note: {n}");
-    }
-    println!(
-        "{} violation(s), {} note(s) of information; {} page loads in {:.1} s",
-        report.summary.violations,
-        report.summary.info,
-        report.summary.pages_visited,
-        report.duration_ms as f64 / 1000.0
-    );
+    print!("{}", report.to_text());
     Ok(ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(1)))
 }

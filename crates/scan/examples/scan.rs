@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use assent_scan::{Catalog, Declared, ScanOptions, Scenario, Severity, progress, scan};
+use assent_scan::{Catalog, Declared, ScanOptions, Scenario, progress, scan};
 
 const USAGE: &str = "usage: scan URL --declared FILE [--pages N] [--out report.json] [--html report.html] \
 [--catalog FILE] [--accept CSS] [--reject CSS] [--manage CSS] [--scenarios before_consent,accept_all,reject_all,withdrawal] \
@@ -130,27 +130,6 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    for f in &report.findings {
-        let tag = match f.severity {
-            Severity::Violation => "VIOLATION",
-            Severity::Info => "info",
-        };
-        println!(
-            "{tag:9} {:34} {:15} {}",
-            f.kind.as_str(),
-            f.scenario.map(|s| s.as_str()).unwrap_or("-"),
-            f.message
-        );
-    }
-    for n in &report.notes {
-        println!("note: {n}");
-    }
-    println!(
-        "{} violation(s), {} note(s) of information; {} page loads in {:.1} s",
-        report.summary.violations,
-        report.summary.info,
-        report.summary.pages_visited,
-        report.duration_ms as f64 / 1000.0
-    );
+    print!("{}", report.to_text());
     ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(2))
 }

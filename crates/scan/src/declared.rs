@@ -104,6 +104,46 @@ impl Declared {
     }
 }
 
+impl Declared {
+    /// The declared inventory of one site of a registry: its hosts, cookie domain, purposes,
+    /// trackers, and the hosts of services used only for consent-exempt purposes (which may
+    /// be contacted before consent). `None` if the registry has no such site.
+    pub fn from_registry(registry: &assent_model::Registry, site_id: &str) -> Option<Declared> {
+        let site = registry.site(site_id)?;
+        let purposes: Vec<DeclaredPurpose> = registry
+            .site_purposes(site)
+            .map(|p| DeclaredPurpose { id: p.id.clone(), consent_required: p.consent_required })
+            .collect();
+        let exempt = |pid: &str| purposes.iter().any(|p| p.id == pid && !p.consent_required);
+        let cookies = registry
+            .site_cookies(site)
+            .map(|c| DeclaredCookie {
+                name: c.name.clone(),
+                domain: c.domain.clone(),
+                purpose: c.purpose.clone(),
+                lifetime_seconds: match c.lifetime {
+                    assent_model::registry::Lifetime::Session => None,
+                    l => Some(l.seconds()),
+                },
+                service: c.service.clone(),
+            })
+            .collect();
+        let mut allowed = vec![];
+        for s in registry.site_services(site) {
+            if !s.purposes.is_empty() && s.purposes.iter().all(|p| exempt(p)) {
+                allowed.extend(s.hosts.iter().cloned());
+            }
+        }
+        Some(Declared {
+            site_hosts: site.domains.clone(),
+            cookie_domain: site.cookie_domain.as_ref().map(|d| d.trim_start_matches('.').to_string()),
+            purposes,
+            cookies,
+            third_party_hosts_allowed_before_consent: allowed,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,44 +201,21 @@ mod tests {
         assert_eq!(d.cookies[0].lifetime_seconds, Some(60));
         assert!(serde_json::from_str::<Declared>(r#"{"sites": []}"#).is_err());
     }
-}
 
-impl Declared {
-    /// The declared inventory of one site of a registry: its hosts, cookie domain, purposes,
-    /// trackers, and the hosts of services used only for consent-exempt purposes (which may
-    /// be contacted before consent). `None` if the registry has no such site.
-    pub fn from_registry(registry: &assent_model::Registry, site_id: &str) -> Option<Declared> {
-        let site = registry.site(site_id)?;
-        let purposes: Vec<DeclaredPurpose> = registry
-            .site_purposes(site)
-            .map(|p| DeclaredPurpose { id: p.id.clone(), consent_required: p.consent_required })
-            .collect();
-        let exempt = |pid: &str| purposes.iter().any(|p| p.id == pid && !p.consent_required);
-        let cookies = registry
-            .site_cookies(site)
-            .map(|c| DeclaredCookie {
-                name: c.name.clone(),
-                domain: c.domain.clone(),
-                purpose: c.purpose.clone(),
-                lifetime_seconds: match c.lifetime {
-                    assent_model::registry::Lifetime::Session => None,
-                    l => Some(l.seconds()),
-                },
-                service: c.service.clone(),
-            })
-            .collect();
-        let mut allowed = vec![];
-        for s in registry.site_services(site) {
-            if !s.purposes.is_empty() && s.purposes.iter().all(|p| exempt(p)) {
-                allowed.extend(s.hosts.iter().cloned());
-            }
-        }
-        Some(Declared {
-            site_hosts: site.domains.clone(),
-            cookie_domain: site.cookie_domain.as_ref().map(|d| d.trim_start_matches('.').to_string()),
-            purposes,
-            cookies,
-            third_party_hosts_allowed_before_consent: allowed,
-        })
+    #[test]
+    fn from_the_callkom_registry() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+        let src = std::fs::read_to_string(path).unwrap();
+        let (reg, _) = assent_model::check::parse(&src).unwrap();
+        let d = Declared::from_registry(&reg, "callkom").unwrap();
+        assert!(d.site_hosts.contains(&"callkom.io".to_string()));
+        assert_eq!(d.cookie_domain.as_deref(), Some("callkom.io"));
+        assert!(d.purposes.iter().any(|p| p.id == "necessary" && !p.consent_required));
+        let ga = d.cookies.iter().find(|c| c.name == "_ga_*").unwrap();
+        assert_eq!(ga.purpose, "performance");
+        assert_eq!(ga.lifetime_seconds, Some(13 * assent_model::registry::MONTH_SECS));
+        assert!(d.cookies.iter().any(|c| c.name == "hubspotutk" && c.lifetime_seconds.is_some()));
+        assert!(d.cookies.iter().any(|c| c.name == "_cfuvid" && c.lifetime_seconds.is_none()));
+        assert!(Declared::from_registry(&reg, "nope").is_none());
     }
 }

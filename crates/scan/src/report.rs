@@ -505,6 +505,37 @@ pub struct Report {
 }
 
 impl Report {
+    /// The terminal summary: one line per finding, the notes, then the counts.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for f in &self.findings {
+            let tag = match f.severity {
+                Severity::Violation => "VIOLATION",
+                Severity::Info => "info",
+            };
+            let _ = writeln!(
+                out,
+                "{tag:9} {:34} {:15} {}",
+                f.kind.as_str(),
+                f.scenario.map(|s| s.as_str()).unwrap_or("-"),
+                f.message
+            );
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+        let _ = writeln!(
+            out,
+            "{} violation(s), {} note(s) of information; {} page loads in {:.1} s",
+            self.summary.violations,
+            self.summary.info,
+            self.summary.pages_visited,
+            self.duration_ms as f64 / 1000.0
+        );
+        out
+    }
+
     /// Whether any finding is a violation.
     pub fn has_violations(&self) -> bool {
         self.findings
