@@ -6,6 +6,7 @@ pub mod check;
 pub mod clock;
 pub mod consent;
 pub mod registry;
+pub mod rights;
 pub mod version;
 
 pub use registry::Registry;

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod ops;
 pub mod ratelimit;
+pub mod rights;
 pub mod router;
 pub mod routes;
 pub mod sites;
@@ -111,10 +112,12 @@ impl App {
         let state = self.state.clone();
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
+        let rights_jobs = tokio::spawn(rights::jobs::job_loop(state.clone()));
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let res = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         refresher.abort();
         checkpoints.abort();
+        rights_jobs.abort();
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         checkpoint_now(&state).await;
         state.store.clone().close().await;

@@ -35,6 +35,7 @@ mod error;
 mod location;
 mod migrate;
 mod postgres;
+mod rights;
 mod sqlite;
 mod types;
 mod writer;
@@ -46,6 +47,10 @@ pub use error::StoreError;
 pub use location::{Location, SQLITE_FILE_NAME};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};
+pub use rights::{
+    RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch, RightsRequestRow,
+    RightsTokenRow,
+};
 pub use sqlite::SqliteStore;
 pub use types::{
     AppendItem, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,

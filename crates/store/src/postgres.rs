@@ -152,7 +152,8 @@ impl PgStore {
         self.inner.pool.close();
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+    /// A pooled connection (also used by the rights-request tables, `rights.rs`).
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.inner.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => StoreError::Connect {
                 addr: self.inner.addr.clone(),

@@ -3,6 +3,8 @@
 //! the test; it never skips.
 #![allow(dead_code)]
 
+pub mod smtp_sink;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,11 +58,18 @@ impl Drop for PgSchema {
     fn drop(&mut self) {
         let name = self.0.clone();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
-                if let Ok((c, conn)) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls).await {
+                if let Ok((c, conn)) =
+                    tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
-                    let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
+                    let _ = c
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await;
                 }
             });
         })
@@ -90,13 +99,19 @@ pub struct TestApp {
 pub struct Options {
     pub registry_src: String,
     pub rate_limit: RateLimit,
+    /// `smtp://127.0.0.1:PORT` of a test sink (`smtp_sink::SmtpSink`); `None`: no SMTP.
+    pub smtp: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             registry_src: std::fs::read_to_string(examples_dir().join("callkom.toml")).unwrap(),
-            rate_limit: RateLimit { per_second: 0, burst: 0 },
+            rate_limit: RateLimit {
+                per_second: 0,
+                burst: 0,
+            },
+            smtp: None,
         }
     }
 }
@@ -116,7 +131,10 @@ impl TestApp {
                 let name = format!("assent_t_{}", random_hex(6));
                 let url = pg_url();
                 let sep = if url.contains('?') { '&' } else { '?' };
-                (Some(format!("{url}{sep}schema={name}")), Some(PgSchema(name)))
+                (
+                    Some(format!("{url}{sep}schema={name}")),
+                    Some(PgSchema(name)),
+                )
             }
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -128,6 +146,7 @@ impl TestApp {
             registry: Some(registry.clone()),
             public_url: Some(format!("http://{addr}")),
             rate_limit: opts.rate_limit,
+            smtp: opts.smtp.clone().map(Secret::new),
             demo: true,
             checkpoint_interval_secs: 3600,
             ..Config::default()
@@ -177,10 +196,20 @@ impl TestApp {
     }
 
     pub async fn admin_get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn admin_post(&self, path: &str, body: impl Into<reqwest::Body>, ct: &str) -> Response {
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        ct: &str,
+    ) -> Response {
         self.client
             .post(self.url(path))
             .bearer_auth(&self.token)
@@ -192,7 +221,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Posts a consent for the demo site.
@@ -221,7 +255,14 @@ impl Drop for TestApp {
 
 pub fn subject() -> String {
     let h = random_hex(16);
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 pub async fn json(resp: Response) -> (u16, Value) {
@@ -248,7 +289,12 @@ macro_rules! both_backends {
 
 /// Sends a raw HTTP/1.1 request (the whole body is written before the answer is read, so an
 /// early 413 cannot race the upload) and returns the status and body.
-pub async fn raw_post(addr: std::net::SocketAddr, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+pub async fn raw_post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(

@@ -1,0 +1,897 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Data-subject rights requests over real HTTP and a real SMTP sink, on SQLite and
+//! PostgreSQL: the full flow (submit, email, verify, extend with notice, complete with an
+//! attachment whose link expires), no enumeration, hostile input, illegal transitions,
+//! withdrawal of consent through a receipt id, reminders and overdue flags, retention
+//! erasure, the admin pages.
+
+mod common;
+
+use assent_model::clock::{parse_time, rfc3339};
+use assent_server::rights::jobs::{JobReport, run_due_jobs};
+use common::smtp_sink::{Captured, SmtpSink};
+use common::{BASE_TIME_MS, Backend, Options, TestApp, json, subject};
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400_000;
+
+async fn spawn(b: Backend) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        b,
+        Options {
+            smtp: Some(sink.url.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    (app, sink)
+}
+
+fn request_body(email: &str, kind: &str) -> Value {
+    json!({"site": "callkom", "type": kind, "email": email, "name": "Zoé Martin", "details": "Please send me my data.", "language": "en"})
+}
+
+/// The first line of the body starting with `prefix`.
+fn line_with(mail: &Captured, prefix: &str) -> String {
+    let body = mail.body();
+    body.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix} in:\n{body}"))
+        .to_owned()
+}
+
+/// The 6-digit code of a verification email.
+fn code_of(mail: &Captured) -> String {
+    let body = mail.body();
+    body.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in:\n{body}"))
+        .to_owned()
+}
+
+/// Submits over the JSON API and returns the verification email.
+async fn submit(app: &TestApp, sink: &mut SmtpSink, email: &str, kind: &str) -> Captured {
+    let (s, v) = json(
+        app.post_json("/v1/requests", &request_body(email, kind))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    let mail = sink.next().await;
+    assert_eq!(mail.rcpt, vec![email.to_string()]);
+    mail
+}
+
+/// Follows the verification link of `mail`; returns the (status, page).
+async fn follow_link(app: &TestApp, mail: &Captured) -> (u16, String) {
+    let link = line_with(mail, &format!("{}/v1/requests/verify?token=", app.base));
+    let r = app.client.get(&link).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The one request in the admin list with `?status=all`.
+async fn only_request(app: &TestApp) -> Value {
+    let (s, v) = json(app.admin_get("/admin/v1/requests?status=all").await).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    v["items"][0].clone()
+}
+
+async fn admin_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    json(
+        app.admin_post(path, body.to_string(), "application/json")
+            .await,
+    )
+    .await
+}
+
+/// Every ledger payload, as text.
+async fn ledger_payloads(app: &TestApp) -> Vec<(String, String)> {
+    let chain = app.state.store.writer_chain();
+    app.state
+        .store
+        .entries(chain, 0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, p)| {
+            (
+                e.kind,
+                p.map(|p| String::from_utf8(p).unwrap()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn full_flow(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let email = "zoe.martin@example.org";
+    let mail = submit(&app, &mut sink, email, "access").await;
+    assert_eq!(
+        mail.header("Content-Type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(
+        mail.header("Subject")
+            .unwrap()
+            .contains("confirm your request"),
+        "{:?}",
+        mail.headers()
+    );
+    assert_eq!(mail.header("To").as_deref(), Some(email));
+
+    // Received at submission; due one calendar month later, end of day in Paris (UTC+2).
+    let item = only_request(&app).await;
+    assert_eq!(item["status"], "received");
+    assert_eq!(item["type"], "access");
+    assert_eq!(item["received_at"], rfc3339(BASE_TIME_MS));
+    assert_eq!(item["due_at"], "2026-10-21T21:59:59.999Z");
+    assert_eq!(item["overdue"], false);
+    let id = item["id"].as_str().unwrap().to_owned();
+    // Not yet shown as due to the DPO.
+    let (_, v) = json(app.admin_get("/admin/v1/requests").await).await;
+    assert_eq!(
+        (
+            v["items"].as_array().unwrap().len(),
+            v["awaiting_verification"].as_u64()
+        ),
+        (0, Some(1))
+    );
+
+    // Verify by following the link from the captured email: single use.
+    app.clock.advance_ms(3_600_000);
+    let (s, page) = follow_link(&app, &mail).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("Request confirmed"), "{page}");
+    let dpo = sink.next().await;
+    assert_eq!(dpo.rcpt, vec!["privacy@callkom.example".to_string()]);
+    assert!(dpo.body().contains(&id));
+    let (s, page) = follow_link(&app, &mail).await;
+    assert_eq!(s, 200, "already verified: {page}");
+    let (s, _) = json(app.admin_get(&format!("/admin/v1/requests/{id}")).await).await;
+    assert_eq!(s, 200);
+
+    // Start, then extend: the requester is emailed the reason before it is recorded.
+    let (s, v) = admin_json(&app, &format!("/admin/v1/requests/{id}/start"), json!({})).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("in_progress")), "{v}");
+    let (s, v) = admin_json(
+        &app,
+        &format!("/admin/v1/requests/{id}/extend"),
+        json!({"reason": "  "}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("reason")),
+        "{v}"
+    );
+    let reason = "Your request covers ten years of call recordings.";
+    let (s, v) = admin_json(
+        &app,
+        &format!("/admin/v1/requests/{id}/extend"),
+        json!({"reason": reason}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "extended");
+    assert_eq!(v["extended_due_at"], "2026-12-21T22:59:59.999Z");
+    assert_eq!(v["due_at"], "2026-12-21T22:59:59.999Z");
+    assert_eq!(v["original_due_at"], "2026-10-21T21:59:59.999Z");
+    let notice = sink.next().await;
+    assert_eq!(notice.rcpt, vec![email.to_string()]);
+    assert!(notice.body().contains(reason), "{}", notice.body());
+    assert!(notice.body().contains("2026-12-21"), "{}", notice.body());
+    let kinds: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    let sent = kinds.iter().rposition(|k| *k == "email_sent").unwrap();
+    let ext = kinds.iter().position(|k| *k == "extended").unwrap();
+    assert!(sent < ext, "the notice precedes the extension: {kinds:?}");
+    let (s, v) = admin_json(
+        &app,
+        &format!("/admin/v1/requests/{id}/extend"),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("already_extended")),
+        "{v}"
+    );
+
+    // Complete with a JSON export; the email carries a download link valid 7 days.
+    let export = br#"{"subject":"zoe","calls":[]}"#;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(export);
+    let body = json!({"message": "Here is a copy of your data.", "attachments": [{"filename": "export.json", "content_type": "application/json", "content_base64": b64}]});
+    let (s, v) = admin_json(&app, &format!("/admin/v1/requests/{id}/complete"), body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["email_sent"].as_bool()),
+        (Some("completed"), Some(true))
+    );
+    assert_eq!(v["attachments"][0]["size"], export.len());
+    let answer = sink.next().await;
+    assert!(answer.body().contains("Here is a copy of your data."));
+    let link = line_with(&answer, "- export.json: ")
+        .trim_start_matches("- export.json: ")
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/v1/requests/{id}/download/", app.base)),
+        "{link}"
+    );
+    let r = app.client.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"export.json\""
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), export);
+    // A wrong token or another request: 404. After 7 days: 410.
+    let bad = format!("{}{}", &link[..link.len() - 4], "0000");
+    assert_eq!(app.client.get(&bad).send().await.unwrap().status(), 404);
+    app.clock.advance_ms(7 * DAY);
+    let (s, v) = json(app.client.get(&link).send().await.unwrap()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (410, Some("expired")),
+        "{v}"
+    );
+
+    // Every step is in the ledger, with no personal data in any payload.
+    let ledger = ledger_payloads(&app).await;
+    let kinds: Vec<&str> = ledger.iter().map(|(k, _)| k.as_str()).collect();
+    for k in [
+        "rights.submitted",
+        "rights.verified",
+        "rights.email_sent",
+        "rights.started",
+        "rights.extended",
+        "rights.completed",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    for (k, p) in ledger.iter().filter(|(k, _)| k.starts_with("rights.")) {
+        for personal in [email, "Zoé", "Please send me", reason, "Here is a copy"] {
+            assert!(!p.contains(personal), "{k} leaks {personal:?}: {p}");
+        }
+        assert!(p.contains(&id), "{k}: {p}");
+    }
+}
+
+async fn no_enumeration(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let known = "known@example.org";
+    let mail = submit(&app, &mut sink, known, "erasure").await;
+    assert_eq!(follow_link(&app, &mail).await.0, 200);
+    let _dpo = sink.next().await;
+    let mut answers = vec![];
+    let mut mails = vec![];
+    for email in [known, "never.seen@example.org"] {
+        let r = app
+            .post_json("/v1/requests", &request_body(email, "access"))
+            .await;
+        let status = r.status().as_u16();
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        answers.push((status, ct, r.text().await.unwrap()));
+        mails.push(sink.next().await);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 202);
+    assert!(!answers[0].2.contains("example.org"));
+    // Links expire after 24 hours; the code too.
+    app.clock.advance_ms(24 * 3_600_000);
+    let (s, page) = follow_link(&app, &mails[1]).await;
+    assert_eq!(s, 410, "{page}");
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights/verify"))
+        .form(&[
+            ("email", "never.seen@example.org"),
+            ("code", code_of(&mails[1]).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    app.clock.advance_ms(-1);
+    let (s, _) = follow_link(&app, &mails[0]).await;
+    assert_eq!(s, 200, "valid until the last millisecond");
+}
+
+async fn hostile_input(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let base = request_body("a@example.org", "access");
+    let with = |k: &str, v: Value| {
+        let mut x = base.clone();
+        x[k] = v;
+        x
+    };
+    let cases = [
+        (with("name", json!("x".repeat(201))), 422, "name"),
+        (
+            with("email", json!(format!("{}@example.org", "a".repeat(243)))),
+            422,
+            "email",
+        ),
+        (with("details", json!("x".repeat(5001))), 422, "details"),
+        (
+            with("name", json!("Eve\r\nBcc: victim@example.org")),
+            422,
+            "name",
+        ),
+        (with("name", json!("Eve\nX-Injected: 1")), 422, "name"),
+        (
+            with("email", json!("eve@example.org\r\nBcc: victim@example.org")),
+            422,
+            "email",
+        ),
+        (with("email", json!("Eve <eve@example.org>")), 422, "email"),
+        (with("type", json!("everything")), 422, "type"),
+        (with("receipt", json!("../../etc/passwd")), 422, "receipt"),
+        (with("site", json!("nope")), 404, "site"),
+    ];
+    for (body, status, field) in cases {
+        let (s, v) = json(app.post_json("/v1/requests", &body).await).await;
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (status, Some(field)),
+            "{body}: {v}"
+        );
+    }
+    // Over the body size cap: 413 before anything is parsed.
+    let (s, v) = json(
+        app.post_json("/v1/requests", &with("details", json!("é".repeat(20_000))))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 413, "{v}");
+    // Through the HTML form, the same refusals, as an accessible page.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "access"),
+            ("email", "a@example.org"),
+            ("name", "Eve\r\nBcc: x@example.org"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("role=\"alert\"") && page.contains("name:"),
+        "{page}"
+    );
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    // Nothing was stored or sent.
+    let (_, v) = json(app.admin_get("/admin/v1/requests?status=all").await).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 0, "{v}");
+    assert!(sink.try_next().is_none());
+
+    // HTML in details: escaped in the admin pages, verbatim (inert) in the text/plain email.
+    let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let mut body = request_body("h@example.org", "rectification");
+    body["details"] = json!(evil);
+    body["name"] = json!("<b>Bold</b>");
+    assert_eq!(app.post_json("/v1/requests", &body).await.status(), 202);
+    let mail = sink.next().await;
+    assert_eq!(follow_link(&app, &mail).await.0, 200);
+    let dpo = sink.next().await;
+    assert_eq!(
+        dpo.header("Content-Type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(dpo.body().contains(evil), "{}", dpo.body());
+    assert!(!dpo.headers().iter().any(|(_, v)| v.contains("<script>")));
+    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
+    let page = app.admin_get(&format!("/admin/requests/{id}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<img src=x"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;b&gt;Bold&lt;/b&gt;"), "{page}");
+}
+
+async fn illegal_transitions(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let mail = submit(&app, &mut sink, "t@example.org", "erasure").await;
+    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
+    let p = |a: &str| format!("/admin/v1/requests/{id}/{a}");
+    let (s, v) = admin_json(&app, &p("start"), json!({})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "{v}"
+    );
+    assert_eq!(
+        v["error"]["message"],
+        "illegal transition from received to in_progress"
+    );
+    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "done"})).await;
+    assert_eq!(
+        (s, v["error"]["message"].as_str()),
+        (409, Some("illegal transition from received to completed")),
+        "{v}"
+    );
+    follow_link(&app, &mail).await;
+    let _ = sink.next().await;
+    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "done"})).await;
+    assert_eq!(
+        (s, v["error"]["message"].as_str()),
+        (409, Some("illegal transition from verified to completed")),
+        "{v}"
+    );
+    assert_eq!(admin_json(&app, &p("start"), json!({})).await.0, 200);
+    let (s, v) = admin_json(&app, &p("start"), json!({})).await;
+    assert_eq!(
+        (s, v["error"]["message"].as_str()),
+        (
+            409,
+            Some("illegal transition from in_progress to in_progress")
+        ),
+        "{v}"
+    );
+    // Reject needs reasons; the email states them and the right to complain and to go to court.
+    let (s, v) = admin_json(&app, &p("reject"), json!({"reasons": ""})).await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("reasons")),
+        "{v}"
+    );
+    let (s, v) = admin_json(
+        &app,
+        &p("reject"),
+        json!({"reasons": "We hold no data about you."}),
+    )
+    .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("rejected")), "{v}");
+    let refusal = sink.next().await;
+    let text = refusal.body();
+    assert!(text.contains("We hold no data about you."), "{text}");
+    assert!(
+        text.contains("CNIL") && text.contains("supervisory authority") && text.contains("court"),
+        "{text}"
+    );
+    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "x"})).await;
+    assert_eq!(
+        (s, v["error"]["message"].as_str()),
+        (409, Some("illegal transition from rejected to completed")),
+        "{v}"
+    );
+    let (s, v) = admin_json(&app, &p("extend"), json!({"reason": "late"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "{v}"
+    );
+    // Notes are fine at any time; unknown ids are 404; an auditor may not write.
+    let (s, v) = admin_json(&app, &p("notes"), json!({"note": "Called the requester."})).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        v["history"].as_array().unwrap().last().unwrap()["note"],
+        "Called the requester."
+    );
+    assert_eq!(
+        admin_json(&app, "/admin/v1/requests/nope/start", json!({}))
+            .await
+            .0,
+        404
+    );
+    let (tok, row) = assent_server::ops::new_token("auditor", "t", 0).unwrap();
+    app.state.store.insert_token(row).await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&p("notes")))
+        .bearer_auth(&tok)
+        .json(&json!({"note": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.client
+            .get(app.url("/admin/v1/requests"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+async fn withdrawal_records_consent(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let subj = subject();
+    let (s, v) = json(
+        app.consent(
+            json!({"subject": subj, "policy_version": 1, "action": "accept_all", "language": "fr"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let receipt = v["receipt"]["id"].as_str().unwrap().to_owned();
+    // Through the HTML form, in French, with the receipt id.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "withdraw_consent"),
+            ("email", "w@example.org"),
+            ("name", "Wanda"),
+            ("receipt", receipt.as_str()),
+            ("lang", "fr"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert!(r.text().await.unwrap().contains("Demande reçue"));
+    let mail = sink.next().await;
+    assert!(
+        mail.header("Subject").unwrap().contains("confirmez"),
+        "{:?}",
+        mail.header("Subject")
+    );
+    let code = code_of(&mail);
+    // Verify by typing the code; wrong codes are refused the same way as unknown emails.
+    let post_code = |email: &'static str, code: String| {
+        let c = app.client.clone();
+        let url = app.url("/sites/callkom/rights/verify");
+        async move {
+            c.post(url)
+                .form(&[("email", email), ("code", code.as_str()), ("lang", "fr")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let wrong = if code == "000000" {
+        "000001".to_owned()
+    } else {
+        "000000".to_owned()
+    };
+    assert_eq!(post_code("w@example.org", wrong).await, 422);
+    assert_eq!(post_code("nobody@example.org", code.clone()).await, 422);
+    assert_eq!(post_code("W@Example.org", code.clone()).await, 200);
+    assert_eq!(
+        post_code("w@example.org", code.clone()).await,
+        422,
+        "single use"
+    );
+    let _dpo = sink.next().await;
+
+    let list = app
+        .state
+        .store
+        .consents_by_subject("callkom", &subj)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    let (newest, _) = &list[0];
+    assert_eq!(
+        (newest.action.as_str(), newest.channel.as_str()),
+        ("withdraw", "rights_request")
+    );
+    let choices: Value = serde_json::from_str(&newest.choices_json).unwrap();
+    let snap = &app.state.sites.current("callkom").unwrap().snapshot;
+    for p in &snap.purposes {
+        assert_eq!(choices[&p.id], json!(!p.consent_required), "{}", p.id);
+    }
+    let item = only_request(&app).await;
+    let (_, detail) = json(
+        app.admin_get(&format!(
+            "/admin/v1/requests/{}",
+            item["id"].as_str().unwrap()
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(detail["subject"], subj);
+    assert!(
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "consent_withdrawn"),
+        "{detail}"
+    );
+    let ledger = ledger_payloads(&app).await;
+    let withdraw = ledger
+        .iter()
+        .find(|(k, p)| k == "consent" && p.contains("\"rights_request\""))
+        .expect("a withdraw consent entry");
+    assert!(withdraw.1.contains(item["id"].as_str().unwrap()));
+    // The new consent is a receipt like any other.
+    let (s, _) = json(
+        app.get(&format!("/v1/receipts/{}", newest.receipt_id))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+}
+
+async fn reminders_overdue_and_retention(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let mail = submit(&app, &mut sink, "r@example.org", "portability").await;
+    follow_link(&app, &mail).await;
+    let _ = sink.next().await;
+    let item = only_request(&app).await;
+    let id = item["id"].as_str().unwrap().to_owned();
+    let due = parse_time(item["due_at"].as_str().unwrap()).unwrap();
+    let st = &app.state;
+    assert_eq!(
+        run_due_jobs(st, BASE_TIME_MS).await.unwrap(),
+        JobReport::default()
+    );
+    // 7 days before: one reminder to the DPO, once.
+    let at = due - 7 * DAY + 60_000;
+    assert_eq!(run_due_jobs(st, at).await.unwrap().reminders, 1);
+    let r = sink.next().await;
+    assert_eq!(r.rcpt, vec!["privacy@callkom.example".to_string()]);
+    assert!(
+        r.header("Subject").unwrap().contains("due in 7 day"),
+        "{:?}",
+        r.header("Subject")
+    );
+    assert!(
+        !r.body().contains("r@example.org"),
+        "no requester data in reminders"
+    );
+    assert_eq!(run_due_jobs(st, at + 60_000).await.unwrap().reminders, 0);
+    let at = due - DAY + 60_000;
+    assert_eq!(run_due_jobs(st, at).await.unwrap().reminders, 1);
+    assert!(
+        sink.next()
+            .await
+            .header("Subject")
+            .unwrap()
+            .contains("due in 1 day")
+    );
+    // Overdue after the due date: flagged once, listed first.
+    assert_eq!(run_due_jobs(st, due + 1).await.unwrap().overdue, 1);
+    assert_eq!(run_due_jobs(st, due + 2).await.unwrap().overdue, 0);
+    app.clock.set(due + 1);
+    let (_, v) = json(app.admin_get("/admin/v1/requests?overdue=true").await).await;
+    assert_eq!(v["items"][0]["id"], id.as_str());
+    assert_eq!(v["items"][0]["overdue"], true);
+    let page = app.admin_get("/admin/requests").await.text().await.unwrap();
+    assert!(page.contains("OVERDUE") && page.contains(&id), "{page}");
+
+    // Close it; erased at the end of the closure year + 2 (Paris time), not before.
+    let (s, _) = admin_json(&app, &format!("/admin/v1/requests/{id}/start"), json!({})).await;
+    assert_eq!(s, 200);
+    let (s, v) = admin_json(
+        &app,
+        &format!("/admin/v1/requests/{id}/reject"),
+        json!({"reasons": "Identity not proven."}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let _ = sink.next().await;
+    let before = parse_time("2028-12-31T22:59:59Z").unwrap();
+    assert_eq!(run_due_jobs(st, before).await.unwrap().erased, 0);
+    let after = parse_time("2028-12-31T23:00:00Z").unwrap(); // 1 January 2029, 00:00 in Paris
+    assert_eq!(run_due_jobs(st, after).await.unwrap().erased, 1);
+    assert_eq!(run_due_jobs(st, after + 1).await.unwrap().erased, 0);
+    app.clock.set(after);
+    let (_, v) = json(app.admin_get(&format!("/admin/v1/requests/{id}")).await).await;
+    assert_eq!(v["erased"], true);
+    assert_eq!(
+        (
+            v["email"].clone(),
+            v["name"].clone(),
+            v["details"].clone(),
+            v["response"].clone()
+        ),
+        (Value::Null, Value::Null, Value::Null, Value::Null)
+    );
+    assert_eq!(
+        (v["type"].as_str(), v["status"].as_str()),
+        (Some("portability"), Some("rejected"))
+    );
+    assert!(
+        v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["note"].is_null()),
+        "{v}"
+    );
+    let ledger = ledger_payloads(&app).await;
+    assert!(ledger.iter().any(|(k, _)| k == "rights.erased"));
+    assert!(
+        ledger.iter().any(|(k, _)| k == "rights.submitted"),
+        "ledger entries stay"
+    );
+    assert!(ledger.iter().any(|(k, _)| k == "rights.overdue"));
+    // Erased requests take no more transitions or notes.
+    assert_eq!(
+        admin_json(
+            &app,
+            &format!("/admin/v1/requests/{id}/notes"),
+            json!({"note": "x"})
+        )
+        .await
+        .0,
+        409
+    );
+}
+
+async fn without_smtp(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (s, v) = json(
+        app.post_json("/v1/requests", &request_body("n@example.org", "access"))
+            .await,
+    )
+    .await;
+    assert_eq!((s, v["status"].as_str()), (202, Some("received")));
+    // The email is logged as not sent (in the background) and the DPO sees it.
+    let mut problem = Value::Null;
+    for _ in 0..200 {
+        problem = only_request(&app).await["email_problem"].clone();
+        if !problem.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(problem, "not sent: no SMTP configured");
+}
+
+async fn pages_and_admin_login(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let r = app.get("/sites/callkom/rights?lang=fr").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = r.text().await.unwrap();
+    for needle in [
+        "<html lang=\"fr\"",
+        "<label for=\"email\">",
+        "<label for=\"type\">",
+        "un mois",
+        "CNIL",
+        "https://www.cnil.fr",
+        "post mortem",
+        "method=\"post\"",
+    ] {
+        assert!(page.contains(needle), "{needle} missing");
+    }
+    assert!(!page.contains("<script"), "works without JavaScript");
+    let page = app
+        .get("/sites/callkom/rights?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("within one month") && page.contains("supervisory authority"));
+    assert_eq!(app.get("/sites/nope/rights").await.status(), 404);
+    assert_eq!(app.get("/sites/callkom/rights/verify").await.status(), 200);
+    let (s, _) = (
+        app.get("/v1/requests/verify?token=abc")
+            .await
+            .status()
+            .as_u16(),
+        (),
+    );
+    assert_eq!(s, 410);
+
+    // Browsers log in with a token into an HttpOnly, SameSite=Strict cookie.
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = c.get(app.url("/admin/requests")).send().await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/admin/login")
+    );
+    assert_eq!(
+        c.get(app.url("/admin/login"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = c
+        .post(app.url("/admin/login"))
+        .form(&[("token", "assent_wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .post(app.url("/admin/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("token", app.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(app.url("/admin/login"))
+        .header("origin", app.base.as_str())
+        .form(&[("token", app.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/admin"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let r = c
+        .get(app.url("/admin/requests"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Rights requests"));
+    let r = c
+        .post(app.url("/admin/logout"))
+        .header("origin", "https://evil.example")
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(app.url("/admin/logout"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+}
+
+both_backends!(
+    full_flow,
+    no_enumeration,
+    hostile_input,
+    illegal_transitions,
+    withdrawal_records_consent,
+    reminders_overdue_and_retention,
+    without_smtp,
+    pages_and_admin_login,
+);

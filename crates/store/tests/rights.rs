@@ -1,0 +1,606 @@
+//! The rights-request tables (`0002_rights`), on both backends, on real databases.
+//! SQLite: a fresh temporary directory per test. PostgreSQL: `ASSENT_TEST_DATABASE_URL`
+//! (default `postgres://root@127.0.0.1:5432/test`, as in `suite.rs`), a fresh schema per
+//! test, dropped at the end. An unreachable PostgreSQL FAILS the postgres tests.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use assent_store::{
+    Location, OpenOptions, RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark,
+    RightsPatch, RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    requests_roundtrip_and_order,
+    guarded_updates,
+    tokens_single_use,
+    attachments,
+    erasure,
+);
+
+// ---------------------------------------------------------------------------------------
+// Harness
+
+fn pg_url() -> String {
+    std::env::var("ASSENT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!("assent-store-test-{}", random_hex(8)));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A PostgreSQL schema dropped on drop (even when the test panics).
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(c) = raw_pg(&url).await {
+                    let _ = c
+                        .batch_execute(&format!(
+                            "SET lock_timeout = '20s'; DROP SCHEMA IF EXISTS {name} CASCADE"
+                        ))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn raw_pg(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(client)
+}
+
+#[allow(dead_code)]
+struct TestDb {
+    backend: Backend,
+    loc: Location,
+    schema: Option<String>,
+    dir: TempDir,
+    _pg: Option<PgSchema>,
+}
+
+impl TestDb {
+    async fn new(backend: Backend) -> TestDb {
+        let dir = TempDir::new();
+        match backend {
+            Backend::Sqlite => TestDb {
+                backend,
+                loc: Location::DataDir(dir.path().join("data")),
+                schema: None,
+                dir,
+                _pg: None,
+            },
+            Backend::Postgres => {
+                let url = pg_url();
+                let client = raw_pg(&url).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL for the store tests is unreachable at {url}: {e:?}. Start \
+                         PostgreSQL or set ASSENT_TEST_DATABASE_URL (these tests never skip)"
+                    )
+                });
+                let name = format!("assent_t_{}", random_hex(6));
+                client
+                    .batch_execute(&format!("CREATE SCHEMA {name}"))
+                    .await
+                    .unwrap();
+                TestDb {
+                    backend,
+                    loc: Location::Postgres(url.clone()),
+                    schema: Some(name.clone()),
+                    dir,
+                    _pg: Some(PgSchema { url, name }),
+                }
+            }
+        }
+    }
+
+    fn opts(&self, create: bool) -> OpenOptions {
+        OpenOptions {
+            create,
+            schema: self.schema.clone(),
+        }
+    }
+
+    async fn open(&self) -> Store {
+        Store::open(&self.loc, self.opts(true)).await.unwrap()
+    }
+
+    async fn reopen(&self) -> Result<Store, StoreError> {
+        Store::open(&self.loc, self.opts(false)).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
+    RightsRequestRow {
+        id: id.to_owned(),
+        site: "shop".to_owned(),
+        kind: "access".to_owned(),
+        status: status.to_owned(),
+        language: "fr".to_owned(),
+        email: Some(format!("{id}@example.org")),
+        name: Some("Zoé <b>".to_owned()),
+        details: Some("line 1\nline 2 — ünïcode".to_owned()),
+        received_at_ms: due - 1_000,
+        verified_at_ms: None,
+        due_at_ms: due,
+        extended_due_at_ms: None,
+        extension_reason: None,
+        closed_at_ms: None,
+        response: None,
+        subject: None,
+        receipt_id: Some("r1".to_owned()),
+        mail_problem: None,
+        reminded_7d_at_ms: None,
+        reminded_1d_at_ms: None,
+        overdue_at_ms: None,
+        erased_at_ms: None,
+    }
+}
+
+fn event(id: &str, ts: i64, kind: &str, note: Option<&str>) -> RightsEventRow {
+    RightsEventRow {
+        request_id: id.to_owned(),
+        ts_ms: ts,
+        kind: kind.to_owned(),
+        actor: "requester".to_owned(),
+        note: note.map(str::to_owned),
+    }
+}
+
+fn token(id: &str, b: u8, purpose: &str, expires: i64) -> RightsTokenRow {
+    RightsTokenRow {
+        hash: [b; 32],
+        request_id: id.to_owned(),
+        purpose: purpose.to_owned(),
+        expires_at_ms: expires,
+        used_at_ms: None,
+        attempts: 0,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+
+async fn requests_roundtrip_and_order(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let a = request("a", "received", 3_000_000);
+    let mut c = request("c", "verified", 2_000_000);
+    c.extended_due_at_ms = Some(5_000_000);
+    let d = request("d", "verified", 4_000_000);
+    for r in [&a, &c, &d] {
+        s.rights_insert(r, &[], &event(&r.id, 1, "submitted", None))
+            .await
+            .unwrap();
+    }
+    // Duplicate id: conflict, nothing else written.
+    let e = s
+        .rights_insert(&a, &[], &event("a", 2, "submitted", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
+
+    assert_eq!(s.rights_get("a").await.unwrap().unwrap(), a);
+    assert!(s.rights_get("zz").await.unwrap().is_none());
+    // Ordered by the due date in force (c is extended past d).
+    let ids: Vec<String> = s
+        .rights_list(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["a", "d", "c"]);
+    let ids: Vec<String> = s
+        .rights_list(Some("verified"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["d", "c"]);
+    let found = s
+        .rights_by_email("shop", "a@example.org", "received")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(
+        s.rights_by_email("other", "a@example.org", "received")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    s.rights_add_event(&event("a", 7, "note", Some("called back")))
+        .await
+        .unwrap();
+    let ev = s.rights_events("a").await.unwrap();
+    assert_eq!(
+        ev.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["submitted", "note"]
+    );
+    assert_eq!(ev[1].note.as_deref(), Some("called back"));
+
+    // Survives a reopen.
+    s.close().await;
+    let s = db.reopen().await.unwrap();
+    assert_eq!(s.rights_get("c").await.unwrap().unwrap(), c);
+    s.close().await;
+}
+
+async fn guarded_updates(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(&a, &[], &event("a", 1, "submitted", None))
+        .await
+        .unwrap();
+    let verify = RightsPatch {
+        status: Some("verified".into()),
+        verified_at_ms: Some(10),
+        ..RightsPatch::default()
+    };
+    // Wrong expected status: nothing changes, no event.
+    let ok = s
+        .rights_update(
+            "a",
+            &RightsGuard::status("verified"),
+            &verify,
+            Some(&event("a", 10, "x", None)),
+        )
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
+    // Concurrent identical transitions: exactly one wins.
+    let mut tasks = vec![];
+    for k in 0..8 {
+        let s = s.clone();
+        let verify = verify.clone();
+        tasks.push(tokio::spawn(async move {
+            s.rights_update(
+                "a",
+                &RightsGuard::status("received"),
+                &verify,
+                Some(&event("a", 10 + k, "verified", None)),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let r = s.rights_get("a").await.unwrap().unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.verified_at_ms),
+        ("verified", Some(10))
+    );
+    assert_eq!(s.rights_events("a").await.unwrap().len(), 2);
+    // Marks are set once.
+    let mark = RightsPatch {
+        reminded_7d_at_ms: Some(20),
+        ..RightsPatch::default()
+    };
+    assert!(
+        s.rights_update(
+            "a",
+            &RightsGuard::unset(RightsMark::Reminded7d),
+            &mark,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    let again = RightsPatch {
+        reminded_7d_at_ms: Some(30),
+        ..RightsPatch::default()
+    };
+    assert!(
+        !s.rights_update(
+            "a",
+            &RightsGuard::unset(RightsMark::Reminded7d),
+            &again,
+            None
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.rights_get("a").await.unwrap().unwrap().reminded_7d_at_ms,
+        Some(20)
+    );
+    // mail_problem can be set and cleared; unknown ids and empty patches do nothing.
+    let p = RightsPatch {
+        mail_problem: Some(Some("no SMTP".into())),
+        ..RightsPatch::default()
+    };
+    assert!(
+        s.rights_update("a", &RightsGuard::default(), &p, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.rights_get("a")
+            .await
+            .unwrap()
+            .unwrap()
+            .mail_problem
+            .as_deref(),
+        Some("no SMTP")
+    );
+    let p = RightsPatch {
+        mail_problem: Some(None),
+        ..RightsPatch::default()
+    };
+    assert!(
+        s.rights_update("a", &RightsGuard::default(), &p, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.rights_get("a").await.unwrap().unwrap().mail_problem, None);
+    assert!(
+        !s.rights_update("zz", &RightsGuard::default(), &mark, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.rights_update("a", &RightsGuard::default(), &RightsPatch::default(), None)
+            .await
+            .unwrap()
+    );
+    s.close().await;
+}
+
+async fn tokens_single_use(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(
+        &a,
+        &[
+            token("a", 1, "verify_link", 1_000),
+            token("a", 2, "verify_code", 1_000),
+        ],
+        &event("a", 1, "submitted", None),
+    )
+    .await
+    .unwrap();
+    s.rights_insert_token(&token("a", 3, "download", 5_000))
+        .await
+        .unwrap();
+    let e = s
+        .rights_insert_token(&token("a", 3, "download", 5_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert_eq!(s.rights_tokens("a").await.unwrap().len(), 3);
+    let k = s.rights_token(&[2; 32]).await.unwrap().unwrap();
+    assert_eq!(
+        (k.purpose.as_str(), k.attempts, k.used_at_ms),
+        ("verify_code", 0, None)
+    );
+    assert_eq!(s.rights_token_attempt(&[2; 32]).await.unwrap(), 1);
+    assert_eq!(s.rights_token_attempt(&[2; 32]).await.unwrap(), 2);
+    // Expired: refused.
+    assert!(!s.rights_use_token(&[1; 32], 1_000).await.unwrap());
+    // First use wins, second is refused; the code of the same request is consumed too.
+    assert!(s.rights_use_token(&[1; 32], 999).await.unwrap());
+    assert!(!s.rights_use_token(&[1; 32], 999).await.unwrap());
+    assert!(!s.rights_use_token(&[2; 32], 999).await.unwrap());
+    assert_eq!(
+        s.rights_token(&[2; 32]).await.unwrap().unwrap().used_at_ms,
+        Some(999)
+    );
+    // The download token is not part of the verification family.
+    assert_eq!(
+        s.rights_token(&[3; 32]).await.unwrap().unwrap().used_at_ms,
+        None
+    );
+    assert!(!s.rights_use_token(&[9; 32], 1).await.unwrap());
+    s.close().await;
+}
+
+async fn attachments(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    s.rights_insert(
+        &request("a", "in_progress", 3_000_000),
+        &[],
+        &event("a", 1, "submitted", None),
+    )
+    .await
+    .unwrap();
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let att = RightsAttachmentRow {
+        id: "f1".into(),
+        request_id: "a".into(),
+        filename: "export.json".into(),
+        content_type: "application/json".into(),
+        bytes: bytes.clone(),
+        size: 70_000,
+        created_at_ms: 5,
+        expires_at_ms: 500,
+    };
+    s.rights_insert_attachment(&att).await.unwrap();
+    assert!(matches!(
+        s.rights_insert_attachment(&att).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.rights_attachment("a", "f1").await.unwrap().unwrap(), att);
+    assert!(s.rights_attachment("b", "f1").await.unwrap().is_none());
+    let list = s.rights_attachments("a").await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0].bytes.is_empty());
+    assert_eq!(list[0].size, 70_000);
+    // An attachment needs its request.
+    let mut orphan = att.clone();
+    orphan.id = "f2".into();
+    orphan.request_id = "nope".into();
+    assert!(s.rights_insert_attachment(&orphan).await.is_err());
+    s.close().await;
+}
+
+async fn erasure(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let mut a = request("a", "completed", 3_000_000);
+    a.response = Some("here is your data".into());
+    a.subject = Some("0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a".into());
+    a.closed_at_ms = Some(3_000_000);
+    s.rights_insert(
+        &a,
+        &[token("a", 1, "download", 10)],
+        &event("a", 1, "submitted", None),
+    )
+    .await
+    .unwrap();
+    s.rights_add_event(&event("a", 2, "note", Some("personal remark")))
+        .await
+        .unwrap();
+    s.rights_insert_attachment(&RightsAttachmentRow {
+        id: "f1".into(),
+        request_id: "a".into(),
+        filename: "x.csv".into(),
+        content_type: "text/csv".into(),
+        bytes: b"a,b\n".to_vec(),
+        size: 4,
+        created_at_ms: 1,
+        expires_at_ms: 2,
+    })
+    .await
+    .unwrap();
+    let b2 = request("b", "received", 3_000_000);
+    s.rights_insert(&b2, &[], &event("b", 1, "submitted", None))
+        .await
+        .unwrap();
+
+    assert!(
+        s.rights_erase("a", 99, &event("a", 99, "erased", None))
+            .await
+            .unwrap()
+    );
+    let r = s.rights_get("a").await.unwrap().unwrap();
+    assert_eq!(r.erased_at_ms, Some(99));
+    assert_eq!(
+        (
+            r.email,
+            r.name,
+            r.details,
+            r.response,
+            r.subject,
+            r.receipt_id
+        ),
+        (None, None, None, None, None, None)
+    );
+    assert_eq!(
+        (r.kind.as_str(), r.status.as_str(), r.due_at_ms),
+        ("access", "completed", 3_000_000)
+    );
+    assert!(s.rights_tokens("a").await.unwrap().is_empty());
+    assert!(s.rights_attachments("a").await.unwrap().is_empty());
+    let ev = s.rights_events("a").await.unwrap();
+    assert_eq!(
+        ev.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["submitted", "note", "erased"]
+    );
+    assert!(ev.iter().all(|e| e.note.is_none()));
+    // Once only; erased requests cannot be updated; other requests are untouched.
+    assert!(
+        !s.rights_erase("a", 100, &event("a", 100, "erased", None))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.rights_events("a").await.unwrap().len(), 3);
+    let p = RightsPatch {
+        status: Some("rejected".into()),
+        ..RightsPatch::default()
+    };
+    assert!(
+        !s.rights_update("a", &RightsGuard::default(), &p, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.rights_get("b").await.unwrap().unwrap(), b2);
+    assert!(
+        !s.rights_erase("zz", 1, &event("zz", 1, "erased", None))
+            .await
+            .unwrap()
+    );
+    s.close().await;
+}
