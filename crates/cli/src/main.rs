@@ -12,13 +12,15 @@ use assent_model::clock::{Clock, SharedClock, SystemClock};
 use assent_server::config::{Config, LogFormat, Secret};
 use assent_store::{Location, OpenOptions, Store};
 
-
-
 /// The demo registry (seed 002, Callkom), embedded so `assent demo` runs anywhere.
 pub const DEMO_REGISTRY: &str = include_str!("../../../examples/callkom.toml");
 
 #[derive(Parser)]
-#[command(name = "assent", version, about = "Self-hosted privacy and consent platform")]
+#[command(
+    name = "assent",
+    version,
+    about = "Self-hosted privacy and consent platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -252,13 +254,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { files } => Ok(cmd_check(&files)),
         Command::Apply { file, db } => runtime()?.block_on(cmd_apply(&file, &db)),
         Command::Token { command } => runtime()?.block_on(cmd_token(command)),
-        Command::Ledger { command: LedgerCmd::Verify { db, key, json } } => {
-            runtime()?.block_on(cmd_ledger_verify(&db, key.as_deref(), json))
-        }
-        Command::Receipt { command: ReceiptCmd::Verify { file, key } } => cmd_receipt_verify(&file, &key),
-        Command::Export { command: ExportCmd::Consents { db, site, from, to, format, out } } => {
-            runtime()?.block_on(cmd_export(&db, &site, &from, &to, &format, out.as_deref()))
-        }
+        Command::Ledger {
+            command: LedgerCmd::Verify { db, key, json },
+        } => runtime()?.block_on(cmd_ledger_verify(&db, key.as_deref(), json)),
+        Command::Receipt {
+            command: ReceiptCmd::Verify { file, key },
+        } => cmd_receipt_verify(&file, &key),
+        Command::Export {
+            command:
+                ExportCmd::Consents {
+                    db,
+                    site,
+                    from,
+                    to,
+                    format,
+                    out,
+                },
+        } => runtime()?.block_on(cmd_export(&db, &site, &from, &to, &format, out.as_deref())),
         Command::Scan(args) => cmd_scan(args),
         Command::Backup { db, out } => runtime()?.block_on(async {
             let store = open_existing(&db).await?;
@@ -322,7 +334,9 @@ fn parse_listen(s: &str) -> Result<std::net::SocketAddr> {
 fn init_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ASSENT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => b.json().try_init(),
         LogFormat::Text => b.try_init(),
@@ -385,7 +399,10 @@ fn cmd_check(files: &[PathBuf]) -> ExitCode {
             }
         };
         let (_, diags) = check::check(&src);
-        let errors = diags.iter().filter(|d| d.severity == check::Severity::Error).count();
+        let errors = diags
+            .iter()
+            .filter(|d| d.severity == check::Severity::Error)
+            .count();
         let warnings = diags.len() - errors;
         for d in &diags {
             println!("{}", d.render(&name));
@@ -395,7 +412,11 @@ fn cmd_check(files: &[PathBuf]) -> ExitCode {
         }
         eprintln!("{name}: {errors} error(s), {warnings} warning(s)");
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Reads and validates a registry, printing problems like `check`.
@@ -434,8 +455,7 @@ async fn cmd_apply(file: &Path, db: &DbArgs) -> Result<ExitCode> {
     }
     let store = Store::open(&location(db)?, OpenOptions::create()).await?;
     let clock = SystemClock;
-    let applied =
-        assent_server::ops::apply_registry(&store, &clock, &registry, &src).await?;
+    let applied = assent_server::ops::apply_registry(&store, &clock, &registry, &src).await?;
     for a in &applied {
         if a.created {
             println!(
@@ -443,7 +463,11 @@ async fn cmd_apply(file: &Path, db: &DbArgs) -> Result<ExitCode> {
                 a.site,
                 a.version,
                 a.content_hash,
-                if a.requires_fresh_consent { ", requires fresh consent" } else { "" }
+                if a.requires_fresh_consent {
+                    ", requires fresh consent"
+                } else {
+                    ""
+                }
             );
             for c in &a.changes {
                 println!("  {} {}", if c.material { "*" } else { "-" }, c.en);
@@ -526,7 +550,8 @@ async fn cmd_token(cmd: TokenCmd) -> Result<ExitCode> {
 async fn cmd_ledger_verify(db: &DbArgs, key: Option<&Path>, as_json: bool) -> Result<ExitCode> {
     let key = match key {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
             *assent_ledger::PublicKeyInfo::parse(&text)
                 .with_context(|| format!("{}: not a public key document", p.display()))?
                 .key()
@@ -534,7 +559,10 @@ async fn cmd_ledger_verify(db: &DbArgs, key: Option<&Path>, as_json: bool) -> Re
         None => {
             let path = db.data.join("ledger.key");
             if !path.exists() {
-                bail!("{}: no ledger key; give the public key with --key", path.display());
+                bail!(
+                    "{}: no ledger key; give the public key with --key",
+                    path.display()
+                );
             }
             assent_ledger::LedgerKey::load(&path)
                 .with_context(|| format!("{}: cannot load the ledger key", path.display()))?
@@ -550,21 +578,35 @@ async fn cmd_ledger_verify(db: &DbArgs, key: Option<&Path>, as_json: bool) -> Re
         println!("{}", serde_json::to_string_pretty(&report_json(&report))?);
     } else {
         for p in &report.problems {
-            println!("chain {} position {} (row {}): {}", p.chain, p.position, p.index, p.kind);
+            println!(
+                "chain {} position {} (row {}): {}",
+                p.chain, p.position, p.index, p.kind
+            );
         }
     }
-    let rate = if secs > 0.0 { report.entries as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        report.entries as f64 / secs
+    } else {
+        0.0
+    };
     if report.is_ok() {
         eprintln!(
             "ledger OK: {} entries in {} chain(s), {} checkpoint(s), {} redacted payload(s); verified in {:.3} s ({:.0} entries/s)",
             report.entries, report.chains, report.checkpoints, report.redacted, secs, rate
         );
         if report.unchecked_checkpoint_heads > 0 {
-            eprintln!("note: {} entries are after the last checkpoint (protected by the hash chain only)", report.unchecked_checkpoint_heads);
+            eprintln!(
+                "note: {} entries are after the last checkpoint (protected by the hash chain only)",
+                report.unchecked_checkpoint_heads
+            );
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("ledger FAILED verification: {} problem(s) in {} entries", report.problems.len(), report.entries);
+        eprintln!(
+            "ledger FAILED verification: {} problem(s) in {} entries",
+            report.problems.len(),
+            report.entries
+        );
         Ok(ExitCode::from(1))
     }
 }
@@ -583,15 +625,24 @@ fn report_json(r: &assent_ledger::Report) -> serde_json::Value {
 }
 
 fn cmd_receipt_verify(file: &Path, key: &Path) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
     let receipt = assent_ledger::Receipt::from_json(&text)
         .with_context(|| format!("{}: not an Assent receipt", file.display()))?;
-    let key_text = std::fs::read_to_string(key).with_context(|| format!("{}: cannot read", key.display()))?;
+    let key_text =
+        std::fs::read_to_string(key).with_context(|| format!("{}: cannot read", key.display()))?;
     let key = assent_ledger::PublicKeyInfo::parse(&key_text)
         .with_context(|| format!("{}: not a public key document", key.display()))?;
     match assent_ledger::verify_receipt(&receipt, &key) {
         Ok(status) => {
-            println!("receipt {}: valid ({status:?})", receipt.record.get("consentReceiptID").and_then(|v| v.as_str()).unwrap_or("?"));
+            println!(
+                "receipt {}: valid ({status:?})",
+                receipt
+                    .record
+                    .get("consentReceiptID")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -603,7 +654,11 @@ fn cmd_receipt_verify(file: &Path, key: &Path) -> Result<ExitCode> {
 
 /// Escapes a CSV cell that a spreadsheet would run as a formula.
 fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -615,10 +670,21 @@ fn parse_bound(s: &str, end: bool) -> Result<i64> {
     let ms = assent_model::clock::parse_time(s)
         .ok_or_else(|| anyhow!("`{s}`: expected YYYY-MM-DD or an RFC 3339 time"))?;
     // A plain date as the end bound includes the whole day.
-    Ok(if end && s.len() == 10 { ms + 86_400_000 } else { ms })
+    Ok(if end && s.len() == 10 {
+        ms + 86_400_000
+    } else {
+        ms
+    })
 }
 
-async fn cmd_export(db: &DbArgs, site: &str, from: &str, to: &str, format: &str, out: Option<&Path>) -> Result<ExitCode> {
+async fn cmd_export(
+    db: &DbArgs,
+    site: &str,
+    from: &str,
+    to: &str,
+    format: &str,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
     use std::io::Write;
     let from_ms = parse_bound(from, false).context("--from")?;
     let to_ms = parse_bound(to, true).context("--to")?;
@@ -633,12 +699,17 @@ async fn cmd_export(db: &DbArgs, site: &str, from: &str, to: &str, format: &str,
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     if format == "csv" {
-        writeln!(w, "receipt_id,site,subject,policy_version,action,method,channel,language,choices,text_fingerprint,created_at,expires_at,chain,seq,entry_hash")?;
+        writeln!(
+            w,
+            "receipt_id,site,subject,policy_version,action,method,channel,language,choices,text_fingerprint,created_at,expires_at,chain,seq,entry_hash"
+        )?;
     }
     let mut after: Option<String> = None;
     let mut n = 0u64;
     loop {
-        let page = store.consents_between(site, from_ms, to_ms, after.as_deref(), 1000).await?;
+        let page = store
+            .consents_between(site, from_ms, to_ms, after.as_deref(), 1000)
+            .await?;
         if page.is_empty() {
             break;
         }
@@ -648,11 +719,21 @@ async fn cmd_export(db: &DbArgs, site: &str, from: &str, to: &str, format: &str,
                 writeln!(w, "{v}")?;
             } else {
                 let cells = [
-                    row.receipt_id.clone(), row.site.clone(), row.subject.clone(), row.policy_version.to_string(),
-                    row.action.clone(), row.method.clone(), row.channel.clone(), row.language.clone(),
-                    row.choices_json.clone(), row.fingerprint.clone(),
-                    assent_model::clock::rfc3339(row.created_at_ms), assent_model::clock::rfc3339(row.expires_at_ms),
-                    entry.chain.to_string(), entry.seq.to_string(), assent_ledger::to_hex(&entry.hash),
+                    row.receipt_id.clone(),
+                    row.site.clone(),
+                    row.subject.clone(),
+                    row.policy_version.to_string(),
+                    row.action.clone(),
+                    row.method.clone(),
+                    row.channel.clone(),
+                    row.language.clone(),
+                    row.choices_json.clone(),
+                    row.fingerprint.clone(),
+                    assent_model::clock::rfc3339(row.created_at_ms),
+                    assent_model::clock::rfc3339(row.expires_at_ms),
+                    entry.chain.to_string(),
+                    entry.seq.to_string(),
+                    assent_ledger::to_hex(&entry.hash),
                 ];
                 let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
                 writeln!(w, "{}", line.join(","))?;
@@ -671,9 +752,13 @@ fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
     let (registry, _) = load_registry(&a.registry)?;
     let declared = assent_scan::Declared::from_registry(&registry, &a.site)
         .ok_or_else(|| anyhow!("{}: no site `{}`", a.registry.display(), a.site))?;
-    let mut opts = assent_scan::ScanOptions { max_pages: a.pages.max(1), ..Default::default() };
+    let mut opts = assent_scan::ScanOptions {
+        max_pages: a.pages.max(1),
+        ..Default::default()
+    };
     if let Some(c) = &a.catalog {
-        let extra = assent_scan::Catalog::load(c).with_context(|| format!("{}: cannot load the catalog", c.display()))?;
+        let extra = assent_scan::Catalog::load(c)
+            .with_context(|| format!("{}: cannot load the catalog", c.display()))?;
         opts.catalog = assent_scan::Catalog::builtin().with_priority(extra);
     }
     opts.accept_selector = a.accept;
@@ -685,11 +770,15 @@ fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
     }
     let report = runtime()?.block_on(assent_scan::scan(&a.url, &declared, opts))?;
     if let Some(p) = &a.out {
-        std::fs::write(p, report.to_json()).with_context(|| format!("{}: cannot write", p.display()))?;
+        std::fs::write(p, report.to_json())
+            .with_context(|| format!("{}: cannot write", p.display()))?;
     }
     if let Some(p) = &a.html {
-        std::fs::write(p, report.to_html()).with_context(|| format!("{}: cannot write", p.display()))?;
+        std::fs::write(p, report.to_html())
+            .with_context(|| format!("{}: cannot write", p.display()))?;
     }
     print!("{}", report.to_text());
-    Ok(ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(1)))
+    Ok(ExitCode::from(
+        u8::try_from(report.exit_code()).unwrap_or(1),
+    ))
 }

@@ -49,7 +49,11 @@ fn assent(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn pg_url() -> String {
@@ -71,10 +75,23 @@ fn check_reports_file_line_col() {
     let d = TempDir::new();
     let src = std::fs::read_to_string(examples().join("callkom.toml")).unwrap();
     let cases = [
-        (src.replacen("lifetime = \"30 minutes\"", "lifetime = \"2 years\"", 1), "error: tracker `__cf_bm` lives 2 years"),
-        (src.replacen("[[sites]]", "[[sites]]\ncolour = \"red\"", 1), "error: unknown field `colour`"),
+        (
+            src.replacen("lifetime = \"30 minutes\"", "lifetime = \"2 years\"", 1),
+            "error: tracker `__cf_bm` lives 2 years",
+        ),
+        (
+            src.replacen("[[sites]]", "[[sites]]\ncolour = \"red\"", 1),
+            "error: unknown field `colour`",
+        ),
         (src.replacen("[[sites]]", "[[sites]\n", 1), "error:"),
-        (src.replacen("consent_lifetime_days = 182", "consent_lifetime_days = \"six months\"", 1), "error: invalid type"),
+        (
+            src.replacen(
+                "consent_lifetime_days = 182",
+                "consent_lifetime_days = \"six months\"",
+                1,
+            ),
+            "error: invalid type",
+        ),
     ];
     for (i, (bad, want)) in cases.iter().enumerate() {
         assert_ne!(bad, &src, "case {i} did not change the fixture");
@@ -84,14 +101,24 @@ fn check_reports_file_line_col() {
         assert_eq!(o.status.code(), Some(1), "case {i}: {}", text(&o));
         let out = text(&o);
         let prefix = format!("{}:", f.display());
-        let line = out.lines().find(|l| l.contains(want)).unwrap_or_else(|| panic!("case {i}: want {want} in {out}"));
+        let line = out
+            .lines()
+            .find(|l| l.contains(want))
+            .unwrap_or_else(|| panic!("case {i}: want {want} in {out}"));
         assert!(line.starts_with(&prefix), "{line}");
         let rest: Vec<&str> = line[prefix.len()..].splitn(3, ':').collect();
-        assert!(rest[0].parse::<usize>().unwrap() > 0 && rest[1].parse::<usize>().unwrap() > 0, "{line}");
+        assert!(
+            rest[0].parse::<usize>().unwrap() > 0 && rest[1].parse::<usize>().unwrap() > 0,
+            "{line}"
+        );
     }
     let o = assent(&["check", "/nonexistent/registry.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("/nonexistent/registry.toml: error: cannot read"), "{}", text(&o));
+    assert!(
+        text(&o).contains("/nonexistent/registry.toml: error: cannot read"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -99,30 +126,75 @@ fn apply_versions_and_refuses_bad_input_without_touching_data() {
     let d = TempDir::new();
     let data = d.path().join("data");
     let reg = examples().join("callkom.toml");
-    let o = assent(&["apply", reg.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    let o = assent(&[
+        "apply",
+        reg.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("site callkom: new policy version 1"), "{}", text(&o));
-    let o = assent(&["apply", reg.to_str().unwrap(), "--data", data.to_str().unwrap()]);
-    assert!(text(&o).contains("site callkom: unchanged (version 1)"), "{}", text(&o));
+    assert!(
+        text(&o).contains("site callkom: new policy version 1"),
+        "{}",
+        text(&o)
+    );
+    let o = assent(&[
+        "apply",
+        reg.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&o).contains("site callkom: unchanged (version 1)"),
+        "{}",
+        text(&o)
+    );
 
     let db = data.join("assent.db");
     let before = std::fs::read(&db).unwrap();
     let bad = d.path().join("bad.toml");
     std::fs::write(&bad, "[controller]\nname = \"x\"\nbogus = 1\n").unwrap();
-    let o = assent(&["apply", bad.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    let o = assent(&[
+        "apply",
+        bad.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains(":3:1: error: unknown field `bogus`"), "{}", text(&o));
-    assert_eq!(std::fs::read(&db).unwrap(), before, "a refused apply changes nothing");
+    assert!(
+        text(&o).contains(":3:1: error: unknown field `bogus`"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "a refused apply changes nothing"
+    );
 
     let o = assent(&["apply", "/missing.toml", "--data", data.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("/missing.toml: cannot read"), "{}", text(&o));
+    assert!(
+        text(&o).contains("/missing.toml: cannot read"),
+        "{}",
+        text(&o)
+    );
 
-    let o = assent(&["apply", reg.to_str().unwrap(), "--database", "mysql://root@127.0.0.1/test"]);
+    let o = assent(&[
+        "apply",
+        reg.to_str().unwrap(),
+        "--database",
+        "mysql://root@127.0.0.1/test",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("mysql"), "{}", text(&o));
 
-    let o = assent(&["apply", reg.to_str().unwrap(), "--database", "postgres://postgres@127.0.0.1:1/test"]);
+    let o = assent(&[
+        "apply",
+        reg.to_str().unwrap(),
+        "--database",
+        "postgres://postgres@127.0.0.1:1/test",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("127.0.0.1:1"), "{}", text(&o));
 
@@ -142,8 +214,36 @@ struct Server {
 impl Server {
     fn start(data: &Path, database: Option<&str>) -> Server {
         let reg = examples().join("callkom.toml");
+        Self::spawn(
+            &[
+                "serve",
+                "--registry",
+                reg.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            database,
+        )
+    }
+
+    fn demo(data: &Path) -> Server {
+        Self::spawn(
+            &[
+                "demo",
+                "--data",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            None,
+        )
+    }
+
+    fn spawn(args: &[&str], database: Option<&str>) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--registry", reg.to_str().unwrap(), "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        cmd.args(args)
             .env("ASSENT_RATE_LIMIT", "off")
             .env("ASSENT_LOG", "warn")
             .stderr(Stdio::piped())
@@ -155,7 +255,10 @@ impl Server {
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let base = loop {
-            let line = lines.next().expect("server exited before listening").unwrap();
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
             if let Some(rest) = line.strip_prefix("Assent is listening on ") {
                 break rest.trim_end_matches('/').to_string();
             }
@@ -165,11 +268,15 @@ impl Server {
         Server { child, base }
     }
     fn kill9(mut self) {
-        let _ = Command::new("kill").args(["-9", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
     fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -183,7 +290,14 @@ impl Drop for Server {
 
 fn subject() -> String {
     let h = random_hex(16);
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 fn consent_body(i: usize) -> Value {
@@ -195,7 +309,14 @@ fn consent_body(i: usize) -> Value {
 fn populated(d: &TempDir) -> (PathBuf, Vec<String>) {
     let data = d.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let tok = assent(&["token", "create", "--data", data.to_str().unwrap(), "--role", "admin"]);
+    let tok = assent(&[
+        "token",
+        "create",
+        "--data",
+        data.to_str().unwrap(),
+        "--role",
+        "admin",
+    ]);
     assert!(tok.status.success(), "{}", text(&tok));
     let token = String::from_utf8_lossy(&tok.stdout).trim().to_string();
     let server = Server::start(&data, None);
@@ -205,10 +326,20 @@ fn populated(d: &TempDir) -> (PathBuf, Vec<String>) {
         let mut ids = vec![];
         for i in 0..12 {
             if i == 8 {
-                let r = c.post(format!("{}/admin/v1/ledger/checkpoints", server.base)).bearer_auth(&token).send().await.unwrap();
+                let r = c
+                    .post(format!("{}/admin/v1/ledger/checkpoints", server.base))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
             }
-            let r = c.post(format!("{}/v1/sites/callkom/consents", server.base)).json(&consent_body(i)).send().await.unwrap();
+            let r = c
+                .post(format!("{}/v1/sites/callkom/consents", server.base))
+                .json(&consent_body(i))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 201);
             let v: Value = r.json().await.unwrap();
             ids.push(v["receipt"]["id"].as_str().unwrap().to_string());
@@ -269,13 +400,17 @@ fn ledger_verify_catches_every_tampering() {
         copy_dir(&data, &copy);
         let conn = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
         conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{name}: {e}"));
+        conn.execute_batch(sql)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         drop(conn);
         let o = assent(&["ledger", "verify", "--data", copy.to_str().unwrap()]);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(1), "{name} was not detected: {out}");
         assert!(out.contains("FAILED"), "{name}: {out}");
-        assert!(out.to_lowercase().contains(want), "{name}: wanted {want:?} in {out}");
+        assert!(
+            out.to_lowercase().contains(want),
+            "{name}: wanted {want:?} in {out}"
+        );
     }
 
     // Receipts verify offline with the published key; a tampered one does not.
@@ -283,8 +418,22 @@ fn ledger_verify_catches_every_tampering() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (receipt, key) = rt.block_on(async {
         let c = reqwest::Client::new();
-        let r = c.get(format!("{}/v1/receipts/{}", server.base, receipts[2])).send().await.unwrap().text().await.unwrap();
-        let k = c.get(format!("{}/.well-known/assent-ledger-key", server.base)).send().await.unwrap().text().await.unwrap();
+        let r = c
+            .get(format!("{}/v1/receipts/{}", server.base, receipts[2]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let k = c
+            .get(format!("{}/.well-known/assent-ledger-key", server.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         (r, k)
     });
     server.stop();
@@ -292,15 +441,40 @@ fn ledger_verify_catches_every_tampering() {
     let kf = d.path().join("key.json");
     std::fs::write(&rf, &receipt).unwrap();
     std::fs::write(&kf, &key).unwrap();
-    let o = assent(&["receipt", "verify", rf.to_str().unwrap(), "--key", kf.to_str().unwrap()]);
+    let o = assent(&[
+        "receipt",
+        "verify",
+        rf.to_str().unwrap(),
+        "--key",
+        kf.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("Anchored"), "{}", text(&o));
     std::fs::write(&rf, receipt.replacen("\"fr\"", "\"en\"", 1)).unwrap();
-    let o = assent(&["receipt", "verify", rf.to_str().unwrap(), "--key", kf.to_str().unwrap()]);
+    let o = assent(&[
+        "receipt",
+        "verify",
+        rf.to_str().unwrap(),
+        "--key",
+        kf.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // Export for a supervisory authority: CSV and JSON lines.
-    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv"]);
+    let o = assent(&[
+        "export",
+        "consents",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "callkom",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-01-01",
+        "--format",
+        "csv",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let csv = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(csv.lines().count(), 13, "{csv}");
@@ -308,10 +482,37 @@ fn ledger_verify_catches_every_tampering() {
     for id in &receipts {
         assert!(csv.contains(id.as_str()));
     }
-    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "jsonl"]);
-    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let o = assent(&[
+        "export",
+        "consents",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "callkom",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-01-01",
+        "--format",
+        "jsonl",
+    ]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 12);
-    let o = assent(&["export", "consents", "--data", data.to_str().unwrap(), "--site", "callkom", "--from", "nonsense", "--to", "2100-01-01"]);
+    let o = assent(&[
+        "export",
+        "consents",
+        "--data",
+        data.to_str().unwrap(),
+        "--site",
+        "callkom",
+        "--from",
+        "nonsense",
+        "--to",
+        "2100-01-01",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--from"), "{}", text(&o));
 }
@@ -336,13 +537,22 @@ fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
             let acked = acked2.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..100_000usize {
-                    let r = c.post(format!("{base}/v1/sites/callkom/consents")).json(&consent_body(w + i)).send().await;
+                    let r = c
+                        .post(format!("{base}/v1/sites/callkom/consents"))
+                        .json(&consent_body(w + i))
+                        .send()
+                        .await;
                     let Ok(r) = r else { break };
                     if r.status() != 201 {
                         break;
                     }
-                    let Ok(v) = r.json::<Value>().await else { break };
-                    acked.lock().unwrap().push(v["receipt"]["id"].as_str().unwrap().to_string());
+                    let Ok(v) = r.json::<Value>().await else {
+                        break;
+                    };
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push(v["receipt"]["id"].as_str().unwrap().to_string());
                 }
             }));
         }
@@ -358,14 +568,22 @@ fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
     server.kill9();
     rt.block_on(load).unwrap();
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 300, "the load produced only {} writes", acked.len());
+    assert!(
+        acked.len() >= 300,
+        "the load produced only {} writes",
+        acked.len()
+    );
 
     let server = Server::start(&data, database.as_deref());
     let missing = rt.block_on(async {
         let c = reqwest::Client::new();
         let mut missing = vec![];
         for id in &acked {
-            let r = c.get(format!("{}/v1/receipts/{id}", server.base)).send().await.unwrap();
+            let r = c
+                .get(format!("{}/v1/receipts/{id}", server.base))
+                .send()
+                .await
+                .unwrap();
             if r.status() != 200 {
                 missing.push(id.clone());
             }
@@ -373,7 +591,12 @@ fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
         missing
     });
     server.stop();
-    assert!(missing.is_empty(), "{} of {} acknowledged consents lost", missing.len(), acked.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged consents lost",
+        missing.len(),
+        acked.len()
+    );
     let mut args = vec!["ledger", "verify", "--data", data.to_str().unwrap()];
     if let Some(db) = &database {
         args.extend(["--database", db.as_str()]);
@@ -395,9 +618,13 @@ fn sigkill_under_load_postgres() {
     sigkill_keeps_every_acknowledged_write(Some(format!("{url}{sep}schema={schema}")));
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
-        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.unwrap();
+        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await
+            .unwrap();
     });
 }
 
@@ -412,7 +639,16 @@ fn commands_beside_a_running_server_share_the_chain() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let post = |i: usize| {
         let url = format!("{}/v1/sites/callkom/consents", server.base);
-        rt.block_on(async move { reqwest::Client::new().post(url).json(&consent_body(i)).send().await.unwrap().status().as_u16() })
+        rt.block_on(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&consent_body(i))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
     };
     assert_eq!(post(0), 201);
     let o = assent(&["token", "create", "--data", data.to_str().unwrap()]);
@@ -423,4 +659,39 @@ fn commands_beside_a_running_server_share_the_chain() {
     let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("ledger OK: 5 entries"), "{}", text(&o));
+}
+
+/// Assent's own demo passes Assent's own audit, in a real Chromium.
+#[test]
+fn the_demo_passes_its_own_scan() {
+    let d = TempDir::new();
+    let server = Server::demo(&d.path().join("data"));
+    let out = d.path().join("report.json");
+    let url = format!("{}/demo/", server.base);
+    let reg = examples().join("callkom.toml");
+    let o = Command::new(BIN)
+        .args([
+            "scan",
+            &url,
+            "--registry",
+            reg.to_str().unwrap(),
+            "--site",
+            "callkom",
+            "--pages",
+            "3",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    server.stop();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the demo has violations:\n{}",
+        text(&o)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["summary"]["violations"], 0);
 }

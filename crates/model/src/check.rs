@@ -149,10 +149,7 @@ fn locate(table: &DeTable<'_>, path: &[Seg]) -> Option<usize> {
     best
 }
 
-fn lookup<'a, 'i>(
-    t: &'a DeTable<'i>,
-    key: &str,
-) -> Option<&'a toml::Spanned<DeValue<'i>>> {
+fn lookup<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a toml::Spanned<DeValue<'i>>> {
     t.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
 }
 
@@ -181,7 +178,12 @@ impl LineIndex {
         };
         let start = self.starts.get(line).copied().unwrap_or(0);
         let end = offset.min(self.src.len());
-        let col = self.src.get(start..end).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let col = self
+            .src
+            .get(start..end)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line + 1, col)
     }
 }
@@ -230,7 +232,9 @@ fn valid_url(u: &str) -> bool {
     let l = u.trim().to_ascii_lowercase();
     (l.starts_with("https://") || l.starts_with("http://"))
         && u.len() > 8
-        && !u.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c.is_control())
+        && !u
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c.is_control())
 }
 
 fn valid_country(c: &str) -> bool {
@@ -245,7 +249,9 @@ fn valid_email(e: &str) -> bool {
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
 }
 
 fn valid_host(h: &str) -> bool {
@@ -320,30 +326,45 @@ fn lint(r: &Registry, l: &mut Lints) {
         l.error(p!["controller", "name"], "controller name is empty");
     }
     if !valid_email(&c.email) {
-        l.error(p!["controller", "email"], format!("invalid email address `{}`", c.email));
+        l.error(
+            p!["controller", "email"],
+            format!("invalid email address `{}`", c.email),
+        );
     }
     if let Some(e) = &c.rights_email
         && !valid_email(e)
     {
-        l.error(p!["controller", "rights_email"], format!("invalid email address `{e}`"));
+        l.error(
+            p!["controller", "rights_email"],
+            format!("invalid email address `{e}`"),
+        );
     }
     if !valid_country(&c.country) {
         l.error(
             p!["controller", "country"],
-            format!("invalid country `{}`: use an ISO 3166-1 alpha-2 code like \"FR\"", c.country),
+            format!(
+                "invalid country `{}`: use an ISO 3166-1 alpha-2 code like \"FR\"",
+                c.country
+            ),
         );
     }
     if jiff::tz::TimeZone::get(&c.timezone).is_err() {
         l.error(
             p!["controller", "timezone"],
-            format!("unknown time zone `{}`: use an IANA name like \"Europe/Paris\"", c.timezone),
+            format!(
+                "unknown time zone `{}`: use an IANA name like \"Europe/Paris\"",
+                c.timezone
+            ),
         );
     }
     for (key, u) in [("website", &c.website)] {
         if let Some(u) = u
             && !valid_url(u)
         {
-            l.error(p!["controller", key], format!("`{u}` is not an http(s) URL"));
+            l.error(
+                p!["controller", key],
+                format!("`{u}` is not an http(s) URL"),
+            );
         }
     }
     if let Some(u) = &c.supervisory_authority.url
@@ -359,10 +380,16 @@ fn lint(r: &Registry, l: &mut Lints) {
             if let Some(e) = &ct.email
                 && !valid_email(e)
             {
-                l.error(p!["controller", key, "email"], format!("invalid email address `{e}`"));
+                l.error(
+                    p!["controller", key, "email"],
+                    format!("invalid email address `{e}`"),
+                );
             }
             if ct.email.is_none() && ct.address.is_none() && ct.phone.is_none() {
-                l.error(p!["controller", key], format!("the {key} needs an email, address or phone"));
+                l.error(
+                    p!["controller", key],
+                    format!("the {key} needs an email, address or phone"),
+                );
             }
         }
     }
@@ -374,14 +401,37 @@ fn lint(r: &Registry, l: &mut Lints) {
     }
 
     // Ids
-    let purposes = dupes(l, "purpose", "purposes", r.purposes.iter().map(|x| x.id.as_str()));
-    let services = dupes(l, "service", "services", r.services.iter().map(|x| x.id.as_str()));
+    let purposes = dupes(
+        l,
+        "purpose",
+        "purposes",
+        r.purposes.iter().map(|x| x.id.as_str()),
+    );
+    let services = dupes(
+        l,
+        "service",
+        "services",
+        r.services.iter().map(|x| x.id.as_str()),
+    );
     let sites = dupes(l, "site", "sites", r.sites.iter().map(|x| x.id.as_str()));
-    let rules = dupes(l, "retention rule", "retention", r.retention.iter().map(|x| x.id.as_str()));
-    dupes(l, "activity", "activities", r.activities.iter().map(|x| x.id.as_str()));
+    let rules = dupes(
+        l,
+        "retention rule",
+        "retention",
+        r.retention.iter().map(|x| x.id.as_str()),
+    );
+    dupes(
+        l,
+        "activity",
+        "activities",
+        r.activities.iter().map(|x| x.id.as_str()),
+    );
 
     if r.sites.is_empty() {
-        l.error(p!["sites"], "the registry declares no site: add a [[sites]] table");
+        l.error(
+            p!["sites"],
+            "the registry declares no site: add a [[sites]] table",
+        );
     }
 
     // Languages needed by texts: every language of every site.
@@ -398,7 +448,10 @@ fn lint(r: &Registry, l: &mut Lints) {
     let mut domains_seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (i, s) in r.sites.iter().enumerate() {
         if s.domains.is_empty() {
-            l.error(p!["sites", i, "domains"], format!("site `{}` lists no domain", s.id));
+            l.error(
+                p!["sites", i, "domains"],
+                format!("site `{}` lists no domain", s.id),
+            );
         }
         for (j, d) in s.domains.iter().enumerate() {
             if !valid_host(d) || d.starts_with('.') {
@@ -419,8 +472,15 @@ fn lint(r: &Registry, l: &mut Lints) {
         if let Some(cd) = &s.cookie_domain {
             let bare = cd.strip_prefix('.').unwrap_or(cd);
             if !valid_host(cd) {
-                l.error(p!["sites", i, "cookie_domain"], format!("invalid cookie domain `{cd}`"));
-            } else if !s.domains.iter().any(|d| d == bare || d.ends_with(&format!(".{bare}"))) {
+                l.error(
+                    p!["sites", i, "cookie_domain"],
+                    format!("invalid cookie domain `{cd}`"),
+                );
+            } else if !s
+                .domains
+                .iter()
+                .any(|d| d == bare || d.ends_with(&format!(".{bare}")))
+            {
                 l.error(
                     p!["sites", i, "cookie_domain"],
                     format!("cookie domain `{cd}` does not cover any of the site's domains"),
@@ -428,15 +488,24 @@ fn lint(r: &Registry, l: &mut Lints) {
             }
         }
         if s.languages.is_empty() {
-            l.error(p!["sites", i, "languages"], format!("site `{}` lists no language", s.id));
+            l.error(
+                p!["sites", i, "languages"],
+                format!("site `{}` lists no language", s.id),
+            );
         }
         let mut seen_lang = HashSet::new();
         for (j, lang) in s.languages.iter().enumerate() {
             if !valid_lang(lang) {
-                l.error(p!["sites", i, "languages", j], format!("invalid language code `{lang}`"));
+                l.error(
+                    p!["sites", i, "languages", j],
+                    format!("invalid language code `{lang}`"),
+                );
             }
             if !seen_lang.insert(lang) {
-                l.error(p!["sites", i, "languages", j], format!("duplicate language `{lang}`"));
+                l.error(
+                    p!["sites", i, "languages", j],
+                    format!("duplicate language `{lang}`"),
+                );
             }
         }
         if s.consent_lifetime_days == 0 || s.consent_lifetime_days > MAX_CONSENT_LIFETIME_DAYS {
@@ -451,25 +520,46 @@ fn lint(r: &Registry, l: &mut Lints) {
         if let Some(ps) = &s.purposes {
             for (j, id) in ps.iter().enumerate() {
                 if !purposes.contains(id.as_str()) {
-                    l.error(p!["sites", i, "purposes", j], format!("unknown purpose `{id}`"));
+                    l.error(
+                        p!["sites", i, "purposes", j],
+                        format!("unknown purpose `{id}`"),
+                    );
                 }
             }
         }
         if let Some(ss) = &s.services {
             for (j, id) in ss.iter().enumerate() {
                 if !services.contains(id.as_str()) {
-                    l.error(p!["sites", i, "services", j], format!("unknown service `{id}`"));
+                    l.error(
+                        p!["sites", i, "services", j],
+                        format!("unknown service `{id}`"),
+                    );
                 }
             }
         }
         if let Some(u) = &s.url
             && !valid_url(u)
         {
-            l.error(p!["sites", i, "url"], format!("`{u}` is not an http(s) URL"));
+            l.error(
+                p!["sites", i, "url"],
+                format!("`{u}` is not an http(s) URL"),
+            );
         }
         if let Some(b) = &s.banner {
-            opt_text(l, p!["sites", i, "banner", "title"], &b.title, &s.languages, "banner title");
-            opt_text(l, p!["sites", i, "banner", "body"], &b.body, &s.languages, "banner body");
+            opt_text(
+                l,
+                p!["sites", i, "banner", "title"],
+                &b.title,
+                &s.languages,
+                "banner title",
+            );
+            opt_text(
+                l,
+                p!["sites", i, "banner", "body"],
+                &b.body,
+                &s.languages,
+                "banner body",
+            );
         }
         if !r.site_purposes(s).any(|p| !p.consent_required) {
             l.warn(
@@ -485,9 +575,27 @@ fn lint(r: &Registry, l: &mut Lints) {
     // Purposes
     for (i, pu) in r.purposes.iter().enumerate() {
         let langs = langs_for_purpose(r, &pu.id);
-        text_langs(l, p!["purposes", i, "name"], &pu.name, &langs, "purpose name");
-        text_langs(l, p!["purposes", i, "description"], &pu.description, &langs, "purpose description");
-        opt_text(l, p!["purposes", i, "refusal_impact"], &pu.refusal_impact, &langs, "refusal impact");
+        text_langs(
+            l,
+            p!["purposes", i, "name"],
+            &pu.name,
+            &langs,
+            "purpose name",
+        );
+        text_langs(
+            l,
+            p!["purposes", i, "description"],
+            &pu.description,
+            &langs,
+            "purpose description",
+        );
+        opt_text(
+            l,
+            p!["purposes", i, "refusal_impact"],
+            &pu.refusal_impact,
+            &langs,
+            "refusal impact",
+        );
         if pu.consent_required {
             if pu.exemption.is_some() {
                 l.error(
@@ -526,19 +634,31 @@ fn lint(r: &Registry, l: &mut Lints) {
                 Some(Exemption::StrictlyNecessary) => {}
             }
             if pu.gpc {
-                l.error(p!["purposes", i, "gpc"], format!("purpose `{}` is exempt from consent, so a GPC refusal cannot apply to it", pu.id));
+                l.error(
+                    p!["purposes", i, "gpc"],
+                    format!(
+                        "purpose `{}` is exempt from consent, so a GPC refusal cannot apply to it",
+                        pu.id
+                    ),
+                );
             }
         }
         if pu.legal_basis == LegalBasis::Consent && !pu.consent_required {
             l.error(
                 p!["purposes", i, "legal_basis"],
-                format!("purpose `{}` relies on consent but is marked exempt from consent", pu.id),
+                format!(
+                    "purpose `{}` relies on consent but is marked exempt from consent",
+                    pu.id
+                ),
             );
         }
         let mut seen = HashSet::new();
         for (j, s) in pu.consent_mode.iter().enumerate() {
             if !seen.insert(s) {
-                l.warn(p!["purposes", i, "consent_mode", j], format!("duplicate consent mode signal `{}`", s.as_str()));
+                l.warn(
+                    p!["purposes", i, "consent_mode", j],
+                    format!("duplicate consent mode signal `{}`", s.as_str()),
+                );
             }
         }
     }
@@ -546,24 +666,39 @@ fn lint(r: &Registry, l: &mut Lints) {
     // Services
     for (i, s) in r.services.iter().enumerate() {
         if s.purposes.is_empty() {
-            l.error(p!["services", i, "purposes"], format!("service `{}` serves no purpose", s.id));
+            l.error(
+                p!["services", i, "purposes"],
+                format!("service `{}` serves no purpose", s.id),
+            );
         }
         for (j, pid) in s.purposes.iter().enumerate() {
             if !purposes.contains(pid.as_str()) {
-                l.error(p!["services", i, "purposes", j], format!("unknown purpose `{pid}`"));
+                l.error(
+                    p!["services", i, "purposes", j],
+                    format!("unknown purpose `{pid}`"),
+                );
             }
         }
         if let Some(u) = &s.privacy_policy
             && !valid_url(u)
         {
-            l.error(p!["services", i, "privacy_policy"], format!("`{u}` is not an http(s) URL"));
+            l.error(
+                p!["services", i, "privacy_policy"],
+                format!("`{u}` is not an http(s) URL"),
+            );
         }
         if s.privacy_policy.is_none() {
-            l.warn(p!["services", i], format!("service `{}` has no privacy_policy link", s.id));
+            l.warn(
+                p!["services", i],
+                format!("service `{}` has no privacy_policy link", s.id),
+            );
         }
         for (j, h) in s.hosts.iter().enumerate() {
             if !valid_host(h) {
-                l.error(p!["services", i, "hosts", j], format!("invalid host name `{h}`"));
+                l.error(
+                    p!["services", i, "hosts", j],
+                    format!("invalid host name `{h}`"),
+                );
             }
         }
         match &s.country {
@@ -579,15 +714,27 @@ fn lint(r: &Registry, l: &mut Lints) {
             _ => {}
         }
         let langs = all_langs.clone();
-        opt_text(l, p!["services", i, "description"], &s.description, &langs, "service description");
+        opt_text(
+            l,
+            p!["services", i, "description"],
+            &s.description,
+            &langs,
+            "service description",
+        );
     }
 
     // Cookies
     let mut seen_cookie = HashSet::new();
     for (i, ck) in r.cookies.iter().enumerate() {
         let name_ok = !ck.name.is_empty()
-            && !ck.name.chars().any(|c| c.is_whitespace() || c.is_control() || "=;,\"<>".contains(c))
-            && ck.name.find('*').is_none_or(|pos| pos == ck.name.len() - 1 && pos > 0);
+            && !ck
+                .name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "=;,\"<>".contains(c))
+            && ck
+                .name
+                .find('*')
+                .is_none_or(|pos| pos == ck.name.len() - 1 && pos > 0);
         if !name_ok {
             l.error(
                 p!["cookies", i, "name"],
@@ -599,25 +746,41 @@ fn lint(r: &Registry, l: &mut Lints) {
         {
             l.error(p!["cookies", i, "domain"], format!("invalid domain `{d}`"));
         }
-        if !seen_cookie.insert((ck.name.as_str(), ck.domain.as_deref(), ck.service.as_deref())) {
+        if !seen_cookie.insert((
+            ck.name.as_str(),
+            ck.domain.as_deref(),
+            ck.service.as_deref(),
+        )) {
             l.error(
                 p!["cookies", i, "name"],
-                format!("tracker `{}` is declared twice for the same domain and service", ck.name),
+                format!(
+                    "tracker `{}` is declared twice for the same domain and service",
+                    ck.name
+                ),
             );
         }
         let purpose = r.purpose(&ck.purpose);
         if purpose.is_none() {
-            l.error(p!["cookies", i, "purpose"], format!("unknown purpose `{}`", ck.purpose));
+            l.error(
+                p!["cookies", i, "purpose"],
+                format!("unknown purpose `{}`", ck.purpose),
+            );
         }
         let service = ck.service.as_ref().map(|s| (s, r.service(s)));
         match service {
             Some((sid, None)) => {
-                l.error(p!["cookies", i, "service"], format!("unknown service `{sid}`"));
+                l.error(
+                    p!["cookies", i, "service"],
+                    format!("unknown service `{sid}`"),
+                );
             }
             Some((sid, Some(svc))) if !svc.purposes.contains(&ck.purpose) && purpose.is_some() => {
                 l.error(
                     p!["cookies", i, "purpose"],
-                    format!("tracker `{}` serves purpose `{}`, which its service `{sid}` does not list", ck.name, ck.purpose),
+                    format!(
+                        "tracker `{}` serves purpose `{}`, which its service `{sid}` does not list",
+                        ck.name, ck.purpose
+                    ),
                 );
             }
             _ => {}
@@ -625,7 +788,10 @@ fn lint(r: &Registry, l: &mut Lints) {
         if let Some(ss) = &ck.sites {
             for (j, sid) in ss.iter().enumerate() {
                 if !sites.contains(sid.as_str()) {
-                    l.error(p!["cookies", i, "sites", j], format!("unknown site `{sid}`"));
+                    l.error(
+                        p!["cookies", i, "sites", j],
+                        format!("unknown site `{sid}`"),
+                    );
                 }
             }
         }
@@ -633,17 +799,35 @@ fn lint(r: &Registry, l: &mut Lints) {
         if secs > MAX_TRACKER_LIFETIME_SECS {
             l.error(
                 p!["cookies", i, "lifetime"],
-                format!("tracker `{}` lives {}: trackers may live at most 13 months (CNIL)", ck.name, ck.lifetime),
+                format!(
+                    "tracker `{}` lives {}: trackers may live at most 13 months (CNIL)",
+                    ck.name, ck.lifetime
+                ),
             );
         }
         if ck.kind == StorageKind::Cookie
             && matches!(ck.lifetime, Lifetime::For(d) if d.seconds() == 0)
         {
-            l.error(p!["cookies", i, "lifetime"], "a lifetime of 0 is meaningless: write \"session\"");
+            l.error(
+                p!["cookies", i, "lifetime"],
+                "a lifetime of 0 is meaningless: write \"session\"",
+            );
         }
         let langs = langs_for_purpose(r, &ck.purpose);
-        opt_text(l, p!["cookies", i, "description"], &ck.description, &langs, "tracker description");
-        opt_text(l, p!["cookies", i, "exemption_reason"], &ck.exemption_reason, &langs, "exemption reason");
+        opt_text(
+            l,
+            p!["cookies", i, "description"],
+            &ck.description,
+            &langs,
+            "tracker description",
+        );
+        opt_text(
+            l,
+            p!["cookies", i, "exemption_reason"],
+            &ck.exemption_reason,
+            &langs,
+            "exemption reason",
+        );
         if let Some(pu) = purpose {
             let basis = ck.legal_basis.unwrap_or(pu.legal_basis);
             if pu.consent_required {
@@ -677,7 +861,10 @@ fn lint(r: &Registry, l: &mut Lints) {
                 if basis == LegalBasis::Consent {
                     l.error(
                         p!["cookies", i, "legal_basis"],
-                        format!("tracker `{}` relies on consent but its purpose `{}` is exempt", ck.name, pu.id),
+                        format!(
+                            "tracker `{}` relies on consent but its purpose `{}` is exempt",
+                            ck.name, pu.id
+                        ),
                     );
                 }
             }
@@ -690,15 +877,36 @@ fn lint(r: &Registry, l: &mut Lints) {
             Some(ids) => langs_of_sites(r, ids),
             None => all_langs.clone(),
         };
-        text_langs(l, p!["activities", i, "name"], &a.name, &langs, "activity name");
-        text_langs(l, p!["activities", i, "description"], &a.description, &langs, "activity description");
+        text_langs(
+            l,
+            p!["activities", i, "name"],
+            &a.name,
+            &langs,
+            "activity name",
+        );
+        text_langs(
+            l,
+            p!["activities", i, "description"],
+            &a.description,
+            &langs,
+            "activity description",
+        );
         if a.legal_basis == LegalBasis::LegitimateInterest && a.legitimate_interest.is_none() {
             l.warn(
                 p!["activities", i, "legitimate_interest"],
-                format!("activity `{}` relies on legitimate interest: state the interest pursued", a.id),
+                format!(
+                    "activity `{}` relies on legitimate interest: state the interest pursued",
+                    a.id
+                ),
             );
         }
-        opt_text(l, p!["activities", i, "legitimate_interest"], &a.legitimate_interest, &langs, "legitimate interest");
+        opt_text(
+            l,
+            p!["activities", i, "legitimate_interest"],
+            &a.legitimate_interest,
+            &langs,
+            "legitimate interest",
+        );
         for (key, list) in [
             ("data_subjects", &a.data_subjects),
             ("data_categories", &a.data_categories),
@@ -710,35 +918,68 @@ fn lint(r: &Registry, l: &mut Lints) {
             }
         }
         if a.data_subjects.is_empty() {
-            l.warn(p!["activities", i], format!("activity `{}`: the Art. 30 record needs the categories of data subjects", a.id));
+            l.warn(
+                p!["activities", i],
+                format!(
+                    "activity `{}`: the Art. 30 record needs the categories of data subjects",
+                    a.id
+                ),
+            );
         }
         if a.data_categories.is_empty() {
-            l.warn(p!["activities", i], format!("activity `{}`: the Art. 30 record needs the categories of personal data", a.id));
+            l.warn(
+                p!["activities", i],
+                format!(
+                    "activity `{}`: the Art. 30 record needs the categories of personal data",
+                    a.id
+                ),
+            );
         }
         if a.retention.is_empty() {
-            l.warn(p!["activities", i], format!("activity `{}`: the Art. 30 record needs time limits for erasure (retention)", a.id));
+            l.warn(
+                p!["activities", i],
+                format!(
+                    "activity `{}`: the Art. 30 record needs time limits for erasure (retention)",
+                    a.id
+                ),
+            );
         }
         for (j, sid) in a.processors.iter().enumerate() {
             if !services.contains(sid.as_str()) {
-                l.error(p!["activities", i, "processors", j], format!("unknown service `{sid}`"));
+                l.error(
+                    p!["activities", i, "processors", j],
+                    format!("unknown service `{sid}`"),
+                );
             }
         }
         for (j, rid) in a.retention.iter().enumerate() {
             if !rules.contains(rid.as_str()) {
-                l.error(p!["activities", i, "retention", j], format!("unknown retention rule `{rid}`"));
+                l.error(
+                    p!["activities", i, "retention", j],
+                    format!("unknown retention rule `{rid}`"),
+                );
             }
         }
         for (j, t) in a.transfers.iter().enumerate() {
             if !valid_country(&t.country) {
-                l.error(p!["activities", i, "transfers", j, "country"], format!("invalid country `{}`", t.country));
+                l.error(
+                    p!["activities", i, "transfers", j, "country"],
+                    format!("invalid country `{}`", t.country),
+                );
             } else if in_eea(&t.country) {
-                l.warn(p!["activities", i, "transfers", j, "country"], format!("{} is inside the EEA: not a transfer", t.country));
+                l.warn(
+                    p!["activities", i, "transfers", j, "country"],
+                    format!("{} is inside the EEA: not a transfer", t.country),
+                );
             }
         }
         if let Some(ids) = &a.sites {
             for (j, sid) in ids.iter().enumerate() {
                 if !sites.contains(sid.as_str()) {
-                    l.error(p!["activities", i, "sites", j], format!("unknown site `{sid}`"));
+                    l.error(
+                        p!["activities", i, "sites", j],
+                        format!("unknown site `{sid}`"),
+                    );
                 }
             }
         }
@@ -746,12 +987,27 @@ fn lint(r: &Registry, l: &mut Lints) {
 
     // Retention
     for (i, rr) in r.retention.iter().enumerate() {
-        text_langs(l, p!["retention", i, "data_category"], &rr.data_category, &all_langs, "data category");
-        opt_text(l, p!["retention", i, "description"], &rr.description, &all_langs, "retention description");
+        text_langs(
+            l,
+            p!["retention", i, "data_category"],
+            &rr.data_category,
+            &all_langs,
+            "data category",
+        );
+        opt_text(
+            l,
+            p!["retention", i, "description"],
+            &rr.description,
+            &all_langs,
+            "retention description",
+        );
         if let Some(a) = rr.archive
             && a.seconds() > rr.period.seconds()
         {
-            l.error(p!["retention", i, "archive"], "the archive period cannot exceed the whole retention period");
+            l.error(
+                p!["retention", i, "archive"],
+                "the archive period cannot exceed the whole retention period",
+            );
         }
     }
 
@@ -759,7 +1015,10 @@ fn lint(r: &Registry, l: &mut Lints) {
     // harmless, but markup in a policy text is almost always a mistake or an attack.
     for (path, s) in all_strings(r) {
         if s.contains('<') && (s.contains("script") || s.contains("on") && s.contains('=')) {
-            l.warn(path, "text contains markup; it will be shown escaped, as plain text");
+            l.warn(
+                path,
+                "text contains markup; it will be shown escaped, as plain text",
+            );
         }
     }
 }
@@ -781,7 +1040,11 @@ fn langs_for_purpose(r: &Registry, purpose: &str) -> Vec<String> {
     let ids: Vec<String> = r
         .sites
         .iter()
-        .filter(|s| s.purposes.as_ref().is_none_or(|p| p.iter().any(|x| x == purpose)))
+        .filter(|s| {
+            s.purposes
+                .as_ref()
+                .is_none_or(|p| p.iter().any(|x| x == purpose))
+        })
         .map(|s| s.id.clone())
         .collect();
     langs_of_sites(r, &ids)
@@ -883,19 +1146,71 @@ lifetime = "13 months"
     fn table_of_errors() {
         let cases: &[(&str, &str, &str)] = &[
             // (replace, with, expected substring)
-            ("lifetime = \"13 months\"", "lifetime = \"2 years\"", "f.toml:46:12: error: tracker `_ga` lives 2 years"),
-            ("purpose = \"analytics\"\nlifetime", "purpose = \"analytix\"\nlifetime", "error: unknown purpose `analytix`"),
-            ("service = \"ga\"", "service = \"gaa\"", "error: unknown service `gaa`"),
-            ("id = \"analytics\"", "id = \"necessary\"", "error: duplicate purpose id `necessary`"),
-            ("fr = \"Statistiques.\"", "de = \"Statistiken.\"", "error: purpose description has no translation for site language `fr`"),
-            ("legal_basis = \"consent\"\nconsent_mode", "legal_basis = \"legitimate_interest\"\nconsent_mode", "warning: purpose `analytics` needs consent"),
-            ("country = \"IE\"", "country = \"US\"", "outside the EEA: declare its safeguard"),
-            ("privacy_policy = \"https://policies.google.com/privacy\"", "privacy_policy = \"javascript:alert(1)\"", "is not an http(s) URL"),
-            ("languages = [\"en\", \"fr\"]", "languages = [\"en\", \"fr\"]\nconsent_lifetime_days = 400", "consent lifetime of 400 days is out of range"),
-            ("lifetime = \"13 months\"", "lifetime = \"13 months\"\nexemption_reason = \"stats\"", "is marked exempt, but its purpose `analytics` is neither strictly necessary nor exempt audience measurement"),
-            ("lifetime = \"13 months\"", "lifetime = \"13 monthz\"", "invalid duration unit `monthz`"),
-            ("name = \"Example\"", "name = \"Example\"\ncolour = \"red\"", "unknown field `colour`"),
-            ("consent_mode = [\"analytics_storage\"]", "consent_mode = \"analytics_storage\"", "error: invalid type"),
+            (
+                "lifetime = \"13 months\"",
+                "lifetime = \"2 years\"",
+                "f.toml:46:12: error: tracker `_ga` lives 2 years",
+            ),
+            (
+                "purpose = \"analytics\"\nlifetime",
+                "purpose = \"analytix\"\nlifetime",
+                "error: unknown purpose `analytix`",
+            ),
+            (
+                "service = \"ga\"",
+                "service = \"gaa\"",
+                "error: unknown service `gaa`",
+            ),
+            (
+                "id = \"analytics\"",
+                "id = \"necessary\"",
+                "error: duplicate purpose id `necessary`",
+            ),
+            (
+                "fr = \"Statistiques.\"",
+                "de = \"Statistiken.\"",
+                "error: purpose description has no translation for site language `fr`",
+            ),
+            (
+                "legal_basis = \"consent\"\nconsent_mode",
+                "legal_basis = \"legitimate_interest\"\nconsent_mode",
+                "warning: purpose `analytics` needs consent",
+            ),
+            (
+                "country = \"IE\"",
+                "country = \"US\"",
+                "outside the EEA: declare its safeguard",
+            ),
+            (
+                "privacy_policy = \"https://policies.google.com/privacy\"",
+                "privacy_policy = \"javascript:alert(1)\"",
+                "is not an http(s) URL",
+            ),
+            (
+                "languages = [\"en\", \"fr\"]",
+                "languages = [\"en\", \"fr\"]\nconsent_lifetime_days = 400",
+                "consent lifetime of 400 days is out of range",
+            ),
+            (
+                "lifetime = \"13 months\"",
+                "lifetime = \"13 months\"\nexemption_reason = \"stats\"",
+                "is marked exempt, but its purpose `analytics` is neither strictly necessary nor exempt audience measurement",
+            ),
+            (
+                "lifetime = \"13 months\"",
+                "lifetime = \"13 monthz\"",
+                "invalid duration unit `monthz`",
+            ),
+            (
+                "name = \"Example\"",
+                "name = \"Example\"\ncolour = \"red\"",
+                "unknown field `colour`",
+            ),
+            (
+                "consent_mode = [\"analytics_storage\"]",
+                "consent_mode = \"analytics_storage\"",
+                "error: invalid type",
+            ),
         ];
         for (from, to, want) in cases {
             assert!(BASE.contains(from), "fixture lacks {from}");
@@ -933,8 +1248,17 @@ purpose = "necessary"
 lifetime = "session"
 "#;
         let got = diags(&src);
-        assert!(got.iter().any(|g| g.contains("exempt audience-measurement tracker `_pk_id*` lives 14 months")), "{got:#?}");
-        assert!(got.iter().any(|g| g.contains("tracker `sess` is exempt from consent (purpose `necessary`): say why")), "{got:#?}");
+        assert!(
+            got.iter().any(
+                |g| g.contains("exempt audience-measurement tracker `_pk_id*` lives 14 months")
+            ),
+            "{got:#?}"
+        );
+        assert!(
+            got.iter().any(|g| g
+                .contains("tracker `sess` is exempt from consent (purpose `necessary`): say why")),
+            "{got:#?}"
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return Some(ts.as_millisecond());
     }
     let d: jiff::civil::Date = s.parse().ok()?;
-    let ts = d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+    let ts = d
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .ok()?
+        .timestamp();
     Some(ts.as_millisecond())
 }
 

@@ -103,7 +103,10 @@ pub fn decide(
 ) -> Result<Decision, ConsentError> {
     for id in choices.keys() {
         if !purposes.iter().any(|p| &p.id == id) {
-            return Err(err(format!("choices.{id}"), format!("unknown purpose `{id}` for this site")));
+            return Err(err(
+                format!("choices.{id}"),
+                format!("unknown purpose `{id}` for this site"),
+            ));
         }
     }
     let mut out = BTreeMap::new();
@@ -114,7 +117,10 @@ pub fn decide(
             if given == Some(false) {
                 return Err(err(
                     format!("choices.{}", p.id),
-                    format!("purpose `{}` is strictly necessary and cannot be refused", p.id),
+                    format!(
+                        "purpose `{}` is strictly necessary and cannot be refused",
+                        p.id
+                    ),
                 ));
             }
             true
@@ -133,7 +139,10 @@ pub fn decide(
                     if given == Some(true) {
                         return Err(err(
                             format!("choices.{}", p.id),
-                            format!("a grant contradicts action {}: use action custom", action.as_str()),
+                            format!(
+                                "a grant contradicts action {}: use action custom",
+                                action.as_str()
+                            ),
                         ));
                     }
                     false
@@ -143,7 +152,10 @@ pub fn decide(
                     None => {
                         return Err(err(
                             format!("choices.{}", p.id),
-                            format!("missing choice for purpose `{}`: a custom choice names every purpose", p.id),
+                            format!(
+                                "missing choice for purpose `{}`: a custom choice names every purpose",
+                                p.id
+                            ),
                         ));
                     }
                 },
@@ -215,10 +227,16 @@ mod tests {
         assert!(!d.choices["ads"], "GPC wins over a grant in the body");
 
         c.insert("nope".to_string(), true);
-        assert_eq!(decide(&ps, Action::Custom, &c, false).unwrap_err().field, "choices.nope");
+        assert_eq!(
+            decide(&ps, Action::Custom, &c, false).unwrap_err().field,
+            "choices.nope"
+        );
 
         let mut c = BTreeMap::new();
         c.insert("necessary".to_string(), false);
-        assert_eq!(decide(&ps, Action::RejectAll, &c, false).unwrap_err().field, "choices.necessary");
+        assert_eq!(
+            decide(&ps, Action::RejectAll, &c, false).unwrap_err().field,
+            "choices.necessary"
+        );
     }
 }

@@ -531,7 +531,11 @@ impl Duration {
     }
     /// Human text in English or French ("6 months", "6 mois").
     pub fn display(self, lang: &str) -> String {
-        format!("{} {}", self.amount, self.unit.words(lang, self.amount != 1))
+        format!(
+            "{} {}",
+            self.amount,
+            self.unit.words(lang, self.amount != 1)
+        )
     }
     /// Adds this duration to a civil date-time in calendar terms (months are calendar months).
     pub fn add_to(self, z: &jiff::ZonedDateTime) -> Option<jiff::ZonedDateTime> {
@@ -897,13 +901,19 @@ mod tests {
         assert!("3 fortnights".parse::<Duration>().is_err());
         assert_eq!("Session".parse::<Lifetime>().unwrap(), Lifetime::Session);
         assert_eq!("1 year".parse::<Duration>().unwrap().display("fr"), "1 an");
-        assert_eq!("6 months".parse::<Duration>().unwrap().display("fr"), "6 mois");
+        assert_eq!(
+            "6 months".parse::<Duration>().unwrap().display("fr"),
+            "6 mois"
+        );
     }
 
     #[test]
     fn calendar_months_clamp() {
         let z: jiff::ZonedDateTime = "2025-01-31T10:00[Europe/Paris]".parse().unwrap();
-        let d = Duration { amount: 1, unit: Unit::Months };
+        let d = Duration {
+            amount: 1,
+            unit: Unit::Months,
+        };
         assert_eq!(d.add_to(&z).unwrap().date().to_string(), "2025-02-28");
     }
 

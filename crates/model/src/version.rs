@@ -69,7 +69,10 @@ impl SiteSnapshot {
 
     /// `sha256:<hex>` of the canonical JSON.
     pub fn content_hash(&self) -> String {
-        format!("sha256:{}", hex::encode(Sha256::digest(self.canonical_json().as_bytes())))
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(self.canonical_json().as_bytes()))
+        )
     }
 
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {
@@ -154,8 +157,14 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
         out.push(Change::new(
             "controller_changed",
             true,
-            format!("Controller changed from {} to {}", old.controller.name, new.controller.name),
-            format!("Responsable du traitement changé de {} à {}", old.controller.name, new.controller.name),
+            format!(
+                "Controller changed from {} to {}",
+                old.controller.name, new.controller.name
+            ),
+            format!(
+                "Responsable du traitement changé de {} à {}",
+                old.controller.name, new.controller.name
+            ),
         ));
     } else if old.controller != new.controller {
         out.push(Change::new(
@@ -181,14 +190,20 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                         "purpose_now_requires_consent",
                         true,
                         format!("Purpose {} now requires consent", name(&p.name)),
-                        format!("La finalité {} requiert désormais le consentement", nom(&p.name)),
+                        format!(
+                            "La finalité {} requiert désormais le consentement",
+                            nom(&p.name)
+                        ),
                     ));
                 } else if o.consent_required && !p.consent_required {
                     out.push(Change::new(
                         "purpose_now_exempt",
                         false,
                         format!("Purpose {} is now exempt from consent", name(&p.name)),
-                        format!("La finalité {} est désormais exemptée de consentement", nom(&p.name)),
+                        format!(
+                            "La finalité {} est désormais exemptée de consentement",
+                            nom(&p.name)
+                        ),
                     ));
                 }
                 if o.legal_basis != p.legal_basis {
@@ -209,7 +224,10 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                         ),
                     ));
                 }
-                if o.name != p.name || o.description != p.description || o.refusal_impact != p.refusal_impact {
+                if o.name != p.name
+                    || o.description != p.description
+                    || o.refusal_impact != p.refusal_impact
+                {
                     out.push(Change::new(
                         "purpose_wording_changed",
                         false,
@@ -247,8 +265,18 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                 out.push(Change::new(
                     "service_added",
                     true,
-                    format!("Added service {} ({}) for purpose {}", s.name, s.provider, purposes_en.join(", ")),
-                    format!("Ajout du service {} ({}) pour la finalité {}", s.name, s.provider, purposes_fr.join(", ")),
+                    format!(
+                        "Added service {} ({}) for purpose {}",
+                        s.name,
+                        s.provider,
+                        purposes_en.join(", ")
+                    ),
+                    format!(
+                        "Ajout du service {} ({}) pour la finalité {}",
+                        s.name,
+                        s.provider,
+                        purposes_fr.join(", ")
+                    ),
                 ));
                 if let Some(cc) = &s.country
                     && !in_eea(cc)
@@ -261,8 +289,14 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                     out.push(Change::new(
                         "service_provider_changed",
                         true,
-                        format!("Provider of service {} changed from {} to {}", s.name, o.provider, s.provider),
-                        format!("Fournisseur du service {} changé de {} à {}", s.name, o.provider, s.provider),
+                        format!(
+                            "Provider of service {} changed from {} to {}",
+                            s.name, o.provider, s.provider
+                        ),
+                        format!(
+                            "Fournisseur du service {} changé de {} à {}",
+                            s.name, o.provider, s.provider
+                        ),
                     ));
                 }
                 for p in &s.purposes {
@@ -270,8 +304,16 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                         out.push(Change::new(
                             "service_purpose_added",
                             true,
-                            format!("Service {} is now also used for purpose {}", s.name, pname(new, p, false)),
-                            format!("Le service {} est désormais aussi utilisé pour la finalité {}", s.name, pname(new, p, true)),
+                            format!(
+                                "Service {} is now also used for purpose {}",
+                                s.name,
+                                pname(new, p, false)
+                            ),
+                            format!(
+                                "Le service {} est désormais aussi utilisé pour la finalité {}",
+                                s.name,
+                                pname(new, p, true)
+                            ),
                         ));
                     }
                 }
@@ -315,7 +357,10 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                         ),
                     ));
                 }
-                if o.description != s.description || o.privacy_policy != s.privacy_policy || o.name != s.name {
+                if o.description != s.description
+                    || o.privacy_policy != s.privacy_policy
+                    || o.name != s.name
+                {
                     out.push(Change::new(
                         "service_wording_changed",
                         false,
@@ -342,30 +387,66 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
     let old_c: BTreeMap<_, &Cookie> = old.cookies.iter().map(|c| (key(c), c)).collect();
     let new_c: BTreeMap<_, &Cookie> = new.cookies.iter().map(|c| (key(c), c)).collect();
     for (k, c) in &new_c {
-        let on = if k.1.is_empty() { String::new() } else { format!(" on {}", k.1) };
-        let sur = if k.1.is_empty() { String::new() } else { format!(" sur {}", k.1) };
+        let on = if k.1.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", k.1)
+        };
+        let sur = if k.1.is_empty() {
+            String::new()
+        } else {
+            format!(" sur {}", k.1)
+        };
         match old_c.get(k) {
             None => out.push(Change::new(
                 "cookie_added",
                 false,
-                format!("Added tracker {}{on} for purpose {} ({})", c.name, pname(new, &c.purpose, false), c.lifetime.display("en")),
-                format!("Ajout du traceur {}{sur} pour la finalité {} ({})", c.name, pname(new, &c.purpose, true), c.lifetime.display("fr")),
+                format!(
+                    "Added tracker {}{on} for purpose {} ({})",
+                    c.name,
+                    pname(new, &c.purpose, false),
+                    c.lifetime.display("en")
+                ),
+                format!(
+                    "Ajout du traceur {}{sur} pour la finalité {} ({})",
+                    c.name,
+                    pname(new, &c.purpose, true),
+                    c.lifetime.display("fr")
+                ),
             )),
             Some(o) => {
                 if o.purpose != c.purpose {
                     out.push(Change::new(
                         "cookie_purpose_changed",
                         true,
-                        format!("Tracker {}{on} moved from purpose {} to {}", c.name, pname(old, &o.purpose, false), pname(new, &c.purpose, false)),
-                        format!("Le traceur {}{sur} passe de la finalité {} à {}", c.name, pname(old, &o.purpose, true), pname(new, &c.purpose, true)),
+                        format!(
+                            "Tracker {}{on} moved from purpose {} to {}",
+                            c.name,
+                            pname(old, &o.purpose, false),
+                            pname(new, &c.purpose, false)
+                        ),
+                        format!(
+                            "Le traceur {}{sur} passe de la finalité {} à {}",
+                            c.name,
+                            pname(old, &o.purpose, true),
+                            pname(new, &c.purpose, true)
+                        ),
                     ));
                 }
                 if o.service != c.service {
                     out.push(Change::new(
                         "cookie_service_changed",
                         true,
-                        format!("Tracker {}{on} is now set by service {}", c.name, c.service.as_deref().unwrap_or("(first party)")),
-                        format!("Le traceur {}{sur} est désormais déposé par le service {}", c.name, c.service.as_deref().unwrap_or("(propre)")),
+                        format!(
+                            "Tracker {}{on} is now set by service {}",
+                            c.name,
+                            c.service.as_deref().unwrap_or("(first party)")
+                        ),
+                        format!(
+                            "Le traceur {}{sur} est désormais déposé par le service {}",
+                            c.name,
+                            c.service.as_deref().unwrap_or("(propre)")
+                        ),
                     ));
                 }
                 let (a, b) = (o.lifetime.seconds(), c.lifetime.seconds());
@@ -373,18 +454,41 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
                     out.push(Change::new(
                         "cookie_lifetime_longer",
                         true,
-                        format!("Lifetime of {}{on} changed from {} to {}", c.name, o.lifetime.display("en"), c.lifetime.display("en")),
-                        format!("Durée de vie de {}{sur} changée de {} à {}", c.name, o.lifetime.display("fr"), c.lifetime.display("fr")),
+                        format!(
+                            "Lifetime of {}{on} changed from {} to {}",
+                            c.name,
+                            o.lifetime.display("en"),
+                            c.lifetime.display("en")
+                        ),
+                        format!(
+                            "Durée de vie de {}{sur} changée de {} à {}",
+                            c.name,
+                            o.lifetime.display("fr"),
+                            c.lifetime.display("fr")
+                        ),
                     ));
                 } else if b < a {
                     out.push(Change::new(
                         "cookie_lifetime_shorter",
                         false,
-                        format!("Lifetime of {}{on} shortened from {} to {}", c.name, o.lifetime.display("en"), c.lifetime.display("en")),
-                        format!("Durée de vie de {}{sur} réduite de {} à {}", c.name, o.lifetime.display("fr"), c.lifetime.display("fr")),
+                        format!(
+                            "Lifetime of {}{on} shortened from {} to {}",
+                            c.name,
+                            o.lifetime.display("en"),
+                            c.lifetime.display("en")
+                        ),
+                        format!(
+                            "Durée de vie de {}{sur} réduite de {} à {}",
+                            c.name,
+                            o.lifetime.display("fr"),
+                            c.lifetime.display("fr")
+                        ),
                     ));
                 }
-                if o.description != c.description || o.exemption_reason != c.exemption_reason || o.legal_basis != c.legal_basis {
+                if o.description != c.description
+                    || o.exemption_reason != c.exemption_reason
+                    || o.legal_basis != c.legal_basis
+                {
                     out.push(Change::new(
                         "cookie_wording_changed",
                         false,
@@ -410,22 +514,34 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
     let transfers = |s: &SiteSnapshot| -> Vec<(String, String)> {
         s.activities
             .iter()
-            .flat_map(|a| a.transfers.iter().map(|t| (t.country.clone(), t.recipient.clone().unwrap_or_default())))
+            .flat_map(|a| {
+                a.transfers
+                    .iter()
+                    .map(|t| (t.country.clone(), t.recipient.clone().unwrap_or_default()))
+            })
             .collect()
     };
     let old_t = transfers(old);
     for t in transfers(new) {
         if !in_eea(&t.0) && !old_t.contains(&t) {
-            let who = if t.1.is_empty() { "a recipient".to_string() } else { t.1.clone() };
+            let who = if t.1.is_empty() {
+                "a recipient".to_string()
+            } else {
+                t.1.clone()
+            };
             out.push(Change::new(
                 "transfer_added",
                 true,
                 format!("New transfer of personal data to {} ({who})", t.0),
-                format!("Nouveau transfert de données personnelles vers {} ({who})", t.0),
+                format!(
+                    "Nouveau transfert de données personnelles vers {} ({who})",
+                    t.0
+                ),
             ));
         }
     }
-    let old_a: BTreeMap<&str, &Activity> = old.activities.iter().map(|a| (a.id.as_str(), a)).collect();
+    let old_a: BTreeMap<&str, &Activity> =
+        old.activities.iter().map(|a| (a.id.as_str(), a)).collect();
     for a in &new.activities {
         match old_a.get(a.id.as_str()) {
             None => out.push(Change::new(
@@ -455,8 +571,14 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
         out.push(Change::new(
             "consent_lifetime_changed",
             false,
-            format!("Choices are now kept {} days (was {})", new.site.consent_lifetime_days, old.site.consent_lifetime_days),
-            format!("Les choix sont désormais conservés {} jours (au lieu de {})", new.site.consent_lifetime_days, old.site.consent_lifetime_days),
+            format!(
+                "Choices are now kept {} days (was {})",
+                new.site.consent_lifetime_days, old.site.consent_lifetime_days
+            ),
+            format!(
+                "Les choix sont désormais conservés {} jours (au lieu de {})",
+                new.site.consent_lifetime_days, old.site.consent_lifetime_days
+            ),
         ));
     }
     if old.site != new.site && old.site.consent_lifetime_days == new.site.consent_lifetime_days {

@@ -85,11 +85,31 @@ fn material_changes() {
     let base = snap(BASE);
     let hotjar_analytics = format!("{BASE}{HOTJAR}");
     let cases: Vec<(String, &str, &str)> = vec![
-        (format!("{BASE}{PERSONALISATION}"), "purpose_added", "Added purpose Personalisation (personalisation)"),
-        (hotjar_analytics, "service_added", "Added service Hotjar (Hotjar Ltd) for purpose Analytics"),
-        (BASE.replace("lifetime = \"6 months\"", "lifetime = \"13 months\""), "cookie_lifetime_longer", "Lifetime of _ga on .example.com changed from 6 months to 13 months"),
         (
-            format!("{BASE}{PERSONALISATION}").replace("purposes = [\"analytics\"]", "purposes = [\"analytics\", \"personalisation\"]").replace("purpose = \"analytics\"\nlifetime", "purpose = \"personalisation\"\nlifetime"),
+            format!("{BASE}{PERSONALISATION}"),
+            "purpose_added",
+            "Added purpose Personalisation (personalisation)",
+        ),
+        (
+            hotjar_analytics,
+            "service_added",
+            "Added service Hotjar (Hotjar Ltd) for purpose Analytics",
+        ),
+        (
+            BASE.replace("lifetime = \"6 months\"", "lifetime = \"13 months\""),
+            "cookie_lifetime_longer",
+            "Lifetime of _ga on .example.com changed from 6 months to 13 months",
+        ),
+        (
+            format!("{BASE}{PERSONALISATION}")
+                .replace(
+                    "purposes = [\"analytics\"]",
+                    "purposes = [\"analytics\", \"personalisation\"]",
+                )
+                .replace(
+                    "purpose = \"analytics\"\nlifetime",
+                    "purpose = \"personalisation\"\nlifetime",
+                ),
             "cookie_purpose_changed",
             "Tracker _ga on .example.com moved from purpose Analytics to Personalisation",
         ),
@@ -98,12 +118,22 @@ fn material_changes() {
             "transfer_added",
             "New transfer of personal data outside the EEA: Google Analytics in US",
         ),
-        (BASE.replace("provider = \"Google Ireland Ltd\"", "provider = \"Other Corp\""), "service_provider_changed", "Provider of service Google Analytics changed from Google Ireland Ltd to Other Corp"),
+        (
+            BASE.replace(
+                "provider = \"Google Ireland Ltd\"",
+                "provider = \"Other Corp\"",
+            ),
+            "service_provider_changed",
+            "Provider of service Google Analytics changed from Google Ireland Ltd to Other Corp",
+        ),
     ];
     for (src, kind, words) in cases {
         let changes = diff(&base, &snap(&src));
         assert!(requires_fresh_consent(&changes), "{kind}: {changes:#?}");
-        let c = changes.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{kind} missing in {changes:#?}"));
+        let c = changes
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("{kind} missing in {changes:#?}"));
         assert!(c.material);
         assert_eq!(c.en, words);
         assert!(!c.fr.is_empty());
@@ -114,24 +144,52 @@ fn material_changes() {
 fn wording_changes_are_not_material() {
     let base = snap(BASE);
     let cases: Vec<(String, &str)> = vec![
-        (BASE.replace("Stats.", "Audience statistics, to improve the site."), "purpose_wording_changed"),
-        (BASE.replace("lifetime = \"6 months\"", "lifetime = \"3 months\""), "cookie_lifetime_shorter"),
-        (BASE.replace("Keeps you logged in.", "Keeps you signed in."), "cookie_wording_changed"),
-        (BASE.replace("languages = [\"en\", \"fr\"]", "languages = [\"en\", \"fr\"]\nconsent_lifetime_days = 90"), "consent_lifetime_changed"),
-        (BASE.replace("country = \"IE\"", "country = \"FR\""), "service_country_changed"),
+        (
+            BASE.replace("Stats.", "Audience statistics, to improve the site."),
+            "purpose_wording_changed",
+        ),
+        (
+            BASE.replace("lifetime = \"6 months\"", "lifetime = \"3 months\""),
+            "cookie_lifetime_shorter",
+        ),
+        (
+            BASE.replace("Keeps you logged in.", "Keeps you signed in."),
+            "cookie_wording_changed",
+        ),
+        (
+            BASE.replace(
+                "languages = [\"en\", \"fr\"]",
+                "languages = [\"en\", \"fr\"]\nconsent_lifetime_days = 90",
+            ),
+            "consent_lifetime_changed",
+        ),
+        (
+            BASE.replace("country = \"IE\"", "country = \"FR\""),
+            "service_country_changed",
+        ),
     ];
     for (src, kind) in cases {
         let new = snap(&src);
-        assert_ne!(base.content_hash(), new.content_hash(), "{kind}: a change changes the hash");
+        assert_ne!(
+            base.content_hash(),
+            new.content_hash(),
+            "{kind}: a change changes the hash"
+        );
         let changes = diff(&base, &new);
         assert!(!requires_fresh_consent(&changes), "{kind}: {changes:#?}");
-        assert!(changes.iter().any(|c| c.kind == kind), "{kind} missing in {changes:#?}");
+        assert!(
+            changes.iter().any(|c| c.kind == kind),
+            "{kind} missing in {changes:#?}"
+        );
     }
 }
 
 #[test]
 fn identical_content_has_the_same_hash() {
-    let reordered = BASE.replace("country = \"FR\"\nemail = \"privacy@example.com\"", "email = \"privacy@example.com\"\ncountry = \"FR\"");
+    let reordered = BASE.replace(
+        "country = \"FR\"\nemail = \"privacy@example.com\"",
+        "email = \"privacy@example.com\"\ncountry = \"FR\"",
+    );
     assert_ne!(reordered, BASE);
     assert_eq!(snap(BASE).content_hash(), snap(&reordered).content_hash());
     assert!(diff(&snap(BASE), &snap(&reordered)).is_empty());

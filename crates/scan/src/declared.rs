@@ -112,7 +112,10 @@ impl Declared {
         let site = registry.site(site_id)?;
         let purposes: Vec<DeclaredPurpose> = registry
             .site_purposes(site)
-            .map(|p| DeclaredPurpose { id: p.id.clone(), consent_required: p.consent_required })
+            .map(|p| DeclaredPurpose {
+                id: p.id.clone(),
+                consent_required: p.consent_required,
+            })
             .collect();
         let exempt = |pid: &str| purposes.iter().any(|p| p.id == pid && !p.consent_required);
         let cookies = registry
@@ -136,7 +139,10 @@ impl Declared {
         }
         Some(Declared {
             site_hosts: site.domains.clone(),
-            cookie_domain: site.cookie_domain.as_ref().map(|d| d.trim_start_matches('.').to_string()),
+            cookie_domain: site
+                .cookie_domain
+                .as_ref()
+                .map(|d| d.trim_start_matches('.').to_string()),
             purposes,
             cookies,
             third_party_hosts_allowed_before_consent: allowed,
@@ -204,18 +210,34 @@ mod tests {
 
     #[test]
     fn from_the_callkom_registry() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
         let src = std::fs::read_to_string(path).unwrap();
         let (reg, _) = assent_model::check::parse(&src).unwrap();
         let d = Declared::from_registry(&reg, "callkom").unwrap();
         assert!(d.site_hosts.contains(&"callkom.io".to_string()));
         assert_eq!(d.cookie_domain.as_deref(), Some("callkom.io"));
-        assert!(d.purposes.iter().any(|p| p.id == "necessary" && !p.consent_required));
+        assert!(
+            d.purposes
+                .iter()
+                .any(|p| p.id == "necessary" && !p.consent_required)
+        );
         let ga = d.cookies.iter().find(|c| c.name == "_ga_*").unwrap();
         assert_eq!(ga.purpose, "performance");
-        assert_eq!(ga.lifetime_seconds, Some(13 * assent_model::registry::MONTH_SECS));
-        assert!(d.cookies.iter().any(|c| c.name == "hubspotutk" && c.lifetime_seconds.is_some()));
-        assert!(d.cookies.iter().any(|c| c.name == "_cfuvid" && c.lifetime_seconds.is_none()));
+        assert_eq!(
+            ga.lifetime_seconds,
+            Some(13 * assent_model::registry::MONTH_SECS)
+        );
+        assert!(
+            d.cookies
+                .iter()
+                .any(|c| c.name == "hubspotutk" && c.lifetime_seconds.is_some())
+        );
+        assert!(
+            d.cookies
+                .iter()
+                .any(|c| c.name == "_cfuvid" && c.lifetime_seconds.is_none())
+        );
         assert!(Declared::from_registry(&reg, "nope").is_none());
     }
 }

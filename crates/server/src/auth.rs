@@ -20,7 +20,9 @@ impl Admin {
     /// Refuses roles that may only read.
     pub fn require_write(&self) -> Result<(), ApiError> {
         if self.role == "auditor" {
-            return Err(ApiError::forbidden("this token's role (auditor) may only read"));
+            return Err(ApiError::forbidden(
+                "this token's role (auditor) may only read",
+            ));
         }
         Ok(())
     }

@@ -25,7 +25,11 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Show the scheme, which helps debugging, and nothing else.
-        let scheme = self.0.split("://").next().filter(|s| s.len() < self.0.len());
+        let scheme = self
+            .0
+            .split("://")
+            .next()
+            .filter(|s| s.len() < self.0.len());
         match scheme {
             Some(s) => write!(f, "Secret({s}://…)"),
             None => f.write_str("Secret(…)"),
@@ -60,9 +64,15 @@ impl Cidr {
                 u128::from(a) & mask == u128::from(b) & mask
             }
             (IpAddr::V6(a), IpAddr::V4(b)) => a.to_ipv4_mapped().is_some_and(|a| {
-                Cidr { addr: IpAddr::V4(a), prefix: self.prefix.saturating_sub(96) }.contains(IpAddr::V4(b))
+                Cidr {
+                    addr: IpAddr::V4(a),
+                    prefix: self.prefix.saturating_sub(96),
+                }
+                .contains(IpAddr::V4(b))
             }),
-            (IpAddr::V4(_), IpAddr::V6(b)) => b.to_ipv4_mapped().is_some_and(|b| self.contains(IpAddr::V4(b))),
+            (IpAddr::V4(_), IpAddr::V6(b)) => b
+                .to_ipv4_mapped()
+                .is_some_and(|b| self.contains(IpAddr::V4(b))),
         }
     }
 }
@@ -74,10 +84,18 @@ impl std::str::FromStr for Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = a.trim().parse().map_err(|_| format!("invalid IP address `{a}`"))?;
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid IP address `{a}`"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match p {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("invalid prefix length `/{p}`"))?,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("invalid prefix length `/{p}`"))?,
             None => max,
         };
         Ok(Cidr { addr, prefix })
@@ -86,7 +104,9 @@ impl std::str::FromStr for Cidr {
 
 impl<'de> Deserialize<'de> for Cidr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -109,7 +129,10 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self { per_second: 5, burst: 60 }
+        Self {
+            per_second: 5,
+            burst: 60,
+        }
     }
 }
 
@@ -164,22 +187,41 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{col}: {message}")]
-    Parse { path: String, line: usize, col: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
 }
 
 impl Config {
     /// Defaults, then the file (if any), then `ASSENT_*` variables.
-    pub fn load(file: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut cfg = match file {
             Some(p) => {
-                let src = std::fs::read_to_string(p).map_err(|e| ConfigError::Read { path: p.display().to_string(), source: e })?;
+                let src = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source: e,
+                })?;
                 toml::from_str::<Config>(&src).map_err(|e| {
                     let (line, col) = e.span().map(|s| line_col(&src, s.start)).unwrap_or((1, 1));
-                    ConfigError::Parse { path: p.display().to_string(), line, col, message: e.message().trim().to_string() }
+                    ConfigError::Parse {
+                        path: p.display().to_string(),
+                        line,
+                        col,
+                        message: e.message().trim().to_string(),
+                    }
                 })?
             }
             None => Config::default(),
@@ -189,9 +231,17 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let bad = |var: &str, message: String| ConfigError::Env { var: var.into(), message };
+        let bad = |var: &str, message: String| ConfigError::Env {
+            var: var.into(),
+            message,
+        };
         if let Some(v) = env("ASSENT_LISTEN") {
-            self.listen = v.parse().map_err(|_| bad("ASSENT_LISTEN", format!("`{v}` is not an address like 127.0.0.1:8080")))?;
+            self.listen = v.parse().map_err(|_| {
+                bad(
+                    "ASSENT_LISTEN",
+                    format!("`{v}` is not an address like 127.0.0.1:8080"),
+                )
+            })?;
         }
         if let Some(v) = env("ASSENT_DATA") {
             self.data_dir = v.into();
@@ -222,11 +272,28 @@ impl Config {
         if let Some(v) = env("ASSENT_RATE_LIMIT") {
             // "PER_SECOND/BURST" or "off"
             self.rate_limit = if v == "off" {
-                RateLimit { per_second: 0, burst: 0 }
+                RateLimit {
+                    per_second: 0,
+                    burst: 0,
+                }
             } else {
                 let (a, b) = v.split_once('/').unwrap_or((v.as_str(), ""));
-                let per_second = a.parse().map_err(|_| bad("ASSENT_RATE_LIMIT", format!("`{v}`: expected PER_SECOND/BURST or off")))?;
-                let burst = if b.is_empty() { per_second * 10 } else { b.parse().map_err(|_| bad("ASSENT_RATE_LIMIT", format!("`{v}`: expected PER_SECOND/BURST or off")))? };
+                let per_second = a.parse().map_err(|_| {
+                    bad(
+                        "ASSENT_RATE_LIMIT",
+                        format!("`{v}`: expected PER_SECOND/BURST or off"),
+                    )
+                })?;
+                let burst = if b.is_empty() {
+                    per_second * 10
+                } else {
+                    b.parse().map_err(|_| {
+                        bad(
+                            "ASSENT_RATE_LIMIT",
+                            format!("`{v}`: expected PER_SECOND/BURST or off"),
+                        )
+                    })?
+                };
                 RateLimit { per_second, burst }
             };
         }
@@ -234,7 +301,12 @@ impl Config {
             self.log_format = match v.as_str() {
                 "json" => LogFormat::Json,
                 "text" => LogFormat::Text,
-                _ => return Err(bad("ASSENT_LOG_FORMAT", format!("`{v}`: expected text or json"))),
+                _ => {
+                    return Err(bad(
+                        "ASSENT_LOG_FORMAT",
+                        format!("`{v}`: expected text or json"),
+                    ));
+                }
             };
         }
         Ok(())
@@ -252,7 +324,12 @@ impl Config {
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let before = src.get(..offset).unwrap_or(src);
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -281,7 +358,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("assent-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("assent.toml");
-        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nrate_limit = { per_second = 1, burst = 2 }\n").unwrap();
+        std::fs::write(
+            &f,
+            "listen = \"127.0.0.1:9000\"\nrate_limit = { per_second = 1, burst = 2 }\n",
+        )
+        .unwrap();
         let env = |k: &str| (k == "ASSENT_LISTEN").then(|| "127.0.0.1:9001".to_string());
         let c = Config::load(Some(&f), &env).unwrap();
         assert_eq!(c.listen.port(), 9001);

@@ -28,7 +28,12 @@ impl LedgerService {
 }
 
 /// Appends one audit event (admin action, registry change, rights-request step...).
-pub async fn audit(store: &Store, ts_ms: i64, kind: &str, payload: Value) -> Result<(), StoreError> {
+pub async fn audit(
+    store: &Store,
+    ts_ms: i64,
+    kind: &str,
+    payload: Value,
+) -> Result<(), StoreError> {
     let bytes = match assent_ledger::canonical_json(&payload) {
         Ok(b) => b,
         Err(e) => {
@@ -37,7 +42,12 @@ pub async fn audit(store: &Store, ts_ms: i64, kind: &str, payload: Value) -> Res
         }
     };
     store
-        .append(vec![AppendItem { ts_ms, kind: kind.to_string(), payload: bytes, consent: None }])
+        .append(vec![AppendItem {
+            ts_ms,
+            kind: kind.to_string(),
+            payload: bytes,
+            consent: None,
+        }])
         .await
         .map(|_| ())
 }
@@ -90,7 +100,8 @@ impl Checkpointer {
             return Ok(false);
         }
         let signed = key.sign_checkpoint(now_ms, out)?;
-        let body = serde_json::to_string(&signed).map_err(|e| CheckpointError::Encode(e.to_string()))?;
+        let body =
+            serde_json::to_string(&signed).map_err(|e| CheckpointError::Encode(e.to_string()))?;
         store.insert_checkpoint(now_ms, body).await?;
         self.last_signed = sizes;
         Ok(true)

@@ -26,7 +26,10 @@ impl Metrics {
             c.fetch_add(1, Ordering::Relaxed);
         }
         let ms = micros as f64 / 1000.0;
-        let idx = BUCKETS_MS.iter().position(|b| ms <= *b).unwrap_or(BUCKETS_MS.len());
+        let idx = BUCKETS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(BUCKETS_MS.len());
         if let Some(b) = self.latency.get(idx) {
             b.fetch_add(1, Ordering::Relaxed);
         }
@@ -37,12 +40,23 @@ impl Metrics {
     pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
         let mut s = String::new();
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let _ = writeln!(s, "# HELP assent_http_requests_total HTTP requests by status class.");
+        let _ = writeln!(
+            s,
+            "# HELP assent_http_requests_total HTTP requests by status class."
+        );
         let _ = writeln!(s, "# TYPE assent_http_requests_total counter");
         for (i, c) in self.requests.iter().enumerate() {
-            let _ = writeln!(s, "assent_http_requests_total{{class=\"{}xx\"}} {}", i + 1, g(c));
+            let _ = writeln!(
+                s,
+                "assent_http_requests_total{{class=\"{}xx\"}} {}",
+                i + 1,
+                g(c)
+            );
         }
-        let _ = writeln!(s, "# HELP assent_http_request_duration_seconds Request latency.");
+        let _ = writeln!(
+            s,
+            "# HELP assent_http_request_duration_seconds Request latency."
+        );
         let _ = writeln!(s, "# TYPE assent_http_request_duration_seconds histogram");
         let mut cum = 0;
         for (i, b) in BUCKETS_MS.iter().enumerate() {
@@ -54,19 +68,46 @@ impl Metrics {
             );
         }
         cum += self.latency.get(BUCKETS_MS.len()).map(g).unwrap_or(0);
-        let _ = writeln!(s, "assent_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cum}");
+        let _ = writeln!(
+            s,
+            "assent_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cum}"
+        );
         let _ = writeln!(
             s,
             "assent_http_request_duration_seconds_sum {}",
             g(&self.latency_sum_us) as f64 / 1e6
         );
-        let _ = writeln!(s, "assent_http_request_duration_seconds_count {}", g(&self.latency_count));
+        let _ = writeln!(
+            s,
+            "assent_http_request_duration_seconds_count {}",
+            g(&self.latency_count)
+        );
         for (name, help, v) in [
-            ("assent_consents_total", "Consent records stored.", g(&self.consents)),
-            ("assent_consents_rejected_total", "Consent requests refused as invalid.", g(&self.consent_rejected)),
-            ("assent_rate_limited_total", "Requests refused by the rate limiter.", g(&self.rate_limited)),
-            ("assent_ledger_entries_appended_total", "Ledger entries appended by this process.", g(&self.ledger_entries)),
-            ("assent_ledger_checkpoints_total", "Signed checkpoints made by this process.", g(&self.checkpoints)),
+            (
+                "assent_consents_total",
+                "Consent records stored.",
+                g(&self.consents),
+            ),
+            (
+                "assent_consents_rejected_total",
+                "Consent requests refused as invalid.",
+                g(&self.consent_rejected),
+            ),
+            (
+                "assent_rate_limited_total",
+                "Requests refused by the rate limiter.",
+                g(&self.rate_limited),
+            ),
+            (
+                "assent_ledger_entries_appended_total",
+                "Ledger entries appended by this process.",
+                g(&self.ledger_entries),
+            ),
+            (
+                "assent_ledger_checkpoints_total",
+                "Signed checkpoints made by this process.",
+                g(&self.checkpoints),
+            ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }

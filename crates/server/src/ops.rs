@@ -29,7 +29,9 @@ pub async fn apply_registry(
 ) -> Result<Vec<Applied>, StoreError> {
     let mut out = vec![];
     for site in &registry.sites {
-        let Some(snap) = SiteSnapshot::from_registry(registry, &site.id) else { continue };
+        let Some(snap) = SiteSnapshot::from_registry(registry, &site.id) else {
+            continue;
+        };
         let hash = snap.content_hash();
         let latest = store.latest_policy_version(&site.id).await?;
         if let Some(l) = &latest
@@ -99,7 +101,10 @@ pub const ROLES: [&str; 3] = ["admin", "dpo", "auditor"];
 /// Creates a token; returns the secret (shown once) and the stored row (its hash only).
 pub fn new_token(role: &str, label: &str, now_ms: i64) -> Result<(String, TokenRow), String> {
     if !ROLES.contains(&role) {
-        return Err(format!("unknown role `{role}`: use one of {}", ROLES.join(", ")));
+        return Err(format!(
+            "unknown role `{role}`: use one of {}",
+            ROLES.join(", ")
+        ));
     }
     let mut secret = [0u8; 32];
     let mut id = [0u8; 8];

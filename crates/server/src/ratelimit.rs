@@ -64,7 +64,9 @@ impl RateLimiter {
         let rate = f64::from(self.limit.per_second);
         let burst = f64::from(self.limit.burst.max(1));
         let shard = &self.shards[usize::from(key[0]) % SHARDS];
-        let Ok(mut map) = shard.lock() else { return Ok(()) };
+        let Ok(mut map) = shard.lock() else {
+            return Ok(());
+        };
         if map.len() >= MAX_KEYS_PER_SHARD {
             // Forget full buckets: they carry no state worth keeping.
             map.retain(|_, b| {
@@ -72,7 +74,10 @@ impl RateLimiter {
                 b.tokens + refill < burst
             });
         }
-        let b = map.entry(key).or_insert(Bucket { tokens: burst, last_ms: now_ms });
+        let b = map.entry(key).or_insert(Bucket {
+            tokens: burst,
+            last_ms: now_ms,
+        });
         let refill = (now_ms - b.last_ms).max(0) as f64 / 1000.0 * rate;
         b.tokens = (b.tokens + refill).min(burst);
         b.last_ms = now_ms;
@@ -130,9 +135,16 @@ mod tests {
 
     #[test]
     fn bucket() {
-        let rl = RateLimiter::new(RateLimit { per_second: 1, burst: 2 });
+        let rl = RateLimiter::new(RateLimit {
+            per_second: 1,
+            burst: 2,
+        });
         let k = rl.key("192.0.2.7".parse().unwrap());
-        assert_eq!(k, rl.key("192.0.2.99".parse().unwrap()), "same /24, same key");
+        assert_eq!(
+            k,
+            rl.key("192.0.2.99".parse().unwrap()),
+            "same /24, same key"
+        );
         assert!(rl.check(k, 0).is_ok());
         assert!(rl.check(k, 0).is_ok());
         assert_eq!(rl.check(k, 0), Err(1));
@@ -143,9 +155,15 @@ mod tests {
     fn forwarded_for_is_read_from_the_right() {
         let trusted: Vec<Cidr> = vec!["10.0.0.0/8".parse().unwrap()];
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.5, 10.1.1.1".parse().unwrap());
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.5, 10.1.1.1".parse().unwrap(),
+        );
         let peer: SocketAddr = "10.0.0.2:1234".parse().unwrap();
-        assert_eq!(client_ip(peer, &h, &trusted), "203.0.113.5".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(peer, &h, &trusted),
+            "203.0.113.5".parse::<IpAddr>().unwrap()
+        );
         let untrusted_peer: SocketAddr = "198.51.100.1:1".parse().unwrap();
         assert_eq!(client_ip(untrusted_peer, &h, &trusted), untrusted_peer.ip());
     }

@@ -40,7 +40,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/.well-known/gpc.json", get(wellknown::gpc))
         .route("/.well-known/assent-ledger-key", get(wellknown::ledger_key))
-        .route("/v1/sites/{site}/consents", post(consent::create).options(consent::preflight))
+        .route(
+            "/v1/sites/{site}/consents",
+            post(consent::create).options(consent::preflight),
+        )
         .route("/v1/receipts/{id}", get(consent::receipt))
         .route("/v1/ledger/checkpoint", get(ledger::latest_checkpoint))
         .merge(banner::routes())
@@ -66,7 +69,11 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this endpoint")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this endpoint",
+    )
 }
 
 /// Metrics and one log line per request. The log names the route template (never the raw

@@ -13,12 +13,27 @@ async fn health_and_metrics(b: Backend) {
     assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
     let (s, v) = json(app.get("/readyz").await).await;
     assert_eq!(s, 200);
-    assert_eq!(v["backend"], if b == Backend::Sqlite { "sqlite" } else { "postgres" });
+    assert_eq!(
+        v["backend"],
+        if b == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
     let m = app.get("/metrics").await;
     assert_eq!(m.status(), 200);
-    assert!(m.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        m.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let body = m.text().await.unwrap();
-    assert!(body.contains("assent_http_requests_total{class=\"2xx\"}"), "{body}");
+    assert!(
+        body.contains("assent_http_requests_total{class=\"2xx\"}"),
+        "{body}"
+    );
     assert!(body.contains("assent_sites 1"), "{body}");
     let (s, v) = json(app.get("/.well-known/gpc.json").await).await;
     assert_eq!((s, v["gpc"].as_bool()), (200, Some(true)));
@@ -32,17 +47,40 @@ async fn errors_are_json(b: Backend) {
     assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
     let r = app.client.delete(app.url("/healthz")).send().await.unwrap();
     let (s, v) = json(r).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (405, Some("method_not_allowed")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
 }
 
 async fn admin_requires_a_token(b: Backend) {
     let app = TestApp::spawn(b).await;
-    for path in ["/admin/v1/whoami", "/admin/v1/sites", "/admin/v1/consents?receipt=x"] {
+    for path in [
+        "/admin/v1/whoami",
+        "/admin/v1/sites",
+        "/admin/v1/consents?receipt=x",
+    ] {
         let (s, v) = json(app.get(path).await).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (401, Some("unauthorized")), "{path}");
-        let r = app.client.get(app.url(path)).bearer_auth("assent_bad_token").send().await.unwrap();
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{path}"
+        );
+        let r = app
+            .client
+            .get(app.url(path))
+            .bearer_auth("assent_bad_token")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{path}");
-        let r = app.client.get(app.url(path)).header("authorization", "Basic Zm9vOmJhcg==").send().await.unwrap();
+        let r = app
+            .client
+            .get(app.url(path))
+            .header("authorization", "Basic Zm9vOmJhcg==")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{path}");
     }
     let (s, v) = json(app.admin_get("/admin/v1/whoami").await).await;
@@ -55,13 +93,31 @@ async fn admin_requires_a_token(b: Backend) {
     let (tok, row) = assent_server::ops::new_token("auditor", "t", 0).unwrap();
     let id = row.id.clone();
     app.state.store.insert_token(row).await.unwrap();
-    let r = app.client.get(app.url("/admin/v1/whoami")).bearer_auth(&tok).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/admin/v1/whoami"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     // An auditor may not write.
-    let r = app.client.post(app.url("/admin/v1/ledger/checkpoints")).bearer_auth(&tok).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/admin/v1/ledger/checkpoints"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     app.state.store.revoke_token(&id, 1).await.unwrap();
-    let r = app.client.get(app.url("/admin/v1/whoami")).bearer_auth(&tok).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/admin/v1/whoami"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -71,16 +127,35 @@ async fn bad_bodies(b: Backend) {
     let send = |body: Vec<u8>, ct: &'static str| {
         let c = app.client.clone();
         let url = url.clone();
-        async move { json(c.post(url).header("content-type", ct).body(body).send().await.unwrap()).await }
+        async move {
+            json(
+                c.post(url)
+                    .header("content-type", ct)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
     };
     let (s, v) = send(b"{}".to_vec(), "application/xml").await;
-    assert_eq!((s, v["error"]["code"].as_str()), (415, Some("unsupported_media_type")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
     let (s, v) = send(b"{\"subject\": ".to_vec(), "application/json").await;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("bad_request")));
     let (s, _) = send(vec![b'"', 0xff, 0xfe, b'"'], "application/json").await;
     assert_eq!(s, 400);
     let big = format!("{{\"subject\": \"{}\"}}", "a".repeat(64 * 1024));
-    let (s, body) = common::raw_post(app.addr, "/v1/sites/callkom/consents", "application/json", big.as_bytes()).await;
+    let (s, body) = common::raw_post(
+        app.addr,
+        "/v1/sites/callkom/consents",
+        "application/json",
+        big.as_bytes(),
+    )
+    .await;
     assert_eq!(s, 413, "{body}");
     assert!(body.contains("payload_too_large"), "{body}");
     let (s, v) = send(br#"{"subject": 5}"#.to_vec(), "application/json").await;
@@ -88,17 +163,31 @@ async fn bad_bodies(b: Backend) {
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en", "colour": 1});
     let (s, v) = json(app.consent(body).await).await;
     assert_eq!(s, 422);
-    assert!(v["error"]["message"].as_str().unwrap().contains("unknown field `colour`"), "{v}");
-    let body = json!({"subject": subject(), "policy_version": 1, "action": "maybe", "language": "en"});
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{v}"
+    );
+    let body =
+        json!({"subject": subject(), "policy_version": 1, "action": "maybe", "language": "en"});
     let (s, v) = json(app.consent(body).await).await;
     assert_eq!((s, v["error"]["field"].as_str()), (422, Some("action")));
     let body = json!({"subject": subject(), "policy_version": 1, "language": "en"});
     let (s, v) = json(app.consent(body).await).await;
-    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("action")), "{v}");
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("action")),
+        "{v}"
+    );
     // Nothing of the above was stored.
     let heads = app.state.store.chain_heads().await.unwrap();
     let consents: u64 = heads.iter().map(|h| h.seq + 1).sum();
-    assert_eq!(consents, 1, "only the policy version entry is in the ledger");
+    assert_eq!(
+        consents, 1,
+        "only the policy version entry is in the ledger"
+    );
 }
 
 async fn consent_rules(b: Backend) {
@@ -108,21 +197,56 @@ async fn consent_rules(b: Backend) {
     let (s, v) = json(app.consent(ok.clone()).await).await;
     assert_eq!(s, 201, "{v}");
     let r = &v["receipt"];
-    assert_eq!(r["choices"], json!({"necessary": true, "functional": true, "performance": true}));
+    assert_eq!(
+        r["choices"],
+        json!({"necessary": true, "functional": true, "performance": true})
+    );
     assert_eq!(r["hash"].as_str().unwrap().len(), 64);
     assert_eq!(r["policy_version"], 1);
     let cases = [
-        (json!({"subject": sub, "policy_version": 1, "action": "custom", "choices": {"functional": true}, "language": "fr"}), "choices.performance", 422),
-        (json!({"subject": sub, "policy_version": 1, "action": "custom", "choices": {"functional": true, "performance": false, "ads": true}, "language": "fr"}), "choices.ads", 422),
-        (json!({"subject": sub, "policy_version": 1, "action": "reject_all", "choices": {"necessary": false}, "language": "fr"}), "choices.necessary", 422),
-        (json!({"subject": sub, "policy_version": 7, "action": "accept_all", "language": "fr"}), "policy_version", 422),
-        (json!({"subject": sub, "policy_version": 0, "action": "accept_all", "language": "fr"}), "policy_version", 422),
-        (json!({"subject": "not-a-uuid", "policy_version": 1, "action": "accept_all", "language": "fr"}), "subject", 422),
-        (json!({"subject": sub, "policy_version": 1, "action": "accept_all", "language": "de"}), "language", 422),
+        (
+            json!({"subject": sub, "policy_version": 1, "action": "custom", "choices": {"functional": true}, "language": "fr"}),
+            "choices.performance",
+            422,
+        ),
+        (
+            json!({"subject": sub, "policy_version": 1, "action": "custom", "choices": {"functional": true, "performance": false, "ads": true}, "language": "fr"}),
+            "choices.ads",
+            422,
+        ),
+        (
+            json!({"subject": sub, "policy_version": 1, "action": "reject_all", "choices": {"necessary": false}, "language": "fr"}),
+            "choices.necessary",
+            422,
+        ),
+        (
+            json!({"subject": sub, "policy_version": 7, "action": "accept_all", "language": "fr"}),
+            "policy_version",
+            422,
+        ),
+        (
+            json!({"subject": sub, "policy_version": 0, "action": "accept_all", "language": "fr"}),
+            "policy_version",
+            422,
+        ),
+        (
+            json!({"subject": "not-a-uuid", "policy_version": 1, "action": "accept_all", "language": "fr"}),
+            "subject",
+            422,
+        ),
+        (
+            json!({"subject": sub, "policy_version": 1, "action": "accept_all", "language": "de"}),
+            "language",
+            422,
+        ),
     ];
     for (body, field, status) in cases {
         let (s, v) = json(app.consent(body.clone()).await).await;
-        assert_eq!((s, v["error"]["field"].as_str()), (status, Some(field)), "{body} -> {v}");
+        assert_eq!(
+            (s, v["error"]["field"].as_str()),
+            (status, Some(field)),
+            "{body} -> {v}"
+        );
     }
     let (s, v) = json(app.post_json("/v1/sites/nosuch/consents", &ok).await).await;
     assert_eq!((s, v["error"]["field"].as_str()), (404, Some("site")));
@@ -131,10 +255,17 @@ async fn consent_rules(b: Backend) {
     let body = json!({"subject": sub, "policy_version": 1, "action": "custom", "choices": {"functional": true, "performance": false}, "language": "en", "channel": "preferences"});
     let (s, v) = json(app.consent(body).await).await;
     assert_eq!(s, 201);
-    assert_eq!(v["receipt"]["choices"], json!({"necessary": true, "functional": true, "performance": false}));
+    assert_eq!(
+        v["receipt"]["choices"],
+        json!({"necessary": true, "functional": true, "performance": false})
+    );
 
     // The admin query finds both records of the subject, newest first, with no IP address.
-    let (s, v) = json(app.admin_get(&format!("/admin/v1/consents?site=callkom&subject={sub}")).await).await;
+    let (s, v) = json(
+        app.admin_get(&format!("/admin/v1/consents?site=callkom&subject={sub}"))
+            .await,
+    )
+    .await;
     assert_eq!(s, 200);
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -142,7 +273,11 @@ async fn consent_rules(b: Backend) {
     assert_eq!(items[1]["action"], "accept_all");
     assert!(!v.to_string().contains("127.0.0.1"), "no address is stored");
     let rid = items[1]["receipt_id"].as_str().unwrap();
-    let (s, v) = json(app.admin_get(&format!("/admin/v1/consents?receipt={rid}")).await).await;
+    let (s, v) = json(
+        app.admin_get(&format!("/admin/v1/consents?receipt={rid}"))
+            .await,
+    )
+    .await;
     assert_eq!((s, v["items"].as_array().unwrap().len()), (200, 1));
 }
 
@@ -157,9 +292,23 @@ legal_basis = "consent"
 gpc = true
 consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
 "#;
-    let app = TestApp::spawn_with(b, Options { registry_src: src, ..Options::default() }).await;
+    let app = TestApp::spawn_with(
+        b,
+        Options {
+            registry_src: src,
+            ..Options::default()
+        },
+    )
+    .await;
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
-    let r = app.client.post(app.url("/v1/sites/callkom/consents")).header("Sec-GPC", "1").json(&body).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/sites/callkom/consents"))
+        .header("Sec-GPC", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let (s, v) = json(r).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["receipt"]["choices"]["advertising"], false);
@@ -169,21 +318,54 @@ consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
     let body = json!({"subject": subject(), "policy_version": 1, "action": "custom", "gpc": true, "language": "en",
                       "choices": {"functional": true, "performance": true, "advertising": true}});
     let (s, v) = json(app.consent(body).await).await;
-    assert_eq!((s, &v["receipt"]["choices"]["advertising"]), (201, &json!(false)));
+    assert_eq!(
+        (s, &v["receipt"]["choices"]["advertising"]),
+        (201, &json!(false))
+    );
 }
 
 async fn cors_is_limited_to_site_domains(b: Backend) {
     let app = TestApp::spawn(b).await;
     let body = json!({"subject": subject(), "policy_version": 1, "action": "reject_all", "language": "en"});
-    let r = app.client.post(app.url("/v1/sites/callkom/consents")).header("origin", "https://www.callkom.io").json(&body).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/sites/callkom/consents"))
+        .header("origin", "https://www.callkom.io")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://www.callkom.io");
-    let r = app.client.post(app.url("/v1/sites/callkom/consents")).header("origin", "https://evil.example").json(&body).send().await.unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://www.callkom.io"
+    );
+    let r = app
+        .client
+        .post(app.url("/v1/sites/callkom/consents"))
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("access-control-allow-origin").is_none());
-    let r = app.client.request(reqwest::Method::OPTIONS, app.url("/v1/sites/callkom/consents")).header("origin", "https://app.callkom.io").header("access-control-request-method", "POST").send().await.unwrap();
+    let r = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            app.url("/v1/sites/callkom/consents"),
+        )
+        .header("origin", "https://app.callkom.io")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.callkom.io");
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.callkom.io"
+    );
 }
 
 async fn receipts_verify_offline(b: Backend) {
@@ -191,44 +373,107 @@ async fn receipts_verify_offline(b: Backend) {
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
     let (_, v) = json(app.consent(body).await).await;
     let id = v["receipt"]["id"].as_str().unwrap().to_string();
-    let key_text = app.get("/.well-known/assent-ledger-key").await.text().await.unwrap();
+    let key_text = app
+        .get("/.well-known/assent-ledger-key")
+        .await
+        .text()
+        .await
+        .unwrap();
     let key = assent_ledger::PublicKeyInfo::parse(&key_text).unwrap();
 
     // Before a checkpoint: hash-valid, pending.
-    let text = app.get(&format!("/v1/receipts/{id}")).await.text().await.unwrap();
+    let text = app
+        .get(&format!("/v1/receipts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let receipt = assent_ledger::Receipt::from_json(&text).unwrap();
     assert_eq!(receipt.record["consentReceiptID"], id.as_str());
-    for field in ["version", "jurisdiction", "consentTimestamp", "collectionMethod", "language", "piiPrincipalId", "piiControllers", "policyUrl", "services", "termination"] {
+    for field in [
+        "version",
+        "jurisdiction",
+        "consentTimestamp",
+        "collectionMethod",
+        "language",
+        "piiPrincipalId",
+        "piiControllers",
+        "policyUrl",
+        "services",
+        "termination",
+    ] {
         assert!(receipt.record.get(field).is_some(), "receipt lacks {field}");
     }
-    assert!(matches!(assent_ledger::verify_receipt(&receipt, &key).unwrap(), assent_ledger::ReceiptStatus::PendingCheckpoint));
+    assert!(matches!(
+        assent_ledger::verify_receipt(&receipt, &key).unwrap(),
+        assent_ledger::ReceiptStatus::PendingCheckpoint
+    ));
 
     // After one: anchored in a signed checkpoint with an inclusion proof.
-    let r = app.admin_post("/admin/v1/ledger/checkpoints", "", "application/json").await;
+    let r = app
+        .admin_post("/admin/v1/ledger/checkpoints", "", "application/json")
+        .await;
     assert_eq!(r.status(), 200);
-    let text = app.get(&format!("/v1/receipts/{id}")).await.text().await.unwrap();
+    let text = app
+        .get(&format!("/v1/receipts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let receipt = assent_ledger::Receipt::from_json(&text).unwrap();
-    assert!(matches!(assent_ledger::verify_receipt(&receipt, &key).unwrap(), assent_ledger::ReceiptStatus::Anchored { .. }));
+    assert!(matches!(
+        assent_ledger::verify_receipt(&receipt, &key).unwrap(),
+        assent_ledger::ReceiptStatus::Anchored { .. }
+    ));
     // A receipt whose record was altered fails.
     let mut forged = receipt.clone();
     forged.record["purposes"]["performance"] = json!(false);
     assert!(assent_ledger::verify_receipt(&forged, &key).is_err());
-    let (s, _) = json(app.get("/v1/receipts/ffffffffffffffffffffffffffffffff").await).await;
+    let (s, _) = json(
+        app.get("/v1/receipts/ffffffffffffffffffffffffffffffff")
+            .await,
+    )
+    .await;
     assert_eq!(s, 404);
     let (s, _) = json(app.get("/v1/receipts/..%2F..%2Fetc").await).await;
     assert_eq!(s, 404);
     // Erasure: the record is gone (410), the chain still verifies, the erasure is recorded.
-    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":"erasure request"}"#, "application/json").await;
+    let r = app
+        .admin_post(
+            &format!("/admin/v1/consents/{id}/erase"),
+            r#"{"reason":"erasure request"}"#,
+            "application/json",
+        )
+        .await;
     let (s, v) = json(r).await;
     assert_eq!(s, 200, "{v}");
-    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":"again"}"#, "application/json").await;
-    assert_eq!(r.status(), 404, "the queryable copy is gone, so the receipt is unknown now");
-    let r = app.admin_post(&format!("/admin/v1/consents/{id}/erase"), r#"{"reason":""}"#, "application/json").await;
+    let r = app
+        .admin_post(
+            &format!("/admin/v1/consents/{id}/erase"),
+            r#"{"reason":"again"}"#,
+            "application/json",
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        404,
+        "the queryable copy is gone, so the receipt is unknown now"
+    );
+    let r = app
+        .admin_post(
+            &format!("/admin/v1/consents/{id}/erase"),
+            r#"{"reason":""}"#,
+            "application/json",
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let r = app.get(&format!("/v1/receipts/{id}")).await;
     assert!(r.status() == 404 || r.status() == 410, "{}", r.status());
     // The whole store verifies.
-    let report = assent_server::ledger::verify_store(&app.state.store, &app.state.ledger.key().public_key()).await.unwrap();
+    let report =
+        assent_server::ledger::verify_store(&app.state.store, &app.state.ledger.key().public_key())
+            .await
+            .unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 
@@ -236,16 +481,24 @@ async fn material_change_requires_fresh_consent(b: Backend) {
     let app = TestApp::spawn(b).await;
     let src = std::fs::read_to_string(&app.registry).unwrap();
     // Wording only: version 2, consents on version 1 remain valid.
-    let wording = src.replace("Measure the site's audience", "Measure the audience of the site");
+    let wording = src.replace(
+        "Measure the site's audience",
+        "Measure the audience of the site",
+    );
     assert_ne!(wording, src, "the fixture must contain the phrase");
-    let (s, v) = json(app.admin_post("/admin/v1/registry", wording.clone(), "application/toml").await).await;
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", wording.clone(), "application/toml")
+            .await,
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["applied"][0]["version"], 2);
     assert_eq!(v["applied"][0]["requires_fresh_consent"], false);
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
     assert_eq!(app.consent(body.clone()).await.status(), 201);
     // A new service: version 3 requires fresh consent; version 1 and 2 consents are stale.
-    let material = wording.clone() + r#"
+    let material = wording.clone()
+        + r#"
 [[services]]
 id = "hotjar"
 name = "Hotjar"
@@ -254,23 +507,51 @@ purposes = ["performance"]
 privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
 country = "MT"
 "#;
-    let (s, v) = json(app.admin_post("/admin/v1/registry", material, "application/toml").await).await;
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", material, "application/toml")
+            .await,
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["applied"][0]["version"], 3);
     assert_eq!(v["applied"][0]["requires_fresh_consent"], true);
     let (s, v) = json(app.consent(body).await).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("stale_policy_version")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("stale_policy_version"))
+    );
     let body = json!({"subject": subject(), "policy_version": 3, "action": "accept_all", "language": "en"});
     assert_eq!(app.consent(body).await.status(), 201);
     // A registry with errors is refused and changes nothing.
-    let (s, v) = json(app.admin_post("/admin/v1/registry", "[controller]\nname = 1\n", "application/toml").await).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("invalid_registry")));
-    let (_, v) = json(app.admin_get("/admin/v1/sites/callkom/policy-versions").await).await;
+    let (s, v) = json(
+        app.admin_post(
+            "/admin/v1/registry",
+            "[controller]\nname = 1\n",
+            "application/toml",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("invalid_registry"))
+    );
+    let (_, v) = json(
+        app.admin_get("/admin/v1/sites/callkom/policy-versions")
+            .await,
+    )
+    .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 3);
 }
 
 async fn flood_is_rate_limited(b: Backend) {
-    let opts = Options { rate_limit: assent_server::config::RateLimit { per_second: 1, burst: 5 }, ..Options::default() };
+    let opts = Options {
+        rate_limit: assent_server::config::RateLimit {
+            per_second: 1,
+            burst: 5,
+        },
+        ..Options::default()
+    };
     let app = TestApp::spawn_with(b, opts).await;
     let body = json!({"subject": subject(), "policy_version": 1, "action": "reject_all", "language": "en"});
     let mut statuses = vec![];
@@ -281,8 +562,16 @@ async fn flood_is_rate_limited(b: Backend) {
         }
         statuses.push(r.status().as_u16());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
     // Health stays reachable for probes.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }

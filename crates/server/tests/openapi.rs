@@ -16,11 +16,15 @@ fn every_route_is_documented() {
         let src = std::fs::read_to_string(&f).unwrap();
         for part in src.split(".route(\"").skip(1) {
             let path = part.split('"').next().unwrap();
-            let documented = spec.contains(&format!("\n  {path}:")) || spec.contains(&format!("\n  /admin/v1{path}:"));
+            let documented = spec.contains(&format!("\n  {path}:"))
+                || spec.contains(&format!("\n  /admin/v1{path}:"));
             if !documented {
                 missing.push(format!("{path} ({})", f.display()));
             }
         }
     }
-    assert!(missing.is_empty(), "routes missing from docs/openapi.yaml: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from docs/openapi.yaml: {missing:#?}"
+    );
 }

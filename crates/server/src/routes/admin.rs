@@ -66,14 +66,25 @@ pub async fn policy_versions(
 }
 
 /// Applies a new registry (TOML body): the same as `assent apply`.
-pub async fn apply(admin: Admin, State(st): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn apply(
+    admin: Admin,
+    State(st): State<AppState>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     admin.require_write()?;
-    let src = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("body is not UTF-8 TOML"))?;
+    let src =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("body is not UTF-8 TOML"))?;
     let registry = match check::parse(src) {
         Ok((r, _warnings)) => r,
         Err(errors) => {
-            let first = errors.first().map(|d| d.render("registry")).unwrap_or_default();
-            let mut e = ApiError::invalid("registry", format!("the registry has {} error(s); first: {first}", errors.len()));
+            let first = errors
+                .first()
+                .map(|d| d.render("registry"))
+                .unwrap_or_default();
+            let mut e = ApiError::invalid(
+                "registry",
+                format!("the registry has {} error(s); first: {first}", errors.len()),
+            );
             e.code = "invalid_registry";
             return Err(e);
         }
@@ -82,6 +93,12 @@ pub async fn apply(admin: Admin, State(st): State<AppState>, body: Bytes) -> Api
     let applied = apply_registry(&st.store, st.clock.as_ref(), &registry, src).await?;
     let ids: Vec<String> = registry.sites.iter().map(|s| s.id.clone()).collect();
     st.sites.refresh(&st.store, &ids).await?;
-    audit(&st.store, now, "admin.registry_applied", json!({"token_id": admin.token_id, "sites": ids})).await?;
+    audit(
+        &st.store,
+        now,
+        "admin.registry_applied",
+        json!({"token_id": admin.token_id, "sites": ids}),
+    )
+    .await?;
     Ok(Json(json!({ "applied": applied })))
 }

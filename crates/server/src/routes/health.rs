@@ -19,11 +19,21 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Value>> {
         .ping()
         .await
         .map_err(|_| ApiError::unavailable("the database does not answer"))?;
-    Ok(Json(json!({"status": "ready", "backend": st.store.backend()})))
+    Ok(Json(
+        json!({"status": "ready", "backend": st.store.backend()}),
+    ))
 }
 
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let sites = st.sites.site_ids().len() as f64;
-    let body = st.metrics.render(&[("assent_sites", "Sites with a policy version.", sites)]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    let body = st
+        .metrics
+        .render(&[("assent_sites", "Sites with a policy version.", sites)]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }

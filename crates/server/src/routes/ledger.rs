@@ -23,7 +23,14 @@ pub async fn latest_checkpoint(State(st): State<AppState>) -> ApiResult<Response
         .latest_checkpoint()
         .await?
         .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Signs a checkpoint now (normally done every `checkpoint_interval_secs`).
@@ -32,12 +39,20 @@ pub async fn force_checkpoint(admin: Admin, State(st): State<AppState>) -> ApiRe
     let now = st.clock.now_ms();
     let made = {
         let mut cp = st.checkpointer.lock().await;
-        cp.run_once(&st.store, st.ledger.key(), now).await.map_err(|e| ApiError::internal(&e))?
+        cp.run_once(&st.store, st.ledger.key(), now)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
     };
     if made {
-        st.metrics.checkpoints.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        st.metrics
+            .checkpoints
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    let latest = st.store.latest_checkpoint().await?.map(|(_, b)| serde_json::from_str::<Value>(&b).unwrap_or(Value::Null));
+    let latest = st
+        .store
+        .latest_checkpoint()
+        .await?
+        .map(|(_, b)| serde_json::from_str::<Value>(&b).unwrap_or(Value::Null));
     Ok(Json(json!({"created": made, "checkpoint": latest})))
 }
 
@@ -91,7 +106,10 @@ pub async fn consents(
             .map(|(row, e)| consent_json(row, e))
             .collect(),
         _ => {
-            return Err(ApiError::invalid("receipt", "give receipt=ID, or site=ID and subject=UUID"));
+            return Err(ApiError::invalid(
+                "receipt",
+                "give receipt=ID, or site=ID and subject=UUID",
+            ));
         }
     };
     audit(
@@ -124,24 +142,44 @@ pub async fn erase(
     admin.require_write()?;
     let reason = req.reason.trim();
     if reason.is_empty() || reason.len() > 200 || reason.contains('@') {
-        return Err(ApiError::invalid("reason", "a short reason (at most 200 characters, no email address) is required"));
+        return Err(ApiError::invalid(
+            "reason",
+            "a short reason (at most 200 characters, no email address) is required",
+        ));
     }
     let (_, entry) = st
         .store
         .consent_by_receipt(&receipt)
         .await?
         .ok_or_else(|| ApiError::not_found("no such receipt").field("receipt"))?;
-    let payload = assent_ledger::redaction_payload(entry.chain, entry.seq, &entry.payload_hash, reason)
-        .map_err(|e| ApiError::internal(&e))?;
+    let payload =
+        assent_ledger::redaction_payload(entry.chain, entry.seq, &entry.payload_hash, reason)
+            .map_err(|e| ApiError::internal(&e))?;
     let now = st.clock.now_ms();
-    let item = assent_store::AppendItem { ts_ms: now, kind: assent_ledger::REDACTION_KIND.into(), payload, consent: None };
+    let item = assent_store::AppendItem {
+        ts_ms: now,
+        kind: assent_ledger::REDACTION_KIND.into(),
+        payload,
+        consent: None,
+    };
     let red = match st.store.redact(entry.chain, entry.seq, item).await {
         Ok(e) => e,
         Err(assent_store::StoreError::Conflict(_)) => {
-            return Err(ApiError::conflict("already_erased", "this record was already erased"));
+            return Err(ApiError::conflict(
+                "already_erased",
+                "this record was already erased",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
-    audit(&st.store, now, "admin.consent_erased", json!({"token_id": admin.token_id, "chain": entry.chain, "seq": entry.seq})).await?;
-    Ok(Json(json!({"erased": {"chain": entry.chain, "seq": entry.seq}, "redaction_entry": {"chain": red.chain, "seq": red.seq, "hash": to_hex(&red.hash)}})))
+    audit(
+        &st.store,
+        now,
+        "admin.consent_erased",
+        json!({"token_id": admin.token_id, "chain": entry.chain, "seq": entry.seq}),
+    )
+    .await?;
+    Ok(Json(
+        json!({"erased": {"chain": entry.chain, "seq": entry.seq}, "redaction_entry": {"chain": red.chain, "seq": red.seq, "hash": to_hex(&red.hash)}}),
+    ))
 }

@@ -17,7 +17,10 @@ pub async fn gpc() -> impl IntoResponse {
 /// The ledger's public key, for offline verification of receipts and checkpoints.
 pub async fn ledger_key(State(st): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         st.ledger.public_key_info().to_json(),
     )
 }
