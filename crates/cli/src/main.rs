@@ -67,6 +67,11 @@ enum Command {
     /// consent, after accepting, after refusing and after withdrawal.
     /// Exit 0 when clean, 1 on violations, 2 on error.
     Scan(ScanArgs),
+    /// The record of processing activities (GDPR Art. 30).
+    Register {
+        #[command(subcommand)]
+        command: RegisterCmd,
+    },
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
         #[command(flatten)]
@@ -155,6 +160,28 @@ enum ExportCmd {
         to: String,
         #[arg(long, value_parser = ["csv", "jsonl"], default_value = "csv")]
         format: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegisterCmd {
+    /// Export the record of a registry file (every mandatory Art. 30 field), for a supervisory
+    /// authority.
+    Export {
+        /// The registry file.
+        #[arg(long)]
+        registry: PathBuf,
+        /// Only the activities of this site (default: every activity of the registry).
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, value_parser = ["csv", "html", "json"])]
+        format: String,
+        /// Language of the texts.
+        #[arg(long, value_parser = ["en", "fr"], default_value = "en")]
+        lang: String,
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -272,6 +299,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => runtime()?.block_on(cmd_export(&db, &site, &from, &to, &format, out.as_deref())),
         Command::Scan(args) => cmd_scan(args),
+        Command::Register {
+            command:
+                RegisterCmd::Export {
+                    registry,
+                    site,
+                    format,
+                    lang,
+                    out,
+                },
+        } => cmd_register_export(&registry, site.as_deref(), &format, &lang, out.as_deref()),
         Command::Backup { db, out } => runtime()?.block_on(async {
             let store = open_existing(&db).await?;
             store.backup_to(&out).await?;
@@ -435,6 +472,32 @@ fn load_registry(file: &Path) -> Result<(assent_model::Registry, String)> {
             bail!("invalid registry:\n{}", lines.join("\n"))
         }
     }
+}
+
+/// `assent register export`: the rendering is `assent_server::routes::pages::export_register`.
+fn cmd_register_export(
+    file: &Path,
+    site: Option<&str>,
+    format: &str,
+    lang: &str,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    let (registry, _) = load_registry(file)?;
+    let format: assent_server::routes::pages::Format = format.parse()?;
+    let body = assent_server::routes::pages::export_register(
+        &registry,
+        site,
+        format,
+        lang,
+        SystemClock.now_ms(),
+    )?;
+    match out {
+        Some(p) => {
+            std::fs::write(p, body).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => print!("{body}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn location(db: &DbArgs) -> Result<Location> {
@@ -750,8 +813,25 @@ async fn cmd_export(
 
 fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
     let (registry, _) = load_registry(&a.registry)?;
-    let declared = assent_scan::Declared::from_registry(&registry, &a.site)
+    let mut declared = assent_scan::Declared::from_registry(&registry, &a.site)
         .ok_or_else(|| anyhow!("{}: no site `{}`", a.registry.display(), a.site))?;
+    let host = a
+        .url
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split(['/', ':', '?', '#']).next())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if host.is_empty() {
+        bail!("`{}` is not an http(s) URL", a.url);
+    }
+    if !declared.covers_host(&host) {
+        eprintln!(
+            "note: {host} is not one of the domains of site `{}`: auditing it as a deployment of that site (first-party declarations are matched on {host})",
+            a.site
+        );
+        declared = declared.rebased_on(&host);
+    }
     let mut opts = assent_scan::ScanOptions {
         max_pages: a.pages.max(1),
         ..Default::default()

@@ -105,6 +105,36 @@ impl Declared {
 }
 
 impl Declared {
+    /// Whether `host` is one of the site's own hosts (or under its cookie domain).
+    pub fn covers_host(&self, host: &str) -> bool {
+        self.site_hosts.iter().any(|h| host_within(host, h))
+            || self.cookie_domain.as_deref().is_some_and(|d| host_within(host, d))
+    }
+
+    /// Audits another deployment of the same site (a staging host, `assent demo` on
+    /// 127.0.0.1): first-party declarations are matched on `host` instead of the production
+    /// domains. Third-party declarations are unchanged.
+    pub fn rebased_on(mut self, host: &str) -> Declared {
+        let first_party = |d: &str| {
+            self.site_hosts.iter().any(|h| host_within(h, d) || host_within(d, h))
+                || self.cookie_domain.as_deref().is_some_and(|c| host_within(d, c))
+        };
+        let rebased: Vec<Option<String>> = self
+            .cookies
+            .iter()
+            .map(|c| match &c.domain {
+                Some(d) if first_party(d) => Some(host.to_string()),
+                other => other.clone(),
+            })
+            .collect();
+        for (c, d) in self.cookies.iter_mut().zip(rebased) {
+            c.domain = d;
+        }
+        self.site_hosts.push(host.to_string());
+        self.cookie_domain = Some(host.to_string());
+        self
+    }
+
     /// The declared inventory of one site of a registry: its hosts, cookie domain, purposes,
     /// trackers, and the hosts of services used only for consent-exempt purposes (which may
     /// be contacted before consent). `None` if the registry has no such site.

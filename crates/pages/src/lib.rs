@@ -1,0 +1,194 @@
+//! Policy pages generated from the registry, so that what visitors read, what the banner asks
+//! and what the proof records can never disagree:
+//!
+//! - [`cookie`]: the cookie policy (HTML and JSON), in the layout of seed 002's table;
+//! - [`privacy`]: the privacy policy (Arts. 13-14 GDPR information);
+//! - [`versions`]: the version history and the differences between two versions in words;
+//! - [`register`]: the record of processing activities (Art. 30) as CSV, HTML or JSON.
+//!
+//! Pure rendering: no IO, no clock. Every registry string is escaped ([`html::esc`]); URLs
+//! become links only when they are http(s) ([`html::safe_url`]).
+
+pub mod cookie;
+pub mod html;
+pub mod privacy;
+pub mod register;
+pub mod versions;
+
+use assent_model::registry::{Service, Site};
+use assent_model::version::SiteSnapshot;
+
+use crate::html::{Alternate, Nav, pct, t};
+
+/// The language a page is rendered in: the one asked for when the site offers it, else the
+/// site's default language.
+pub fn resolve_lang(asked: Option<&str>, site: &Site) -> String {
+    match asked {
+        Some(l) if site.languages.iter().any(|x| x == l) => l.to_string(),
+        _ => site.default_language().to_string(),
+    }
+}
+
+/// URLs of a site's pages. `base` is empty for links relative to the Assent server's root
+/// (HTML pages), or the server's public URL (JSON documents, exports).
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+    site: String,
+}
+
+impl Links {
+    pub fn new(base: &str, site_id: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            site: pct(site_id),
+        }
+    }
+    fn site_path(&self) -> String {
+        format!("{}/sites/{}", self.base, self.site)
+    }
+    fn with_lang(path: String, lang: &str) -> String {
+        format!("{path}?lang={}", pct(lang))
+    }
+    pub fn cookie_policy(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/cookie-policy", self.site_path()), lang)
+    }
+    pub fn cookie_policy_version(&self, lang: &str, version: i64) -> String {
+        format!("{}&version={version}", self.cookie_policy(lang))
+    }
+    pub fn cookie_policy_json(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/cookie-policy.json", self.site_path()), lang)
+    }
+    pub fn privacy_policy(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/privacy-policy", self.site_path()), lang)
+    }
+    pub fn privacy_policy_version(&self, lang: &str, version: i64) -> String {
+        format!("{}&version={version}", self.privacy_policy(lang))
+    }
+    pub fn versions(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/policy-versions", self.site_path()), lang)
+    }
+    pub fn versions_json(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/policy-versions.json", self.site_path()), lang)
+    }
+    /// The path of the diff page, without its query (for the comparison form).
+    pub fn diff_action(&self) -> String {
+        format!("{}/policy-versions/diff", self.site_path())
+    }
+    pub fn diff(&self, from: i64, to: i64, lang: &str) -> String {
+        format!(
+            "{}?from={from}&to={to}&lang={}",
+            self.diff_action(),
+            pct(lang)
+        )
+    }
+    /// The rights-request form.
+    pub fn rights(&self, lang: &str) -> String {
+        Self::with_lang(format!("{}/rights", self.site_path()), lang)
+    }
+    /// The banner script of the site.
+    pub fn banner_script(&self) -> String {
+        format!("{}/assent.js?site={}", self.base, self.site)
+    }
+
+    /// The site navigation shown at the top of every page.
+    fn nav(&self, lang: &str) -> Vec<(Nav, &'static str, String)> {
+        vec![
+            (
+                Nav::Cookies,
+                t(lang, "Cookie policy", "Politique cookies"),
+                self.cookie_policy(lang),
+            ),
+            (
+                Nav::Privacy,
+                t(lang, "Privacy policy", "Politique de confidentialité"),
+                self.privacy_policy(lang),
+            ),
+            (
+                Nav::Versions,
+                t(lang, "Version history", "Historique des versions"),
+                self.versions(lang),
+            ),
+            (
+                Nav::Rights,
+                t(lang, "Exercise your rights", "Exercer vos droits"),
+                self.rights(lang),
+            ),
+        ]
+    }
+}
+
+/// What a cookie or privacy policy page is rendered from: one stored policy version.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyPage<'a> {
+    pub snap: &'a SiteSnapshot,
+    /// Resolved with [`resolve_lang`].
+    pub lang: &'a str,
+    pub version: i64,
+    /// When the version was created (epoch ms).
+    pub created_at_ms: i64,
+    /// The site's current version (to tell a reader of an older one).
+    pub current_version: i64,
+    pub links: &'a Links,
+    /// Services named by the site's processing activities that the site's banner does not use
+    /// (e.g. a mailing subprocessor): the privacy policy lists them among subprocessors.
+    pub extra_services: &'a [Service],
+}
+
+impl PolicyPage<'_> {
+    fn default_lang(&self) -> &str {
+        self.snap.site.default_language()
+    }
+    fn tz(&self) -> &str {
+        &self.snap.controller.timezone
+    }
+    /// The service with this id, from the site's services or the extra ones.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.snap
+            .service(id)
+            .or_else(|| self.extra_services.iter().find(|s| s.id == id))
+    }
+    fn alternates(&self, href: impl Fn(&str) -> String) -> Vec<Alternate> {
+        self.snap
+            .site
+            .languages
+            .iter()
+            .map(|l| Alternate {
+                lang: l.clone(),
+                href: href(l),
+            })
+            .collect()
+    }
+    /// "Version 3 · published on 21 September 2026 · Version history", plus a notice when an
+    /// older version is shown.
+    fn version_line(&self, current_href: &str) -> String {
+        let lang = self.lang;
+        let mut s = format!(
+            "<p>{} {} · {} {} · <a href=\"{}\">{}</a></p>",
+            t(lang, "Version", "Version"),
+            self.version,
+            t(lang, "published on", "publiée le"),
+            html::time_el(self.created_at_ms, self.tz(), lang),
+            html::esc(&self.links.versions(lang)),
+            t(lang, "Version history", "Historique des versions"),
+        );
+        if self.version != self.current_version {
+            s.push_str(&format!(
+                "<p class=\"warn\" role=\"note\">{} <a href=\"{}\">{} {}</a>.</p>",
+                t(
+                    lang,
+                    "You are reading an earlier version of this policy.",
+                    "Vous consultez une version antérieure de cette politique."
+                ),
+                html::esc(current_href),
+                t(
+                    lang,
+                    "Read the current version",
+                    "Lire la version en vigueur"
+                ),
+                self.current_version,
+            ));
+        }
+        s
+    }
+}

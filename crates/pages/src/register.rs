@@ -1,0 +1,855 @@
+//! The record of processing activities (GDPR Art. 30(1)), exportable for a supervisory
+//! authority as CSV (one row per activity), HTML (printable) or JSON.
+//!
+//! Mandatory fields: the controller's (and its representative's and DPO's) contact details;
+//! per activity the purposes, the categories of data subjects and of personal data, the
+//! recipients including those in third countries, transfers with the country and safeguard,
+//! the time limits for erasure and the security measures.
+
+use std::fmt::Write as _;
+
+use assent_model::Registry;
+use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_eea};
+use serde::Serialize;
+
+use crate::html::{self, Nav, Shell, country_with_code, esc, ext_link, mailto, plain, t};
+use crate::privacy::{retention_action, retention_period};
+
+/// Output format of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Html,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = RegisterError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            other => Err(RegisterError::Format(other.to_string())),
+        }
+    }
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Why the record cannot be exported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterError {
+    #[error("no site `{0}` in the registry")]
+    UnknownSite(String),
+    #[error("unknown format `{0}`: use csv, html or json")]
+    Format(String),
+    #[error("cannot write CSV: {0}")]
+    Csv(String),
+}
+
+/// A contact of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactRecord {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl ContactRecord {
+    fn from(c: &Contact) -> Self {
+        Self {
+            name: c.name.clone(),
+            email: c.email.clone(),
+            address: c.address.clone(),
+            phone: c.phone.clone(),
+        }
+    }
+    /// "Name, email, address, phone" (the parts that are known).
+    pub fn line(&self) -> String {
+        [&self.name, &self.email, &self.address, &self.phone]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ControllerRecord {
+    pub name: String,
+    pub legal_form: Option<String>,
+    pub registration: Option<String>,
+    pub address: String,
+    pub country: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+}
+
+impl ControllerRecord {
+    fn from(c: &Controller) -> Self {
+        Self {
+            name: c.name.clone(),
+            legal_form: c.legal_form.clone(),
+            registration: c.registration.clone(),
+            address: c.address.clone(),
+            country: c.country.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            website: c.website.clone(),
+        }
+    }
+    pub fn line(&self) -> String {
+        let mut parts = vec![self.name.clone()];
+        parts.extend(self.legal_form.clone());
+        parts.extend(self.registration.clone());
+        parts.push(format!("{} ({})", self.address, self.country));
+        parts.push(self.email.clone());
+        parts.extend(self.phone.clone());
+        parts.join(", ")
+    }
+}
+
+/// A processor (or other service) involved in an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessorRecord {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub role: String,
+    pub country: Option<String>,
+    pub third_country: bool,
+    pub safeguard: Option<String>,
+    pub privacy_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferRecord {
+    pub country: String,
+    pub recipient: Option<String>,
+    pub safeguard: String,
+    pub safeguard_label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureRecord {
+    pub id: String,
+    pub data_category: String,
+    pub period: String,
+    pub trigger: String,
+    pub archive: Option<String>,
+    pub action: String,
+    /// The period and its start in words ("3 years after the last contact").
+    pub period_text: String,
+    /// The whole rule in words.
+    pub text: String,
+}
+
+/// One processing activity of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityRecord {
+    pub id: String,
+    pub name: String,
+    pub purposes: String,
+    pub legal_basis: String,
+    pub legal_basis_label: String,
+    pub legitimate_interest: Option<String>,
+    pub data_subjects: Vec<String>,
+    pub data_categories: Vec<String>,
+    pub source: Option<String>,
+    pub recipients: Vec<String>,
+    pub processors: Vec<ProcessorRecord>,
+    pub transfers: Vec<TransferRecord>,
+    pub erasure: Vec<ErasureRecord>,
+    pub security_measures: Vec<String>,
+    pub automated_decisions: Option<String>,
+    pub sites: Vec<String>,
+}
+
+/// The whole record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    pub language: String,
+    /// The site the record was restricted to, if any.
+    pub site: Option<String>,
+    pub controller: ControllerRecord,
+    pub representative: Option<ContactRecord>,
+    pub dpo: Option<ContactRecord>,
+    pub activities: Vec<ActivityRecord>,
+}
+
+fn legal_basis_code(a: &Activity) -> String {
+    a.legal_basis.as_str().to_string()
+}
+
+fn role_code(r: Role) -> &'static str {
+    match r {
+        Role::Processor => "processor",
+        Role::Controller => "controller",
+        Role::JointController => "joint_controller",
+    }
+}
+
+/// Builds the record from a registry, for every activity or only those of one site.
+pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, RegisterError> {
+    let def = match site {
+        Some(id) => reg
+            .site(id)
+            .ok_or_else(|| RegisterError::UnknownSite(id.to_string()))?
+            .default_language()
+            .to_string(),
+        None => reg
+            .sites
+            .first()
+            .map(|s| s.default_language().to_string())
+            .unwrap_or_else(|| "en".into()),
+    };
+    let def = def.as_str();
+    let activities: Vec<&Activity> = match site.and_then(|id| reg.site(id)) {
+        Some(s) => reg.site_activities(s).collect(),
+        None => reg.activities.iter().collect(),
+    };
+    let all_sites: Vec<String> = reg.sites.iter().map(|s| s.id.clone()).collect();
+    let activities = activities
+        .into_iter()
+        .map(|a| {
+            let processors: Vec<ProcessorRecord> = a
+                .processors
+                .iter()
+                .map(|id| match reg.service(id) {
+                    Some(s) => processor(s, lang),
+                    None => ProcessorRecord {
+                        id: id.clone(),
+                        name: id.clone(),
+                        provider: String::new(),
+                        role: "processor".into(),
+                        country: None,
+                        third_country: false,
+                        safeguard: None,
+                        privacy_policy: None,
+                    },
+                })
+                .collect();
+            let mut transfers: Vec<TransferRecord> = a
+                .transfers
+                .iter()
+                .map(|t| TransferRecord {
+                    country: t.country.clone(),
+                    recipient: t.recipient.clone(),
+                    safeguard: t.safeguard.as_str().into(),
+                    safeguard_label: t.safeguard.label(lang).into(),
+                })
+                .collect();
+            // A processor outside the EEA is a transfer even when the activity omits it.
+            for id in &a.processors {
+                if let Some(s) = reg.service(id)
+                    && let Some(c) = s.country.as_deref()
+                    && !in_eea(c)
+                    && !transfers.iter().any(|t| {
+                        t.country == c && t.recipient.as_deref() == Some(s.provider.as_str())
+                    })
+                {
+                    transfers.push(TransferRecord {
+                        country: c.to_string(),
+                        recipient: Some(s.provider.clone()),
+                        safeguard: s.safeguard.map(|g| g.as_str()).unwrap_or("").into(),
+                        safeguard_label: s.safeguard.map(|g| g.label(lang)).unwrap_or("").into(),
+                    });
+                }
+            }
+            let erasure = a
+                .retention
+                .iter()
+                .filter_map(|id| reg.retention_rule(id))
+                .map(|r| {
+                    let period = retention_period(r, lang);
+                    let action = retention_action(r.action, lang);
+                    ErasureRecord {
+                        id: r.id.clone(),
+                        data_category: plain(&r.data_category, lang, def),
+                        period: r.period.display(lang),
+                        trigger: r.trigger.label(lang).into(),
+                        archive: r.archive.map(|d| d.display(lang)),
+                        action: action.into(),
+                        period_text: period.clone(),
+                        text: format!(
+                            "{}{}{period}; {}",
+                            plain(&r.data_category, lang, def),
+                            t(lang, ": ", " : "),
+                            action.to_lowercase()
+                        ),
+                    }
+                })
+                .collect();
+            let texts = |v: &[assent_model::registry::Text]| {
+                v.iter().map(|x| plain(x, lang, def)).collect::<Vec<_>>()
+            };
+            ActivityRecord {
+                id: a.id.clone(),
+                name: plain(&a.name, lang, def),
+                purposes: plain(&a.description, lang, def),
+                legal_basis: legal_basis_code(a),
+                legal_basis_label: a.legal_basis.label(lang).into(),
+                legitimate_interest: a.legitimate_interest.as_ref().map(|x| plain(x, lang, def)),
+                data_subjects: texts(&a.data_subjects),
+                data_categories: texts(&a.data_categories),
+                source: a.source.as_ref().map(|x| plain(x, lang, def)),
+                recipients: texts(&a.recipients),
+                processors,
+                transfers,
+                erasure,
+                security_measures: texts(&a.security_measures),
+                automated_decisions: a.automated_decisions.as_ref().map(|x| plain(x, lang, def)),
+                sites: a.sites.clone().unwrap_or_else(|| all_sites.clone()),
+            }
+        })
+        .collect();
+    Ok(Record {
+        language: lang.to_string(),
+        site: site.map(str::to_string),
+        controller: ControllerRecord::from(&reg.controller),
+        representative: reg
+            .controller
+            .representative
+            .as_ref()
+            .map(ContactRecord::from),
+        dpo: reg.controller.dpo.as_ref().map(ContactRecord::from),
+        activities,
+    })
+}
+
+fn processor(s: &Service, lang: &str) -> ProcessorRecord {
+    ProcessorRecord {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        provider: s.provider.clone(),
+        role: role_code(s.role).into(),
+        country: s.country.clone(),
+        third_country: s.country.as_deref().is_some_and(|c| !in_eea(c)),
+        safeguard: s.safeguard.map(|g| g.label(lang).to_string()),
+        privacy_policy: s.privacy_policy.clone(),
+    }
+}
+
+impl ProcessorRecord {
+    /// "HubSpot (HubSpot, Inc., United States (US))".
+    pub fn line(&self, lang: &str) -> String {
+        let mut inner = vec![];
+        if !self.provider.is_empty() {
+            inner.push(self.provider.clone());
+        }
+        if let Some(c) = &self.country {
+            inner.push(country_with_code(c, lang));
+        }
+        if inner.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, inner.join(", "))
+        }
+    }
+}
+
+impl TransferRecord {
+    pub fn line(&self, lang: &str) -> String {
+        let who = self.recipient.as_deref().unwrap_or("");
+        let safeguard = if self.safeguard_label.is_empty() {
+            t(lang, "safeguard not stated", "garantie non précisée")
+        } else {
+            self.safeguard_label.as_str()
+        };
+        if who.is_empty() {
+            format!("{}: {safeguard}", country_with_code(&self.country, lang))
+        } else {
+            format!(
+                "{who} – {}: {safeguard}",
+                country_with_code(&self.country, lang)
+            )
+        }
+    }
+}
+
+/// Column headers of the CSV export.
+pub fn csv_header(lang: &str) -> Vec<&'static str> {
+    vec![
+        t(lang, "Activity id", "Identifiant du traitement"),
+        t(lang, "Processing activity", "Traitement"),
+        t(lang, "Controller", "Responsable du traitement"),
+        t(lang, "Representative", "Représentant"),
+        t(
+            lang,
+            "Data protection officer",
+            "Délégué à la protection des données",
+        ),
+        t(lang, "Purposes", "Finalités"),
+        t(lang, "Legal basis", "Base légale"),
+        t(lang, "Legitimate interest", "Intérêt légitime"),
+        t(
+            lang,
+            "Categories of data subjects",
+            "Catégories de personnes concernées",
+        ),
+        t(
+            lang,
+            "Categories of personal data",
+            "Catégories de données personnelles",
+        ),
+        t(lang, "Source", "Source"),
+        t(lang, "Recipients", "Destinataires"),
+        t(lang, "Processors", "Sous-traitants"),
+        t(
+            lang,
+            "Recipients in third countries",
+            "Destinataires dans des pays tiers",
+        ),
+        t(
+            lang,
+            "Transfers outside the EEA (country, safeguard)",
+            "Transferts hors EEE (pays, garantie)",
+        ),
+        t(lang, "Time limits for erasure", "Délais d'effacement"),
+        t(lang, "Security measures", "Mesures de sécurité"),
+        t(lang, "Automated decisions", "Décisions automatisées"),
+        t(lang, "Sites", "Sites"),
+    ]
+}
+
+/// The cells of each activity row, unescaped (the CSV writer escapes formula triggers).
+pub fn csv_rows(rec: &Record) -> Vec<Vec<String>> {
+    let lang = rec.language.as_str();
+    let join = |v: &[String]| v.join("\n");
+    rec.activities
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.clone(),
+                a.name.clone(),
+                rec.controller.line(),
+                rec.representative
+                    .as_ref()
+                    .map(ContactRecord::line)
+                    .unwrap_or_default(),
+                rec.dpo
+                    .as_ref()
+                    .map(ContactRecord::line)
+                    .unwrap_or_default(),
+                a.purposes.clone(),
+                a.legal_basis_label.clone(),
+                a.legitimate_interest.clone().unwrap_or_default(),
+                join(&a.data_subjects),
+                join(&a.data_categories),
+                a.source.clone().unwrap_or_default(),
+                join(&a.recipients),
+                join(
+                    &a.processors
+                        .iter()
+                        .map(|p| p.line(lang))
+                        .collect::<Vec<_>>(),
+                ),
+                join(
+                    &a.processors
+                        .iter()
+                        .filter(|p| p.third_country)
+                        .map(|p| p.line(lang))
+                        .collect::<Vec<_>>(),
+                ),
+                join(&a.transfers.iter().map(|t| t.line(lang)).collect::<Vec<_>>()),
+                join(&a.erasure.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
+                join(&a.security_measures),
+                a.automated_decisions.clone().unwrap_or_default(),
+                a.sites.join(", "),
+            ]
+        })
+        .collect()
+}
+
+/// Neutralises a cell a spreadsheet would run as a formula: cells starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return get a leading `'`.
+pub fn csv_cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// The record as CSV: a header row, then one row per activity.
+pub fn to_csv(rec: &Record) -> Result<String, RegisterError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(vec![]);
+    let err = |e: csv::Error| RegisterError::Csv(e.to_string());
+    w.write_record(csv_header(&rec.language)).map_err(err)?;
+    for row in csv_rows(rec) {
+        w.write_record(row.iter().map(|c| csv_cell(c)))
+            .map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| RegisterError::Csv(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| RegisterError::Csv(e.to_string()))
+}
+
+/// The record as pretty JSON.
+pub fn to_json(rec: &Record) -> String {
+    serde_json::to_string_pretty(rec).unwrap_or_else(|_| "{}".into())
+}
+
+fn ul(items: &[String]) -> String {
+    if items.is_empty() {
+        return "–".into();
+    }
+    let mut s = String::from("<ul>");
+    for i in items {
+        let _ = write!(s, "<li>{}</li>", esc(i));
+    }
+    s.push_str("</ul>");
+    s
+}
+
+fn contact_html(c: &ContactRecord) -> String {
+    let mut parts = vec![];
+    parts.extend(c.name.as_deref().map(esc));
+    parts.extend(c.email.as_deref().map(mailto));
+    parts.extend(c.address.as_deref().map(esc));
+    parts.extend(c.phone.as_deref().map(esc));
+    parts.join(", ")
+}
+
+/// The record as a printable HTML document. `generated_at` is shown as is (escaped).
+pub fn to_html(rec: &Record, generated_at: &str) -> String {
+    let lang = if rec.language == "fr" { "fr" } else { "en" };
+    let c = &rec.controller;
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<p class=\"lead\">{}</p>",
+        t(
+            lang,
+            "Record of processing activities kept under Article 30(1) of the GDPR, generated from the registry. One section per processing activity.",
+            "Registre des activités de traitement tenu en application de l'article 30(1) du RGPD, généré à partir du registre. Une section par traitement."
+        )
+    );
+    let _ = write!(
+        b,
+        "<h2 id=\"controller\">{}</h2><dl class=\"facts\"><dt>{}</dt><dd>{}</dd>",
+        t(lang, "Controller", "Responsable du traitement"),
+        t(lang, "Name", "Dénomination"),
+        esc(&c.name)
+    );
+    if let Some(f) = &c.legal_form {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(lang, "Legal form", "Forme juridique"),
+            esc(f)
+        );
+    }
+    if let Some(r) = &c.registration {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(lang, "Registration", "Immatriculation"),
+            esc(r)
+        );
+    }
+    let _ = write!(
+        b,
+        "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
+        t(lang, "Address", "Adresse"),
+        esc(&c.address),
+        esc(&html::country(&c.country, lang)),
+        t(lang, "Email", "E-mail"),
+        mailto(&c.email)
+    );
+    if let Some(p) = &c.phone {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(lang, "Phone", "Téléphone"),
+            esc(p)
+        );
+    }
+    if let Some(w) = &c.website {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(lang, "Website", "Site web"),
+            ext_link(w, &esc(w))
+        );
+    }
+    let _ = write!(
+        b,
+        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+        t(lang, "Representative (Art. 27)", "Représentant (art. 27)"),
+        rec.representative
+            .as_ref()
+            .map(contact_html)
+            .unwrap_or_else(|| t(
+                lang,
+                "None (established in the EU)",
+                "Aucun (établi dans l'UE)"
+            )
+            .into()),
+        t(
+            lang,
+            "Data protection officer",
+            "Délégué à la protection des données"
+        ),
+        rec.dpo.as_ref().map(contact_html).unwrap_or_else(|| t(
+            lang,
+            "None designated",
+            "Aucun désigné"
+        )
+        .into()),
+    );
+
+    // Summary
+    let _ = write!(
+        b,
+        "<h2 id=\"summary\">{}</h2><div class=\"table-wrap\"><table><caption>{} ({})</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        t(lang, "Processing activities", "Activités de traitement"),
+        t(lang, "Processing activities", "Activités de traitement"),
+        rec.activities.len(),
+        t(lang, "Activity", "Traitement"),
+        t(lang, "Legal basis", "Base légale"),
+        t(lang, "Third-country transfers", "Transferts hors EEE"),
+        t(lang, "Time limits for erasure", "Délais d'effacement"),
+    );
+    for a in &rec.activities {
+        let countries: Vec<String> = {
+            let mut v: Vec<String> = a
+                .transfers
+                .iter()
+                .map(|t| country_with_code(&t.country, lang))
+                .collect();
+            v.dedup();
+            v
+        };
+        let _ = write!(
+            b,
+            "<tr><th scope=\"row\"><a href=\"#a-{id}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.name),
+            esc(&a.legal_basis_label),
+            if countries.is_empty() {
+                "–".into()
+            } else {
+                esc(&countries.join(", "))
+            },
+            ul(&a
+                .erasure
+                .iter()
+                .map(|e| e.period_text.clone())
+                .collect::<Vec<_>>()),
+            id = esc(&a.id),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+
+    for (i, a) in rec.activities.iter().enumerate() {
+        let _ = write!(
+            b,
+            "<section class=\"record\" aria-labelledby=\"a-{id}\"><h2 id=\"a-{id}\">{n}. {name}</h2><div class=\"table-wrap\"><table><caption>{cap}</caption><tbody>",
+            id = esc(&a.id),
+            n = i + 1,
+            name = esc(&a.name),
+            cap = t(lang, "Article 30(1) fields", "Champs de l'article 30(1)"),
+        );
+        let row = |b: &mut String, label: &str, value: String| {
+            let _ = write!(
+                b,
+                "<tr><th scope=\"row\">{}</th><td>{value}</td></tr>",
+                esc(label)
+            );
+        };
+        row(
+            &mut b,
+            t(lang, "Identifier", "Identifiant"),
+            format!("<code>{}</code>", esc(&a.id)),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Purposes (Art. 30(1)(b))",
+                "Finalités (art. 30(1)(b))",
+            ),
+            esc(&a.purposes),
+        );
+        row(
+            &mut b,
+            t(lang, "Legal basis", "Base légale"),
+            esc(&a.legal_basis_label),
+        );
+        if let Some(li) = &a.legitimate_interest {
+            row(
+                &mut b,
+                t(lang, "Legitimate interest", "Intérêt légitime"),
+                esc(li),
+            );
+        }
+        row(
+            &mut b,
+            t(
+                lang,
+                "Categories of data subjects (Art. 30(1)(c))",
+                "Catégories de personnes concernées (art. 30(1)(c))",
+            ),
+            ul(&a.data_subjects),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Categories of personal data (Art. 30(1)(c))",
+                "Catégories de données personnelles (art. 30(1)(c))",
+            ),
+            ul(&a.data_categories),
+        );
+        if let Some(s) = &a.source {
+            row(&mut b, t(lang, "Source", "Source"), esc(s));
+        }
+        row(
+            &mut b,
+            t(
+                lang,
+                "Recipients (Art. 30(1)(d))",
+                "Destinataires (art. 30(1)(d))",
+            ),
+            ul(&a.recipients),
+        );
+        row(
+            &mut b,
+            t(lang, "Processors", "Sous-traitants"),
+            ul(&a
+                .processors
+                .iter()
+                .map(|p| p.line(lang))
+                .collect::<Vec<_>>()),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Recipients in third countries (Art. 30(1)(d))",
+                "Destinataires dans des pays tiers (art. 30(1)(d))",
+            ),
+            ul(&a
+                .processors
+                .iter()
+                .filter(|p| p.third_country)
+                .map(|p| p.line(lang))
+                .collect::<Vec<_>>()),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Transfers: country and safeguard (Art. 30(1)(e))",
+                "Transferts : pays et garantie (art. 30(1)(e))",
+            ),
+            ul(&a.transfers.iter().map(|t| t.line(lang)).collect::<Vec<_>>()),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Time limits for erasure (Art. 30(1)(f))",
+                "Délais d'effacement (art. 30(1)(f))",
+            ),
+            ul(&a.erasure.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
+        );
+        row(
+            &mut b,
+            t(
+                lang,
+                "Security measures (Art. 30(1)(g))",
+                "Mesures de sécurité (art. 30(1)(g))",
+            ),
+            ul(&a.security_measures),
+        );
+        row(
+            &mut b,
+            t(lang, "Automated decisions", "Décisions automatisées"),
+            esc(a
+                .automated_decisions
+                .as_deref()
+                .unwrap_or(t(lang, "None", "Aucune"))),
+        );
+        row(&mut b, t(lang, "Sites", "Sites"), esc(&a.sites.join(", ")));
+        b.push_str("</tbody></table></div></section>");
+    }
+
+    html::shell(&Shell {
+        lang,
+        title: t(
+            lang,
+            "Record of processing activities",
+            "Registre des activités de traitement",
+        )
+        .to_string(),
+        site_name: &c.name,
+        nav: Nav::Register,
+        links: vec![],
+        alternates: vec![],
+        meta_html: format!(
+            "<p>{} · {} {} · {} {}</p>",
+            t(lang, "GDPR Article 30", "RGPD, article 30"),
+            rec.activities.len(),
+            t(lang, "activities", "traitements"),
+            t(lang, "generated", "généré le"),
+            esc(generated_at),
+        ),
+        body_html: b,
+        tail_html: String::new(),
+        canonical: None,
+    })
+}
+
+impl Record {
+    /// Adds the activities of another record (another registry file) that this one lacks.
+    pub fn merge(mut self, other: Record) -> Record {
+        for a in other.activities {
+            if !self.activities.iter().any(|x| x.id == a.id) {
+                self.activities.push(a);
+            }
+        }
+        self
+    }
+
+    /// The record in a format.
+    pub fn render(&self, format: Format, generated_at: &str) -> Result<String, RegisterError> {
+        Ok(match format {
+            Format::Csv => to_csv(self)?,
+            Format::Json => to_json(self),
+            Format::Html => to_html(self, generated_at),
+        })
+    }
+}
+
+/// Renders the record of a registry in a format.
+pub fn export(
+    reg: &Registry,
+    site: Option<&str>,
+    format: Format,
+    lang: &str,
+    generated_at: &str,
+) -> Result<String, RegisterError> {
+    build(reg, site, lang)?.render(format, generated_at)
+}

@@ -1,0 +1,104 @@
+//! Helpers shared by the rendering tests: the five example registries, pages rendered from
+//! them, and small HTML slicing functions (the pages have a fixed, known structure).
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use assent_model::Registry;
+use assent_model::registry::Service;
+use assent_model::version::SiteSnapshot;
+use assent_pages::{Links, PolicyPage, cookie, privacy};
+
+pub const CREATED_MS: i64 = 1_790_000_000_000; // 2026-09-21
+
+/// The five example registries, validated by `assent check`'s parser.
+pub fn examples() -> Vec<(String, Registry)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "five example registries: {names:?}");
+    names
+        .into_iter()
+        .map(|n| {
+            let src = std::fs::read_to_string(dir.join(&n)).unwrap();
+            let (reg, _warnings) = assent_model::check::parse(&src)
+                .unwrap_or_else(|e| panic!("{n} does not pass check: {e:?}"));
+            (n, reg)
+        })
+        .collect()
+}
+
+pub fn callkom() -> Registry {
+    examples()
+        .into_iter()
+        .find(|(n, _)| n == "callkom.toml")
+        .unwrap()
+        .1
+}
+
+/// Services named by the site's activities but absent from its snapshot (what the server
+/// reads from the stored registry file).
+pub fn extra_services(reg: &Registry, snap: &SiteSnapshot) -> Vec<Service> {
+    reg.services
+        .iter()
+        .filter(|s| snap.service(&s.id).is_none())
+        .filter(|s| snap.activities.iter().any(|a| a.processors.contains(&s.id)))
+        .cloned()
+        .collect()
+}
+
+pub struct Rendered {
+    pub cookie: String,
+    pub privacy: String,
+    pub json: serde_json::Value,
+}
+
+pub fn render(reg: &Registry, site: &str, lang: &str) -> Rendered {
+    let snap = SiteSnapshot::from_registry(reg, site).unwrap();
+    let extra = extra_services(reg, &snap);
+    let links = Links::new("", site);
+    let page = PolicyPage {
+        snap: &snap,
+        lang,
+        version: 1,
+        created_at_ms: CREATED_MS,
+        current_version: 1,
+        links: &links,
+        extra_services: &extra,
+    };
+    Rendered {
+        cookie: cookie::html(&page),
+        privacy: privacy::html(&page),
+        json: cookie::json(&page),
+    }
+}
+
+/// The part of `html` from `start` to the next `end` after it.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let i = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in page"));
+    let rest = &html[i..];
+    let j = rest.find(end).unwrap_or(rest.len());
+    &rest[..j]
+}
+
+/// The body rows (`<tr>...</tr>`) of the table that starts at `start`.
+pub fn table_rows<'a>(html: &'a str, start: &str) -> Vec<&'a str> {
+    let table = between(html, start, "</table>");
+    let body = table.split("<tbody>").nth(1).unwrap_or("");
+    body.split("<tr")
+        .skip(1)
+        .map(|r| r.split("</tr>").next().unwrap())
+        .collect()
+}
+
+/// Whether some row contains every needle.
+pub fn some_row_has(rows: &[&str], needles: &[String]) -> bool {
+    rows.iter()
+        .any(|r| needles.iter().all(|n| r.contains(n.as_str())))
+}

@@ -1,0 +1,457 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Policy pages over real loopback, on SQLite and PostgreSQL: status codes, content types,
+//! `lang` attributes, caching validators, 404s, the diff after a registry is applied through
+//! the admin API, the Art. 30 record endpoint, and every example registry served.
+
+mod common;
+
+use assent_model::version::{SiteSnapshot, diff};
+use assent_pages::html::esc;
+use common::{Backend, Options, TestApp, json};
+
+fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+async fn html(app: &TestApp, path: &str) -> (u16, String, String) {
+    let r = app.get(path).await;
+    let s = r.status().as_u16();
+    let ct = content_type(&r);
+    (s, ct, r.text().await.unwrap())
+}
+
+fn registry(src: &str) -> assent_model::Registry {
+    assent_model::check::parse(src).unwrap().0
+}
+
+async fn cookie_policy_over_http(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let reg = registry(&std::fs::read_to_string(&app.registry).unwrap());
+
+    let r = app.get("/sites/callkom/cookie-policy").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(content_type(&r), "text/html; charset=utf-8");
+    let h = r.headers().clone();
+    let etag = h["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let body = r.text().await.unwrap().replace("<wbr>", "");
+    assert!(body.contains("<html lang=\"en\">"));
+    assert!(body.contains("<script src=\"/assent.js?site=callkom\""));
+    assert!(body.contains("<button type=\"button\" data-assent-manage"));
+    for c in &reg.cookies {
+        assert!(
+            body.contains(&format!("<code>{}</code>", esc(&c.name))),
+            "{}",
+            c.name
+        );
+    }
+    assert_eq!(
+        body.matches("<th scope=\"row\"><code>").count(),
+        reg.cookies.len()
+    );
+
+    // The same page again: 304 without a body.
+    let r = app
+        .client
+        .get(app.url("/sites/callkom/cookie-policy"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+    assert!(r.text().await.unwrap().is_empty());
+
+    // Languages: French on request; an unknown language gets the site's default.
+    let (s, ct, fr) = html(&app, "/sites/callkom/cookie-policy?lang=fr").await;
+    assert_eq!((s, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(fr.contains("<html lang=\"fr\">") && fr.contains("Politique cookies"));
+    let r = app.get("/sites/callkom/cookie-policy?lang=fr").await;
+    assert_ne!(
+        r.headers()["etag"].to_str().unwrap(),
+        etag,
+        "one validator per language"
+    );
+    for q in ["de", "%22%3E%3Cscript%3E", ""] {
+        let (s, _, body) = html(&app, &format!("/sites/callkom/cookie-policy?lang={q}")).await;
+        assert_eq!(s, 200, "{q}");
+        assert!(body.contains("<html lang=\"en\">"), "{q}");
+        assert!(!body.contains("<script>"), "{q}");
+    }
+
+    // Versions: the current one by number; unknown ones are 404 pages.
+    let (s, _, v1) = html(&app, "/sites/callkom/cookie-policy?version=1").await;
+    assert_eq!(s, 200);
+    assert!(v1.contains("Version 1"));
+    for v in ["2", "0", "-1", "abc", "99999999999999999999"] {
+        let (s, ct, body) = html(&app, &format!("/sites/callkom/cookie-policy?version={v}")).await;
+        assert_eq!(
+            (s, ct.as_str()),
+            (404, "text/html; charset=utf-8"),
+            "version={v}"
+        );
+        assert!(body.contains("<html lang=\"en\">"), "{v}");
+    }
+
+    // Unknown site: an HTML 404 in the asked language, a JSON 404 for .json.
+    let (s, ct, body) = html(&app, "/sites/nosuch/cookie-policy?lang=fr").await;
+    assert_eq!((s, ct.as_str()), (404, "text/html; charset=utf-8"));
+    assert!(body.contains("<html lang=\"fr\">") && body.contains("Page introuvable"));
+    for p in [
+        "/sites/nosuch/privacy-policy",
+        "/sites/nosuch/policy-versions",
+        "/sites/nosuch/policy-versions/diff?from=1&to=1",
+    ] {
+        let (s, ct, _) = html(&app, p).await;
+        assert_eq!((s, ct.as_str()), (404, "text/html; charset=utf-8"), "{p}");
+    }
+    for p in [
+        "/sites/nosuch/cookie-policy.json",
+        "/sites/nosuch/policy-versions.json",
+        "/sites/callkom/cookie-policy.json?version=7",
+    ] {
+        let (s, v) = json(app.get(p).await).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{p}"
+        );
+    }
+
+    // The JSON document.
+    let r = app.get("/sites/callkom/cookie-policy.json?lang=fr").await;
+    assert_eq!(content_type(&r), "application/json");
+    assert!(r.headers().get("etag").is_some());
+    let (s, v) = json(r).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["language"], "fr");
+    assert_eq!(v["policy_version"], 1);
+    assert_eq!(v["cookies"].as_array().unwrap().len(), reg.cookies.len());
+    assert_eq!(v["consent_lifetime"], "6 mois");
+    assert_eq!(
+        v["links"]["cookie_policy"],
+        format!("{}/sites/callkom/cookie-policy?lang=fr", app.base)
+    );
+}
+
+async fn privacy_and_history_over_http(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (s, ct, body) = html(&app, "/sites/callkom/privacy-policy?lang=fr").await;
+    assert_eq!((s, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(body.contains("<html lang=\"fr\">"));
+    assert!(body.contains("href=\"/sites/callkom/rights?lang=fr\""));
+    assert!(body.contains("Commission nationale de l&#39;informatique et des libertés (CNIL)"));
+    assert!(body.contains("id=\"post-mortem\""));
+    let (s, _, body) = html(&app, "/sites/callkom/privacy-policy?version=3").await;
+    assert_eq!(s, 404, "{body}");
+
+    let (s, ct, body) = html(&app, "/sites/callkom/policy-versions").await;
+    assert_eq!((s, ct.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(body.contains("<html lang=\"en\">") && body.contains("id=\"v1\""));
+    assert!(body.contains("<time datetime=\"2026-09-2"));
+    let (s, v) = json(app.get("/sites/callkom/policy-versions.json").await).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["version"], 1);
+    assert_eq!(v["items"][0]["requires_fresh_consent"], true);
+
+    // The diff page: both versions are required and must exist.
+    let (s, ct, body) = html(&app, "/sites/callkom/policy-versions/diff").await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (400, "text/html; charset=utf-8"),
+        "{body}"
+    );
+    let (s, _, _) = html(&app, "/sites/callkom/policy-versions/diff?from=1").await;
+    assert_eq!(s, 400);
+    let (s, _, _) = html(&app, "/sites/callkom/policy-versions/diff?from=1&to=2").await;
+    assert_eq!(s, 404);
+    let (s, _, _) = html(&app, "/sites/callkom/policy-versions/diff?from=x&to=1").await;
+    assert_eq!(s, 404);
+    let (s, _, body) = html(&app, "/sites/callkom/policy-versions/diff?from=1&to=1").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("same content"));
+    let (s, v) = json(
+        app.get("/sites/callkom/policy-versions/diff.json?from=1&to=1")
+            .await,
+    )
+    .await;
+    assert_eq!((s, v["changes"].as_array().unwrap().len()), (200, 0));
+}
+
+async fn diff_names_each_material_change(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let src = std::fs::read_to_string(&app.registry).unwrap();
+    let changed = src
+        .replacen(
+            "name = \"__hssc\"\ndomain = \".callkom.io\"\nservice = \"hubspot\"\npurpose = \"performance\"\nlifetime = \"30 minutes\"",
+            "name = \"__hssc\"\ndomain = \".callkom.io\"\nservice = \"hubspot\"\npurpose = \"performance\"\nlifetime = \"6 months\"",
+            1,
+        )
+        .replace("Measure the site's audience", "Measure the audience of the site")
+        + r#"
+[[services]]
+id = "hotjar"
+name = "Hotjar"
+provider = "Hotjar Ltd"
+purposes = ["performance"]
+privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
+country = "US"
+safeguard = "dpf"
+
+[[cookies]]
+name = "_hjSessionUser_*"
+domain = ".callkom.io"
+service = "hotjar"
+purpose = "performance"
+lifetime = "1 year"
+description.en = "Hotjar user identifier."
+description.fr = "Identifiant d'utilisateur Hotjar."
+"#;
+    assert!(changed.contains(
+        "lifetime = \"6 months\"\nlegal_basis = \"consent\"\ndescription.en = \"Session analytics"
+    ));
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", changed.clone(), "application/toml")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"][0]["version"], 2);
+    assert_eq!(v["applied"][0]["requires_fresh_consent"], true);
+
+    let old = SiteSnapshot::from_registry(&registry(&src), "callkom").unwrap();
+    let new = SiteSnapshot::from_registry(&registry(&changed), "callkom").unwrap();
+    let changes = diff(&old, &new);
+    let kinds: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.material)
+        .map(|c| c.kind.as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"service_added")
+            && kinds.contains(&"cookie_lifetime_longer")
+            && kinds.contains(&"transfer_added"),
+        "{kinds:?}"
+    );
+
+    for lang in ["en", "fr"] {
+        let (s, ct, body) = html(
+            &app,
+            &format!("/sites/callkom/policy-versions/diff?from=1&to=2&lang={lang}"),
+        )
+        .await;
+        assert_eq!(
+            (s, ct.as_str()),
+            (200, "text/html; charset=utf-8"),
+            "{body}"
+        );
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")));
+        let i = body
+            .find("id=\"material\"")
+            .expect("a section of significant changes");
+        let material = &body[i..body[i..].find("</ul>").unwrap() + i];
+        for c in &changes {
+            let text = esc(c.text(lang));
+            if c.material {
+                assert!(
+                    material.contains(&text),
+                    "{lang}: material change not highlighted: {text}"
+                );
+            } else {
+                assert!(body.contains(&text), "{lang}: {text}");
+                assert!(!material.contains(&text), "{lang}: {text} is not material");
+            }
+        }
+        if lang == "en" {
+            assert!(body.contains("Added service Hotjar (Hotjar Ltd) for purpose Performance"));
+            assert!(
+                body.contains(
+                    "Lifetime of __hssc on .callkom.io changed from 30 minutes to 6 months"
+                )
+            );
+        }
+    }
+
+    // The history shows both versions, the second one asking again.
+    let (s, _, body) = html(&app, "/sites/callkom/policy-versions").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("id=\"v2\"") && body.contains("id=\"v1\""));
+    assert!(body.contains("Visitors were asked for their choice again"));
+    assert!(
+        body.contains("href=\"/sites/callkom/policy-versions/diff?from=1&amp;to=2&amp;lang=en\"")
+    );
+    let (_, v) = json(app.get("/sites/callkom/policy-versions.json").await).await;
+    assert_eq!(v["items"][0]["version"], 2);
+    assert_eq!(v["items"][0]["requires_fresh_consent"], true);
+    assert_eq!(
+        v["items"][0]["changes"].as_array().unwrap().len(),
+        changes.len()
+    );
+
+    // The current cookie policy has the new provider; version 1 is still served as it was.
+    let (_, _, cur) = html(&app, "/sites/callkom/cookie-policy").await;
+    assert!(cur.contains("Hotjar") && cur.contains("<code>_hjSessionUser_*</code>"));
+    let (_, _, old_page) = html(&app, "/sites/callkom/cookie-policy?version=1").await;
+    assert!(!old_page.contains("Hotjar"));
+    assert!(old_page.contains("You are reading an earlier version"));
+    let r = app.get("/sites/callkom/cookie-policy?version=1").await;
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=86400")
+    );
+}
+
+async fn register_endpoint(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let reg = registry(&std::fs::read_to_string(&app.registry).unwrap());
+    let (s, v) = json(app.get("/admin/v1/register?site=callkom&format=csv").await).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+
+    let r = app
+        .admin_get("/admin/v1/register?site=callkom&format=csv")
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(content_type(&r), "text/csv; charset=utf-8");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("art30-record-callkom.csv")
+    );
+    let csv = r.text().await.unwrap();
+    let want = assent_pages::register::export(
+        &reg,
+        Some("callkom"),
+        assent_pages::register::Format::Csv,
+        "en",
+        "-",
+    )
+    .unwrap();
+    assert_eq!(csv, want, "the same CSV as `assent register export`");
+    assert!(csv.starts_with("Activity id,Processing activity,Controller,"));
+
+    let (s, v) = json(app.admin_get("/admin/v1/register?site=callkom").await).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["activities"].as_array().unwrap().len(),
+        reg.activities.len()
+    );
+    assert_eq!(v["controller"]["name"], "CALLKOM");
+    assert_eq!(v["activities"][0]["transfers"][0]["country"], "US");
+
+    let r = app
+        .admin_get("/admin/v1/register?format=html&lang=fr")
+        .await;
+    assert_eq!(content_type(&r), "text/html; charset=utf-8");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"fr\">")
+            && body.contains("Registre des activités de traitement")
+    );
+
+    let (s, v) = json(app.admin_get("/admin/v1/register?format=xml").await).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (422, Some("format")));
+    let (s, v) = json(
+        app.admin_get("/admin/v1/register?site=nosuch&format=csv")
+            .await,
+    )
+    .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (404, Some("site")));
+}
+
+async fn every_example_is_served(b: Backend) {
+    let mut files: Vec<_> = std::fs::read_dir(common::examples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let src = std::fs::read_to_string(&f).unwrap();
+        let reg = registry(&src);
+        let app = TestApp::spawn_with(
+            b,
+            Options {
+                registry_src: src,
+                ..Options::default()
+            },
+        )
+        .await;
+        for site in &reg.sites {
+            let snap = SiteSnapshot::from_registry(&reg, &site.id).unwrap();
+            for lang in ["en", "fr"] {
+                let want_lang = if site.languages.iter().any(|l| l == lang) {
+                    lang
+                } else {
+                    site.default_language()
+                };
+                let (s, _, cp) = html(
+                    &app,
+                    &format!("/sites/{}/cookie-policy?lang={lang}", site.id),
+                )
+                .await;
+                let cp = cp.replace("<wbr>", "");
+                assert_eq!(s, 200, "{f:?}");
+                assert!(
+                    cp.contains(&format!("<html lang=\"{want_lang}\">")),
+                    "{f:?} {lang}"
+                );
+                for c in &snap.cookies {
+                    assert!(
+                        cp.contains(&format!("<code>{}</code>", esc(&c.name))),
+                        "{f:?}: {}",
+                        c.name
+                    );
+                }
+                let (s, _, pp) = html(
+                    &app,
+                    &format!("/sites/{}/privacy-policy?lang={lang}", site.id),
+                )
+                .await;
+                assert_eq!(s, 200, "{f:?}");
+                for a in &snap.activities {
+                    assert!(
+                        pp.contains(&esc(a.name.get(want_lang, site.default_language()))),
+                        "{f:?}: {}",
+                        a.id
+                    );
+                }
+                for r in &snap.retention {
+                    assert!(
+                        pp.contains(&esc(r
+                            .data_category
+                            .get(want_lang, site.default_language()))),
+                        "{f:?}: {}",
+                        r.id
+                    );
+                }
+            }
+        }
+        app.stop().await;
+    }
+}
+
+both_backends!(
+    cookie_policy_over_http,
+    privacy_and_history_over_http,
+    diff_names_each_material_change,
+    register_endpoint,
+    every_example_is_served,
+);
