@@ -108,7 +108,10 @@ impl Declared {
     /// Whether `host` is one of the site's own hosts (or under its cookie domain).
     pub fn covers_host(&self, host: &str) -> bool {
         self.site_hosts.iter().any(|h| host_within(host, h))
-            || self.cookie_domain.as_deref().is_some_and(|d| host_within(host, d))
+            || self
+                .cookie_domain
+                .as_deref()
+                .is_some_and(|d| host_within(host, d))
     }
 
     /// Audits another deployment of the same site (a staging host, `assent demo` on
@@ -116,8 +119,13 @@ impl Declared {
     /// domains. Third-party declarations are unchanged.
     pub fn rebased_on(mut self, host: &str) -> Declared {
         let first_party = |d: &str| {
-            self.site_hosts.iter().any(|h| host_within(h, d) || host_within(d, h))
-                || self.cookie_domain.as_deref().is_some_and(|c| host_within(d, c))
+            self.site_hosts
+                .iter()
+                .any(|h| host_within(h, d) || host_within(d, h))
+                || self
+                    .cookie_domain
+                    .as_deref()
+                    .is_some_and(|c| host_within(d, c))
         };
         let rebased: Vec<Option<String>> = self
             .cookies

@@ -79,7 +79,11 @@ fn request(a: &Args, r: &mut Rng, n: u64) -> Vec<u8> {
     match &a.path {
         Some(p) => format!("GET {p} HTTP/1.1\r\nHost: {}\r\n\r\n", a.addr).into_bytes(),
         None => {
-            let action = if n % 2 == 0 { "accept_all" } else { "reject_all" };
+            let action = if n.is_multiple_of(2) {
+                "accept_all"
+            } else {
+                "reject_all"
+            };
             let body = format!(
                 r#"{{"subject":"{}","policy_version":1,"action":"{action}","language":"fr"}}"#,
                 uuid(r)
@@ -105,7 +109,10 @@ async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<
             let status: u16 = head.get(9..12).and_then(|x| x.parse().ok()).unwrap_or(0);
             let len: usize = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             while buf.len() < end + 4 + len {
                 let n = s.read(&mut tmp).await?;
@@ -173,7 +180,12 @@ async fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     println!(
         "offered {} req/s for {} s over {} connections: {} ok, {} errors, achieved {:.0} req/s",
         a.rate,

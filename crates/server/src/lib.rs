@@ -3,6 +3,7 @@
 //! store and applies the registry; `App::run(listener, shutdown)` serves until shutdown.
 
 pub mod auth;
+pub mod banner;
 pub mod config;
 pub mod error;
 pub mod json;
@@ -35,7 +36,10 @@ pub enum BuildError {
     #[error("ledger key: {0}")]
     Ledger(#[from] assent_ledger::LedgerError),
     #[error("{path}: cannot read the registry: {source}")]
-    RegistryRead { path: String, source: std::io::Error },
+    RegistryRead {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Registry(String),
     #[error("data directory {0}: {1}")]
@@ -51,7 +55,10 @@ pub struct App {
 pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| BuildError::DataDir(config.data_dir.display().to_string(), e))?;
-    let loc = Location::parse(config.database.as_ref().map(|s| s.expose()), &config.data_dir)?;
+    let loc = Location::parse(
+        config.database.as_ref().map(|s| s.expose()),
+        &config.data_dir,
+    )?;
     let store = Store::open(&loc, OpenOptions::create()).await?;
     let ledger = ledger::LedgerService::open(&config.data_dir)?;
     let mut site_ids = vec![];
@@ -113,8 +120,12 @@ impl App {
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights::jobs::job_loop(state.clone()));
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        let res = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let res = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         refresher.abort();
         checkpoints.abort();
         rights_jobs.abort();
@@ -149,7 +160,10 @@ async fn checkpoint_now(state: &AppState) {
     let mut cp = state.checkpointer.lock().await;
     match cp.run_once(&state.store, state.ledger.key(), now).await {
         Ok(true) => {
-            state.metrics.checkpoints.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state
+                .metrics
+                .checkpoints
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "checkpoint failed"),

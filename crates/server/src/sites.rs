@@ -3,7 +3,7 @@
 //! a version applied by another within seconds.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use assent_model::version::SiteSnapshot;
 use assent_store::{PolicyVersionRow, Store, StoreError};
@@ -13,6 +13,19 @@ use assent_store::{PolicyVersionRow, Store, StoreError};
 pub struct SiteVersion {
     pub row: PolicyVersionRow,
     pub snapshot: SiteSnapshot,
+    /// The parts of a consent record that only depend on this version, pre-encoded (built
+    /// on first use by the consent API).
+    pub record_template: OnceLock<crate::routes::consent::RecordTemplate>,
+}
+
+impl SiteVersion {
+    pub fn new(row: PolicyVersionRow, snapshot: SiteSnapshot) -> Self {
+        SiteVersion {
+            row,
+            snapshot,
+            record_template: OnceLock::new(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -67,7 +80,9 @@ impl SiteCache {
     /// Reloads the latest version of the given sites.
     pub async fn refresh(&self, store: &Store, sites: &[String]) -> Result<(), StoreError> {
         for site in sites {
-            let Some(row) = store.latest_policy_version(site).await? else { continue };
+            let Some(row) = store.latest_policy_version(site).await? else {
+                continue;
+            };
             let unchanged = self
                 .current(site)
                 .is_some_and(|c| c.row.version == row.version);
@@ -86,7 +101,7 @@ impl SiteCache {
 
 fn parse(row: PolicyVersionRow) -> Option<SiteVersion> {
     match serde_json::from_str::<SiteSnapshot>(&row.registry_json) {
-        Ok(snapshot) => Some(SiteVersion { row, snapshot }),
+        Ok(snapshot) => Some(SiteVersion::new(row, snapshot)),
         Err(e) => {
             tracing::error!(site = %row.site, version = row.version, error = %e, "stored policy version does not parse");
             None

@@ -1,15 +1,251 @@
-//! Routes of this feature (public and admin), merged into the main router.
+//! The banner's public routes: `GET /assent.js?site=ID` (script, CSS and first-layer
+//! configuration in one cacheable response), `GET /assent.json?site=ID&v=N` (the second layer's
+//! details), and the demo site under `/demo/` when `config.demo` is set.
 
-use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+
+use crate::banner::{self, BannerCache, Built, Key, demo};
+use crate::error::ApiError;
 use crate::state::AppState;
+
+/// `/assent.js`: short freshness, then revalidation (a new policy version changes the body and
+/// its ETag); a stale copy may serve while revalidating.
+const SCRIPT_CACHE: &str = "public, max-age=300, stale-while-revalidate=86400";
+/// `/assent.json?v=N`: the details of one version never change.
+const DETAILS_CACHE: &str = "public, max-age=31536000, immutable";
 
 /// Public routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/assent.js", get(script))
+        .route("/assent.json", get(details))
+        .route("/demo", get(demo_redirect))
+        .route("/demo/", get(demo_home))
+        .route("/demo/page2", get(demo_page2))
+        .route("/demo/embed", get(demo_embed))
+        .layer(Extension(Arc::new(BannerCache::default())))
 }
 
 /// Admin routes, nested under `/admin/v1` (every handler must take `crate::auth::Admin`).
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
+}
+
+type Params = Query<HashMap<String, String>>;
+
+fn site_param(q: &HashMap<String, String>) -> Result<&str, ApiError> {
+    match q.get("site").map(|s| s.trim()) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(ApiError::bad_request(
+            "missing `site`: load the banner as /assent.js?site=<site id>",
+        )
+        .field("site")),
+    }
+}
+
+fn unknown_site(site: &str) -> ApiError {
+    ApiError::not_found(format!("unknown site `{site}`")).field("site")
+}
+
+/// Whether the client accepts gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// Whether `If-None-Match` names one of the body's ETags.
+fn not_modified(headers: &HeaderMap, b: &Built) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == b.etag || t == b.etag_gzip)
+}
+
+/// Answers with `b` (gzip if accepted), or 304.
+fn send(
+    headers: &HeaderMap,
+    b: &Built,
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
+    let gz = accepts_gzip(headers) && !b.gzip.is_empty();
+    let etag = if gz { &b.etag_gzip } else { &b.etag };
+    let mut resp = if not_modified(headers, b) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if gz {
+        let mut r = b.gzip.clone().into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        b.body.clone().into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    resp
+}
+
+/// `GET /assent.js?site=ID`.
+pub async fn script(
+    State(st): State<AppState>,
+    Extension(cache): Extension<Arc<BannerCache>>,
+    Query(q): Params,
+    headers: HeaderMap,
+) -> Response {
+    let site = match site_param(&q) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let Some(cur) = st.sites.current(site) else {
+        return unknown_site(site).into_response();
+    };
+    let base = st.config.public_base();
+    let key = Key {
+        kind: "js",
+        site: cur.row.site.clone(),
+        version: cur.row.version,
+        content_hash: cur.row.content_hash.clone(),
+        public_base: base.clone(),
+    };
+    let built = cache.get_or_build(key, || {
+        banner::script(&cur.snapshot, cur.row.version, cur.row.consent_floor, &base)
+    });
+    send(
+        &headers,
+        &built,
+        "text/javascript; charset=utf-8",
+        SCRIPT_CACHE,
+    )
+}
+
+/// `GET /assent.json?site=ID&v=N`: the second layer's details of version `N` (the current
+/// version without `v`). Public, static data: any origin may read it.
+pub async fn details(
+    State(st): State<AppState>,
+    Extension(cache): Extension<Arc<BannerCache>>,
+    Query(q): Params,
+    headers: HeaderMap,
+) -> Response {
+    let site = match site_param(&q) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let (sv, cache_control) = match q.get("v") {
+        None => match st.sites.current(site) {
+            Some(v) => (v, SCRIPT_CACHE),
+            None => return unknown_site(site).into_response(),
+        },
+        Some(v) => {
+            let Ok(n) = v.parse::<i64>() else {
+                return ApiError::bad_request("`v` must be a policy version number")
+                    .field("v")
+                    .into_response();
+            };
+            match st.sites.version(&st.store, site, n).await {
+                Ok(Some(v)) => (v, DETAILS_CACHE),
+                Ok(None) => {
+                    return ApiError::not_found(format!("no version {n} of site `{site}`"))
+                        .field("v")
+                        .into_response();
+                }
+                Err(e) => return ApiError::from(e).into_response(),
+            }
+        }
+    };
+    let key = Key {
+        kind: "json",
+        site: sv.row.site.clone(),
+        version: sv.row.version,
+        content_hash: sv.row.content_hash.clone(),
+        public_base: String::new(),
+    };
+    let built = cache.get_or_build(key, || banner::details(&sv.snapshot));
+    let mut resp = send(&headers, &built, "application/json", cache_control);
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+fn html(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn demo_off() -> Response {
+    ApiError::not_found("the demo site is served by `assent demo` only").into_response()
+}
+
+async fn demo_redirect(State(st): State<AppState>) -> Response {
+    if !st.config.demo {
+        return demo_off();
+    }
+    Redirect::permanent("/demo/").into_response()
+}
+
+async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
+    if !st.config.demo {
+        return demo_off();
+    }
+    let site = demo::site(q.get("site").map(String::as_str));
+    html(demo::home(
+        &site,
+        demo::lang(q.get("lang").map(String::as_str)),
+    ))
+}
+
+async fn demo_page2(State(st): State<AppState>, Query(q): Params) -> Response {
+    if !st.config.demo {
+        return demo_off();
+    }
+    let site = demo::site(q.get("site").map(String::as_str));
+    html(demo::page2(
+        &site,
+        demo::lang(q.get("lang").map(String::as_str)),
+    ))
+}
+
+async fn demo_embed(State(st): State<AppState>, Query(q): Params) -> Response {
+    if !st.config.demo {
+        return demo_off();
+    }
+    html(demo::embed(demo::lang(q.get("lang").map(String::as_str))))
 }

@@ -2,14 +2,14 @@
 //! ledger entry and answers with its receipt; `GET /v1/receipts/{id}` returns the verifiable
 //! receipt.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use assent_ledger::{Receipt, SignedCheckpoint, inclusion_proof, to_hex};
@@ -54,10 +54,14 @@ pub fn rate_limit(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> ApiRe
         return Ok(());
     }
     let ip = client_ip(peer, headers, &st.config.trusted_proxies);
-    st.limiter.check(st.limiter.key(ip), st.clock.now_ms()).map_err(|retry| {
-        st.metrics.rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        ApiError::too_many(retry)
-    })
+    st.limiter
+        .check(st.limiter.key(ip), st.clock.now_ms())
+        .map_err(|retry| {
+            st.metrics
+                .rate_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ApiError::too_many(retry)
+        })
 }
 
 /// Whether a browser `Origin` may call the consent API of a site: one of the site's domains
@@ -91,9 +95,14 @@ pub async fn preflight(
     Path(site): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let Some(cur) = st.sites.current(&site) else {
-        return ApiError::not_found(format!("unknown site `{site}`")).field("site").into_response();
+        return ApiError::not_found(format!("unknown site `{site}`"))
+            .field("site")
+            .into_response();
     };
     if !origin_allowed(&st, &cur.snapshot.site.domains, origin) {
         return ApiError::forbidden("origin not allowed for this site").into_response();
@@ -101,9 +110,18 @@ pub async fn preflight(
     let mut resp = StatusCode::NO_CONTENT.into_response();
     cors_headers(&mut resp, origin);
     let h = resp.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
     resp
 }
 
@@ -120,7 +138,9 @@ pub async fn create(
         .map(str::to_string);
     let result = create_inner(&st, peer, &site, &headers, origin.as_deref(), body).await;
     if result.is_err() {
-        st.metrics.consent_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        st.metrics
+            .consent_rejected
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     let mut resp = match result {
         Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
@@ -143,7 +163,7 @@ async fn create_inner(
     headers: &HeaderMap,
     origin: Option<&str>,
     body: Result<ApiJson<ConsentRequest>, ApiError>,
-) -> ApiResult<Value> {
+) -> ApiResult<Created> {
     rate_limit(st, peer, headers)?;
     let cur = st
         .sites
@@ -156,13 +176,19 @@ async fn create_inner(
     }
     let ApiJson(req) = body?;
     if !valid_subject(&req.subject) {
-        return Err(ApiError::invalid("subject", "subject must be a UUID like 0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a"));
+        return Err(ApiError::invalid(
+            "subject",
+            "subject must be a UUID like 0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a",
+        ));
     }
     let subject = req.subject.to_ascii_lowercase();
     if req.policy_version > cur.row.version || req.policy_version < 1 {
         return Err(ApiError::invalid(
             "policy_version",
-            format!("unknown policy version {} (current: {})", req.policy_version, cur.row.version),
+            format!(
+                "unknown policy version {} (current: {})",
+                req.policy_version, cur.row.version
+            ),
         ));
     }
     if req.policy_version < cur.row.consent_floor {
@@ -181,12 +207,21 @@ async fn create_inner(
         .sites
         .version(&st.store, site, req.policy_version)
         .await?
-        .ok_or_else(|| ApiError::invalid("policy_version", format!("unknown policy version {}", req.policy_version)))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "policy_version",
+                format!("unknown policy version {}", req.policy_version),
+            )
+        })?;
     let snap = &shown.snapshot;
     if !snap.site.languages.contains(&req.language) {
         return Err(ApiError::invalid(
             "language",
-            format!("language `{}` is not offered by this site ({})", req.language, snap.site.languages.join(", ")),
+            format!(
+                "language `{}` is not offered by this site ({})",
+                req.language,
+                snap.site.languages.join(", ")
+            ),
         ));
     }
     let gpc_header = headers
@@ -197,30 +232,57 @@ async fn create_inner(
     let purposes: Vec<&Purpose> = snap.purposes.iter().collect();
     let decision = decide(&purposes, req.action, &req.choices, gpc)
         .map_err(|e| ApiError::invalid(e.field, e.message))?;
-    let channel = req.channel.unwrap_or(if origin.is_some() { Channel::Banner } else { Channel::Api });
+    let channel = req.channel.unwrap_or(if origin.is_some() {
+        Channel::Banner
+    } else {
+        Channel::Api
+    });
     if channel == Channel::RightsRequest {
-        return Err(ApiError::invalid("channel", "channel rights_request is reserved to rights requests"));
+        return Err(ApiError::invalid(
+            "channel",
+            "channel rights_request is reserved to rights requests",
+        ));
     }
 
     let now = st.clock.now_ms();
     let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
     let receipt_id = new_receipt_id(now)?;
-    let fingerprint = snap.text_fingerprint(&req.language);
-    let record = consent_record(
-        st,
-        &shown,
-        &receipt_id,
-        &subject,
-        &decision.choices,
-        req.action.as_str(),
-        decision.method.as_str(),
-        channel.as_str(),
-        &req.language,
-        &fingerprint,
+    let base = st.config.public_base();
+    let fresh;
+    let template = match shown.record_template.get() {
+        Some(t) if t.base == base => t,
+        _ => {
+            // First use (or a changed public URL): keep it for the next requests.
+            fresh = RecordTemplate::new(&base, &shown);
+            let _ = shown.record_template.set(fresh.clone());
+            &fresh
+        }
+    };
+    let fingerprint = match template.fingerprints.get(&req.language) {
+        Some(f) => f.clone(),
+        None => snap.text_fingerprint(&req.language),
+    };
+    let fields = RecordFields {
+        receipt_id: &receipt_id,
+        subject: &subject,
+        choices: &decision.choices,
+        action: req.action.as_str(),
+        method: decision.method.as_str(),
+        channel: channel.as_str(),
+        language: &req.language,
+        fingerprint: &fingerprint,
         now,
         expires,
-    );
-    let payload = assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?;
+    };
+    let payload = match template.encode(&fields) {
+        Some(bytes) => bytes,
+        // Outside the fast path's domain (non-ASCII purpose ids, huge numbers): the generic
+        // canonical encoder decides, errors included.
+        None => {
+            let record = consent_record_with_base(&base, &shown, &fields);
+            assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?
+        }
+    };
     let choices_json = serde_json::to_string(&decision.choices).unwrap_or_default();
     let row = ConsentRow {
         receipt_id: receipt_id.clone(),
@@ -238,28 +300,63 @@ async fn create_inner(
     };
     let entries = st
         .store
-        .append(vec![AppendItem { ts_ms: now, kind: "consent".into(), payload, consent: Some(row) }])
+        .append(vec![AppendItem {
+            ts_ms: now,
+            kind: "consent".into(),
+            payload,
+            consent: Some(row),
+        }])
         .await?;
-    let entry = entries.first().ok_or_else(|| ApiError::internal(&"append returned no entry"))?;
-    st.metrics.consents.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    st.metrics.ledger_entries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(json!({
-        "receipt": {
-            "id": receipt_id,
-            "hash": to_hex(&entry.hash),
-            "chain": entry.chain,
-            "seq": entry.seq,
-            "site": site,
-            "policy_version": req.policy_version,
-            "choices": decision.choices,
-            "action": req.action.as_str(),
-            "method": decision.method.as_str(),
-            "gpc_refused": decision.gpc_refused,
-            "created_at": rfc3339(now),
-            "expires_at": rfc3339(expires),
-            "url": format!("{}/v1/receipts/{receipt_id}", st.config.public_base()),
-        }
-    }))
+    let entry = entries
+        .first()
+        .ok_or_else(|| ApiError::internal(&"append returned no entry"))?;
+    st.metrics
+        .consents
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    st.metrics
+        .ledger_entries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(Created {
+        receipt: CreatedReceipt {
+            action: req.action.as_str(),
+            chain: entry.chain,
+            choices: decision.choices,
+            created_at: rfc3339(now),
+            expires_at: rfc3339(expires),
+            gpc_refused: decision.gpc_refused,
+            hash: to_hex(&entry.hash),
+            url: format!("{base}/v1/receipts/{receipt_id}"),
+            id: receipt_id,
+            method: decision.method.as_str(),
+            policy_version: req.policy_version,
+            seq: entry.seq,
+            site: site.to_owned(),
+        },
+    })
+}
+
+/// The answer to a stored consent: `{"receipt": {..}}`, members in the same (sorted) order
+/// as the `serde_json::Value` it replaces.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    receipt: CreatedReceipt,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedReceipt {
+    action: &'static str,
+    chain: u32,
+    choices: BTreeMap<String, bool>,
+    created_at: String,
+    expires_at: String,
+    gpc_refused: Vec<String>,
+    hash: String,
+    id: String,
+    method: &'static str,
+    policy_version: i64,
+    seq: u64,
+    site: String,
+    url: String,
 }
 
 /// 128 bits: a 48-bit millisecond time prefix and 80 random bits (UUIDv7-like). Time-ordered
@@ -290,10 +387,46 @@ pub fn consent_record(
     now: i64,
     expires: i64,
 ) -> Value {
+    let fields = RecordFields {
+        receipt_id,
+        subject,
+        choices,
+        action,
+        method,
+        channel,
+        language,
+        fingerprint,
+        now,
+        expires,
+    };
+    consent_record_with_base(&st.config.public_base(), shown, &fields)
+}
+
+/// The per-request fields of a consent record.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFields<'a> {
+    pub receipt_id: &'a str,
+    pub subject: &'a str,
+    pub choices: &'a BTreeMap<String, bool>,
+    pub action: &'a str,
+    pub method: &'a str,
+    pub channel: &'a str,
+    pub language: &'a str,
+    pub fingerprint: &'a str,
+    pub now: i64,
+    pub expires: i64,
+}
+
+/// [`consent_record`] given the public base URL.
+pub fn consent_record_with_base(
+    base: &str,
+    shown: &crate::sites::SiteVersion,
+    f: &RecordFields<'_>,
+) -> Value {
     let snap = &shown.snapshot;
     let c = &snap.controller;
-    let base = st.config.public_base();
     let site = &snap.site.id;
+    let choices = f.choices;
     let services: Vec<Value> = snap
         .services
         .iter()
@@ -312,31 +445,232 @@ pub fn consent_record(
             })
         })
         .collect();
+    json!({
+        "version": "assent-consent/1",
+        "jurisdiction": c.country,
+        "consentTimestamp": f.now,
+        "collectionMethod": f.channel,
+        "consentReceiptID": f.receipt_id,
+        "language": f.language,
+        "piiPrincipalId": f.subject,
+        "piiControllers": [controller_value(c)],
+        "policyUrl": policy_url(base, site, shown.row.version),
+        "site": site,
+        "policyVersion": shown.row.version,
+        "policyHash": shown.row.content_hash,
+        "textFingerprint": f.fingerprint,
+        "action": f.action,
+        "method": f.method,
+        "purposes": choices,
+        "services": services,
+        "expiresAt": f.expires,
+        "termination": termination(f.expires),
+    })
+}
+
+fn controller_value(c: &assent_model::registry::Controller) -> Value {
     let mut controller = json!({"piiController": c.name, "contact": c.email, "address": c.address, "email": c.email});
     if let Some(p) = &c.phone {
         controller["phone"] = json!(p);
     }
-    json!({
-        "version": "assent-consent/1",
-        "jurisdiction": c.country,
-        "consentTimestamp": now,
-        "collectionMethod": channel,
-        "consentReceiptID": receipt_id,
-        "language": language,
-        "piiPrincipalId": subject,
-        "piiControllers": [controller],
-        "policyUrl": format!("{base}/sites/{site}/cookie-policy?version={}", shown.row.version),
-        "site": site,
-        "policyVersion": shown.row.version,
-        "policyHash": shown.row.content_hash,
-        "textFingerprint": fingerprint,
-        "action": action,
-        "method": method,
-        "purposes": choices,
-        "services": services,
-        "expiresAt": expires,
-        "termination": format!("Expires at {}, or earlier when withdrawn through the \"Manage my cookies\" link", rfc3339(expires)),
-    })
+    controller
+}
+
+fn policy_url(base: &str, site: &str, version: i64) -> String {
+    format!("{base}/sites/{site}/cookie-policy?version={version}")
+}
+
+fn termination(expires: i64) -> String {
+    format!(
+        "Expires at {}, or earlier when withdrawn through the \"Manage my cookies\" link",
+        rfc3339(expires)
+    )
+}
+
+/// The consent record of a policy version, pre-encoded in canonical JSON (RFC 8785 subset,
+/// see `assent_ledger::canonical_json`) around the per-request fields, so that a consent
+/// costs a few buffer appends instead of building and sorting a `serde_json::Value` tree.
+/// The bytes are identical to `canonical_json(&consent_record(..))` (tested below).
+#[derive(Debug, Clone)]
+pub struct RecordTemplate {
+    /// The public base URL the policy URL was built with.
+    pub base: String,
+    /// Text fingerprint of each offered language.
+    pub fingerprints: HashMap<String, String>,
+    /// `,"jurisdiction":"..","language":`
+    jurisdiction: Vec<u8>,
+    /// `,"piiControllers":[..],"piiPrincipalId":`
+    controllers: Vec<u8>,
+    /// `,"policyHash":"..","policyUrl":"..","policyVersion":N,"purposes":`
+    policy: Vec<u8>,
+    /// `,"services":[` .. `]`: static bytes, each followed by the `granted` flag of a purpose
+    /// (`None` for the last piece).
+    services: Vec<(Vec<u8>, Option<String>)>,
+    /// `,"site":"..","termination":`
+    site: Vec<u8>,
+}
+
+/// Largest integer the canonical encoding accepts (`2^53 - 1`).
+const MAX_SAFE: i64 = (1 << 53) - 1;
+
+impl RecordTemplate {
+    pub fn new(base: &str, shown: &crate::sites::SiteVersion) -> Self {
+        let snap = &shown.snapshot;
+        let canon = |v: &Value| assent_ledger::canonical_json(v).unwrap_or_default();
+        let mut jurisdiction = b",\"jurisdiction\":".to_vec();
+        put_str(&mut jurisdiction, &snap.controller.country);
+        jurisdiction.extend_from_slice(b",\"language\":");
+        let mut controllers = b",\"piiControllers\":[".to_vec();
+        controllers.extend_from_slice(&canon(&controller_value(&snap.controller)));
+        controllers.extend_from_slice(b"],\"piiPrincipalId\":");
+        let mut policy = b",\"policyHash\":".to_vec();
+        put_str(&mut policy, &shown.row.content_hash);
+        policy.extend_from_slice(b",\"policyUrl\":");
+        put_str(
+            &mut policy,
+            &policy_url(base, &snap.site.id, shown.row.version),
+        );
+        policy.extend_from_slice(b",\"policyVersion\":");
+        put_int(&mut policy, shown.row.version);
+        policy.extend_from_slice(b",\"purposes\":");
+        let mut services = Vec::new();
+        let mut cur = b",\"services\":[".to_vec();
+        for (i, s) in snap.services.iter().enumerate() {
+            if i > 0 {
+                cur.push(b',');
+            }
+            cur.extend_from_slice(b"{\"provider\":");
+            put_str(&mut cur, &s.provider);
+            cur.extend_from_slice(b",\"purposes\":[");
+            for (j, p) in s.purposes.iter().enumerate() {
+                if j > 0 {
+                    cur.push(b',');
+                }
+                let required = snap.purpose(p).is_none_or(|x| x.consent_required);
+                cur.extend_from_slice(b"{\"consentType\":");
+                put_str(&mut cur, if required { "EXPLICIT" } else { "NOT_REQUIRED" });
+                cur.extend_from_slice(b",\"granted\":");
+                services.push((std::mem::take(&mut cur), Some(p.clone())));
+                cur.extend_from_slice(b",\"purpose\":");
+                put_str(&mut cur, p);
+                cur.push(b'}');
+            }
+            cur.extend_from_slice(b"],\"service\":");
+            put_str(&mut cur, &s.name);
+            cur.push(b'}');
+        }
+        cur.push(b']');
+        services.push((cur, None));
+        let mut site = b",\"site\":".to_vec();
+        put_str(&mut site, &snap.site.id);
+        site.extend_from_slice(b",\"termination\":");
+        let fingerprints = snap
+            .site
+            .languages
+            .iter()
+            .map(|l| (l.clone(), snap.text_fingerprint(l)))
+            .collect();
+        RecordTemplate {
+            base: base.to_owned(),
+            fingerprints,
+            jurisdiction,
+            controllers,
+            policy,
+            services,
+            site,
+        }
+    }
+
+    /// The canonical bytes of the record, or `None` when a field is outside what this encoder
+    /// handles exactly like `canonical_json` (non-ASCII purpose ids, whose order would need
+    /// UTF-16 comparison; integers beyond `2^53 - 1`).
+    pub fn encode(&self, f: &RecordFields<'_>) -> Option<Vec<u8>> {
+        let ints_ok = [f.now, f.expires]
+            .iter()
+            .all(|n| n.unsigned_abs() <= MAX_SAFE.unsigned_abs());
+        if !ints_ok || !f.choices.keys().all(|k| k.is_ascii()) {
+            return None;
+        }
+        let mut out =
+            Vec::with_capacity(1024 + self.services.iter().map(|(b, _)| b.len()).sum::<usize>());
+        out.extend_from_slice(b"{\"action\":");
+        put_str(&mut out, f.action);
+        out.extend_from_slice(b",\"collectionMethod\":");
+        put_str(&mut out, f.channel);
+        out.extend_from_slice(b",\"consentReceiptID\":");
+        put_str(&mut out, f.receipt_id);
+        out.extend_from_slice(b",\"consentTimestamp\":");
+        put_int(&mut out, f.now);
+        out.extend_from_slice(b",\"expiresAt\":");
+        put_int(&mut out, f.expires);
+        out.extend_from_slice(&self.jurisdiction);
+        put_str(&mut out, f.language);
+        out.extend_from_slice(b",\"method\":");
+        put_str(&mut out, f.method);
+        out.extend_from_slice(&self.controllers);
+        put_str(&mut out, f.subject);
+        out.extend_from_slice(&self.policy);
+        out.push(b'{');
+        for (i, (k, v)) in f.choices.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            put_str(&mut out, k);
+            out.extend_from_slice(if *v { b":true" } else { b":false" });
+        }
+        out.push(b'}');
+        for (bytes, purpose) in &self.services {
+            out.extend_from_slice(bytes);
+            if let Some(p) = purpose {
+                let granted = f.choices.get(p).copied().unwrap_or(false);
+                out.extend_from_slice(if granted { b"true" } else { b"false" });
+            }
+        }
+        out.extend_from_slice(&self.site);
+        put_str(&mut out, &termination(f.expires));
+        out.extend_from_slice(b",\"textFingerprint\":");
+        put_str(&mut out, f.fingerprint);
+        out.extend_from_slice(b",\"version\":\"assent-consent/1\"}");
+        Some(out)
+    }
+}
+
+/// A JSON string exactly as `assent_ledger::canonical_json` writes it: only `"`, `\\` and
+/// U+0000..U+001F escaped (`\b \t \n \f \r`, else `\u00xx` in lowercase hex).
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0x00..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0x0f)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn put_int(out: &mut Vec<u8>, n: i64) {
+    use std::io::Write as _;
+    let _ = write!(out, "{n}");
 }
 
 /// `GET /v1/receipts/{id}`: the record, its entry and, once a checkpoint covers it, the signed
@@ -351,10 +685,15 @@ pub async fn receipt(
     if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("no such receipt").field("id"));
     }
-    let receipt = build_receipt(&st, &id).await?.ok_or_else(|| ApiError::not_found("no such receipt").field("id"))?;
+    let receipt = build_receipt(&st, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such receipt").field("id"))?;
     let body = receipt.to_json().map_err(|e| ApiError::internal(&e))?;
     Ok((
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         body,
     )
         .into_response())
@@ -367,7 +706,11 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
     };
     let stored = st.store.entries(entry.chain, entry.seq, 1).await?;
     let Some((_, Some(payload))) = stored.into_iter().next() else {
-        return Err(ApiError::new(StatusCode::GONE, "redacted", "this consent record has been erased"));
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "redacted",
+            "this consent record has been erased",
+        ));
     };
     let record: Value = serde_json::from_slice(&payload).map_err(|e| ApiError::internal(&e))?;
     let mut receipt = Receipt::new(record, entry.clone());
@@ -381,10 +724,145 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
     Ok(Some(receipt))
 }
 
-async fn covering_checkpoint(st: &AppState, chain: u32, seq: u64) -> ApiResult<Option<SignedCheckpoint>> {
+async fn covering_checkpoint(
+    st: &AppState,
+    chain: u32,
+    seq: u64,
+) -> ApiResult<Option<SignedCheckpoint>> {
     let Some((_, body)) = st.store.latest_checkpoint().await? else {
         return Ok(None);
     };
     let cp: SignedCheckpoint = serde_json::from_str(&body).map_err(|e| ApiError::internal(&e))?;
-    Ok(cp.checkpoint.head(chain).filter(|h| h.size > seq).map(|_| cp.clone()))
+    Ok(cp
+        .checkpoint
+        .head(chain)
+        .filter(|h| h.size > seq)
+        .map(|_| cp.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sites::SiteVersion;
+    use assent_model::version::SiteSnapshot;
+    use assent_store::PolicyVersionRow;
+
+    fn versions() -> Vec<SiteVersion> {
+        let src = include_str!("../../../../examples/callkom.toml");
+        let (reg, _) = assent_model::check::parse(src).unwrap();
+        let mut out = Vec::new();
+        for site in &reg.sites {
+            let snap = SiteSnapshot::from_registry(&reg, &site.id).unwrap();
+            let row = PolicyVersionRow {
+                site: site.id.clone(),
+                version: 3,
+                content_hash: "ab\"cd\\ef".into(),
+                requires_fresh_consent: false,
+                changes_json: "[]".into(),
+                registry_json: String::new(),
+                source_toml: String::new(),
+                created_at_ms: 0,
+                consent_floor: 1,
+            };
+            // As configured, then with awkward strings everywhere the template copies text.
+            let mut odd = snap.clone();
+            odd.controller.name = "Caf\u{e9} \"Chez \\ Nous\"\u{1}\t\n\u{7f}\u{1F600}".into();
+            odd.controller.phone = Some("+33 1\u{8}\u{c}\r".into());
+            odd.controller.country = "F\u{1f}R".into();
+            for s in &mut odd.services {
+                s.name.push_str(" \u{2028}\"x\"");
+                s.provider.push('\0');
+            }
+            let mut no_phone = snap.clone();
+            no_phone.controller.phone = None;
+            out.push(SiteVersion::new(row.clone(), snap));
+            out.push(SiteVersion::new(row.clone(), odd));
+            out.push(SiteVersion::new(row, no_phone));
+        }
+        out
+    }
+
+    #[test]
+    fn template_bytes_equal_canonical_json_of_the_record() {
+        let mut checked = 0;
+        for v in versions() {
+            for base in ["https://consent.example.com", "http://127.0.0.1:8080/x\"y"] {
+                let t = RecordTemplate::new(base, &v);
+                let ids: Vec<String> = v.snapshot.purposes.iter().map(|p| p.id.clone()).collect();
+                let mut choice_sets: Vec<BTreeMap<String, bool>> = vec![BTreeMap::new()];
+                choice_sets.push(ids.iter().map(|i| (i.clone(), true)).collect());
+                choice_sets.push(
+                    ids.iter()
+                        .enumerate()
+                        .map(|(n, i)| (i.clone(), n % 2 == 0))
+                        .collect(),
+                );
+                choice_sets.push(
+                    ids.iter()
+                        .map(|i| (i.clone(), false))
+                        .chain([("zz\"\u{1}".to_owned(), true)])
+                        .collect(),
+                );
+                for choices in &choice_sets {
+                    for (lang, subject) in [
+                        ("fr", "0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a"),
+                        ("e\u{e9}\n", "\"\\"),
+                    ] {
+                        let f = RecordFields {
+                            receipt_id: "0190c0ffee0000000000000000000001",
+                            subject,
+                            choices,
+                            action: "custom",
+                            method: "gpc",
+                            channel: "banner",
+                            language: lang,
+                            fingerprint: "f1\u{3}",
+                            now: 1_732_530_000_123,
+                            expires: 1_748_082_000_123,
+                        };
+                        let fast = t.encode(&f).unwrap();
+                        let slow =
+                            assent_ledger::canonical_json(&consent_record_with_base(base, &v, &f))
+                                .unwrap();
+                        assert_eq!(
+                            String::from_utf8_lossy(&fast),
+                            String::from_utf8_lossy(&slow)
+                        );
+                        assert_eq!(fast, slow);
+                        checked += 1;
+                    }
+                }
+            }
+            for l in &v.snapshot.site.languages {
+                let t = RecordTemplate::new("b", &v);
+                assert_eq!(t.fingerprints.get(l), Some(&v.snapshot.text_fingerprint(l)));
+            }
+        }
+        assert!(checked >= 24);
+    }
+
+    #[test]
+    fn template_declines_what_it_cannot_encode_exactly() {
+        let v = versions().remove(0);
+        let t = RecordTemplate::new("b", &v);
+        let non_ascii: BTreeMap<String, bool> = [("\u{e9}t\u{e9}".to_owned(), true)].into();
+        let empty = BTreeMap::new();
+        let mut f = RecordFields {
+            receipt_id: "r",
+            subject: "s",
+            choices: &non_ascii,
+            action: "a",
+            method: "m",
+            channel: "c",
+            language: "fr",
+            fingerprint: "f",
+            now: 1,
+            expires: 2,
+        };
+        assert!(t.encode(&f).is_none());
+        f.choices = &empty;
+        assert!(t.encode(&f).is_some());
+        f.expires = 1 << 53;
+        assert!(t.encode(&f).is_none());
+    }
 }

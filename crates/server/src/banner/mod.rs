@@ -1,0 +1,178 @@
+//! The consent banner: `GET /assent.js?site=ID` (script + CSS + the first layer's
+//! configuration in one response) and `GET /assent.json?site=ID&v=N` (the second layer's
+//! details and CSS), both built once per (site, policy version) and kept in memory with their
+//! gzip form and ETag. The minified assets are embedded in the binary; `scripts/build-banner.sh`
+//! makes them and CI checks that they are current (see [`freshness`]).
+
+pub mod config;
+pub mod demo;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+use assent_model::version::SiteSnapshot;
+use sha2::{Digest, Sha256};
+
+/// Readable sources and their committed minified copies (line 1: `/*! <name> src-sha256:<hex> */`).
+pub const JS_SRC: &str = include_str!("../../assets/banner/assent.js");
+pub const JS_MIN: &str = include_str!("../../assets/banner/assent.min.js");
+pub const CSS_SRC: &str = include_str!("../../assets/banner/assent.css");
+pub const CSS_MIN: &str = include_str!("../../assets/banner/assent.min.css");
+pub const PREFS_CSS_SRC: &str = include_str!("../../assets/banner/assent-prefs.css");
+pub const PREFS_CSS_MIN: &str = include_str!("../../assets/banner/assent-prefs.min.css");
+
+/// The minified files with the header line removed (80 bytes of incompressible hex).
+fn body_of(min: &str) -> &str {
+    let rest = min.split_once('\n').map_or(min, |(_, rest)| rest);
+    rest.trim_end()
+}
+
+/// JSON for embedding in JavaScript: `</` escaped so that the text is also safe inline.
+fn js_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_else(|_| "null".into())
+        .replace("</", "<\\/")
+}
+
+/// The `/assent.js` body for a site's version:
+/// `(function(C,S){<assent.min.js>\n})(<config>,<css>);`.
+pub fn script(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) -> String {
+    let cfg = config::first_layer(snap, version, floor, public_base);
+    format!(
+        "(function(C,S){{{}\n}})({},{});\n",
+        body_of(JS_MIN),
+        js_json(&cfg),
+        js_json(&body_of(CSS_MIN))
+    )
+}
+
+/// The `/assent.json` body for a site's version.
+pub fn details(snap: &SiteSnapshot) -> String {
+    js_json(&config::second_layer(snap, body_of(PREFS_CSS_MIN)))
+}
+
+/// A response body, its gzip form and their strong ETags.
+#[derive(Debug)]
+pub struct Built {
+    pub body: Vec<u8>,
+    pub gzip: Vec<u8>,
+    pub etag: String,
+    pub etag_gzip: String,
+}
+
+impl Built {
+    pub fn new(body: String) -> Built {
+        let hash = hex::encode(&Sha256::digest(body.as_bytes())[..16]);
+        let gzip = gzip(body.as_bytes());
+        Built {
+            body: body.into_bytes(),
+            gzip,
+            etag: format!("\"{hash}\""),
+            etag_gzip: format!("\"{hash}-gz\""),
+        }
+    }
+}
+
+/// gzip at the best compression level (done once per policy version).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 2),
+        flate2::Compression::best(),
+    );
+    // Writing into a Vec cannot fail.
+    if enc.write_all(data).is_err() {
+        return vec![];
+    }
+    enc.finish().unwrap_or_default()
+}
+
+/// What a built body depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub kind: &'static str,
+    pub site: String,
+    pub version: i64,
+    pub content_hash: String,
+    pub public_base: String,
+}
+
+/// Built bodies, kept in memory. Bounded: cleared when it exceeds [`BannerCache::MAX`]
+/// entries (a new version of every site is a handful of entries).
+#[derive(Default)]
+pub struct BannerCache {
+    map: RwLock<HashMap<Key, Arc<Built>>>,
+}
+
+impl BannerCache {
+    pub const MAX: usize = 512;
+
+    /// The cached body for `key`, built by `make` on the first request.
+    pub fn get_or_build(&self, key: Key, make: impl FnOnce() -> String) -> Arc<Built> {
+        if let Some(b) = self.map.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return b;
+        }
+        let built = Arc::new(Built::new(make()));
+        if let Ok(mut m) = self.map.write() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert(key, built.clone());
+        }
+        built
+    }
+}
+
+/// Whether a minified file's header records the SHA-256 of its current source.
+pub fn fresh(src_name: &str, src: &str, min: &str) -> bool {
+    let want = format!(
+        "/*! {src_name} src-sha256:{} */",
+        hex::encode(Sha256::digest(src.as_bytes()))
+    );
+    min.lines().next() == Some(want.as_str())
+}
+
+/// Every (source name, source, minified) triple, for the freshness check.
+pub fn freshness() -> [(&'static str, &'static str, &'static str); 3] {
+    [
+        ("assent.js", JS_SRC, JS_MIN),
+        ("assent.css", CSS_SRC, CSS_MIN),
+        ("assent-prefs.css", PREFS_CSS_SRC, PREFS_CSS_MIN),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minified_assets_are_current() {
+        for (name, src, min) in freshness() {
+            assert!(
+                fresh(name, src, min),
+                "the minified copy of {name} is stale: run scripts/build-banner.sh"
+            );
+        }
+    }
+
+    #[test]
+    fn script_shape() {
+        let src = include_str!("../../../../examples/callkom.toml");
+        let (reg, _) = assent_model::check::parse(src).unwrap();
+        let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
+        let s = script(&snap, 1, 1, "http://127.0.0.1:8080");
+        assert!(s.starts_with("(function(C,S){"), "{}", &s[..40]);
+        assert!(s.ends_with(");\n"));
+        assert!(!s.contains("src-sha256"), "header lines are dropped");
+        assert!(
+            s.contains("\n})({\"a\":\"http://127.0.0.1:8080\""),
+            "config follows the code"
+        );
+        let b = Built::new(s.clone());
+        assert_ne!(b.etag, b.etag_gzip);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&b.gzip[..]), &mut out)
+            .unwrap();
+        assert_eq!(out, s);
+    }
+}

@@ -1,0 +1,1106 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The banner, end to end: the `/assent.js` and `/assent.json` HTTP contract and its size budget,
+//! then real headless Chromium (assent-cdp) against the real server (TestApp, SQLite; the accept
+//! flow also on PostgreSQL), on the demo site `/demo/`: prior blocking, accept / refuse /
+//! customize / withdraw, policy versions, subdomains, GPC, keyboard-only use, Consent Mode and
+//! layout shift. One browser per test, a fresh browser context (cookie jar) per scenario.
+//!
+//! `ASSENT_BANNER_SHOTS=docs/images cargo test -p assent-server --test banner screenshots`
+//! rewrites the documentation screenshots.
+
+mod common;
+
+use std::time::Duration;
+
+use assent_cdp::{Browser, BrowserContext, LaunchOptions, Modifiers, Page, Value, js_string};
+use common::{Backend, Options, TestApp, examples_dir, json};
+
+const SIZE_BUDGET: usize = 6144;
+const WAIT: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+async fn launch(rules: Option<&str>) -> Browser {
+    let opts = LaunchOptions {
+        host_resolver_rules: rules.map(str::to_owned),
+        ..LaunchOptions::default()
+    };
+    Browser::launch(opts)
+        .await
+        .expect("Chromium (apt-get install chromium; scripts/test.sh does it)")
+}
+
+/// A fresh context and page; JS errors of the page are collected in `window.__errors`, and the
+/// HTTP cache is off (a new policy version must be seen at once).
+async fn fresh(browser: &Browser, init: &[&str]) -> (BrowserContext, Page) {
+    let ctx = browser.new_context().await.unwrap();
+    let page = ctx.new_page().await.unwrap();
+    page.set_viewport(1280, 800).await.unwrap();
+    page.add_init_script(
+        "window.__errors=[];addEventListener('error',e=>__errors.push(String(e.message)));addEventListener('unhandledrejection',e=>__errors.push(String(e.reason)));\
+         window.__cls=0;new PerformanceObserver(l=>{for(const e of l.getEntries())if(!e.hadRecentInput)__cls+=e.value}).observe({type:'layout-shift',buffered:true});",
+    )
+    .await
+    .unwrap();
+    for s in init {
+        page.add_init_script(s).await.unwrap();
+    }
+    page.enable_network().await.unwrap();
+    page.call(
+        "Network.setCacheDisabled",
+        assent_cdp::json!({"cacheDisabled": true}),
+    )
+    .await
+    .unwrap();
+    (ctx, page)
+}
+
+async fn eval(page: &Page, js: &str) -> Value {
+    page.evaluate(js)
+        .await
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+}
+
+async fn eval_bool(page: &Page, js: &str) -> bool {
+    eval(page, js).await == Value::Bool(true)
+}
+
+/// Waits until `js` is truthy (polled in the page).
+async fn wait_js(page: &Page, js: &str) {
+    let expr = format!(
+        "new Promise(r=>{{const end=performance.now()+{};const f=()=>{{let v;try{{v=({js})}}catch(e){{}}if(v)return r(true);if(performance.now()>end)return r(false);setTimeout(f,20)}};f()}})",
+        WAIT.as_millis()
+    );
+    let ok = page
+        .evaluate_with_timeout(&expr, WAIT + Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(ok, Value::Bool(true), "timed out waiting for: {js}");
+}
+
+/// Loads `url` and checks that the page raised no JavaScript error.
+async fn visit(page: &Page, url: &str) {
+    page.navigate(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    no_errors(page).await;
+}
+
+async fn no_errors(page: &Page) {
+    let errs = eval(page, "window.__errors").await;
+    assert_eq!(
+        errs,
+        Value::Array(vec![]),
+        "JavaScript errors on {}",
+        page.url().await.unwrap()
+    );
+}
+
+async fn banner_shown(page: &Page) -> bool {
+    page.wait_for_selector("#assent-banner", Duration::from_secs(3))
+        .await
+        .unwrap()
+}
+
+/// No first layer after the load event (it is inserted at DOMContentLoaded or never).
+async fn no_banner(page: &Page) -> bool {
+    eval_bool(
+        page,
+        "!document.getElementById('assent-banner') && typeof assent === 'object'",
+    )
+    .await
+}
+
+async fn cookie_names(ctx: &BrowserContext) -> Vec<String> {
+    let mut v: Vec<String> = ctx
+        .cookies()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    v.sort();
+    v
+}
+
+/// A real mouse click, once the banner's entrance animation (a slide) has ended.
+async fn click(page: &Page, selector: &str) {
+    wait_js(
+        page,
+        "document.getAnimations().every(a=>a.playState!=='running')",
+    )
+    .await;
+    page.click_real(selector)
+        .await
+        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+}
+
+/// The choice cookie's subject, once the receipt has arrived.
+async fn subject_with_receipt(page: &Page) -> String {
+    wait_js(page, "assent.choice() && assent.choice().receipt").await;
+    eval(page, "assent.choice().subject")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The ledger's records for a subject (newest last).
+async fn ledger(app: &TestApp, site: &str, subject: &str) -> Vec<Value> {
+    let (s, v) = json(
+        app.admin_get(&format!("/admin/v1/consents?site={site}&subject={subject}"))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let mut items = v["items"].as_array().unwrap().clone();
+    items.sort_by_key(|i| i["seq"].as_i64());
+    items
+}
+
+const IFRAME: &str = "document.querySelector('iframe[title=Calendly]')";
+
+async fn iframe_loaded(page: &Page) -> bool {
+    eval_bool(
+        page,
+        &format!("!!({IFRAME}.getAttribute('src')||'').startsWith('/demo/embed') && !!{IFRAME}.contentDocument?.getElementById('calendly-widget')"),
+    )
+    .await
+}
+
+async fn iframe_blocked(page: &Page) -> bool {
+    eval_bool(
+        page,
+        &format!("!{IFRAME}.getAttribute('src') || {IFRAME}.getAttribute('src')==='about:blank'"),
+    )
+    .await
+        && eval_bool(page, &format!("{IFRAME}.classList.contains('assent-off') && !!document.querySelector('.assent-ph [data-assent-allow=functional]')")).await
+}
+
+/// The Consent Mode commands in `window.dataLayer`, as `[command, {type: value}]`.
+async fn consent_calls(page: &Page) -> Vec<(String, Value)> {
+    let v = eval(
+        page,
+        "dataLayer.filter(a=>a[0]==='consent').map(a=>[a[1],JSON.parse(JSON.stringify(a[2]))])",
+    )
+    .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a[0].as_str().unwrap().to_owned(), a[1].clone()))
+        .collect()
+}
+
+fn registry_with(f: impl FnOnce(String) -> String) -> String {
+    f(std::fs::read_to_string(examples_dir().join("callkom.toml")).unwrap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP contract
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_response_contract_and_size_budget() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app.get("/assent.js?site=callkom").await;
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(
+        h["cache-control"],
+        "public, max-age=300, stale-while-revalidate=86400"
+    );
+    assert_eq!(h["vary"], "Accept-Encoding");
+    assert!(h.get("set-cookie").is_none());
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    assert!(
+        etag.starts_with('"') && !etag.starts_with("W/"),
+        "strong ETag: {etag}"
+    );
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("(function(C,S){") && body.ends_with(");\n"),
+        "{}",
+        &body[..60]
+    );
+    assert!(body.contains(&format!("\"a\":\"{}\"", app.base)));
+    assert!(!body.contains("src-sha256"));
+
+    // Conditional request.
+    let r = app
+        .client
+        .get(app.url("/assent.js?site=callkom"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+
+    // gzip, precompressed: the size budget of the whole response (script + CSS + the seed-002
+    // configuration of examples/callkom.toml).
+    let r = app
+        .client
+        .get(app.url("/assent.js?site=callkom"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let gz_etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(gz_etag, etag, "each encoding has its own strong ETag");
+    let gz = r.bytes().await.unwrap();
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, body);
+    println!(
+        "/assent.js?site=callkom: {} bytes, {} bytes gzipped (budget {SIZE_BUDGET})",
+        body.len(),
+        gz.len()
+    );
+    assert!(
+        gz.len() <= SIZE_BUDGET,
+        "/assent.js is {} bytes gzipped, over the {SIZE_BUDGET}-byte budget",
+        gz.len()
+    );
+    let r = app
+        .client
+        .get(app.url("/assent.js?site=callkom"))
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &gz_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = app
+        .client
+        .get(app.url("/assent.js?site=callkom"))
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+
+    // Errors.
+    let (s, v) = json(app.get("/assent.js").await).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (400, Some("site")));
+    let (s, v) = json(app.get("/assent.js?site=nope").await).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
+
+    // The second layer: immutable per version, readable from any origin.
+    let r = app.get("/assent.json?site=callkom&v=1").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let v: Value = r.json().await.unwrap();
+    assert!(v["css"].as_str().unwrap().contains(".assent-sw"));
+    assert_eq!(v["h"].as_array().unwrap().len(), 2, "en and fr");
+    assert!(v["h"][1][2].as_str().unwrap().contains("13 mois"));
+    let (s, _) = json(app.get("/assent.json?site=callkom&v=9").await).await;
+    assert_eq!(s, 404);
+
+    // A new policy version changes the body and its ETag.
+    let reg =
+        registry_with(|s| s.replace("Remember your preferences", "Remembers your preferences"));
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", reg, "application/toml")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let r = app.get("/assent.js?site=callkom").await;
+    assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
+    assert!(r.text().await.unwrap().contains("\"v\":2"));
+
+    // The demo pages.
+    for path in ["/demo/", "/demo/page2", "/demo/embed", "/demo/?lang=fr"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    }
+    assert!(
+        app.get("/demo/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("href=\"/demo/page2?lang=en\"")
+    );
+    app.stop().await;
+}
+
+/// Without `demo` (every server but `assent demo`), `/demo/` does not exist; the banner does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_only_in_demo_mode() {
+    let data = common::TempDir::new("banner-nodemo");
+    let registry = data.path().join("registry.toml");
+    std::fs::copy(examples_dir().join("callkom.toml"), &registry).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = assent_server::config::Config {
+        listen: addr,
+        data_dir: data.path().to_path_buf(),
+        registry: Some(registry),
+        demo: false,
+        ..Default::default()
+    };
+    let clock: assent_model::clock::SharedClock =
+        std::sync::Arc::new(assent_model::clock::ManualClock::new(common::BASE_TIME_MS));
+    let app = assent_server::build(config, clock).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    for path in ["/demo/", "/demo/page2", "/demo/embed", "/demo"] {
+        let r = client
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = client
+        .get(format!("http://{addr}/assent.js?site=callkom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = tx.send(());
+    let _ = server.await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser: the main flows
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_flows() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = launch(None).await;
+    let home = app.url("/demo/");
+    let page2 = app.url("/demo/page2");
+
+    // --- Before any choice: nothing non-necessary, the banner at once, no layout shift.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    assert!(banner_shown(&page).await);
+    assert_eq!(
+        cookie_names(&ctx).await,
+        Vec::<String>::new(),
+        "no cookie before a choice"
+    );
+    assert!(
+        eval_bool(&page, "window.demoAnalytics === undefined").await,
+        "blocked script ran"
+    );
+    assert!(iframe_blocked(&page).await, "blocked iframe loaded");
+    assert!(
+        eval_bool(
+            &page,
+            "localStorage.length === 0 && sessionStorage.length === 0"
+        )
+        .await
+    );
+    let calls = consent_calls(&page).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].0, "default");
+    for k in [
+        "ad_storage",
+        "ad_user_data",
+        "ad_personalization",
+        "analytics_storage",
+        "functionality_storage",
+        "personalization_storage",
+    ] {
+        assert_eq!(calls[0].1[k], "denied", "{k}");
+    }
+    assert_eq!(calls[0].1["security_storage"], "granted");
+    assert_eq!(calls[0].1["wait_for_update"], 500);
+    assert!(
+        eval_bool(
+            &page,
+            "JSON.stringify(dataLayer[0]).startsWith('{\"0\":\"consent\",\"1\":\"default\"')"
+        )
+        .await,
+        "default comes first"
+    );
+    // The first layer: a labelled dialog; three choices of identical size and style.
+    assert!(eval_bool(&page, "(b=>b.getAttribute('role')==='dialog' && !!document.getElementById(b.getAttribute('aria-labelledby')).textContent && b===document.body.firstElementChild)(document.getElementById('assent-banner'))").await);
+    let same = eval(
+        &page,
+        "(()=>{const s=[...document.querySelectorAll('#assent-banner .assent-bt button')].map(b=>{const c=getComputedStyle(b),r=b.getBoundingClientRect();return [b.dataset.assentAction,Math.round(r.width),Math.round(r.height),c.backgroundColor,c.color,c.fontSize,c.fontWeight,c.borderRadius].join('|')});return s})()",
+    )
+    .await;
+    let rows: Vec<&str> = same
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let tails: Vec<&str> = rows.iter().map(|r| r.split_once('|').unwrap().1).collect();
+    assert!(
+        tails.iter().all(|t| *t == tails[0]),
+        "buttons differ: {rows:?}"
+    );
+    assert!(
+        rows[0].starts_with("accept-all|")
+            && rows[1].starts_with("reject-all|")
+            && rows[2].starts_with("customize|")
+    );
+    assert!(
+        eval_bool(
+            &page,
+            "!!document.querySelector('#assent-banner [data-assent-action=close]')"
+        )
+        .await
+    );
+    assert_eq!(
+        eval(&page, "window.__cls").await,
+        Value::from(0),
+        "layout shift before any choice"
+    );
+    assert!(eval_bool(&page, "typeof assent.shownAt === 'number'").await);
+    // The manage link got its text; the policy link points to the cookie policy.
+    assert!(eval_bool(&page, "document.querySelector('footer [data-assent-manage]').textContent==='Manage my cookies'").await);
+    assert!(eval_bool(&page, "document.querySelector('#assent-banner-d a').href.includes('/sites/callkom/cookie-policy?lang=en')").await);
+    ctx.close().await.unwrap();
+
+    // --- Accept all: everything activates without reload; the consent is in the ledger.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    assert!(banner_shown(&page).await);
+    eval(&page, "window.__same = 1").await;
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    assert!(
+        eval_bool(
+            &page,
+            "window.__same === 1 && !document.getElementById('assent-banner')"
+        )
+        .await,
+        "no reload, banner gone"
+    );
+    wait_js(
+        &page,
+        &format!(
+            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
+        ),
+    )
+    .await;
+    assert!(iframe_loaded(&page).await);
+    assert!(eval_bool(&page, "!document.querySelector('.assent-ph')").await);
+    let names = cookie_names(&ctx).await;
+    assert_eq!(names, ["_ga", "_ga_CALLKOM", "assent_consent"], "{names:?}");
+    assert!(eval_bool(&page, "assent.hasConsent('performance') && assent.hasConsent('functional') && assent.hasConsent('necessary') && !assent.hasConsent('nope')").await);
+    let calls = consent_calls(&page).await;
+    assert_eq!(
+        calls.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["default", "update"]
+    );
+    assert_eq!(calls[1].1["analytics_storage"], "granted");
+    assert_eq!(calls[1].1["functionality_storage"], "granted");
+    assert_eq!(calls[1].1["ad_storage"], "denied");
+    let subject = subject_with_receipt(&page).await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["action"], "accept_all");
+    assert_eq!(recs[0]["channel"], "banner");
+    assert_eq!(recs[0]["method"], "explicit");
+    assert_eq!(recs[0]["language"], "en");
+    assert_eq!(recs[0]["policy_version"], 1);
+    assert_eq!(
+        recs[0]["choices"],
+        assent_cdp::json!({"necessary": true, "functional": true, "performance": true})
+    );
+    let receipt = eval(&page, "assent.choice().receipt").await;
+    assert_eq!(receipt, recs[0]["receipt_id"]);
+    // The next page: no banner, the update right after the default, before the page's own tags.
+    visit(&page, &page2).await;
+    assert!(no_banner(&page).await);
+    assert!(eval_bool(&page, "window.demoAnalytics === 1").await);
+    assert!(eval_bool(&page, "dataLayer[0][1]==='default' && dataLayer[1][1]==='update' && dataLayer[1][2].analytics_storage==='granted'").await);
+    // "Manage my cookies" shows the current choice (date, version, receipt link).
+    click(&page, "footer [data-assent-manage]").await;
+    wait_js(
+        &page,
+        "document.querySelector('#assent-prefs .assent-k a[href*=\"/v1/receipts/\"]')",
+    )
+    .await;
+    assert!(eval_bool(&page, "document.querySelector('#assent-prefs .assent-c > .assent-k').textContent.includes('policy version 1')").await);
+    assert!(
+        eval_bool(
+            &page,
+            "[...document.querySelectorAll('#assent-prefs input[role=switch]')].every(i=>i.checked)"
+        )
+        .await
+    );
+    no_errors(&page).await;
+    ctx.close().await.unwrap();
+
+    // --- Refuse all: nothing activates, on this page and the next.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    assert!(banner_shown(&page).await);
+    click(&page, "#assent-banner [data-assent-action=reject-all]").await;
+    wait_js(
+        &page,
+        "!document.getElementById('assent-banner') && assent.choice()",
+    )
+    .await;
+    let subject = subject_with_receipt(&page).await;
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
+    assert!(iframe_blocked(&page).await);
+    assert_eq!(cookie_names(&ctx).await, ["assent_consent"]);
+    let calls = consent_calls(&page).await;
+    assert_eq!(calls[1].0, "update");
+    assert_eq!(calls[1].1["analytics_storage"], "denied");
+    assert_eq!(calls[1].1["security_storage"], "granted");
+    visit(&page, &page2).await;
+    assert!(no_banner(&page).await, "a refusal is remembered");
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
+    assert_eq!(cookie_names(&ctx).await, ["assent_consent"]);
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(
+        (recs.len(), recs[0]["action"].as_str()),
+        (1, Some("reject_all"))
+    );
+    assert_eq!(
+        recs[0]["choices"],
+        assent_cdp::json!({"necessary": true, "functional": false, "performance": false})
+    );
+    ctx.close().await.unwrap();
+
+    // --- Customize: only the chosen purposes.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    assert!(banner_shown(&page).await);
+    click(&page, "#assent-banner [data-assent-action=customize]").await;
+    wait_js(&page, "document.getElementById('assent-s1d')").await; // the details arrived
+    assert!(eval_bool(&page, "document.getElementById('assent-banner').hidden && !!document.activeElement.closest('#assent-prefs')").await);
+    // No pre-ticked switch; the exempt purpose is shown as always on.
+    assert_eq!(
+        eval(&page, "[...document.querySelectorAll('#assent-prefs input[role=switch]')].map(i=>[i.dataset.assentPurpose,i.checked,i.disabled])").await,
+        assent_cdp::json!([["necessary", true, true], ["functional", false, false], ["performance", false, false]])
+    );
+    // The second layer lists services, providers, cookies, lifetimes and legal bases.
+    let text = eval(&page, "document.getElementById('assent-prefs').textContent").await;
+    let text = text.as_str().unwrap();
+    for s in [
+        "Google Analytics 4",
+        "Google Ireland Limited",
+        "_ga_*",
+        "13 months",
+        "Legal basis",
+        "Legitimate interest",
+        "Calendly LLC",
+        "Always active",
+    ] {
+        assert!(text.contains(s), "{s} missing from the preferences");
+    }
+    click(&page, "#assent-prefs input[data-assent-purpose=functional]").await;
+    assert!(
+        eval_bool(
+            &page,
+            "document.querySelector('#assent-prefs input[data-assent-purpose=functional]').checked"
+        )
+        .await
+    );
+    click(&page, "#assent-prefs [data-assent-action=save]").await;
+    wait_js(
+        &page,
+        "!document.getElementById('assent-prefs') && assent.choice()",
+    )
+    .await;
+    wait_js(
+        &page,
+        &format!(
+            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
+        ),
+    )
+    .await;
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
+    assert_eq!(cookie_names(&ctx).await, ["assent_consent"]);
+    let subject = subject_with_receipt(&page).await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs[0]["action"], "custom");
+    assert_eq!(recs[0]["channel"], "banner");
+    assert_eq!(
+        recs[0]["choices"],
+        assent_cdp::json!({"necessary": true, "functional": true, "performance": false})
+    );
+    no_errors(&page).await;
+    ctx.close().await.unwrap();
+
+    // --- Withdraw from "Manage my cookies": the listed cookies are deleted, wildcards included.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    let subject = subject_with_receipt(&page).await;
+    visit(&page, &page2).await; // a later page, where the trackers run again
+    eval(
+        &page,
+        "localStorage.setItem('_ga_X', '1'); localStorage.setItem('mine', '1')",
+    )
+    .await;
+    assert_eq!(
+        cookie_names(&ctx).await,
+        ["_ga", "_ga_CALLKOM", "assent_consent"]
+    );
+    click(&page, "footer [data-assent-manage]").await;
+    wait_js(
+        &page,
+        "document.querySelector('#assent-prefs [data-assent-action=reject-all]')",
+    )
+    .await;
+    click(&page, "#assent-prefs [data-assent-action=reject-all]").await;
+    wait_js(&page, "!document.getElementById('assent-prefs')").await;
+    wait_js(&page, "!/(^|; )_ga/.test(document.cookie)").await;
+    assert_eq!(
+        cookie_names(&ctx).await,
+        ["assent_consent"],
+        "_ga and _ga_* deleted"
+    );
+    assert!(
+        eval_bool(
+            &page,
+            "localStorage.getItem('_ga_X') === null && localStorage.getItem('mine') === '1'"
+        )
+        .await
+    );
+    assert!(eval_bool(&page, "!assent.hasConsent('performance')").await);
+    wait_js(&page, "assent.choice().receipt").await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        (recs[1]["action"].as_str(), recs[1]["channel"].as_str()),
+        (Some("withdraw"), Some("preferences"))
+    );
+    // The blocked iframe returns to its placeholder on withdrawal (on the home page).
+    visit(&page, &home).await;
+    assert!(no_banner(&page).await);
+    assert!(iframe_blocked(&page).await);
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
+    ctx.close().await.unwrap();
+
+    // --- The placeholder's "Allow" button grants its purpose only.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    click(&page, ".assent-ph [data-assent-allow=functional]").await;
+    wait_js(
+        &page,
+        &format!(
+            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
+        ),
+    )
+    .await;
+    assert!(eval_bool(&page, "assent.hasConsent('functional') && !assent.hasConsent('performance') && window.demoAnalytics === undefined && !document.getElementById('assent-banner')").await);
+    ctx.close().await.unwrap();
+
+    // --- Languages: the page's lang decides; closing (×) is a refusal.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url("/demo/?lang=fr")).await;
+    assert!(banner_shown(&page).await);
+    assert!(eval_bool(&page, "document.getElementById('assent-banner-t').textContent==='Les cookies sur Callkom' && document.getElementById('assent-banner').lang==='fr'").await);
+    assert!(eval_bool(&page, "document.querySelector('#assent-banner [data-assent-action=reject-all]').textContent==='Tout refuser'").await);
+    click(&page, "#assent-banner [data-assent-action=close]").await;
+    let subject = subject_with_receipt(&page).await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(
+        (recs[0]["action"].as_str(), recs[0]["language"].as_str()),
+        (Some("reject_all"), Some("fr"))
+    );
+    ctx.close().await.unwrap();
+
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser: keyboard only
+
+async fn active(page: &Page) -> String {
+    eval(
+        page,
+        "(a=>a.dataset.assentAction||a.dataset.assentPurpose||(a.closest('#assent-prefs')?'prefs:':'')+a.tagName.toLowerCase())(document.activeElement)",
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+async fn tab_to(page: &Page, target: &str, max: usize) {
+    for _ in 0..max {
+        page.press_key("Tab").await.unwrap();
+        if active(page).await == target {
+            return;
+        }
+    }
+    panic!("{target} not reached with Tab");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = launch(None).await;
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url("/demo/")).await;
+    assert!(banner_shown(&page).await);
+    // The banner comes first in the tab order: its link, then the three choices.
+    page.press_key("Tab").await.unwrap();
+    assert!(
+        eval_bool(
+            &page,
+            "document.activeElement.closest('#assent-banner') !== null"
+        )
+        .await
+    );
+    tab_to(&page, "customize", 4).await;
+    assert!(
+        eval_bool(
+            &page,
+            "getComputedStyle(document.activeElement).outlineStyle === 'solid'"
+        )
+        .await,
+        "visible focus"
+    );
+    page.press_key("Enter").await.unwrap();
+    wait_js(&page, "document.getElementById('assent-s2d')").await;
+    assert!(
+        eval_bool(
+            &page,
+            "document.activeElement.closest('#assent-prefs') !== null"
+        )
+        .await,
+        "focus moved into the dialog"
+    );
+    // Focus stays inside the modal dialog, forwards and backwards.
+    let mut seen = vec![];
+    for _ in 0..25 {
+        page.press_key("Tab").await.unwrap();
+        assert!(
+            eval_bool(
+                &page,
+                "document.activeElement.closest('#assent-prefs') !== null"
+            )
+            .await,
+            "focus escaped the dialog"
+        );
+        seen.push(active(&page).await);
+    }
+    assert!(
+        seen.contains(&"save".to_string()) && seen.contains(&"dismiss".to_string()),
+        "{seen:?}"
+    );
+    for _ in 0..5 {
+        page.press_key_with("Tab", Modifiers::SHIFT).await.unwrap();
+        assert!(
+            eval_bool(
+                &page,
+                "document.activeElement.closest('#assent-prefs') !== null"
+            )
+            .await,
+            "focus escaped backwards"
+        );
+    }
+    // Escape closes the preferences: back to the first layer, focus restored on "Customize".
+    page.press_key("Escape").await.unwrap();
+    wait_js(&page, "!document.getElementById('assent-prefs') && !document.getElementById('assent-banner').hidden").await;
+    assert_eq!(active(&page).await, "customize");
+    // Again, then Space toggles a switch and Enter saves.
+    page.press_key("Enter").await.unwrap();
+    wait_js(&page, "document.getElementById('assent-s2d')").await;
+    tab_to(&page, "performance", 25).await;
+    page.press_key("Space").await.unwrap();
+    assert!(
+        eval_bool(
+            &page,
+            "document.querySelector('#assent-prefs input[data-assent-purpose=performance]').checked"
+        )
+        .await
+    );
+    tab_to(&page, "save", 25).await;
+    page.press_key("Enter").await.unwrap();
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    assert!(eval_bool(&page, "!assent.hasConsent('functional') && !document.getElementById('assent-prefs') && !document.getElementById('assent-banner')").await);
+    // The manage link works from the keyboard too; Escape closes it without a new choice.
+    eval(
+        &page,
+        "document.querySelector('footer [data-assent-manage]').focus()",
+    )
+    .await;
+    page.press_key("Enter").await.unwrap();
+    wait_js(&page, "document.activeElement.closest('#assent-prefs')").await;
+    page.press_key("Escape").await.unwrap();
+    wait_js(&page, "!document.getElementById('assent-prefs')").await;
+    assert!(eval_bool(&page, "document.activeElement.hasAttribute('data-assent-manage') && !document.getElementById('assent-banner')").await);
+    no_errors(&page).await;
+    ctx.close().await.unwrap();
+
+    // Escape on the first layer is a refusal.
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url("/demo/")).await;
+    assert!(banner_shown(&page).await);
+    tab_to(&page, "accept-all", 4).await;
+    page.press_key("Escape").await.unwrap();
+    let subject = subject_with_receipt(&page).await;
+    assert_eq!(
+        ledger(&app, "callkom", &subject).await[0]["action"],
+        "reject_all"
+    );
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser: policy versions
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_versions_ask_again_only_when_material() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = launch(None).await;
+    let home = app.url("/demo/");
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &home).await;
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    subject_with_receipt(&page).await;
+
+    // A wording-only version: not asked again; the stored choice still applies.
+    let wording =
+        registry_with(|s| s.replace("Remember your preferences", "Remembers your preferences"));
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", wording.clone(), "application/toml")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"][0]["requires_fresh_consent"], false, "{v}");
+    visit(&page, &home).await;
+    assert!(eval_bool(&page, "window.demoAnalytics === 1").await);
+    assert!(no_banner(&page).await, "asked again after a wording change");
+
+    // A material version (a new service): asked again, and nothing runs until then.
+    let material = wording.clone()
+        + r#"
+[[services]]
+id = "intercom"
+name = "Intercom"
+provider = "Intercom R&D Unlimited Company"
+purposes = ["functional"]
+description.en = "Live chat."
+description.fr = "Messagerie instantanée."
+privacy_policy = "https://www.intercom.com/legal/privacy"
+country = "IE"
+"#;
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", material, "application/toml")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"][0]["requires_fresh_consent"], true, "{v}");
+    visit(&page, &home).await;
+    assert!(
+        banner_shown(&page).await,
+        "not asked again after a material change"
+    );
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined && !assent.hasConsent('performance') && assent.choice() === null").await);
+    let subject_before = eval(&page, "document.cookie").await;
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    let subject = subject_with_receipt(&page).await;
+    assert!(
+        subject_before.as_str().unwrap().contains(&subject),
+        "the subject id is kept across versions"
+    );
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[1]["policy_version"], 3);
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser: subdomains share the choice; GPC
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subdomains_and_gpc() {
+    let reg = registry_with(|s| {
+        s.replace(
+            r#"domains = ["callkom.io", "www.callkom.io", "app.callkom.io", "integration.callkom.io"]"#,
+            r#"domains = ["www.callkom.test", "app.callkom.test"]"#,
+        )
+        .replace(r#"cookie_domain = ".callkom.io""#, r#"cookie_domain = ".callkom.test""#)
+            + r#"
+[[purposes]]
+id = "advertising"
+name.en = "Advertising"
+name.fr = "Publicité"
+description.en = "Advertising measured and personalised by our partners."
+description.fr = "Publicité mesurée et personnalisée par nos partenaires."
+legal_basis = "consent"
+gpc = true
+consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
+"#
+    });
+    assert!(reg.contains("www.callkom.test"));
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        Options {
+            registry_src: reg,
+            ..Options::default()
+        },
+    )
+    .await;
+    let port = app.addr.port();
+    let browser = launch(Some(
+        "MAP www.callkom.test 127.0.0.1, MAP app.callkom.test 127.0.0.1",
+    ))
+    .await;
+
+    // --- One choice on www, honoured on app (the cookie is on .callkom.test).
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &format!("http://www.callkom.test:{port}/demo/")).await;
+    assert!(banner_shown(&page).await);
+    assert!(
+        eval_bool(&page, "!document.querySelector('.assent-g')").await,
+        "no GPC notice without GPC"
+    );
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    let subject = subject_with_receipt(&page).await;
+    let cookie = ctx
+        .cookies()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "assent_consent")
+        .unwrap();
+    assert_eq!(cookie.domain, ".callkom.test");
+    assert!(cookie.expires_at_ms().is_some(), "a persistent cookie");
+    visit(&page, &format!("http://app.callkom.test:{port}/demo/page2")).await;
+    assert!(no_banner(&page).await, "the subdomain asked again");
+    assert!(
+        eval_bool(
+            &page,
+            &format!(
+                "window.demoAnalytics === 1 && assent.choice().subject === {}",
+                js_string(&subject)
+            )
+        )
+        .await
+    );
+    assert!(
+        eval_bool(&page, "assent.hasConsent('advertising')").await,
+        "advertising granted without GPC"
+    );
+    ctx.close().await.unwrap();
+
+    // --- GPC: advertising refused and locked, recorded with method gpc, and the banner says so.
+    let gpc = "Object.defineProperty(Navigator.prototype,'globalPrivacyControl',{get:()=>true})";
+    let (ctx, page) = fresh(&browser, &[gpc]).await;
+    visit(&page, &format!("http://www.callkom.test:{port}/demo/")).await;
+    assert!(banner_shown(&page).await);
+    assert!(eval_bool(&page, "!!document.querySelector('#assent-banner .assent-g') && document.querySelector('#assent-banner .assent-g').textContent.includes('Global Privacy Control')").await);
+    click(&page, "#assent-banner [data-assent-action=customize]").await;
+    wait_js(&page, "document.getElementById('assent-s3d')").await;
+    assert!(eval_bool(&page, "(i=>i.disabled && !i.checked)(document.querySelector('#assent-prefs input[data-assent-purpose=advertising]'))").await);
+    click(&page, "#assent-prefs [data-assent-action=accept-all]").await;
+    let subject = subject_with_receipt(&page).await;
+    assert!(eval_bool(&page, "!assent.hasConsent('advertising') && assent.hasConsent('performance') && assent.choice().choices.advertising === false").await);
+    let upd = consent_calls(&page)
+        .await
+        .into_iter()
+        .rev()
+        .find(|c| c.0 == "update")
+        .unwrap()
+        .1;
+    assert_eq!(
+        (
+            upd["ad_storage"].as_str(),
+            upd["analytics_storage"].as_str()
+        ),
+        (Some("denied"), Some("granted"))
+    );
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs[0]["method"], "gpc");
+    assert_eq!(recs[0]["action"], "accept_all");
+    assert_eq!(recs[0]["choices"]["advertising"], false);
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: the accept flow
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_flow_on_postgres() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let browser = launch(None).await;
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url("/demo/")).await;
+    assert!(banner_shown(&page).await);
+    assert_eq!(cookie_names(&ctx).await, Vec::<String>::new());
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    let subject = subject_with_receipt(&page).await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(
+        (recs.len(), recs[0]["action"].as_str()),
+        (1, Some("accept_all"))
+    );
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documentation screenshots (only with ASSENT_BANNER_SHOTS=<dir>)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots() {
+    let Ok(dir) = std::env::var("ASSENT_BANNER_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = launch(None).await;
+    for lang in ["en", "fr"] {
+        let (ctx, page) = fresh(&browser, &[]).await;
+        visit(&page, &app.url(&format!("/demo/?lang={lang}"))).await;
+        assert!(banner_shown(&page).await);
+        tokio::time::sleep(Duration::from_millis(400)).await; // the entrance animation
+        std::fs::write(
+            dir.join(format!("banner-first-layer-{lang}.png")),
+            page.screenshot_png().await.unwrap(),
+        )
+        .unwrap();
+        click(&page, "#assent-banner [data-assent-action=customize]").await;
+        wait_js(&page, "document.getElementById('assent-s2d')").await;
+        eval(&page, "document.querySelector('#assent-prefs details').open = true; document.activeElement.blur()").await;
+        page.call(
+            "Input.dispatchMouseEvent",
+            assent_cdp::json!({"type": "mouseMoved", "x": 1, "y": 1}),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        std::fs::write(
+            dir.join(format!("banner-preferences-{lang}.png")),
+            page.screenshot_png().await.unwrap(),
+        )
+        .unwrap();
+        ctx.close().await.unwrap();
+    }
+    browser.close().await.unwrap();
+    app.stop().await;
+}
