@@ -124,7 +124,9 @@ fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) -> Result<(), LedgerE
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Appends `s` as a canonical JSON string (RFC 8785: only `"`, `\\` and U+0000..U+001F
+/// escaped). Public so that code building canonical bytes directly cannot drift from it.
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();

@@ -63,7 +63,7 @@ mod writer;
 
 pub use canonical::{
     MAX_JSON_DEPTH, MAX_SAFE_INTEGER, canonical_json, canonical_json_into, canonicalize_str,
-    parse_json_strict,
+    parse_json_strict, write_string as write_canonical_string,
 };
 pub use checkpoint::{
     ChainCheckpoint, Checkpoint, KEY_ALG, LedgerKey, PublicKeyInfo, SignedCheckpoint,

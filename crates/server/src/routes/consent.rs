@@ -635,37 +635,9 @@ impl RecordTemplate {
     }
 }
 
-/// A JSON string exactly as `assent_ledger::canonical_json` writes it: only `"`, `\\` and
-/// U+0000..U+001F escaped (`\b \t \n \f \r`, else `\u00xx` in lowercase hex).
+/// A JSON string exactly as `assent_ledger::canonical_json` writes it.
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x09 => b"\\t",
-            0x0a => b"\\n",
-            0x0c => b"\\f",
-            0x0d => b"\\r",
-            0x00..=0x1f => &[],
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0x0f)]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    assent_ledger::write_canonical_string(s, out);
 }
 
 fn put_int(out: &mut Vec<u8>, n: i64) {
