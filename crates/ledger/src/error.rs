@@ -75,6 +75,11 @@ pub enum LedgerError {
     /// The hash of the canonical record differs from the entry's payload_hash.
     #[error("payload hash mismatch: the record is not the one the entry commits to")]
     PayloadHashMismatch,
+    /// The receipt's context names another policy version than its record.
+    #[error(
+        "context mismatch: the receipt's context is not of the policy version the record commits to"
+    )]
+    ContextMismatch,
     /// The entry's header does not hash to its `hash`.
     #[error("entry hash mismatch: the entry header was altered")]
     EntryHashMismatch,

@@ -19,6 +19,11 @@ pub const RECEIPT_FORMAT: &str = "assent-receipt/1";
 /// `piiPrincipalId`, `piiControllers`, `policyUrl`, `services` with `purposes`,
 /// `termination`, ...). The ledger payload of the entry is exactly
 /// `canonical_json(record)`.
+///
+/// `context`, when present, holds what the record points to rather than contains (the
+/// controller, the services, the policy URL of the policy version the record commits to by
+/// `policyHash`). It is not covered by the entry hash; [`verify_receipt`] only checks that
+/// its `policyHash` is the record's.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Receipt {
     /// [`RECEIPT_FORMAT`].
@@ -30,6 +35,9 @@ pub struct Receipt {
     /// Present once a signed checkpoint covers the entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<Anchor>,
+    /// Details of the policy version the record points to (see above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
 }
 
 /// A signed checkpoint and the proof that the entry is in it.
@@ -69,6 +77,7 @@ impl Receipt {
             record,
             entry,
             anchor: None,
+            context: None,
         }
     }
 
@@ -113,6 +122,11 @@ pub fn verify_receipt(
     let e = &receipt.entry;
     if payload_hash(&receipt.payload()?) != e.payload_hash {
         return Err(LedgerError::PayloadHashMismatch);
+    }
+    if let Some(ctx) = &receipt.context
+        && ctx.get("policyHash") != receipt.record.get("policyHash")
+    {
+        return Err(LedgerError::ContextMismatch);
     }
     if entry_hash(
         e.chain,

@@ -397,13 +397,24 @@ async fn receipts_verify_offline(b: Backend) {
         "collectionMethod",
         "language",
         "piiPrincipalId",
-        "piiControllers",
-        "policyUrl",
-        "services",
-        "termination",
+        "policyHash",
+        "policyVersion",
+        "textFingerprint",
+        "expiresAt",
     ] {
         assert!(receipt.record.get(field).is_some(), "receipt lacks {field}");
     }
+    assert_eq!(receipt.record["version"], "assent-consent/2");
+    // What only depends on the policy version comes as the receipt's context, tied to the
+    // record by the policy hash.
+    let context = receipt.context.as_ref().expect("receipt has a context");
+    for field in ["piiControllers", "policyUrl", "services", "termination"] {
+        assert!(context.get(field).is_some(), "context lacks {field}");
+    }
+    assert_eq!(context["policyHash"], receipt.record["policyHash"]);
+    let mut forged = receipt.clone();
+    forged.context.as_mut().unwrap()["policyHash"] = serde_json::json!("sha256:00");
+    assert!(assent_ledger::verify_receipt(&forged, &key).is_err());
     assert!(matches!(
         assent_ledger::verify_receipt(&receipt, &key).unwrap(),
         assent_ledger::ReceiptStatus::PendingCheckpoint

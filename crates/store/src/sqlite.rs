@@ -87,10 +87,12 @@ impl SqliteStore {
         let failed = Arc::new(Mutex::new(None));
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
+        let flushed = Arc::new(Flushed::default());
         let syncer = Syncer {
             wal_path: PathBuf::from(wal),
             wal: None,
             failed: failed.clone(),
+            flushed: flushed.clone(),
         };
         let syncer = std::thread::Builder::new()
             .name("assent-sqlite-syncer".to_owned())
@@ -111,6 +113,8 @@ impl SqliteStore {
             head,
             sync: Some(sync_tx),
             syncer: Some(syncer),
+            flushed,
+            sent: 0,
             failed,
             ckpt: ckpt_shared,
             checkpointer: Some((ckpt_stop, checkpointer)),
@@ -762,6 +766,10 @@ struct Writer {
     /// Committed batches go to the syncer, which answers them once the WAL is on disk.
     sync: Option<std::sync::mpsc::Sender<Synced>>,
     syncer: Option<std::thread::JoinHandle<()>>,
+    /// Batches the syncer has answered.
+    flushed: Arc<Flushed>,
+    /// Batches handed to the syncer.
+    sent: u64,
     /// Set by the syncer when a flush failed: no more writes.
     failed: Arc<Mutex<Option<StoreError>>>,
     /// WAL size as last seen by the checkpointer.
@@ -838,11 +846,25 @@ fn passive_checkpoint(c: &Connection) -> Result<(i64, i64), StoreError> {
 /// Answers waiting for the WAL flush.
 type Synced = Vec<(ReplyTx, Result<Reply, StoreError>)>;
 
+/// Count of batches flushed and answered by the syncer, with a condition the writer waits
+/// on (see [`Writer::await_flush`]).
+#[derive(Default)]
+struct Flushed {
+    count: Mutex<u64>,
+    cond: std::sync::Condvar,
+}
+
+/// While a flush is under way and fewer requests than this are queued, the writer waits for
+/// the flush before its next transaction (at most [`FLUSH_WAIT`]).
+const GATHER: usize = 256;
+const FLUSH_WAIT: Duration = Duration::from_millis(4);
+
 /// Flushes the WAL and answers the callers of every batch committed before the flush.
 struct Syncer {
     wal_path: PathBuf,
     wal: Option<std::fs::File>,
     failed: Arc<Mutex<Option<StoreError>>>,
+    flushed: Arc<Flushed>,
 }
 
 impl Syncer {
@@ -856,6 +878,7 @@ impl Syncer {
                 tracing::error!(error = %e, "flushing the SQLite WAL failed; refusing writes");
                 *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
             }
+            let n = groups.len() as u64;
             for (tx, r) in groups.into_iter().flatten() {
                 let r = match &flushed {
                     Ok(()) => r,
@@ -863,6 +886,8 @@ impl Syncer {
                 };
                 let _ = tx.send(r);
             }
+            *self.flushed.count.lock().unwrap_or_else(|p| p.into_inner()) += n;
+            self.flushed.cond.notify_all();
         }
     }
 
@@ -908,6 +933,7 @@ impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Req>) {
         let mut buf = Vec::with_capacity(MAX_BATCH);
         loop {
+            self.await_flush(&rx);
             if rx.blocking_recv_many(&mut buf, MAX_BATCH) == 0 {
                 break; // every handle was dropped
             }
@@ -923,6 +949,26 @@ impl Writer {
             }
         }
         self.close_conn();
+    }
+
+    /// Group commit aligned on the flushes: while the syncer is flushing earlier batches and
+    /// few requests are queued, wait for that flush before starting the next transaction, so
+    /// that the requests arriving meanwhile share one transaction. Each transaction rewrites
+    /// the partly filled last page of every table and index it touches, and answers wait for
+    /// the flush anyway: a transaction per flush instead of one per wake-up writes fewer
+    /// pages for the same durability and about the same latency.
+    fn await_flush(&self, rx: &mpsc::Receiver<Req>) {
+        if rx.len() >= GATHER {
+            return;
+        }
+        let count = self.flushed.count.lock().unwrap_or_else(|p| p.into_inner());
+        if *count >= self.sent {
+            return;
+        }
+        let _ = self
+            .flushed
+            .cond
+            .wait_timeout_while(count, FLUSH_WAIT, |c| *c < self.sent);
     }
 
     /// Stops the checkpointer, waits for the syncer to answer everything, then closes the
@@ -976,6 +1022,9 @@ impl Writer {
             Some(sync) => sync.send(answers).err().map(|e| e.0),
             None => Some(answers),
         };
+        if unsent.is_none() {
+            self.sent += 1;
+        }
         for (tx, _) in unsent.into_iter().flatten() {
             let _ = tx.send(Err(StoreError::Internal(
                 "the WAL syncer stopped".to_owned(),

@@ -701,7 +701,6 @@ async fn withdraw_consent(
     let receipt_id = new_id(now)?;
     let fingerprint = snap.text_fingerprint(&language);
     let mut record = crate::routes::consent::consent_record(
-        st,
         &cur,
         &receipt_id,
         &prev.subject,

@@ -248,16 +248,9 @@ async fn create_inner(
     let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
     let receipt_id = new_receipt_id(now)?;
     let base = st.config.public_base();
-    let fresh;
-    let template = match shown.record_template.get() {
-        Some(t) if t.base == base => t,
-        _ => {
-            // First use (or a changed public URL): keep it for the next requests.
-            fresh = RecordTemplate::new(&base, &shown);
-            let _ = shown.record_template.set(fresh.clone());
-            &fresh
-        }
-    };
+    let template = shown
+        .record_template
+        .get_or_init(|| RecordTemplate::new(&shown));
     let fingerprint = match template.fingerprints.get(&req.language) {
         Some(f) => f.clone(),
         None => snap.text_fingerprint(&req.language),
@@ -279,7 +272,7 @@ async fn create_inner(
         // Outside the fast path's domain (non-ASCII purpose ids, huge numbers): the generic
         // canonical encoder decides, errors included.
         None => {
-            let record = consent_record_with_base(&base, &shown, &fields);
+            let record = record_value(&shown, &fields);
             assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?
         }
     };
@@ -370,11 +363,20 @@ fn new_receipt_id(now_ms: i64) -> ApiResult<String> {
     Ok(hex::encode(b))
 }
 
+/// Value of `version` in the consent records written now.
+pub const RECORD_VERSION: &str = "assent-consent/2";
+
 /// The consent record: ISO/IEC TS 27560 and Kantara Consent Receipt v1.1 field names where
 /// they apply, plus what proof of consent needs (policy version and hash, text fingerprint).
+///
+/// The record holds what is particular to this choice; what only depends on the policy
+/// version (the controller, the services and their providers, the policy URL) is bound by
+/// `policyHash` (the SHA-256 of that version's snapshot, itself a ledger event) and added to
+/// receipts as their `context` by [`receipt_context`]. Records of format `assent-consent/1`
+/// carried those parts inline: about 1.9 KB per consent instead of about 0.5 KB, which cost
+/// most of the write path's disk traffic. Receipts of both formats are served and verified.
 #[allow(clippy::too_many_arguments)]
 pub fn consent_record(
-    st: &AppState,
     shown: &crate::sites::SiteVersion,
     receipt_id: &str,
     subject: &str,
@@ -399,7 +401,7 @@ pub fn consent_record(
         now,
         expires,
     };
-    consent_record_with_base(&st.config.public_base(), shown, &fields)
+    record_value(shown, &fields)
 }
 
 /// The per-request fields of a consent record.
@@ -417,16 +419,40 @@ pub struct RecordFields<'a> {
     pub expires: i64,
 }
 
-/// [`consent_record`] given the public base URL.
-pub fn consent_record_with_base(
-    base: &str,
-    shown: &crate::sites::SiteVersion,
-    f: &RecordFields<'_>,
-) -> Value {
+/// [`consent_record`] from its fields.
+pub fn record_value(shown: &crate::sites::SiteVersion, f: &RecordFields<'_>) -> Value {
     let snap = &shown.snapshot;
-    let c = &snap.controller;
-    let site = &snap.site.id;
-    let choices = f.choices;
+    json!({
+        "version": RECORD_VERSION,
+        "jurisdiction": snap.controller.country,
+        "consentTimestamp": f.now,
+        "collectionMethod": f.channel,
+        "consentReceiptID": f.receipt_id,
+        "language": f.language,
+        "piiPrincipalId": f.subject,
+        "site": snap.site.id,
+        "policyVersion": shown.row.version,
+        "policyHash": shown.row.content_hash,
+        "textFingerprint": f.fingerprint,
+        "action": f.action,
+        "method": f.method,
+        "purposes": f.choices,
+        "expiresAt": f.expires,
+    })
+}
+
+/// The parts of a receipt that only depend on the policy version a record points to:
+/// `piiControllers`, `policyUrl`, `services` (each purpose with `consentType` and whether the
+/// record granted it) and `termination`. Not covered by the entry hash: the record commits to
+/// them through `policyHash`, the hash of the policy version's snapshot.
+pub fn receipt_context(base: &str, shown: &crate::sites::SiteVersion, record: &Value) -> Value {
+    let snap = &shown.snapshot;
+    let granted = |p: &str| {
+        record["purposes"]
+            .get(p)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
     let services: Vec<Value> = snap
         .services
         .iter()
@@ -439,32 +465,19 @@ pub fn consent_record_with_base(
                     json!({
                         "purpose": p,
                         "consentType": if required { "EXPLICIT" } else { "NOT_REQUIRED" },
-                        "granted": choices.get(p).copied().unwrap_or(false),
+                        "granted": granted(p),
                     })
                 }).collect::<Vec<_>>(),
             })
         })
         .collect();
+    let expires = record["expiresAt"].as_i64().unwrap_or(0);
     json!({
-        "version": "assent-consent/1",
-        "jurisdiction": c.country,
-        "consentTimestamp": f.now,
-        "collectionMethod": f.channel,
-        "consentReceiptID": f.receipt_id,
-        "language": f.language,
-        "piiPrincipalId": f.subject,
-        "piiControllers": [controller_value(c)],
-        "policyUrl": policy_url(base, site, shown.row.version),
-        "site": site,
-        "policyVersion": shown.row.version,
         "policyHash": shown.row.content_hash,
-        "textFingerprint": f.fingerprint,
-        "action": f.action,
-        "method": f.method,
-        "purposes": choices,
+        "piiControllers": [controller_value(&snap.controller)],
+        "policyUrl": policy_url(base, &snap.site.id, shown.row.version),
         "services": services,
-        "expiresAt": f.expires,
-        "termination": termination(f.expires),
+        "termination": termination(expires),
     })
 }
 
@@ -490,23 +503,16 @@ fn termination(expires: i64) -> String {
 /// The consent record of a policy version, pre-encoded in canonical JSON (RFC 8785 subset,
 /// see `assent_ledger::canonical_json`) around the per-request fields, so that a consent
 /// costs a few buffer appends instead of building and sorting a `serde_json::Value` tree.
-/// The bytes are identical to `canonical_json(&consent_record(..))` (tested below).
+/// The bytes are identical to `canonical_json(&record_value(..))` (tested below).
 #[derive(Debug, Clone)]
 pub struct RecordTemplate {
-    /// The public base URL the policy URL was built with.
-    pub base: String,
     /// Text fingerprint of each offered language.
     pub fingerprints: HashMap<String, String>,
     /// `,"jurisdiction":"..","language":`
     jurisdiction: Vec<u8>,
-    /// `,"piiControllers":[..],"piiPrincipalId":`
-    controllers: Vec<u8>,
-    /// `,"policyHash":"..","policyUrl":"..","policyVersion":N,"purposes":`
+    /// `,"policyHash":"..","policyVersion":N,"purposes":`
     policy: Vec<u8>,
-    /// `,"services":[` .. `]`: static bytes, each followed by the `granted` flag of a purpose
-    /// (`None` for the last piece).
-    services: Vec<(Vec<u8>, Option<String>)>,
-    /// `,"site":"..","termination":`
+    /// `,"site":"..","textFingerprint":`
     site: Vec<u8>,
 }
 
@@ -514,56 +520,19 @@ pub struct RecordTemplate {
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
 impl RecordTemplate {
-    pub fn new(base: &str, shown: &crate::sites::SiteVersion) -> Self {
+    pub fn new(shown: &crate::sites::SiteVersion) -> Self {
         let snap = &shown.snapshot;
-        let canon = |v: &Value| assent_ledger::canonical_json(v).unwrap_or_default();
         let mut jurisdiction = b",\"jurisdiction\":".to_vec();
         put_str(&mut jurisdiction, &snap.controller.country);
         jurisdiction.extend_from_slice(b",\"language\":");
-        let mut controllers = b",\"piiControllers\":[".to_vec();
-        controllers.extend_from_slice(&canon(&controller_value(&snap.controller)));
-        controllers.extend_from_slice(b"],\"piiPrincipalId\":");
         let mut policy = b",\"policyHash\":".to_vec();
         put_str(&mut policy, &shown.row.content_hash);
-        policy.extend_from_slice(b",\"policyUrl\":");
-        put_str(
-            &mut policy,
-            &policy_url(base, &snap.site.id, shown.row.version),
-        );
         policy.extend_from_slice(b",\"policyVersion\":");
         put_int(&mut policy, shown.row.version);
         policy.extend_from_slice(b",\"purposes\":");
-        let mut services = Vec::new();
-        let mut cur = b",\"services\":[".to_vec();
-        for (i, s) in snap.services.iter().enumerate() {
-            if i > 0 {
-                cur.push(b',');
-            }
-            cur.extend_from_slice(b"{\"provider\":");
-            put_str(&mut cur, &s.provider);
-            cur.extend_from_slice(b",\"purposes\":[");
-            for (j, p) in s.purposes.iter().enumerate() {
-                if j > 0 {
-                    cur.push(b',');
-                }
-                let required = snap.purpose(p).is_none_or(|x| x.consent_required);
-                cur.extend_from_slice(b"{\"consentType\":");
-                put_str(&mut cur, if required { "EXPLICIT" } else { "NOT_REQUIRED" });
-                cur.extend_from_slice(b",\"granted\":");
-                services.push((std::mem::take(&mut cur), Some(p.clone())));
-                cur.extend_from_slice(b",\"purpose\":");
-                put_str(&mut cur, p);
-                cur.push(b'}');
-            }
-            cur.extend_from_slice(b"],\"service\":");
-            put_str(&mut cur, &s.name);
-            cur.push(b'}');
-        }
-        cur.push(b']');
-        services.push((cur, None));
         let mut site = b",\"site\":".to_vec();
         put_str(&mut site, &snap.site.id);
-        site.extend_from_slice(b",\"termination\":");
+        site.extend_from_slice(b",\"textFingerprint\":");
         let fingerprints = snap
             .site
             .languages
@@ -571,12 +540,9 @@ impl RecordTemplate {
             .map(|l| (l.clone(), snap.text_fingerprint(l)))
             .collect();
         RecordTemplate {
-            base: base.to_owned(),
             fingerprints,
             jurisdiction,
-            controllers,
             policy,
-            services,
             site,
         }
     }
@@ -591,8 +557,7 @@ impl RecordTemplate {
         if !ints_ok || !f.choices.keys().all(|k| k.is_ascii()) {
             return None;
         }
-        let mut out =
-            Vec::with_capacity(1024 + self.services.iter().map(|(b, _)| b.len()).sum::<usize>());
+        let mut out = Vec::with_capacity(640);
         out.extend_from_slice(b"{\"action\":");
         put_str(&mut out, f.action);
         out.extend_from_slice(b",\"collectionMethod\":");
@@ -607,7 +572,7 @@ impl RecordTemplate {
         put_str(&mut out, f.language);
         out.extend_from_slice(b",\"method\":");
         put_str(&mut out, f.method);
-        out.extend_from_slice(&self.controllers);
+        out.extend_from_slice(b",\"piiPrincipalId\":");
         put_str(&mut out, f.subject);
         out.extend_from_slice(&self.policy);
         out.push(b'{');
@@ -619,18 +584,11 @@ impl RecordTemplate {
             out.extend_from_slice(if *v { b":true" } else { b":false" });
         }
         out.push(b'}');
-        for (bytes, purpose) in &self.services {
-            out.extend_from_slice(bytes);
-            if let Some(p) = purpose {
-                let granted = f.choices.get(p).copied().unwrap_or(false);
-                out.extend_from_slice(if granted { b"true" } else { b"false" });
-            }
-        }
         out.extend_from_slice(&self.site);
-        put_str(&mut out, &termination(f.expires));
-        out.extend_from_slice(b",\"textFingerprint\":");
         put_str(&mut out, f.fingerprint);
-        out.extend_from_slice(b",\"version\":\"assent-consent/1\"}");
+        out.extend_from_slice(b",\"version\":");
+        put_str(&mut out, RECORD_VERSION);
+        out.push(b'}');
         Some(out)
     }
 }
@@ -685,7 +643,17 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
         ));
     };
     let record: Value = serde_json::from_slice(&payload).map_err(|e| ApiError::internal(&e))?;
+    let context = match (record["site"].as_str(), record["policyVersion"].as_i64()) {
+        // Format 1 records carry their context inline.
+        (Some(site), Some(version)) if record.get("services").is_none() => st
+            .sites
+            .version(&st.store, site, version)
+            .await?
+            .map(|v| receipt_context(&st.config.public_base(), &v, &record)),
+        _ => None,
+    };
     let mut receipt = Receipt::new(record, entry.clone());
+    receipt.context = context;
     if let Some(cp) = covering_checkpoint(st, entry.chain, entry.seq).await?
         && let Some(head) = cp.checkpoint.head(entry.chain)
     {
@@ -758,55 +726,52 @@ mod tests {
     fn template_bytes_equal_canonical_json_of_the_record() {
         let mut checked = 0;
         for v in versions() {
-            for base in ["https://consent.example.com", "http://127.0.0.1:8080/x\"y"] {
-                let t = RecordTemplate::new(base, &v);
-                let ids: Vec<String> = v.snapshot.purposes.iter().map(|p| p.id.clone()).collect();
-                let mut choice_sets: Vec<BTreeMap<String, bool>> = vec![BTreeMap::new()];
-                choice_sets.push(ids.iter().map(|i| (i.clone(), true)).collect());
-                choice_sets.push(
-                    ids.iter()
-                        .enumerate()
-                        .map(|(n, i)| (i.clone(), n % 2 == 0))
-                        .collect(),
-                );
-                choice_sets.push(
-                    ids.iter()
-                        .map(|i| (i.clone(), false))
-                        .chain([("zz\"\u{1}".to_owned(), true)])
-                        .collect(),
-                );
-                for choices in &choice_sets {
-                    for (lang, subject) in [
-                        ("fr", "0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a"),
-                        ("e\u{e9}\n", "\"\\"),
-                    ] {
-                        let f = RecordFields {
-                            receipt_id: "0190c0ffee0000000000000000000001",
-                            subject,
-                            choices,
-                            action: "custom",
-                            method: "gpc",
-                            channel: "banner",
-                            language: lang,
-                            fingerprint: "f1\u{3}",
-                            now: 1_732_530_000_123,
-                            expires: 1_748_082_000_123,
-                        };
-                        let fast = t.encode(&f).unwrap();
-                        let slow =
-                            assent_ledger::canonical_json(&consent_record_with_base(base, &v, &f))
-                                .unwrap();
-                        assert_eq!(
-                            String::from_utf8_lossy(&fast),
-                            String::from_utf8_lossy(&slow)
-                        );
-                        assert_eq!(fast, slow);
-                        checked += 1;
-                    }
+            let t = RecordTemplate::new(&v);
+            let ids: Vec<String> = v.snapshot.purposes.iter().map(|p| p.id.clone()).collect();
+            let mut choice_sets: Vec<BTreeMap<String, bool>> = vec![BTreeMap::new()];
+            choice_sets.push(ids.iter().map(|i| (i.clone(), true)).collect());
+            choice_sets.push(
+                ids.iter()
+                    .enumerate()
+                    .map(|(n, i)| (i.clone(), n % 2 == 0))
+                    .collect(),
+            );
+            choice_sets.push(
+                ids.iter()
+                    .map(|i| (i.clone(), false))
+                    .chain([("zz\"\u{1}".to_owned(), true)])
+                    .collect(),
+            );
+            for choices in &choice_sets {
+                for (lang, subject) in [
+                    ("fr", "0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a"),
+                    ("e\u{e9}\n", "\"\\"),
+                ] {
+                    let f = RecordFields {
+                        receipt_id: "0190c0ffee0000000000000000000001",
+                        subject,
+                        choices,
+                        action: "custom",
+                        method: "gpc",
+                        channel: "banner",
+                        language: lang,
+                        fingerprint: "f1\u{3}",
+                        now: 1_732_530_000_123,
+                        expires: 1_748_082_000_123,
+                    };
+                    let fast = t.encode(&f).unwrap();
+                    let slow = assent_ledger::canonical_json(&record_value(&v, &f)).unwrap();
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast),
+                        String::from_utf8_lossy(&slow)
+                    );
+                    assert_eq!(fast, slow);
+                    // Small enough to stay inside a SQLite b-tree page (no overflow page).
+                    assert!(fast.len() < 900, "{} bytes", fast.len());
+                    checked += 1;
                 }
             }
             for l in &v.snapshot.site.languages {
-                let t = RecordTemplate::new("b", &v);
                 assert_eq!(t.fingerprints.get(l), Some(&v.snapshot.text_fingerprint(l)));
             }
         }
@@ -814,9 +779,50 @@ mod tests {
     }
 
     #[test]
+    fn context_lists_services_with_the_records_grants() {
+        let v = versions().remove(0);
+        let choices: BTreeMap<String, bool> = [
+            ("necessary".to_owned(), true),
+            ("functional".to_owned(), false),
+            ("performance".to_owned(), true),
+        ]
+        .into();
+        let f = RecordFields {
+            receipt_id: "r",
+            subject: "s",
+            choices: &choices,
+            action: "custom",
+            method: "explicit",
+            channel: "banner",
+            language: "fr",
+            fingerprint: "f",
+            now: 1_732_530_000_123,
+            expires: 1_748_082_000_123,
+        };
+        let record = record_value(&v, &f);
+        let ctx = receipt_context("https://c.example", &v, &record);
+        assert_eq!(ctx["policyHash"], record["policyHash"]);
+        assert_eq!(
+            ctx["policyUrl"],
+            "https://c.example/sites/callkom/cookie-policy?version=3"
+        );
+        assert_eq!(ctx["piiControllers"][0]["piiController"], "CALLKOM");
+        let hubspot = ctx["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "HubSpot")
+            .unwrap();
+        assert_eq!(hubspot["purposes"][0]["purpose"], "functional");
+        assert_eq!(hubspot["purposes"][0]["granted"], false);
+        assert_eq!(hubspot["purposes"][1]["granted"], true);
+        assert!(ctx["termination"].as_str().unwrap().contains("2025-05-24"));
+    }
+
+    #[test]
     fn template_declines_what_it_cannot_encode_exactly() {
         let v = versions().remove(0);
-        let t = RecordTemplate::new("b", &v);
+        let t = RecordTemplate::new(&v);
         let non_ascii: BTreeMap<String, bool> = [("\u{e9}t\u{e9}".to_owned(), true)].into();
         let empty = BTreeMap::new();
         let mut f = RecordFields {
