@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The banner, end to end: the `/assent.js` and `/assent.json` HTTP contract and its size budget,
+//! The banner, end to end: the `/assent.js` HTTP contract and its size budget (everything in one
+//! response),
 //! then real headless Chromium (assent-cdp) against the real server (TestApp, SQLite; the accept
 //! flow also on PostgreSQL), on the demo site `/demo/`: prior blocking, accept / refuse /
 //! customize / withdraw, policy versions, subdomains, GPC, keyboard-only use, Consent Mode and
@@ -219,12 +220,27 @@ async fn script_response_contract_and_size_budget() {
     );
     let body = r.text().await.unwrap();
     assert!(
-        body.starts_with("(function(C,S){") && body.ends_with(");\n"),
+        body.starts_with("((S,C,f)=>f(C,S))(") && body.ends_with("\n});\n"),
         "{}",
         &body[..60]
     );
     assert!(body.contains(&format!("\"a\":\"{}\"", app.base)));
     assert!(!body.contains("src-sha256"));
+    // Everything is in this one response: the second layer's details (services, providers,
+    // cookies, lifetimes as codes, legal bases) and the texts of both languages.
+    for s in [
+        "\"Google Analytics 4\",\"Google Ireland Limited\"",
+        "[\"_ga_*\",135]",
+        "\"hubspotutk\"",
+        "\"Calendly LLC\"",
+        "[\"Legitimate interest\",\"Intérêt légitime\"]",
+        "[\"Consent\",\"Consentement\"]",
+        "\"Refuse all\"",
+        "\"Tout refuser\"",
+        ".assent-sw",
+    ] {
+        assert!(body.contains(s), "{s} missing from /assent.js");
+    }
 
     // Conditional request.
     let r = app
@@ -237,8 +253,8 @@ async fn script_response_contract_and_size_budget() {
     assert_eq!(r.status(), 304);
     assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
 
-    // gzip, precompressed: the size budget of the whole response (script + CSS + the seed-002
-    // configuration of examples/callkom.toml).
+    // gzip, precompressed (Zopfli): the size budget of the whole response (script + CSS + the
+    // seed-002 configuration of examples/callkom.toml, both layers, en + fr).
     let r = app
         .client
         .get(app.url("/assent.js?site=callkom"))
@@ -289,20 +305,8 @@ async fn script_response_contract_and_size_budget() {
     let (s, v) = json(app.get("/assent.js?site=nope").await).await;
     assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
 
-    // The second layer: immutable per version, readable from any origin.
-    let r = app.get("/assent.json?site=callkom&v=1").await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["cache-control"],
-        "public, max-age=31536000, immutable"
-    );
-    assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    let v: Value = r.json().await.unwrap();
-    assert!(v["css"].as_str().unwrap().contains(".assent-sw"));
-    assert_eq!(v["h"].as_array().unwrap().len(), 2, "en and fr");
-    assert!(v["h"][1][2].as_str().unwrap().contains("13 mois"));
-    let (s, _) = json(app.get("/assent.json?site=callkom&v=9").await).await;
-    assert_eq!(s, 404);
+    // There is no second request: the former /assent.json is gone.
+    assert_eq!(app.get("/assent.json?site=callkom&v=1").await.status(), 404);
 
     // A new policy version changes the body and its ETag.
     let reg =
@@ -580,28 +584,48 @@ async fn browser_flows() {
     let (ctx, page) = fresh(&browser, &[]).await;
     visit(&page, &home).await;
     assert!(banner_shown(&page).await);
+    let requests = "performance.getEntriesByType('resource').length";
+    let before = eval(&page, requests).await;
     click(&page, "#assent-banner [data-assent-action=customize]").await;
-    wait_js(&page, "document.getElementById('assent-s1d')").await; // the details arrived
+    wait_js(&page, "document.getElementById('assent-s1d')").await;
     assert!(eval_bool(&page, "document.getElementById('assent-banner').hidden && !!document.activeElement.closest('#assent-prefs')").await);
+    // The second layer comes from the one /assent.js response: opening it made no request.
+    assert_eq!(
+        eval(&page, requests).await,
+        before,
+        "a request when opening the preferences"
+    );
+    assert!(
+        eval_bool(
+            &page,
+            "performance.getEntriesByType('resource').filter(e=>e.name.includes('/assent.')).map(e=>new URL(e.name).pathname).join()==='/assent.js'"
+        )
+        .await,
+        "one banner request: /assent.js"
+    );
     // No pre-ticked switch; the exempt purpose is shown as always on.
     assert_eq!(
         eval(&page, "[...document.querySelectorAll('#assent-prefs input[role=switch]')].map(i=>[i.dataset.assentPurpose,i.checked,i.disabled])").await,
         assent_cdp::json!([["necessary", true, true], ["functional", false, false], ["performance", false, false]])
     );
     // The second layer lists services, providers, cookies, lifetimes and legal bases.
-    let text = eval(&page, "document.getElementById('assent-prefs').textContent").await;
+    let text = eval(
+        &page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
     let text = text.as_str().unwrap();
     for s in [
-        "Google Analytics 4",
-        "Google Ireland Limited",
-        "_ga_*",
-        "13 months",
-        "Legal basis",
-        "Legitimate interest",
+        "Google Analytics 4 · Google Ireland Limited: _ga (13 months), _ga_* (13 months)",
+        "Microsoft Corporation: ai_user (11 months), ai_session (30 minutes)",
+        "Callkom · CALLKOM: wp-wpml_current_language (Session)",
+        "Legal basis Legitimate interest",
+        "Legal basis Consent",
         "Calendly LLC",
+        "Services (3)",
         "Always active",
     ] {
-        assert!(text.contains(s), "{s} missing from the preferences");
+        assert!(text.contains(s), "{s} missing from the preferences: {text}");
     }
     click(&page, "#assent-prefs input[data-assent-purpose=functional]").await;
     assert!(
@@ -709,6 +733,29 @@ async fn browser_flows() {
     assert!(banner_shown(&page).await);
     assert!(eval_bool(&page, "document.getElementById('assent-banner-t').textContent==='Les cookies sur Callkom' && document.getElementById('assent-banner').lang==='fr'").await);
     assert!(eval_bool(&page, "document.querySelector('#assent-banner [data-assent-action=reject-all]').textContent==='Tout refuser'").await);
+    // The second layer in French too, from the same response (lifetimes formatted by Intl: the
+    // space before the unit may be a no-break space, hence the replace).
+    click(&page, "#assent-banner [data-assent-action=customize]").await;
+    wait_js(&page, "document.getElementById('assent-s2d')").await;
+    let text = eval(
+        &page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    for s in [
+        "Base légale Intérêt légitime",
+        "Google Analytics 4 · Google Ireland Limited: _ga (13 mois), _ga_* (13 mois)",
+        "ai_session (30 minutes)",
+        "Toujours actifs",
+    ] {
+        assert!(
+            text.contains(s),
+            "{s} missing from the French preferences: {text}"
+        );
+    }
+    click(&page, "#assent-prefs [data-assent-action=dismiss]").await;
+    wait_js(&page, "!document.getElementById('assent-prefs')").await;
     click(&page, "#assent-banner [data-assent-action=close]").await;
     let subject = subject_with_receipt(&page).await;
     let recs = ledger(&app, "callkom", &subject).await;
@@ -1086,7 +1133,7 @@ async fn screenshots() {
         .unwrap();
         click(&page, "#assent-banner [data-assent-action=customize]").await;
         wait_js(&page, "document.getElementById('assent-s2d')").await;
-        eval(&page, "document.querySelector('#assent-prefs details').open = true; document.activeElement.blur()").await;
+        eval(&page, "document.querySelectorAll('#assent-prefs details').forEach(d => d.open = true); document.activeElement.blur()").await;
         page.call(
             "Input.dispatchMouseEvent",
             assent_cdp::json!({"type": "mouseMoved", "x": 1, "y": 1}),

@@ -1,15 +1,14 @@
-//! The consent banner: `GET /assent.js?site=ID` (script + CSS + the first layer's
-//! configuration in one response) and `GET /assent.json?site=ID&v=N` (the second layer's
-//! details and CSS), both built once per (site, policy version) and kept in memory with their
-//! gzip form and ETag. The minified assets are embedded in the binary; `scripts/build-banner.sh`
-//! makes them and CI checks that they are current (see [`freshness`]).
+//! The consent banner: `GET /assent.js?site=ID`, one response with the script, its CSS and the
+//! site's whole banner configuration (both layers, every language of the site), built once per
+//! (site, policy version) and kept in memory with its gzip form and ETag. The minified assets
+//! are embedded in the binary; `scripts/build-banner.sh` makes them and CI checks that they are
+//! current (see [`freshness`]).
 
 pub mod config;
 pub mod demo;
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use assent_model::version::SiteSnapshot;
 use sha2::{Digest, Sha256};
@@ -19,8 +18,6 @@ pub const JS_SRC: &str = include_str!("../../assets/banner/assent.js");
 pub const JS_MIN: &str = include_str!("../../assets/banner/assent.min.js");
 pub const CSS_SRC: &str = include_str!("../../assets/banner/assent.css");
 pub const CSS_MIN: &str = include_str!("../../assets/banner/assent.min.css");
-pub const PREFS_CSS_SRC: &str = include_str!("../../assets/banner/assent-prefs.css");
-pub const PREFS_CSS_MIN: &str = include_str!("../../assets/banner/assent-prefs.min.css");
 
 /// The minified files with the header line removed (80 bytes of incompressible hex).
 fn body_of(min: &str) -> &str {
@@ -36,20 +33,16 @@ fn js_json(v: &impl serde::Serialize) -> String {
 }
 
 /// The `/assent.js` body for a site's version:
-/// `(function(C,S){<assent.min.js>\n})(<config>,<css>);`.
+/// `((S,C,f)=>f(C,S))(<css>,<config>,function(C,S){<assent.min.js>\n});`. The data comes first
+/// and the code last: Zopfli compresses this order about 30 bytes better than code first.
 pub fn script(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) -> String {
-    let cfg = config::first_layer(snap, version, floor, public_base);
+    let cfg = config::config(snap, version, floor, public_base);
     format!(
-        "(function(C,S){{{}\n}})({},{});\n",
-        body_of(JS_MIN),
+        "((S,C,f)=>f(C,S))({},{},function(C,S){{{}\n}});\n",
+        js_json(&body_of(CSS_MIN)),
         js_json(&cfg),
-        js_json(&body_of(CSS_MIN))
+        body_of(JS_MIN),
     )
-}
-
-/// The `/assent.json` body for a site's version.
-pub fn details(snap: &SiteSnapshot) -> String {
-    js_json(&config::second_layer(snap, body_of(PREFS_CSS_MIN)))
 }
 
 /// A response body, its gzip form and their strong ETags.
@@ -74,17 +67,20 @@ impl Built {
     }
 }
 
-/// gzip at the best compression level (done once per policy version).
+/// gzip with Zopfli (done once per policy version and site: about 50 ms for `/assent.js` in a
+/// release build).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 2),
-        flate2::Compression::best(),
-    );
-    // Writing into a Vec cannot fail.
-    if enc.write_all(data).is_err() {
-        return vec![];
+    let mut out = Vec::with_capacity(data.len() / 2);
+    match zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        data,
+        &mut out,
+    ) {
+        Ok(()) => out,
+        // Writing into a Vec cannot fail; an empty gzip form means "serve the plain body".
+        Err(_) => vec![],
     }
-    enc.finish().unwrap_or_default()
 }
 
 /// What a built body depends on.
@@ -98,10 +94,12 @@ pub struct Key {
 }
 
 /// Built bodies, kept in memory. Bounded: cleared when it exceeds [`BannerCache::MAX`]
-/// entries (a new version of every site is a handful of entries).
+/// entries (a new version of every site is a handful of entries). Each body is built once even
+/// when many requests ask for it at the same time (Zopfli takes tens of milliseconds): the
+/// others wait for it.
 #[derive(Default)]
 pub struct BannerCache {
-    map: RwLock<HashMap<Key, Arc<Built>>>,
+    map: RwLock<HashMap<Key, Arc<OnceLock<Arc<Built>>>>>,
 }
 
 impl BannerCache {
@@ -109,17 +107,20 @@ impl BannerCache {
 
     /// The cached body for `key`, built by `make` on the first request.
     pub fn get_or_build(&self, key: Key, make: impl FnOnce() -> String) -> Arc<Built> {
-        if let Some(b) = self.map.read().ok().and_then(|m| m.get(&key).cloned()) {
-            return b;
-        }
-        let built = Arc::new(Built::new(make()));
-        if let Ok(mut m) = self.map.write() {
-            if m.len() >= Self::MAX {
-                m.clear();
-            }
-            m.insert(key, built.clone());
-        }
-        built
+        let cell = match self.map.read().ok().and_then(|m| m.get(&key).cloned()) {
+            Some(cell) => cell,
+            None => match self.map.write() {
+                Ok(mut m) => {
+                    if m.len() >= Self::MAX && !m.contains_key(&key) {
+                        m.clear();
+                    }
+                    m.entry(key).or_default().clone()
+                }
+                // A poisoned lock: build without caching.
+                Err(_) => Arc::default(),
+            },
+        };
+        cell.get_or_init(|| Arc::new(Built::new(make()))).clone()
     }
 }
 
@@ -133,11 +134,10 @@ pub fn fresh(src_name: &str, src: &str, min: &str) -> bool {
 }
 
 /// Every (source name, source, minified) triple, for the freshness check.
-pub fn freshness() -> [(&'static str, &'static str, &'static str); 3] {
+pub fn freshness() -> [(&'static str, &'static str, &'static str); 2] {
     [
         ("assent.js", JS_SRC, JS_MIN),
         ("assent.css", CSS_SRC, CSS_MIN),
-        ("assent-prefs.css", PREFS_CSS_SRC, PREFS_CSS_MIN),
     ]
 }
 
@@ -161,12 +161,16 @@ mod tests {
         let (reg, _) = assent_model::check::parse(src).unwrap();
         let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
         let s = script(&snap, 1, 1, "http://127.0.0.1:8080");
-        assert!(s.starts_with("(function(C,S){"), "{}", &s[..40]);
-        assert!(s.ends_with(");\n"));
+        assert!(
+            s.starts_with("((S,C,f)=>f(C,S))(\".assent{"),
+            "{}",
+            &s[..40]
+        );
+        assert!(s.ends_with("\n});\n"));
         assert!(!s.contains("src-sha256"), "header lines are dropped");
         assert!(
-            s.contains("\n})({\"a\":\"http://127.0.0.1:8080\""),
-            "config follows the code"
+            s.contains(",{\"a\":\"http://127.0.0.1:8080\"") && s.contains("},function(C,S){"),
+            "CSS, then the configuration, then the code"
         );
         let b = Built::new(s.clone());
         assert_ne!(b.etag, b.etag_gzip);

@@ -1,6 +1,6 @@
-//! The banner's public routes: `GET /assent.js?site=ID` (script, CSS and first-layer
-//! configuration in one cacheable response), `GET /assent.json?site=ID&v=N` (the second layer's
-//! details), and the demo site under `/demo/` when `config.demo` is set.
+//! The banner's public routes: `GET /assent.js?site=ID` (script, CSS and the site's whole banner
+//! configuration in one cacheable response), and the demo site under `/demo/` when
+//! `config.demo` is set.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,14 +18,11 @@ use crate::state::AppState;
 /// `/assent.js`: short freshness, then revalidation (a new policy version changes the body and
 /// its ETag); a stale copy may serve while revalidating.
 const SCRIPT_CACHE: &str = "public, max-age=300, stale-while-revalidate=86400";
-/// `/assent.json?v=N`: the details of one version never change.
-const DETAILS_CACHE: &str = "public, max-age=31536000, immutable";
 
 /// Public routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/assent.js", get(script))
-        .route("/assent.json", get(details))
         .route("/demo", get(demo_redirect))
         .route("/demo/", get(demo_home))
         .route("/demo/page2", get(demo_page2))
@@ -147,56 +144,6 @@ pub async fn script(
         "text/javascript; charset=utf-8",
         SCRIPT_CACHE,
     )
-}
-
-/// `GET /assent.json?site=ID&v=N`: the second layer's details of version `N` (the current
-/// version without `v`). Public, static data: any origin may read it.
-pub async fn details(
-    State(st): State<AppState>,
-    Extension(cache): Extension<Arc<BannerCache>>,
-    Query(q): Params,
-    headers: HeaderMap,
-) -> Response {
-    let site = match site_param(&q) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let (sv, cache_control) = match q.get("v") {
-        None => match st.sites.current(site) {
-            Some(v) => (v, SCRIPT_CACHE),
-            None => return unknown_site(site).into_response(),
-        },
-        Some(v) => {
-            let Ok(n) = v.parse::<i64>() else {
-                return ApiError::bad_request("`v` must be a policy version number")
-                    .field("v")
-                    .into_response();
-            };
-            match st.sites.version(&st.store, site, n).await {
-                Ok(Some(v)) => (v, DETAILS_CACHE),
-                Ok(None) => {
-                    return ApiError::not_found(format!("no version {n} of site `{site}`"))
-                        .field("v")
-                        .into_response();
-                }
-                Err(e) => return ApiError::from(e).into_response(),
-            }
-        }
-    };
-    let key = Key {
-        kind: "json",
-        site: sv.row.site.clone(),
-        version: sv.row.version,
-        content_hash: sv.row.content_hash.clone(),
-        public_base: String::new(),
-    };
-    let built = cache.get_or_build(key, || banner::details(&sv.snapshot));
-    let mut resp = send(&headers, &built, "application/json", cache_control);
-    resp.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    resp
 }
 
 fn html(body: String) -> Response {
