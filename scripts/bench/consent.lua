@@ -14,7 +14,7 @@ request = function()
   n = n + 1
   local action = (n % 2 == 0) and "accept_all" or "reject_all"
   local subject
-  if os.getenv("SUBJECTS") == "v4" then
+  if os.getenv("ASSENT_BENCH_SUBJECTS") == "v4" then
     subject = h(8) .. "-" .. h(4) .. "-4" .. h(3) .. "-a" .. h(3) .. "-" .. h(12)
   else
     -- UUIDv7 as the banner makes them: 48-bit millisecond time of the first visit, then

@@ -62,13 +62,30 @@ impl Rng {
     }
 }
 
+/// A subject id: UUIDv7 (48-bit millisecond time first) as the banner makes them, or a
+/// random v4 with `ASSENT_BENCH_SUBJECTS=v4`.
+#[allow(clippy::disallowed_methods)] // a load generator, not the server: wall-clock time
 fn uuid(r: &mut Rng) -> String {
     let a = r.next();
     let b = r.next();
+    if std::env::var("ASSENT_BENCH_SUBJECTS").as_deref() == Ok("v4") {
+        return format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        );
+    }
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+        & 0xffff_ffff_ffff;
     format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
+        "{:08x}-{:04x}-7{:03x}-a{:03x}-{:012x}",
+        ms >> 16,
+        ms & 0xffff,
         a & 0xfff,
         b >> 52,
         b & 0xffff_ffff_ffff

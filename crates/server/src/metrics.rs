@@ -37,7 +37,7 @@ impl Metrics {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
+    pub fn render(&self, extra: &[(&str, &str, f64)], counters: &[(&str, &str, u64)]) -> String {
         let mut s = String::new();
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let _ = writeln!(
@@ -109,6 +109,9 @@ impl Metrics {
                 g(&self.checkpoints),
             ),
         ] {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        }
+        for (name, help, v) in counters {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         }
         for (name, help, v) in extra {

@@ -511,6 +511,19 @@ async fn browser_flows() {
     assert_eq!(calls[1].1["functionality_storage"], "granted");
     assert_eq!(calls[1].1["ad_storage"], "denied");
     let subject = subject_with_receipt(&page).await;
+    // A UUIDv7 whose time is the first visit (time-ordered: the subject index grows at its end).
+    assert_eq!(subject.len(), 36);
+    assert_eq!(&subject[14..15], "7", "{subject}");
+    let ms = u64::from_str_radix(&subject[..13].replace('-', ""), 16).unwrap();
+    #[allow(clippy::disallowed_methods)] // the browser used the wall clock too
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(
+        ms <= now && now - ms < 300_000,
+        "{subject} is not from the last minutes"
+    );
     let recs = ledger(&app, "callkom", &subject).await;
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0]["action"], "accept_all");

@@ -55,6 +55,7 @@ pub use sqlite::SqliteStore;
 pub use types::{
     AppendItem, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
 };
+pub use writer::WriteStats;
 
 use writer::{Op, Reply, unexpected};
 
@@ -81,6 +82,14 @@ macro_rules! dispatch {
 }
 
 impl Store {
+    /// Counters of the write path (see [`WriteStats`]).
+    pub fn write_stats(&self) -> &WriteStats {
+        match self {
+            Store::Sqlite(s) => s.write_stats(),
+            Store::Postgres(s) => s.write_stats(),
+        }
+    }
+
     /// Opens the store, creating it if `opts.create`, and applies pending migrations.
     ///
     /// With `create: false` a missing SQLite file or data directory (or PostgreSQL schema

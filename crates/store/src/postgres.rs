@@ -70,6 +70,7 @@ struct Inner {
     chain: Arc<AtomicU32>,
     addr: String,
     schema: String,
+    stats: Arc<crate::WriteStats>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -108,7 +109,9 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Internal(format!("building the connection pool: {e}")))?;
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let stats = Arc::new(crate::WriteStats::default());
         let w = PgWriter {
+            stats: stats.clone(),
             cfg,
             addr: addr.clone(),
             ns,
@@ -129,8 +132,13 @@ impl PgStore {
                 chain: chain_cell,
                 addr,
                 schema: current,
+                stats,
             }),
         })
+    }
+
+    pub(crate) fn write_stats(&self) -> &crate::WriteStats {
+        &self.inner.stats
     }
 
     /// The ledger chain this process's writer appends to.
@@ -881,6 +889,7 @@ struct PgWriter {
     conn: Option<WConn>,
     head: ChainHead,
     chain: Arc<AtomicU32>,
+    stats: Arc<crate::WriteStats>,
 }
 
 impl PgWriter {
@@ -958,6 +967,10 @@ impl PgWriter {
     async fn process(&mut self, batch: Vec<(Op, ReplyTx)>) {
         let (ops, txs): (Vec<Op>, Vec<ReplyTx>) = batch.into_iter().unzip();
         let results = self.process_ops(&ops).await;
+        // Each batch is one transaction (more when replayed) and one commit.
+        self.stats.add(&self.stats.transactions, 1);
+        self.stats.add(&self.stats.flushes, 1);
+        self.stats.add(&self.stats.requests, txs.len() as u64);
         for (tx, r) in txs.into_iter().zip(results) {
             let _ = tx.send(r);
         }

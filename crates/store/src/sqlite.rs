@@ -31,8 +31,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::migrate;
 use crate::writer::{
-    self, MAX_BATCH, Op, POLICY_VERSION_KIND, QUEUE_DEPTH, Reply, ReplyTx, Req, chain_from_i64,
-    hash32, next_policy_row, seq_from_i64, seq_to_i64, snapshot,
+    self, MAX_BATCH, Op, POLICY_VERSION_KIND, QUEUE_DEPTH, Reply, ReplyTx, Req, WriteStats,
+    chain_from_i64, hash32, next_policy_row, seq_from_i64, seq_to_i64, snapshot,
 };
 use crate::{AppendItem, ConsentRow, PolicyVersionRow, StoreError, TokenRow};
 
@@ -50,6 +50,7 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     tx: mpsc::Sender<Req>,
+    stats: Arc<WriteStats>,
     readers: Arc<Readers>,
 }
 
@@ -88,7 +89,9 @@ impl SqliteStore {
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
         let flushed = Arc::new(Flushed::default());
+        let stats = Arc::new(WriteStats::default());
         let syncer = Syncer {
+            stats: stats.clone(),
             wal_path: PathBuf::from(wal),
             wal: None,
             failed: failed.clone(),
@@ -115,6 +118,7 @@ impl SqliteStore {
             syncer: Some(syncer),
             flushed,
             sent: 0,
+            stats: stats.clone(),
             failed,
             ckpt: ckpt_shared,
             checkpointer: Some((ckpt_stop, checkpointer)),
@@ -129,8 +133,17 @@ impl SqliteStore {
             permits: Arc::new(Semaphore::new(READERS)),
         });
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path, tx, readers }),
+            inner: Arc::new(Inner {
+                path,
+                tx,
+                stats,
+                readers,
+            }),
         })
+    }
+
+    pub(crate) fn write_stats(&self) -> &WriteStats {
+        &self.inner.stats
     }
 
     /// The database file.
@@ -770,6 +783,7 @@ struct Writer {
     flushed: Arc<Flushed>,
     /// Batches handed to the syncer.
     sent: u64,
+    stats: Arc<WriteStats>,
     /// Set by the syncer when a flush failed: no more writes.
     failed: Arc<Mutex<Option<StoreError>>>,
     /// WAL size as last seen by the checkpointer.
@@ -865,6 +879,7 @@ struct Syncer {
     wal: Option<std::fs::File>,
     failed: Arc<Mutex<Option<StoreError>>>,
     flushed: Arc<Flushed>,
+    stats: Arc<WriteStats>,
 }
 
 impl Syncer {
@@ -874,6 +889,7 @@ impl Syncer {
             let mut groups = vec![first];
             groups.extend(rx.try_iter());
             let flushed = self.flush();
+            self.stats.add(&self.stats.flushes, 1);
             if let Err(e) = &flushed {
                 tracing::error!(error = %e, "flushing the SQLite WAL failed; refusing writes");
                 *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
@@ -965,10 +981,14 @@ impl Writer {
         if *count >= self.sent {
             return;
         }
-        let _ = self
+        let waited = self
             .flushed
             .cond
             .wait_timeout_while(count, FLUSH_WAIT, |c| *c < self.sent);
+        drop(waited);
+        // The flush woke this thread as soon as it ended; on a busy core the request handlers
+        // may still hold parsed requests to queue: let them run first.
+        std::thread::yield_now();
     }
 
     /// Stops the checkpointer, waits for the syncer to answer everything, then closes the
@@ -1017,6 +1037,8 @@ impl Writer {
                 self.slow(&ops, start)
             }
         };
+        self.stats.add(&self.stats.transactions, 1);
+        self.stats.add(&self.stats.requests, txs.len() as u64);
         let answers: Synced = txs.into_iter().zip(results).collect();
         let unsent = match &self.sync {
             Some(sync) => sync.send(answers).err().map(|e| e.0),

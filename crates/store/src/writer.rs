@@ -11,6 +11,36 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{AppendItem, NewPolicyVersion, PolicyVersionRow, StoreError, TokenRow};
 
+/// Counters of a store's write path, for `/metrics`: requests per transaction and per
+/// flush show how well group commit works under the current load.
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    /// Write transactions committed (SQLite: by the writer thread; PostgreSQL: by the writer
+    /// task).
+    pub transactions: std::sync::atomic::AtomicU64,
+    /// Write requests answered (each usually one ledger append).
+    pub requests: std::sync::atomic::AtomicU64,
+    /// Durable flushes (SQLite: WAL `fdatasync`; PostgreSQL: one per commit).
+    pub flushes: std::sync::atomic::AtomicU64,
+}
+
+impl WriteStats {
+    pub(crate) fn add(&self, a: &std::sync::atomic::AtomicU64, n: u64) {
+        let _ = self;
+        a.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `(transactions, requests, flushes)`.
+    pub fn snapshot(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.transactions.load(Relaxed),
+            self.requests.load(Relaxed),
+            self.flushes.load(Relaxed),
+        )
+    }
+}
+
 /// Requests taken per batch (a request usually carries one append).
 pub(crate) const MAX_BATCH: usize = 1024;
 /// Queue depth in requests; senders wait when it is full (back-pressure).

@@ -62,8 +62,11 @@ var write = o => d.cookie = CN + "=" + encodeURIComponent(JSON.stringify(o)) +
   "; SameSite=Lax" + (loc.protocol == "https:" ? "; Secure" : "");
 var old = {};
 try { old = JSON.parse(decodeURIComponent(d.cookie.match("(^|; )" + CN + "=([^;]*)")[2])); } catch (e) {}
-// a random UUID v4: the one that ends every blob: URL (crypto.randomUUID exists in secure contexts only)
-var sid = /^[\da-f-]{36}$/.test(old.subject) ? old.subject : URL.createObjectURL(new Blob).slice(-36);
+// a UUIDv7: the time of the first visit in milliseconds, then random bits from the UUID v4 that
+// ends every blob: URL (crypto.randomUUID exists in secure contexts only). Time-ordered ids keep
+// the ledger's (site, subject) index append-only: new visitors' consents are written at its end
+var ts = Date.now().toString(16).padStart(12, 0),
+  sid = /^[\da-f-]{36}$/.test(old.subject) ? old.subject : ts.slice(0, 8) + "-" + ts.slice(8) + "-7" + URL.createObjectURL(new Blob).slice(-21);
 // a stored choice counts while it has not expired and its version is not below the consent floor
 var cur = old.choices && old.version >= C.f && old.time + days * DAY > now() ? old : null;
 

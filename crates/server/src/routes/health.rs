@@ -26,9 +26,27 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Value>> {
 
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let sites = st.sites.site_ids().len() as f64;
-    let body = st
-        .metrics
-        .render(&[("assent_sites", "Sites with a policy version.", sites)]);
+    let (transactions, requests, flushes) = st.store.write_stats().snapshot();
+    let body = st.metrics.render(
+        &[("assent_sites", "Sites with a policy version.", sites)],
+        &[
+            (
+                "assent_store_write_transactions_total",
+                "Write transactions committed (group commit: many requests each).",
+                transactions,
+            ),
+            (
+                "assent_store_write_requests_total",
+                "Write requests answered by the store's writer.",
+                requests,
+            ),
+            (
+                "assent_store_flushes_total",
+                "Durable flushes (SQLite WAL fdatasync, PostgreSQL commits).",
+                flushes,
+            ),
+        ],
+    );
     (
         [(
             header::CONTENT_TYPE,
