@@ -52,15 +52,109 @@ pub async fn audit(
         .map(|_| ())
 }
 
-/// Keeps one Merkle accumulator per chain, fed incrementally from the store, and signs the
-/// heads of every chain into one checkpoint.
+/// Perfect subtrees of at least `2^NODE_LEVEL` leaves have their roots kept in memory (about
+/// 64 bytes per 1,024 entries), so that a receipt's inclusion proof reads at most two blocks of
+/// `2^NODE_LEVEL` entry hashes instead of the whole chain.
+pub const NODE_LEVEL: u32 = 10;
+
+/// Keeps one Merkle accumulator per chain, fed incrementally from the store, with the roots
+/// of its large perfect subtrees, and signs the heads of every chain into one checkpoint.
 #[derive(Default)]
 pub struct Checkpointer {
     trees: std::collections::BTreeMap<u32, assent_ledger::MerkleAccumulator>,
+    /// Per chain, per level from [`NODE_LEVEL`] up: the roots of its perfect subtrees, by
+    /// index.
+    nodes: std::collections::BTreeMap<u32, Vec<Vec<assent_ledger::Hash>>>,
     last_signed: Vec<(u32, u64)>,
 }
 
 impl Checkpointer {
+    /// Feeds the tree of `chain` from the store until it has `size` leaves.
+    pub async fn advance(
+        &mut self,
+        store: &Store,
+        chain: u32,
+        size: u64,
+    ) -> Result<(), CheckpointError> {
+        let tree = self.trees.entry(chain).or_default();
+        let nodes = self.nodes.entry(chain).or_default();
+        // Feed in slices so memory stays bounded on a large ledger.
+        while tree.size() < size {
+            let to = (tree.size() + 65_536).min(size);
+            let hashes = store.entry_hashes(chain, tree.size(), to).await?;
+            if hashes.is_empty() {
+                break;
+            }
+            for h in &hashes {
+                tree.push_with(h, |level, index, root| {
+                    let Some(l) = level.checked_sub(NODE_LEVEL) else {
+                        return;
+                    };
+                    let l = l as usize;
+                    if nodes.len() <= l {
+                        nodes.resize_with(l + 1, Vec::new);
+                    }
+                    if nodes[l].len() as u64 == index {
+                        nodes[l].push(*root);
+                    }
+                });
+            }
+        }
+        if tree.size() < size {
+            return Err(CheckpointError::Inconsistent(chain));
+        }
+        Ok(())
+    }
+
+    /// The inclusion proof of entry `seq` in the first `size` entries of `chain` (RFC 9162),
+    /// from the kept subtree roots and at most two blocks of entry hashes read from the
+    /// store: the entry's own block, and the last (partial) block of the tree.
+    pub async fn inclusion_proof(
+        &mut self,
+        store: &Store,
+        chain: u32,
+        seq: u64,
+        size: u64,
+    ) -> Result<Vec<assent_ledger::Hash>, CheckpointError> {
+        if seq >= size {
+            return Err(CheckpointError::Inconsistent(chain));
+        }
+        self.advance(store, chain, size).await?;
+        let block = 1u64 << NODE_LEVEL;
+        let own = seq / block * block;
+        let last = (size - 1) / block * block;
+        let mut leaves = vec![(
+            own,
+            store
+                .entry_hashes(chain, own, (own + block).min(size))
+                .await?,
+        )];
+        if last != own {
+            leaves.push((last, store.entry_hashes(chain, last, size).await?));
+        }
+        let nodes = self.nodes.get(&chain);
+        let proof = assent_ledger::subtree_inclusion_proof(seq, size, |level, index| {
+            if level >= NODE_LEVEL {
+                return nodes
+                    .and_then(|n| n.get((level - NODE_LEVEL) as usize))
+                    .and_then(|v| v.get(index as usize))
+                    .copied()
+                    .ok_or(CheckpointError::Inconsistent(chain));
+            }
+            // A perfect subtree below the kept levels lies inside one block.
+            let start = index << level;
+            let end = start + (1u64 << level);
+            leaves
+                .iter()
+                .find(|(from, hs)| *from <= start && end <= *from + hs.len() as u64)
+                .map(|(from, hs)| {
+                    assent_ledger::merkle_root(&hs[(start - from) as usize..(end - from) as usize])
+                })
+                .ok_or(CheckpointError::Inconsistent(chain))
+        })?;
+        proof.ok_or(CheckpointError::Inconsistent(chain))
+    }
+
     /// Signs a checkpoint when any chain grew since the last one; returns whether it did.
     pub async fn run_once(
         &mut self,
@@ -73,18 +167,8 @@ impl Checkpointer {
         let mut sizes = vec![];
         for head in &heads {
             let size = head.seq + 1;
+            self.advance(store, head.chain, size).await?;
             let tree = self.trees.entry(head.chain).or_default();
-            // Feed in slices so memory stays bounded on a large ledger.
-            while tree.size() < size {
-                let to = (tree.size() + 65_536).min(size);
-                let hashes = store.entry_hashes(head.chain, tree.size(), to).await?;
-                if hashes.is_empty() {
-                    break;
-                }
-                for h in &hashes {
-                    tree.push(h);
-                }
-            }
             if tree.size() != size {
                 return Err(CheckpointError::Inconsistent(head.chain));
             }
@@ -146,4 +230,56 @@ pub async fn verify_store(
         });
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assent_store::{Location, OpenOptions};
+
+    /// Proofs built from the kept subtree roots and two blocks of hashes are exactly the
+    /// proofs built from every hash of the chain, around and across block boundaries.
+    #[tokio::test]
+    async fn inclusion_proofs_from_the_subtree_index_match_full_proofs() {
+        let mut tag = [0u8; 6];
+        getrandom::fill(&mut tag).unwrap();
+        let dir = std::env::temp_dir().join(format!("assent-proofs-{}", hex::encode(tag)));
+        let store = Store::open(&Location::DataDir(dir.clone()), OpenOptions::create())
+            .await
+            .unwrap();
+        let n = 3 * (1u64 << NODE_LEVEL) + 77;
+        let items: Vec<AppendItem> = (0..n)
+            .map(|i| AppendItem {
+                ts_ms: 1_700_000_000_000 + i as i64,
+                kind: "test".into(),
+                payload: format!("{{\"i\":{i}}}").into_bytes(),
+                consent: None,
+            })
+            .collect();
+        for chunk in items.chunks(1000) {
+            store.append(chunk.to_vec()).await.unwrap();
+        }
+        let chain = store.chain_heads().await.unwrap()[0].chain;
+        let all = store.entry_hashes(chain, 0, n).await.unwrap();
+        assert_eq!(all.len() as u64, n);
+        let block = 1u64 << NODE_LEVEL;
+        let mut cp = Checkpointer::default();
+        let sizes = [1, 2, 3, block - 1, block, block + 1, 2 * block + 5, n];
+        let mut checked = 0;
+        for &size in &sizes {
+            for seq in [0, 1, size / 2, block - 1, block, block + 3, size - 1] {
+                if seq >= size {
+                    continue;
+                }
+                let fast = cp.inclusion_proof(&store, chain, seq, size).await.unwrap();
+                let full = assent_ledger::inclusion_proof(&all[..size as usize], seq);
+                assert_eq!(fast, full, "seq {seq} of {size}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked}");
+        assert!(cp.inclusion_proof(&store, chain, n, n).await.is_err());
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

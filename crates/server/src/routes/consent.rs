@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use assent_ledger::{Receipt, SignedCheckpoint, inclusion_proof, to_hex};
+use assent_ledger::{Receipt, SignedCheckpoint, to_hex};
 use assent_model::clock::rfc3339;
 use assent_model::consent::{Action, Channel, decide};
 use assent_model::registry::Purpose;
@@ -657,8 +657,14 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
     if let Some(cp) = covering_checkpoint(st, entry.chain, entry.seq).await?
         && let Some(head) = cp.checkpoint.head(entry.chain)
     {
-        let hashes = st.store.entry_hashes(entry.chain, 0, head.size).await?;
-        let proof = inclusion_proof(&hashes, entry.seq);
+        let size = head.size;
+        let proof = st
+            .checkpointer
+            .lock()
+            .await
+            .inclusion_proof(&st.store, entry.chain, entry.seq, size)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         receipt = receipt.with_anchor(cp, proof);
     }
     Ok(Some(receipt))
