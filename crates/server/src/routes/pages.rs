@@ -343,37 +343,66 @@ fn source_hash(v: &SiteVersion) -> String {
 // ---------------------------------------------------------------------------------------
 // Handlers
 
+/// What the three policy pages start from: the version asked for (`version=N`, default the
+/// current one), the current version, the language and whether the version was pinned.
+struct Policy {
+    current: Arc<SiteVersion>,
+    v: Arc<SiteVersion>,
+    lang: String,
+    pinned: bool,
+}
+
+impl Policy {
+    async fn load(st: &AppState, site: &str, q: &[(String, String)]) -> Result<Self, PageError> {
+        let (current, v) = load(st, site, param(q, "version")).await?;
+        let lang = resolve_lang(param(q, "lang"), &v.snapshot.site);
+        Ok(Policy {
+            current,
+            v,
+            lang,
+            pinned: param(q, "version").is_some(),
+        })
+    }
+
+    /// The validator of page `kind`: the versions, the content and the language, plus `extra`.
+    fn tag(&self, kind: &str, site: &str, extra: &[&str]) -> String {
+        let (version, current) = (
+            self.v.row.version.to_string(),
+            self.current.row.version.to_string(),
+        );
+        let mut parts = vec![
+            kind,
+            site,
+            &version,
+            &current,
+            &self.v.row.content_hash,
+            &self.lang,
+        ];
+        parts.extend_from_slice(extra);
+        etag(&parts)
+    }
+
+    fn max_age(&self) -> u32 {
+        max_age(self.pinned)
+    }
+}
+
 async fn cookie_html(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
     headers: HeaderMap,
 ) -> Response {
-    let (current, v) = match load(&st, &site, param(&q, "version")).await {
-        Ok(x) => x,
+    let p = match Policy::load(&st, &site, &q).await {
+        Ok(p) => p,
         Err(e) => return e.html(error_lang(&q)),
     };
-    let lang = resolve_lang(param(&q, "lang"), &v.snapshot.site);
-    let tag = etag(&[
-        "cookie-policy",
-        &site,
-        &v.row.version.to_string(),
-        &current.row.version.to_string(),
-        &v.row.content_hash,
-        &lang,
-    ]);
-    let pinned = param(&q, "version").is_some();
-    cached(
-        &headers,
-        tag,
-        max_age(pinned),
-        Kind::Html,
-        Some(&v.snapshot.site.domains),
-        || {
-            let links = Links::new("", &site);
-            cookie::html(&page(&v, &current, &lang, &links, &[]))
-        },
-    )
+    let tag = p.tag("cookie-policy", &site, &[]);
+    let frame_hosts = Some(&p.v.snapshot.site.domains[..]);
+    cached(&headers, tag, p.max_age(), Kind::Html, frame_hosts, || {
+        let links = Links::new("", &site);
+        cookie::html(&page(&p.v, &p.current, &p.lang, &links, &[]))
+    })
 }
 
 async fn cookie_json(
@@ -382,25 +411,15 @@ async fn cookie_json(
     Query(q): Pairs,
     headers: HeaderMap,
 ) -> Response {
-    let (current, v) = match load(&st, &site, param(&q, "version")).await {
-        Ok(x) => x,
+    let p = match Policy::load(&st, &site, &q).await {
+        Ok(p) => p,
         Err(e) => return e.api().into_response(),
     };
-    let lang = resolve_lang(param(&q, "lang"), &v.snapshot.site);
     let base = st.config.public_base();
-    let tag = etag(&[
-        "cookie-policy.json",
-        &site,
-        &v.row.version.to_string(),
-        &current.row.version.to_string(),
-        &v.row.content_hash,
-        &lang,
-        &base,
-    ]);
-    let pinned = param(&q, "version").is_some();
-    cached(&headers, tag, max_age(pinned), Kind::Json, None, || {
+    let tag = p.tag("cookie-policy.json", &site, &[&base]);
+    cached(&headers, tag, p.max_age(), Kind::Json, None, || {
         let links = Links::new(&base, &site);
-        let doc = cookie::json(&page(&v, &current, &lang, &links, &[]));
+        let doc = cookie::json(&page(&p.v, &p.current, &p.lang, &links, &[]));
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     })
 }
@@ -411,33 +430,18 @@ async fn privacy_html(
     Query(q): Pairs,
     headers: HeaderMap,
 ) -> Response {
-    let (current, v) = match load(&st, &site, param(&q, "version")).await {
-        Ok(x) => x,
+    let p = match Policy::load(&st, &site, &q).await {
+        Ok(p) => p,
         Err(e) => return e.html(error_lang(&q)),
     };
-    let lang = resolve_lang(param(&q, "lang"), &v.snapshot.site);
-    let tag = etag(&[
-        "privacy-policy",
-        &site,
-        &v.row.version.to_string(),
-        &current.row.version.to_string(),
-        &v.row.content_hash,
-        &source_hash(&v),
-        &lang,
-    ]);
-    let pinned = param(&q, "version").is_some();
-    cached(
-        &headers,
-        tag,
-        max_age(pinned),
-        Kind::Html,
-        Some(&v.snapshot.site.domains),
-        || {
-            let links = Links::new("", &site);
-            let extra = extra_services(&v);
-            privacy::html(&page(&v, &current, &lang, &links, &extra))
-        },
-    )
+    // The privacy policy also shows processing activities read from the stored source.
+    let tag = p.tag("privacy-policy", &site, &[&source_hash(&p.v)]);
+    let frame_hosts = Some(&p.v.snapshot.site.domains[..]);
+    cached(&headers, tag, p.max_age(), Kind::Html, frame_hosts, || {
+        let links = Links::new("", &site);
+        let extra = extra_services(&p.v);
+        privacy::html(&page(&p.v, &p.current, &p.lang, &links, &extra))
+    })
 }
 
 fn page<'a>(
