@@ -35,6 +35,19 @@ async fn health_and_metrics(b: Backend) {
         "{body}"
     );
     assert!(body.contains("assent_sites 1"), "{body}");
+    // Group-commit counters: the registry was applied through the writer at start.
+    let counter = |name: &str| -> u64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing: {body}"))
+    };
+    let transactions = counter("assent_store_write_transactions_total");
+    assert!(transactions >= 1, "{body}");
+    assert!(
+        counter("assent_store_write_requests_total") >= transactions,
+        "{body}"
+    );
+    assert!(counter("assent_store_flushes_total") >= 1, "{body}");
     let (s, v) = json(app.get("/.well-known/gpc.json").await).await;
     assert_eq!((s, v["gpc"].as_bool()), (200, Some(true)));
     let (s, v) = json(app.get("/.well-known/assent-ledger-key").await).await;

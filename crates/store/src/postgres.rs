@@ -968,9 +968,8 @@ impl PgWriter {
         let (ops, txs): (Vec<Op>, Vec<ReplyTx>) = batch.into_iter().unzip();
         let results = self.process_ops(&ops).await;
         // Each batch is one transaction (more when replayed) and one commit.
-        self.stats.add(&self.stats.transactions, 1);
-        self.stats.add(&self.stats.flushes, 1);
-        self.stats.add(&self.stats.requests, txs.len() as u64);
+        self.stats.transaction(txs.len());
+        self.stats.flush();
         for (tx, r) in txs.into_iter().zip(results) {
             let _ = tx.send(r);
         }

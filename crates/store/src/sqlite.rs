@@ -889,7 +889,7 @@ impl Syncer {
             let mut groups = vec![first];
             groups.extend(rx.try_iter());
             let flushed = self.flush();
-            self.stats.add(&self.stats.flushes, 1);
+            self.stats.flush();
             if let Err(e) = &flushed {
                 tracing::error!(error = %e, "flushing the SQLite WAL failed; refusing writes");
                 *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
@@ -1037,8 +1037,7 @@ impl Writer {
                 self.slow(&ops, start)
             }
         };
-        self.stats.add(&self.stats.transactions, 1);
-        self.stats.add(&self.stats.requests, txs.len() as u64);
+        self.stats.transaction(txs.len());
         let answers: Synced = txs.into_iter().zip(results).collect();
         let unsent = match &self.sync {
             Some(sync) => sync.send(answers).err().map(|e| e.0),

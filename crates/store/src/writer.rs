@@ -25,9 +25,17 @@ pub struct WriteStats {
 }
 
 impl WriteStats {
-    pub(crate) fn add(&self, a: &std::sync::atomic::AtomicU64, n: u64) {
-        let _ = self;
-        a.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    /// One committed transaction answering `requests` requests.
+    pub(crate) fn transaction(&self, requests: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.transactions.fetch_add(1, Relaxed);
+        self.requests.fetch_add(requests as u64, Relaxed);
+    }
+
+    /// One durable flush.
+    pub(crate) fn flush(&self) {
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// `(transactions, requests, flushes)`.
