@@ -326,53 +326,8 @@ pub fn html(page: &PolicyPage<'_>) -> String {
 
     // Controller
     h2(&mut b, "controller");
-    let _ = write!(
-        b,
-        "<dl class=\"facts\"><dt>{}</dt><dd>{}</dd>",
-        t(lang, "Name", "Dénomination"),
-        esc(&ctl.name)
-    );
-    if let Some(f) = &ctl.legal_form {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Legal form", "Forme juridique"),
-            esc(f)
-        );
-    }
-    if let Some(r) = &ctl.registration {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Registration", "Immatriculation"),
-            esc(r)
-        );
-    }
-    let _ = write!(
-        b,
-        "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-        t(lang, "Address", "Adresse"),
-        esc(&ctl.address),
-        esc(&html::country(&ctl.country, lang)),
-        t(lang, "Email", "E-mail"),
-        mailto(&ctl.email)
-    );
-    if let Some(p) = &ctl.phone {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Phone", "Téléphone"),
-            esc(p)
-        );
-    }
-    if let Some(w) = &ctl.website {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Website", "Site web"),
-            ext_link(w, &esc(w))
-        );
-    }
+    b.push_str("<dl class=\"facts\">");
+    crate::register::ControllerRecord::from(ctl).facts_html(&mut b, lang);
     b.push_str("</dl>");
     if let Some(rep) = &ctl.representative {
         let _ = write!(

@@ -105,7 +105,55 @@ pub struct ControllerRecord {
 }
 
 impl ControllerRecord {
-    fn from(c: &Controller) -> Self {
+    /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
+    /// address and country, email, phone, website), for a `<dl class="facts">`.
+    pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{}</dd>",
+            t(lang, "Name", "Dénomination"),
+            esc(&self.name)
+        );
+        let optional = [
+            (&self.legal_form, t(lang, "Legal form", "Forme juridique")),
+            (
+                &self.registration,
+                t(lang, "Registration", "Immatriculation"),
+            ),
+        ];
+        for (value, label) in optional {
+            if let Some(v) = value {
+                let _ = write!(b, "<dt>{label}</dt><dd>{}</dd>", esc(v));
+            }
+        }
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
+            t(lang, "Address", "Adresse"),
+            esc(&self.address),
+            esc(&html::country(&self.country, lang)),
+            t(lang, "Email", "E-mail"),
+            mailto(&self.email)
+        );
+        if let Some(p) = &self.phone {
+            let _ = write!(
+                b,
+                "<dt>{}</dt><dd>{}</dd>",
+                t(lang, "Phone", "Téléphone"),
+                esc(p)
+            );
+        }
+        if let Some(w) = &self.website {
+            let _ = write!(
+                b,
+                "<dt>{}</dt><dd>{}</dd>",
+                t(lang, "Website", "Site web"),
+                ext_link(w, &esc(w))
+            );
+        }
+    }
+
+    pub(crate) fn from(c: &Controller) -> Self {
         Self {
             name: c.name.clone(),
             legal_form: c.legal_form.clone(),
@@ -548,52 +596,10 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
     );
     let _ = write!(
         b,
-        "<h2 id=\"controller\">{}</h2><dl class=\"facts\"><dt>{}</dt><dd>{}</dd>",
+        "<h2 id=\"controller\">{}</h2><dl class=\"facts\">",
         t(lang, "Controller", "Responsable du traitement"),
-        t(lang, "Name", "Dénomination"),
-        esc(&c.name)
     );
-    if let Some(f) = &c.legal_form {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Legal form", "Forme juridique"),
-            esc(f)
-        );
-    }
-    if let Some(r) = &c.registration {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Registration", "Immatriculation"),
-            esc(r)
-        );
-    }
-    let _ = write!(
-        b,
-        "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-        t(lang, "Address", "Adresse"),
-        esc(&c.address),
-        esc(&html::country(&c.country, lang)),
-        t(lang, "Email", "E-mail"),
-        mailto(&c.email)
-    );
-    if let Some(p) = &c.phone {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Phone", "Téléphone"),
-            esc(p)
-        );
-    }
-    if let Some(w) = &c.website {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Website", "Site web"),
-            ext_link(w, &esc(w))
-        );
-    }
+    c.facts_html(&mut b, lang);
     let _ = write!(
         b,
         "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
