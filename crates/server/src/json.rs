@@ -18,43 +18,50 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        // text/plain is accepted for navigator.sendBeacon-style posts that avoid a CORS preflight.
-        if mime != "application/json" && mime != "text/plain" {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected Content-Type: application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body too large",
-                )
-            } else {
-                ApiError::bad_request("could not read the request body")
-            }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        read_json(req).await.map(ApiJson)
     }
+}
+
+/// Reads and parses a JSON request body with the error policy above (the body limit is the
+/// route's `DefaultBodyLimit`).
+pub async fn read_json<T: DeserializeOwned>(req: Request) -> Result<T, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    // text/plain is accepted for navigator.sendBeacon-style posts that avoid a CORS preflight.
+    if !mime.eq_ignore_ascii_case("application/json") && !mime.eq_ignore_ascii_case("text/plain") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected Content-Type: application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(req, &()).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body too large",
+            )
+        } else {
+            ApiError::bad_request("could not read the request body")
+        }
+    })?;
+    parse_json(&bytes)
 }
 
 /// Parses JSON with the error policy above.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // The common case without the path tracking (a successful parse also means valid UTF-8:
+    // serde_json checks strings, and any other non-ASCII byte is a syntax error). Only a
+    // failure is parsed again to name the field and tell invalid UTF-8 apart.
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::bad_request("request body is not valid UTF-8"));
     }
