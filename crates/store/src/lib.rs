@@ -160,7 +160,7 @@ impl Store {
     ) -> Result<(PolicyVersionRow, Entry), StoreError> {
         match self
             .call(Op::InsertPolicy {
-                v,
+                v: Box::new(v),
                 payload: ledger_payload,
                 ts_ms,
             })
@@ -334,7 +334,7 @@ impl Store {
             .call(Op::Redact {
                 chain,
                 seq,
-                item: redaction,
+                item: Box::new(redaction),
             })
             .await?
         {

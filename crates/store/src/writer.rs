@@ -61,10 +61,13 @@ pub(crate) enum Op {
     Redact {
         chain: u32,
         seq: u64,
-        item: AppendItem,
+        /// Boxed for the same reason as `InsertPolicy::v`.
+        item: Box<AppendItem>,
     },
     InsertPolicy {
-        v: NewPolicyVersion,
+        /// Boxed: the largest variant would otherwise set the size of every `Op`, and every
+        /// consent's future holds a few of them.
+        v: Box<NewPolicyVersion>,
         payload: Vec<u8>,
         ts_ms: i64,
     },
@@ -97,8 +100,6 @@ pub(crate) enum Reply {
 
 pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, StoreError>>;
 
-// Shutdown is rare; boxing `Op` would cost an allocation per write instead.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Req {
     Op(Op, ReplyTx),
     /// Finish everything queued before this, then stop; the sender is answered when done.
@@ -107,10 +108,11 @@ pub(crate) enum Req {
 
 /// Sends `op` to a writer and waits for its answer.
 pub(crate) async fn call(tx: &mpsc::Sender<Req>, op: Op) -> Result<Reply, StoreError> {
+    // Reserve a slot, then send without awaiting: the future never holds a second copy of the
+    // request inside a `send` future.
+    let permit = tx.reserve().await.map_err(|_| StoreError::Closed)?;
     let (rtx, rrx) = oneshot::channel();
-    tx.send(Req::Op(op, rtx))
-        .await
-        .map_err(|_| StoreError::Closed)?;
+    permit.send(Req::Op(op, rtx));
     rrx.await.map_err(|_| StoreError::Closed)?
 }
 

@@ -185,34 +185,13 @@ async fn create_inner(
             "subject must be a UUID like 0b6c4a3e-5d1f-4c6b-9a57-3f1e2d4c5b6a",
         ));
     }
-    let mut subject = req.subject;
-    subject.make_ascii_lowercase();
-    if req.policy_version > cur.row.version || req.policy_version < 1 {
-        return Err(ApiError::invalid(
-            "policy_version",
-            format!(
-                "unknown policy version {} (current: {})",
-                req.policy_version, cur.row.version
-            ),
-        ));
-    }
-    if req.policy_version < cur.row.consent_floor {
-        let mut e = ApiError::invalid(
-            "policy_version",
-            format!(
-                "policy version {} is stale: version {} requires fresh consent; reload the banner",
-                req.policy_version, cur.row.consent_floor
-            ),
-        );
-        e.code = "stale_policy_version";
-        e.status = StatusCode::CONFLICT;
-        return Err(e);
-    }
+    check_policy_version(cur, req.policy_version)?;
     let shown = if req.policy_version == cur.row.version {
         cur.clone()
     } else {
-        st.sites
-            .version(&st.store, site, req.policy_version)
+        // Older versions are rare: boxed, so that their lookup does not enlarge every
+        // consent's future.
+        Box::pin(st.sites.version(&st.store, site, req.policy_version))
             .await?
             .ok_or_else(|| {
                 ApiError::invalid(
@@ -221,6 +200,72 @@ async fn create_inner(
                 )
             })?
     };
+    let (item, mut created) = build_consent(st, site, &shown, origin, gpc_header, req)?;
+    let entries = st.store.append(vec![item]).await?;
+    let entry = entries
+        .first()
+        .ok_or_else(|| ApiError::internal(&"append returned no entry"))?;
+    st.metrics
+        .consents
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    st.metrics
+        .ledger_entries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    created.receipt.chain = entry.chain;
+    created.receipt.seq = entry.seq;
+    created.receipt.hash = to_hex(&entry.hash);
+    // Serialised straight into a buffer of the right size (the receipt is ~450 bytes).
+    let mut body = Vec::with_capacity(768);
+    serde_json::to_writer(&mut body, &created).map_err(|e| ApiError::internal(&e))?;
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::CREATED;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// An unknown (future or below 1) or stale policy version is refused, naming the field.
+fn check_policy_version(cur: &SiteVersion, version: i64) -> ApiResult<()> {
+    if version > cur.row.version || version < 1 {
+        return Err(ApiError::invalid(
+            "policy_version",
+            format!(
+                "unknown policy version {} (current: {})",
+                version, cur.row.version
+            ),
+        ));
+    }
+    if version < cur.row.consent_floor {
+        let mut e = ApiError::invalid(
+            "policy_version",
+            format!(
+                "policy version {} is stale: version {} requires fresh consent; reload the banner",
+                version, cur.row.consent_floor
+            ),
+        );
+        e.code = "stale_policy_version";
+        e.status = StatusCode::CONFLICT;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Validates a decoded request against the policy version it answers and builds its ledger
+/// append (record and consent row) and its answer (without the entry's position and hash,
+/// known once appended). Synchronous, so that none of its locals is part of the request's
+/// future while the store works.
+fn build_consent(
+    st: &AppState,
+    site: &str,
+    shown: &SiteVersion,
+    origin: Option<&str>,
+    gpc_header: bool,
+    req: ConsentRequest,
+) -> ApiResult<(AppendItem, Created)> {
+    let mut subject = req.subject;
+    subject.make_ascii_lowercase();
     let snap = &shown.snapshot;
     if !snap.site.languages.contains(&req.language) {
         return Err(ApiError::invalid(
@@ -254,7 +299,7 @@ async fn create_inner(
     let base = st.config.public_base();
     let template = shown
         .record_template
-        .get_or_init(|| RecordTemplate::new(&shown));
+        .get_or_init(|| RecordTemplate::new(shown));
     let fingerprint = match template.fingerprints.get(&req.language) {
         Some(f) => f.clone(),
         None => snap.text_fingerprint(&req.language),
@@ -276,7 +321,7 @@ async fn create_inner(
         // Outside the fast path's domain (non-ASCII purpose ids, huge numbers): the generic
         // canonical encoder decides, errors included.
         None => {
-            let record = record_value(&shown, &fields);
+            let record = record_value(shown, &fields);
             assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?
         }
     };
@@ -295,51 +340,30 @@ async fn create_inner(
         created_at_ms: now,
         expires_at_ms: expires,
     };
-    let entries = st
-        .store
-        .append(vec![AppendItem {
-            ts_ms: now,
-            kind: "consent".into(),
-            payload,
-            consent: Some(row),
-        }])
-        .await?;
-    let entry = entries
-        .first()
-        .ok_or_else(|| ApiError::internal(&"append returned no entry"))?;
-    st.metrics
-        .consents
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    st.metrics
-        .ledger_entries
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let item = AppendItem {
+        ts_ms: now,
+        kind: "consent".into(),
+        payload,
+        consent: Some(row),
+    };
     let created = Created {
         receipt: CreatedReceipt {
             action: req.action.as_str(),
-            chain: entry.chain,
+            chain: 0,
             choices: decision.choices,
             created_at: rfc3339(now),
             expires_at: rfc3339(expires),
             gpc_refused: decision.gpc_refused,
-            hash: to_hex(&entry.hash),
+            hash: String::new(),
             url: format!("{base}/v1/receipts/{receipt_id}"),
             id: receipt_id,
             method: decision.method.as_str(),
             policy_version: req.policy_version,
-            seq: entry.seq,
+            seq: 0,
             site: site.to_owned(),
         },
     };
-    // Serialised straight into a buffer of the right size (the receipt is ~450 bytes).
-    let mut body = Vec::with_capacity(768);
-    serde_json::to_writer(&mut body, &created).map_err(|e| ApiError::internal(&e))?;
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = StatusCode::CREATED;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
+    Ok((item, created))
 }
 
 /// The answer to a stored consent: `{"receipt": {..}}`, members in the same (sorted) order
