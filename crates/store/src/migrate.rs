@@ -27,6 +27,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0002_rights",
         sql: include_str!("../migrations/sqlite/0002_rights.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_consents_without_fk",
+        sql: include_str!("../migrations/sqlite/0003_consents_without_fk.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -40,10 +45,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "0002_rights",
         sql: include_str!("../migrations/postgres/0002_rights.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_consents_without_fk",
+        sql: include_str!("../migrations/postgres/0003_consents_without_fk.sql"),
+    },
 ];
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

@@ -48,6 +48,7 @@ macro_rules! suite {
 suite!(
     migrations_idempotent_on_reopen,
     newer_schema_is_refused,
+    upgrade_to_v3_keeps_consents,
     policy_versions_numbering_and_floor,
     tokens,
     append_order_and_chain_across_reopen,
@@ -339,6 +340,73 @@ async fn newer_schema_is_refused(b: Backend) {
         }
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
+}
+
+/// A version-2 database (consents with a foreign key to their ledger entry) is upgraded to
+/// version 3 (no key) with its consents intact.
+async fn upgrade_to_v3_keeps_consents(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let before = s
+        .append(vec![consent_item(consent("r-up", "s1", "alice", 1000))])
+        .await
+        .unwrap()
+        .remove(0);
+    s.close().await;
+    let fk_count = match b {
+        Backend::Sqlite => "SELECT COUNT(DISTINCT id) FROM pragma_foreign_key_list('consents')",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f' \
+             AND conrelid = 'consents'::regclass"
+        }
+    };
+    assert_eq!(db.count_raw(fk_count).await, 0);
+    // Back to version 2: the key as 0001_init.sql made it, and no record of migration 3.
+    match b {
+        Backend::Sqlite => {
+            db.exec_raw(
+                "CREATE TABLE consents_v2 (
+                     chain INTEGER NOT NULL, seq INTEGER NOT NULL,
+                     receipt_id TEXT NOT NULL UNIQUE, site TEXT NOT NULL, subject TEXT NOT NULL,
+                     policy_version INTEGER NOT NULL, action TEXT NOT NULL, method TEXT NOT NULL,
+                     channel TEXT NOT NULL, language TEXT NOT NULL, choices_json TEXT NOT NULL,
+                     fingerprint TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+                     expires_at_ms INTEGER NOT NULL,
+                     PRIMARY KEY (chain, seq),
+                     FOREIGN KEY (chain, seq) REFERENCES ledger_entries (chain, seq)
+                 ) WITHOUT ROWID;
+                 INSERT INTO consents_v2 SELECT * FROM consents;
+                 DROP TABLE consents;
+                 ALTER TABLE consents_v2 RENAME TO consents;
+                 CREATE INDEX consents_site_subject ON consents (site, subject);
+                 CREATE INDEX consents_site_created ON consents (site, created_at_ms);
+                 DELETE FROM schema_migrations WHERE version = 3;",
+            )
+            .await
+        }
+        Backend::Postgres => {
+            db.exec_raw(
+                "ALTER TABLE consents ADD CONSTRAINT consents_chain_seq_fkey \
+                 FOREIGN KEY (chain, seq) REFERENCES ledger_entries (chain, seq); \
+                 DELETE FROM schema_migrations WHERE version = 3;",
+            )
+            .await
+        }
+    }
+    assert_eq!(db.count_raw(fk_count).await, 1);
+    let s = db.reopen().await.unwrap();
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+    assert_eq!(db.count_raw(fk_count).await, 0);
+    let (row, entry) = s.consent_by_receipt("r-up").await.unwrap().unwrap();
+    assert_eq!(row, consent("r-up", "s1", "alice", 1000));
+    assert_eq!(entry, before);
+    assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 1);
+    // Writes go on after the upgrade.
+    s.append(vec![consent_item(consent("r-up2", "s1", "alice", 2000))])
+        .await
+        .unwrap();
+    assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 2);
+    s.close().await;
 }
 
 fn policy(site: &str, fresh: bool, n: u32) -> NewPolicyVersion {

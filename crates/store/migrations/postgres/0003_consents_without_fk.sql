@@ -1,0 +1,9 @@
+-- Assent schema, version 3 (PostgreSQL). Keep in step with ../sqlite/0003_consents_without_fk.sql.
+--
+-- `consents` loses its foreign key to `ledger_entries`: both rows are written by the one
+-- writer in the same transaction and a redaction deletes the consent row in the transaction
+-- that redacts the entry, so the key never caught anything, while checking it cost an index
+-- search and a row lock on the parent entry per consent. A deleted ledger entry is what
+-- `assent ledger verify` reports.
+
+ALTER TABLE consents DROP CONSTRAINT IF EXISTS consents_chain_seq_fkey;
