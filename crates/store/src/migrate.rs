@@ -29,8 +29,8 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 3,
-        name: "0003_consents_without_fk",
-        sql: include_str!("../migrations/sqlite/0003_consents_without_fk.sql"),
+        name: "0003_ledger_write_path",
+        sql: include_str!("../migrations/sqlite/0003_ledger_write_path.sql"),
     },
 ];
 
@@ -47,8 +47,8 @@ pub(crate) const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 3,
-        name: "0003_consents_without_fk",
-        sql: include_str!("../migrations/postgres/0003_consents_without_fk.sql"),
+        name: "0003_ledger_write_path",
+        sql: include_str!("../migrations/postgres/0003_ledger_write_path.sql"),
     },
 ];
 

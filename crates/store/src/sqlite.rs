@@ -19,7 +19,8 @@
 //!   for how the WAL is kept bounded (it starts over at a few tens of MB).
 //! * Reads use a small pool of read-only connections on blocking threads; in WAL mode they
 //!   never wait for the writer.
-//! * SQLite uses ledger chain 0 only.
+//! * SQLite uses ledger chain 0 only: `ledger_entries` and `consents` are rowid tables keyed
+//!   by `seq` (schema 3), so an append goes straight to the last leaf of each.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -337,7 +338,8 @@ impl SqliteStore {
 
     pub(crate) async fn chain_heads(&self) -> Result<Vec<Entry>, StoreError> {
         self.read(move |c| {
-            let sql = format!("{CHAINS_CTE} SELECT {ENTRY_COLS_E} {CHAIN_HEADS_FROM}");
+            // One chain (0) on SQLite: its head is the entry with the largest rowid.
+            let sql = format!("SELECT {ENTRY_COLS} FROM ledger_entries ORDER BY seq DESC LIMIT 1");
             let mut st = c.prepare_cached(&sql)?;
             let mut rows = st.query([])?;
             let mut out = Vec::new();
@@ -521,7 +523,7 @@ impl SqliteStore {
 
 type ScanBatch = Vec<(Entry, Option<Vec<u8>>)>;
 
-/// Reads every entry in (chain, seq) order with one statement (one snapshot) and hands
+/// Reads every entry in seq order (one chain on SQLite) with one statement (one snapshot) and hands
 /// them over in batches; stops quietly when the receiver is gone.
 fn scan_entries(
     guard: &mut ReaderGuard,
@@ -546,7 +548,8 @@ fn scan_rows(
     c: &Connection,
     btx: &mpsc::Sender<Result<ScanBatch, StoreError>>,
 ) -> Result<(), StoreError> {
-    let sql = format!("SELECT {ENTRY_COLS}, payload FROM ledger_entries ORDER BY chain, seq");
+    // `seq` is the table's key (rowid) and SQLite has one chain: the scan needs no sort.
+    let sql = format!("SELECT {ENTRY_COLS}, payload FROM ledger_entries ORDER BY seq");
     let mut st = c.prepare(&sql)?;
     let mut rows = st.query([])?;
     let mut batch = Vec::with_capacity(SCAN_BATCH);
@@ -1302,15 +1305,6 @@ const CONSENT_COLS: &str = "c.receipt_id, c.site, c.subject, c.policy_version, c
                             c.created_at_ms, c.expires_at_ms";
 const CONSENT_FROM: &str =
     "FROM consents c JOIN ledger_entries e ON e.chain = c.chain AND e.seq = c.seq";
-/// Distinct chains by skip-scan over the primary key (few chains, many entries).
-const CHAINS_CTE: &str = "WITH RECURSIVE chains(chain) AS ( \
-        SELECT MIN(chain) FROM ledger_entries \
-        UNION ALL \
-        SELECT (SELECT MIN(l.chain) FROM ledger_entries l WHERE l.chain > chains.chain) \
-        FROM chains WHERE chains.chain IS NOT NULL)";
-const CHAIN_HEADS_FROM: &str = "FROM chains JOIN ledger_entries e ON e.chain = chains.chain \
-        AND e.seq = (SELECT MAX(m.seq) FROM ledger_entries m WHERE m.chain = chains.chain) \
-        ORDER BY e.chain";
 
 fn blob_at<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a [u8], StoreError> {
     Ok(r.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?)

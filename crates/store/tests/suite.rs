@@ -342,8 +342,8 @@ async fn newer_schema_is_refused(b: Backend) {
     }
 }
 
-/// A version-2 database (consents with a foreign key to their ledger entry) is upgraded to
-/// version 3 (no key) with its consents intact.
+/// A version-2 database (WITHOUT ROWID tables on SQLite, consents with a foreign key to their
+/// ledger entry) is upgraded to version 3 with its entries and consents intact.
 async fn upgrade_to_v3_keeps_consents(b: Backend) {
     let db = TestDb::new(b).await;
     let s = db.open().await;
@@ -365,7 +365,19 @@ async fn upgrade_to_v3_keeps_consents(b: Backend) {
     match b {
         Backend::Sqlite => {
             db.exec_raw(
-                "CREATE TABLE consents_v2 (
+                "PRAGMA foreign_keys = OFF;
+                 CREATE TABLE ledger_v2 (
+                     chain INTEGER NOT NULL CHECK (chain >= 0),
+                     seq INTEGER NOT NULL CHECK (seq >= 0),
+                     ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+                     payload_hash BLOB NOT NULL CHECK (length(payload_hash) = 32),
+                     prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+                     hash BLOB NOT NULL CHECK (length(hash) = 32),
+                     payload BLOB,
+                     PRIMARY KEY (chain, seq)
+                 ) WITHOUT ROWID;
+                 INSERT INTO ledger_v2 SELECT * FROM ledger_entries;
+                 CREATE TABLE consents_v2 (
                      chain INTEGER NOT NULL, seq INTEGER NOT NULL,
                      receipt_id TEXT NOT NULL UNIQUE, site TEXT NOT NULL, subject TEXT NOT NULL,
                      policy_version INTEGER NOT NULL, action TEXT NOT NULL, method TEXT NOT NULL,
@@ -377,12 +389,16 @@ async fn upgrade_to_v3_keeps_consents(b: Backend) {
                  ) WITHOUT ROWID;
                  INSERT INTO consents_v2 SELECT * FROM consents;
                  DROP TABLE consents;
+                 DROP TABLE ledger_entries;
+                 ALTER TABLE ledger_v2 RENAME TO ledger_entries;
                  ALTER TABLE consents_v2 RENAME TO consents;
                  CREATE INDEX consents_site_subject ON consents (site, subject);
                  CREATE INDEX consents_site_created ON consents (site, created_at_ms);
                  DELETE FROM schema_migrations WHERE version = 3;",
             )
-            .await
+            .await;
+            let without_rowid = "SELECT COUNT(*) FROM pragma_table_list WHERE name IN ('ledger_entries', 'consents') AND wr = 1";
+            assert_eq!(db.count_raw(without_rowid).await, 2);
         }
         Backend::Postgres => {
             db.exec_raw(
@@ -397,6 +413,15 @@ async fn upgrade_to_v3_keeps_consents(b: Backend) {
     let s = db.reopen().await.unwrap();
     assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
     assert_eq!(db.count_raw(fk_count).await, 0);
+    if b == Backend::Sqlite {
+        let rowid = "SELECT COUNT(*) FROM pragma_table_list \
+                     WHERE name IN ('ledger_entries', 'consents') AND wr = 0";
+        assert_eq!(db.count_raw(rowid).await, 2);
+    }
+    // The copied chain still verifies, and its head is where it was.
+    let chain = check_chain(&s, before.chain).await;
+    assert_eq!(chain.last().map(|(e, _)| e.clone()), Some(before.clone()));
+    assert_eq!(s.chain_heads().await.unwrap(), vec![before.clone()]);
     let (row, entry) = s.consent_by_receipt("r-up").await.unwrap().unwrap();
     assert_eq!(row, consent("r-up", "s1", "alice", 1000));
     assert_eq!(entry, before);

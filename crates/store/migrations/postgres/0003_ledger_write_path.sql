@@ -1,4 +1,4 @@
--- Assent schema, version 3 (PostgreSQL). Keep in step with ../sqlite/0003_consents_without_fk.sql.
+-- Assent schema, version 3 (PostgreSQL). Keep in step with ../sqlite/0003_ledger_write_path.sql.
 --
 -- `consents` loses its foreign key to `ledger_entries`: both rows are written by the one
 -- writer in the same transaction and a redaction deletes the consent row in the transaction
@@ -7,3 +7,6 @@
 -- `assent ledger verify` reports.
 
 ALTER TABLE consents DROP CONSTRAINT IF EXISTS consents_chain_seq_fkey;
+
+-- (The SQLite side also turns its two WITHOUT ROWID tables into rowid tables; PostgreSQL's
+-- heap tables and B-tree indexes have no such cost.)
