@@ -908,4 +908,20 @@ mod tests {
         f.expires = 1 << 53;
         assert!(t.encode(&f).is_none());
     }
+
+    #[test]
+    fn receipt_ids_are_time_prefixed_and_distinct_across_pool_refills() {
+        let now = 1_764_000_000_123_i64;
+        // 10 random bytes each: 100 ids drain the 256-byte pool several times.
+        let ids: Vec<String> = (0..100).map(|_| new_receipt_id(now).unwrap()).collect();
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        for id in &ids {
+            assert_eq!(id.len(), 32);
+            assert_eq!(&id[..12], format!("{now:012x}"));
+        }
+        // The random parts are not all alike either (no stuck or zeroed pool).
+        let tails: std::collections::HashSet<&str> = ids.iter().map(|i| &i[12..14]).collect();
+        assert!(tails.len() > 20, "{tails:?}");
+    }
 }
