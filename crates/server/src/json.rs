@@ -56,14 +56,14 @@ pub async fn read_json<T: DeserializeOwned>(req: Request) -> Result<T, ApiError>
 
 /// Parses JSON with the error policy above.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // The common case without the path tracking (a successful parse also means valid UTF-8:
-    // serde_json checks strings, and any other non-ASCII byte is a syntax error). Only a
-    // failure is parsed again to name the field and tell invalid UTF-8 apart.
-    if let Ok(v) = serde_json::from_slice(bytes) {
-        return Ok(v);
-    }
+    // Checked on the whole body: serde_json does not check the strings of values it skips.
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::bad_request("request body is not valid UTF-8"));
+    }
+    // The common case without the path tracking; only a failure is parsed again, to name the
+    // field.
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
@@ -87,5 +87,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 Err(err)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Loose {
+        a: u32,
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_even_inside_a_skipped_value() {
+        // serde_json skips the unknown field's string without looking at its bytes.
+        let body = b"{\"a\":1,\"x\":\"\xff\"}";
+        let e = parse_json::<Loose>(body).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("UTF-8"), "{}", e.message);
+        assert_eq!(parse_json::<Loose>(b"{\"a\":1,\"x\":\"ok\"}").unwrap().a, 1);
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_field() {
+        let e = parse_json::<Loose>(b"{\"a\":\"1\"}").unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("a"));
     }
 }
