@@ -93,6 +93,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
     sites.refresh(&store, &site_ids).await?;
     let limiter = ratelimit::RateLimiter::new(config.rate_limit);
     let state = AppState(Arc::new(Inner {
+        public_base: config.public_base(),
         config,
         store,
         clock,

@@ -13,6 +13,8 @@ use crate::sites::SiteCache;
 
 pub struct Inner {
     pub config: Config,
+    /// `config.public_base()`, computed once: the consent path needs it on every request.
+    pub public_base: String,
     pub store: Store,
     pub clock: SharedClock,
     pub metrics: Metrics,

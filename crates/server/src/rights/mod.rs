@@ -412,7 +412,7 @@ pub fn verification_mail(
     secret: &str,
     code: &str,
 ) -> Mail {
-    let base = st.config.public_base();
+    let base = &st.public_base;
     let kind = RequestType::parse(&r.kind)
         .map(|k| k.label(&r.language))
         .unwrap_or("");
@@ -700,19 +700,19 @@ async fn withdraw_consent(
     let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
     let receipt_id = new_id(now)?;
     let fingerprint = snap.text_fingerprint(&language);
-    let mut record = crate::routes::consent::consent_record(
-        &cur,
-        &receipt_id,
-        &prev.subject,
-        &decision.choices,
-        Action::Withdraw.as_str(),
-        Method::Explicit.as_str(),
-        Channel::RightsRequest.as_str(),
-        &language,
-        &fingerprint,
+    let fields = crate::routes::consent::RecordFields {
+        receipt_id: &receipt_id,
+        subject: &prev.subject,
+        choices: &decision.choices,
+        action: Action::Withdraw.as_str(),
+        method: Method::Explicit.as_str(),
+        channel: Channel::RightsRequest.as_str(),
+        language: &language,
+        fingerprint: &fingerprint,
         now,
         expires,
-    );
+    };
+    let mut record = crate::routes::consent::record_value(&cur, &fields);
     record["rightsRequest"] = json!(r.id);
     let payload = assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?;
     let row = ConsentRow {
@@ -976,7 +976,7 @@ pub fn new_request_mail(
     c: &Controller,
     tz: &TimeZone,
 ) -> Mail {
-    let base = st.config.public_base();
+    let base = &st.public_base;
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     Mail {
         to: dpo_email(c),
@@ -1012,7 +1012,7 @@ pub fn reminder_mail(
     due: i64,
     tz: &TimeZone,
 ) -> Mail {
-    let base = st.config.public_base();
+    let base = &st.public_base;
     Mail {
         to: dpo_email(c),
         subject: format!("Assent: rights request due in {days} day(s)"),

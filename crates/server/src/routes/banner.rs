@@ -127,7 +127,7 @@ pub async fn script(
     let Some(cur) = st.sites.current(site) else {
         return unknown_site(site).into_response();
     };
-    let base = st.config.public_base();
+    let base = &st.public_base;
     let key = Key {
         kind: "js",
         site: cur.row.site.clone(),
@@ -136,7 +136,7 @@ pub async fn script(
         public_base: base.clone(),
     };
     let built = cache.get_or_build(key, || {
-        banner::script(&cur.snapshot, cur.row.version, cur.row.consent_floor, &base)
+        banner::script(&cur.snapshot, cur.row.version, cur.row.consent_floor, base)
     });
     send(
         &headers,

@@ -68,7 +68,7 @@ pub fn rate_limit(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> ApiRe
 /// Whether a browser `Origin` may call the consent API of a site: one of the site's domains
 /// (any scheme and port), or Assent's own public origin (the demo and preference pages).
 pub fn origin_allowed(st: &AppState, domains: &[String], origin: &str) -> bool {
-    if origin.trim_end_matches('/') == st.config.public_base() {
+    if origin.trim_end_matches('/') == st.public_base {
         return true;
     }
     let host = origin
@@ -296,7 +296,7 @@ fn build_consent(
     let now = st.clock.now_ms();
     let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
     let receipt_id = new_receipt_id(now)?;
-    let base = st.config.public_base();
+    let base = &st.public_base;
     let template = shown
         .record_template
         .get_or_init(|| RecordTemplate::new(shown));
@@ -425,44 +425,6 @@ fn fill_random(out: &mut [u8]) -> Result<(), getrandom::Error> {
 /// Value of `version` in the consent records written now.
 pub const RECORD_VERSION: &str = "assent-consent/2";
 
-/// The consent record: ISO/IEC TS 27560 and Kantara Consent Receipt v1.1 field names where
-/// they apply, plus what proof of consent needs (policy version and hash, text fingerprint).
-///
-/// The record holds what is particular to this choice; what only depends on the policy
-/// version (the controller, the services and their providers, the policy URL) is bound by
-/// `policyHash` (the SHA-256 of that version's snapshot, itself a ledger event) and added to
-/// receipts as their `context` by [`receipt_context`]. Records of format `assent-consent/1`
-/// carried those parts inline: about 1.9 KB per consent instead of about 0.5 KB, which cost
-/// most of the write path's disk traffic. Receipts of both formats are served and verified.
-#[allow(clippy::too_many_arguments)]
-pub fn consent_record(
-    shown: &crate::sites::SiteVersion,
-    receipt_id: &str,
-    subject: &str,
-    choices: &BTreeMap<String, bool>,
-    action: &str,
-    method: &str,
-    channel: &str,
-    language: &str,
-    fingerprint: &str,
-    now: i64,
-    expires: i64,
-) -> Value {
-    let fields = RecordFields {
-        receipt_id,
-        subject,
-        choices,
-        action,
-        method,
-        channel,
-        language,
-        fingerprint,
-        now,
-        expires,
-    };
-    record_value(shown, &fields)
-}
-
 /// The per-request fields of a consent record.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordFields<'a> {
@@ -478,7 +440,15 @@ pub struct RecordFields<'a> {
     pub expires: i64,
 }
 
-/// [`consent_record`] from its fields.
+/// The consent record: ISO/IEC TS 27560 and Kantara Consent Receipt v1.1 field names where
+/// they apply, plus what proof of consent needs (policy version and hash, text fingerprint).
+///
+/// The record holds what is particular to this choice; what only depends on the policy
+/// version (the controller, the services and their providers, the policy URL) is bound by
+/// `policyHash` (the SHA-256 of that version's snapshot, itself a ledger event) and added to
+/// receipts as their `context` by [`receipt_context`]. Records of format `assent-consent/1`
+/// carried those parts inline: about 1.9 KB per consent instead of about 0.5 KB, which cost
+/// most of the write path's disk traffic. Receipts of both formats are served and verified.
 pub fn record_value(shown: &crate::sites::SiteVersion, f: &RecordFields<'_>) -> Value {
     let snap = &shown.snapshot;
     json!({
@@ -708,7 +678,7 @@ pub async fn build_receipt(st: &AppState, id: &str) -> ApiResult<Option<Receipt>
             .sites
             .version(&st.store, site, version)
             .await?
-            .map(|v| receipt_context(&st.config.public_base(), &v, &record)),
+            .map(|v| receipt_context(&st.public_base, &v, &record)),
         _ => None,
     };
     let mut receipt = Receipt::new(record, entry.clone());

@@ -415,10 +415,10 @@ async fn cookie_json(
         Ok(p) => p,
         Err(e) => return e.api().into_response(),
     };
-    let base = st.config.public_base();
-    let tag = p.tag("cookie-policy.json", &site, &[&base]);
+    let base = &st.public_base;
+    let tag = p.tag("cookie-policy.json", &site, &[base]);
     cached(&headers, tag, p.max_age(), Kind::Json, None, || {
-        let links = Links::new(&base, &site);
+        let links = Links::new(base, &site);
         let doc = cookie::json(&page(&p.v, &p.current, &p.lang, &links, &[]));
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     })
@@ -540,10 +540,10 @@ async fn history_json(
         Err(e) => return e.api().into_response(),
     };
     let lang = resolve_lang(param(&q, "lang"), &current.snapshot.site);
-    let base = st.config.public_base();
-    let tag = history_tag("policy-versions.json", &site, &rows, &lang, &base);
+    let base = &st.public_base;
+    let tag = history_tag("policy-versions.json", &site, &rows, &lang, base);
     cached(&headers, tag, 300, Kind::Json, None, || {
-        let links = Links::new(&base, &site);
+        let links = Links::new(base, &site);
         let entries: Vec<VersionEntry> = rows.iter().map(entry).collect();
         let doc = versions::history_json(&history_page(&current.snapshot, &lang, &links), &entries);
         serde_json::to_string_pretty(&doc).unwrap_or_default()

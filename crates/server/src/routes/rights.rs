@@ -833,7 +833,7 @@ pub async fn complete(
                 attempts: 0,
             })
             .await?;
-        let base = st.config.public_base();
+        let base = &st.public_base;
         for (name, ct, bytes) in files {
             let aid = svc::new_id(now)?;
             let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
@@ -1057,7 +1057,7 @@ pub async fn login_page() -> Response {
 /// this is the CSRF protection of the admin pages).
 fn same_origin(st: &AppState, headers: &HeaderMap) -> bool {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(o) => o.trim_end_matches('/') == st.config.public_base(),
+        Some(o) => o.trim_end_matches('/') == st.public_base,
         None => true,
     }
 }
@@ -1096,7 +1096,7 @@ pub async fn login(
             html::login_page(Some("Invalid or revoked token.")),
         );
     }
-    let secure = if st.config.public_base().starts_with("https://") {
+    let secure = if st.public_base.starts_with("https://") {
         "; Secure"
     } else {
         ""
