@@ -390,11 +390,10 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         );
         if !services.is_empty() {
             let names: Vec<String> = services.iter().map(|s| esc(&s.name)).collect();
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Providers", "Prestataires"),
-                names.join(", ")
+                &names.join(", "),
             );
         }
         let _ = write!(
@@ -716,15 +715,14 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     if let Some(dpo) = &ctl.dpo
         && let Some(e) = &dpo.email
     {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
+        html::fact(
+            &mut b,
             t(
                 lang,
                 "Data protection officer",
-                "Délégué à la protection des données"
+                "Délégué à la protection des données",
             ),
-            mailto(e)
+            &mailto(e),
         );
     }
     let _ = write!(

@@ -525,6 +525,15 @@ form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radi
 }
 "#;
 
+/// One `<dt>label</dt><dd>value</dd>` pair of a facts list; `value_html` is already escaped.
+pub fn fact(b: &mut String, label: &str, value_html: &str) {
+    b.push_str("<dt>");
+    b.push_str(label);
+    b.push_str("</dt><dd>");
+    b.push_str(value_html);
+    b.push_str("</dd>");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,31 +146,16 @@ fn distinct<'a>(lists: impl Iterator<Item = &'a Text>, lang: &str, def: &str) ->
 
 fn contact_rows(b: &mut String, lang: &str, c: &assent_model::registry::Contact) {
     if let Some(n) = &c.name {
-        let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", t(lang, "Name", "Nom"), esc(n));
+        html::fact(b, t(lang, "Name", "Nom"), &esc(n));
     }
     if let Some(e) = &c.email {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Email", "E-mail"),
-            mailto(e)
-        );
+        html::fact(b, t(lang, "Email", "E-mail"), &mailto(e));
     }
     if let Some(a) = &c.address {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Address", "Adresse"),
-            esc(a)
-        );
+        html::fact(b, t(lang, "Address", "Adresse"), &esc(a));
     }
     if let Some(p) = &c.phone {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Phone", "Téléphone"),
-            esc(p)
-        );
+        html::fact(b, t(lang, "Phone", "Téléphone"), &esc(p));
     }
 }
 
@@ -430,11 +415,10 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             basis = esc(a.legal_basis.label(lang)),
         );
         if let Some(li) = &a.legitimate_interest {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Legitimate interest", "Intérêt légitime"),
-                loc(li, lang, def)
+                &loc(li, lang, def),
             );
         }
         if a.legal_basis == LegalBasis::Consent {
@@ -450,19 +434,17 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             );
         }
         if !a.data_subjects.is_empty() {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Data subjects", "Personnes concernées"),
-                list(&a.data_subjects, lang, def)
+                &list(&a.data_subjects, lang, def),
             );
         }
         if !a.data_categories.is_empty() {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Data", "Données"),
-                list(&a.data_categories, lang, def)
+                &list(&a.data_categories, lang, def),
             );
         }
         let _ = write!(
@@ -475,11 +457,10 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             }
         );
         if !a.recipients.is_empty() {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Recipients", "Destinataires"),
-                list(&a.recipients, lang, def)
+                &list(&a.recipients, lang, def),
             );
         }
         if !a.processors.is_empty() {
@@ -491,11 +472,10 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                     None => esc(id),
                 })
                 .collect();
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Subprocessors", "Sous-traitants"),
-                names.join(", ")
+                &names.join(", "),
             );
         }
         if !a.transfers.is_empty() {
@@ -543,19 +523,17 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             );
         }
         if !a.security_measures.is_empty() {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Security measures", "Mesures de sécurité"),
-                list(&a.security_measures, lang, def)
+                &list(&a.security_measures, lang, def),
             );
         }
         if let Some(ad) = &a.automated_decisions {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
+            html::fact(
+                &mut b,
                 t(lang, "Automated decisions", "Décisions automatisées"),
-                loc(ad, lang, def)
+                &loc(ad, lang, def),
             );
         }
         b.push_str("</dl></section>");
@@ -975,19 +953,13 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         esc(&auth.name)
     );
     if let Some(a) = &auth.address {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Address", "Adresse"),
-            esc(a)
-        );
+        html::fact(&mut b, t(lang, "Address", "Adresse"), &esc(a));
     }
     if let Some(u) = &auth.url {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
+        html::fact(
+            &mut b,
             t(lang, "Website", "Site web"),
-            ext_link(u, &esc(u))
+            &ext_link(u, &esc(u)),
         );
     }
     b.push_str("</dl>");

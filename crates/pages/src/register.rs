@@ -108,12 +108,7 @@ impl ControllerRecord {
     /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
     /// address and country, email, phone, website), for a `<dl class="facts">`.
     pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Name", "Dénomination"),
-            esc(&self.name)
-        );
+        html::fact(b, t(lang, "Name", "Dénomination"), &esc(&self.name));
         let optional = [
             (&self.legal_form, t(lang, "Legal form", "Forme juridique")),
             (
@@ -136,20 +131,10 @@ impl ControllerRecord {
             mailto(&self.email)
         );
         if let Some(p) = &self.phone {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
-                t(lang, "Phone", "Téléphone"),
-                esc(p)
-            );
+            html::fact(b, t(lang, "Phone", "Téléphone"), &esc(p));
         }
         if let Some(w) = &self.website {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{}</dd>",
-                t(lang, "Website", "Site web"),
-                ext_link(w, &esc(w))
-            );
+            html::fact(b, t(lang, "Website", "Site web"), &ext_link(w, &esc(w)));
         }
     }
 
