@@ -523,8 +523,8 @@ impl SqliteStore {
 
 type ScanBatch = Vec<(Entry, Option<Vec<u8>>)>;
 
-/// Reads every entry in seq order (one chain on SQLite) with one statement (one snapshot) and hands
-/// them over in batches; stops quietly when the receiver is gone.
+/// Reads every entry in seq order (one chain on SQLite) with one statement (one snapshot)
+/// and hands them over in batches; stops quietly when the receiver is gone.
 fn scan_entries(
     guard: &mut ReaderGuard,
     btx: &mpsc::Sender<Result<ScanBatch, StoreError>>,
