@@ -5,8 +5,12 @@
 //!
 //! ```sh
 //! cargo run --release -p assent-server --example loadgen -- \
-//!     --addr 127.0.0.1:8080 --rate 10000 --secs 10 --connections 64 [--path /healthz]
+//!     --addr 127.0.0.1:8080 --rate 10000 --secs 10 --connections 64 [--path /healthz] \
+//!     [--timeline 250]
 //! ```
+//!
+//! `--timeline MS` also prints, per MS milliseconds of scheduled send time, the number of
+//! requests and their worst latency: where a stall happened, and for how long.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -24,6 +28,7 @@ struct Args {
     connections: u64,
     path: Option<String>,
     site: String,
+    timeline_ms: Option<u64>,
 }
 
 fn args() -> Args {
@@ -34,6 +39,7 @@ fn args() -> Args {
         connections: 64,
         path: None,
         site: "callkom".into(),
+        timeline_ms: None,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -45,6 +51,7 @@ fn args() -> Args {
             "--connections" => a.connections = v[i + 1].parse().expect("--connections N"),
             "--path" => a.path = Some(v[i + 1].clone()),
             "--site" => a.site = v[i + 1].clone(),
+            "--timeline" => a.timeline_ms = Some(v[i + 1].parse().expect("--timeline MS")),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -186,16 +193,36 @@ async fn main() {
                         bad.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                lat.push(due.elapsed().as_micros() as u64);
+                lat.push((
+                    (due - start).as_millis() as u64,
+                    due.elapsed().as_micros() as u64,
+                ));
             }
             lat
         }));
     }
-    let mut all = vec![];
+    let mut timed = vec![];
     for t in tasks {
-        all.extend(t.await.unwrap());
+        timed.extend(t.await.unwrap());
     }
     let elapsed = start.elapsed().as_secs_f64();
+    if let Some(ms) = a.timeline_ms.filter(|ms| *ms > 0) {
+        let mut buckets = vec![(0u64, 0u64); (a.secs * 1000 / ms + 1) as usize];
+        let last = buckets.len() - 1;
+        for (at, l) in &timed {
+            let b = &mut buckets[((at / ms) as usize).min(last)];
+            b.0 += 1;
+            b.1 = b.1.max(*l);
+        }
+        for (i, (n, max)) in buckets.iter().enumerate() {
+            println!(
+                "t={:>6} ms: {n:>6} requests, worst {:.2} ms",
+                i as u64 * ms,
+                *max as f64 / 1000.0
+            );
+        }
+    }
+    let mut all: Vec<u64> = timed.into_iter().map(|(_, l)| l).collect();
     all.sort_unstable();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
