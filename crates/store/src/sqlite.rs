@@ -91,7 +91,18 @@ impl SqliteStore {
         wal.push("-wal");
         let flushed = Arc::new(Flushed::default());
         let stats = Arc::new(WriteStats::default());
+        // The syncer answers each flush's callers through one message to this task, which
+        // wakes them from inside the runtime (see `Syncer::run`).
+        let (answers, mut answers_rx) = tokio::sync::mpsc::unbounded_channel::<Synced>();
+        tokio::spawn(async move {
+            while let Some(group) = answers_rx.recv().await {
+                for (tx, r) in group {
+                    let _ = tx.send(r);
+                }
+            }
+        });
         let syncer = Syncer {
+            answers,
             stats: stats.clone(),
             wal_path: PathBuf::from(wal),
             wal: None,
@@ -878,6 +889,8 @@ const FLUSH_WAIT: Duration = Duration::from_millis(4);
 
 /// Flushes the WAL and answers the callers of every batch committed before the flush.
 struct Syncer {
+    /// To the task that answers the callers from inside the runtime.
+    answers: tokio::sync::mpsc::UnboundedSender<Synced>,
     wal_path: PathBuf,
     wal: Option<std::fs::File>,
     failed: Arc<Mutex<Option<StoreError>>>,
@@ -898,12 +911,22 @@ impl Syncer {
                 *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
             }
             let n = groups.len() as u64;
-            for (tx, r) in groups.into_iter().flatten() {
-                let r = match &flushed {
-                    Ok(()) => r,
-                    Err(e) => r.and(Err(e.clone())),
-                };
-                let _ = tx.send(r);
+            let mut answers: Synced = groups.into_iter().flatten().collect();
+            if let Err(e) = &flushed {
+                for (_, r) in &mut answers {
+                    if r.is_ok() {
+                        *r = Err(e.clone());
+                    }
+                }
+            }
+            // Waking each caller from this thread preempted it on every answer (the woken
+            // runtime thread runs at once on a busy core, serves one response and sleeps
+            // again, ~10 switches per flush): one message wakes the runtime once, and the
+            // answers are then delivered inside it. Should the runtime be gone, answer here.
+            if let Err(unsent) = self.answers.send(answers) {
+                for (tx, r) in unsent.0 {
+                    let _ = tx.send(r);
+                }
             }
             *self.flushed.count.lock().unwrap_or_else(|p| p.into_inner()) += n;
             self.flushed.cond.notify_all();
