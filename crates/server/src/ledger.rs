@@ -254,26 +254,36 @@ mod tests {
     use super::*;
     use assent_store::{Location, OpenOptions};
 
-    /// Proofs built from the kept subtree roots and two blocks of hashes are exactly the
-    /// proofs built from every hash of the chain, around and across block boundaries.
-    #[tokio::test]
-    async fn inclusion_proofs_from_the_subtree_index_match_full_proofs() {
+    /// A fresh SQLite store in a temporary directory (removed by the caller).
+    async fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
         let mut tag = [0u8; 6];
         getrandom::fill(&mut tag).unwrap();
-        let dir = std::env::temp_dir().join(format!("assent-proofs-{}", hex::encode(tag)));
+        let dir = std::env::temp_dir().join(format!("assent-{name}-{}", hex::encode(tag)));
         let store = Store::open(&Location::DataDir(dir.clone()), OpenOptions::create())
             .await
             .unwrap();
-        let n = 3 * (1u64 << NODE_LEVEL) + 77;
-        let items: Vec<AppendItem> = (0..n)
+        (store, dir)
+    }
+
+    /// Small test entries numbered `range`.
+    fn items(range: std::ops::Range<u64>) -> Vec<AppendItem> {
+        range
             .map(|i| AppendItem {
                 ts_ms: 1_700_000_000_000 + i as i64,
                 kind: "test".into(),
                 payload: format!("{{\"i\":{i}}}").into_bytes(),
                 consent: None,
             })
-            .collect();
-        for chunk in items.chunks(1000) {
+            .collect()
+    }
+
+    /// Proofs built from the kept subtree roots and two blocks of hashes are exactly the
+    /// proofs built from every hash of the chain, around and across block boundaries.
+    #[tokio::test]
+    async fn inclusion_proofs_from_the_subtree_index_match_full_proofs() {
+        let (store, dir) = temp_store("proofs").await;
+        let n = 3 * (1u64 << NODE_LEVEL) + 77;
+        for chunk in items(0..n).chunks(1000) {
             store.append(chunk.to_vec()).await.unwrap();
         }
         let chain = store.chain_heads().await.unwrap()[0].chain;
@@ -304,26 +314,13 @@ mod tests {
     /// the root of the whole chain, and the next checkpoint signs exactly that.
     #[tokio::test]
     async fn trees_fed_in_steps_sign_the_root_of_the_whole_chain() {
-        let mut tag = [0u8; 6];
-        getrandom::fill(&mut tag).unwrap();
-        let dir = std::env::temp_dir().join(format!("assent-feed-{}", hex::encode(tag)));
-        let store = Store::open(&Location::DataDir(dir.clone()), OpenOptions::create())
-            .await
-            .unwrap();
+        let (store, dir) = temp_store("feed").await;
         let key = LedgerKey::generate().unwrap();
         let mut cp = Checkpointer::default();
         cp.catch_up(&store).await.unwrap(); // nothing written yet
         let mut written = 0u64;
         for step in [1u64, 1, 1500, 3, 2100] {
-            let items: Vec<AppendItem> = (written..written + step)
-                .map(|i| AppendItem {
-                    ts_ms: 1_700_000_000_000 + i as i64,
-                    kind: "test".into(),
-                    payload: format!("{{\"i\":{i}}}").into_bytes(),
-                    consent: None,
-                })
-                .collect();
-            store.append(items).await.unwrap();
+            store.append(items(written..written + step)).await.unwrap();
             written += step;
             cp.catch_up(&store).await.unwrap();
         }
