@@ -37,7 +37,12 @@ impl Metrics {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn render(&self, extra: &[(&str, &str, f64)], counters: &[(&str, &str, u64)]) -> String {
+    pub fn render(
+        &self,
+        extra: &[(&str, &str, f64)],
+        counters: &[(&str, &str, u64)],
+        histograms: &[Histogram<'_>],
+    ) -> String {
         let mut s = String::new();
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let _ = writeln!(
@@ -53,35 +58,21 @@ impl Metrics {
                 g(c)
             );
         }
-        let _ = writeln!(
-            s,
-            "# HELP assent_http_request_duration_seconds Request latency."
+        let counts: Vec<u64> = self.latency.iter().map(g).collect();
+        let bounds: Vec<f64> = BUCKETS_MS.iter().map(|b| b / 1000.0).collect();
+        histogram(
+            &mut s,
+            &Histogram {
+                name: "assent_http_request_duration_seconds",
+                help: "Request latency.",
+                bounds_s: &bounds,
+                counts: &counts,
+                sum_s: g(&self.latency_sum_us) as f64 / 1e6,
+            },
         );
-        let _ = writeln!(s, "# TYPE assent_http_request_duration_seconds histogram");
-        let mut cum = 0;
-        for (i, b) in BUCKETS_MS.iter().enumerate() {
-            cum += self.latency.get(i).map(g).unwrap_or(0);
-            let _ = writeln!(
-                s,
-                "assent_http_request_duration_seconds_bucket{{le=\"{}\"}} {cum}",
-                b / 1000.0
-            );
+        for h in histograms {
+            histogram(&mut s, h);
         }
-        cum += self.latency.get(BUCKETS_MS.len()).map(g).unwrap_or(0);
-        let _ = writeln!(
-            s,
-            "assent_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cum}"
-        );
-        let _ = writeln!(
-            s,
-            "assent_http_request_duration_seconds_sum {}",
-            g(&self.latency_sum_us) as f64 / 1e6
-        );
-        let _ = writeln!(
-            s,
-            "assent_http_request_duration_seconds_count {}",
-            g(&self.latency_count)
-        );
         for (name, help, v) in [
             (
                 "assent_consents_total",
@@ -119,4 +110,28 @@ impl Metrics {
         }
         s
     }
+}
+
+/// A histogram to render: `counts` per bucket (not cumulative), one more than `bounds_s`
+/// (the last bucket is unbounded).
+pub struct Histogram<'a> {
+    pub name: &'a str,
+    pub help: &'a str,
+    pub bounds_s: &'a [f64],
+    pub counts: &'a [u64],
+    pub sum_s: f64,
+}
+
+fn histogram(s: &mut String, h: &Histogram<'_>) {
+    let name = h.name;
+    let _ = writeln!(s, "# HELP {name} {}\n# TYPE {name} histogram", h.help);
+    let mut cum = 0;
+    for (i, b) in h.bounds_s.iter().enumerate() {
+        cum += h.counts.get(i).copied().unwrap_or(0);
+        let _ = writeln!(s, "{name}_bucket{{le=\"{b}\"}} {cum}");
+    }
+    cum += h.counts.get(h.bounds_s.len()).copied().unwrap_or(0);
+    let _ = writeln!(s, "{name}_bucket{{le=\"+Inf\"}} {cum}");
+    let _ = writeln!(s, "{name}_sum {}", h.sum_s);
+    let _ = writeln!(s, "{name}_count {cum}");
 }

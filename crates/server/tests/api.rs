@@ -48,6 +48,26 @@ async fn health_and_metrics(b: Backend) {
         "{body}"
     );
     assert!(counter("assent_store_flushes_total") >= 1, "{body}");
+    // Every flush is in the duration histogram, whose buckets are cumulative.
+    assert_eq!(
+        counter("assent_store_flush_duration_seconds_count"),
+        counter("assent_store_flushes_total"),
+        "{body}"
+    );
+    assert_eq!(
+        counter("assent_store_flush_duration_seconds_bucket{le=\"+Inf\"}"),
+        counter("assent_store_flushes_total"),
+        "{body}"
+    );
+    assert!(
+        counter("assent_store_flush_duration_seconds_bucket{le=\"0.00025\"}")
+            <= counter("assent_store_flush_duration_seconds_bucket{le=\"0.1\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE assent_store_flush_duration_seconds histogram"),
+        "{body}"
+    );
     let (s, v) = json(app.get("/.well-known/gpc.json").await).await;
     assert_eq!((s, v["gpc"].as_bool()), (200, Some(true)));
     let (s, v) = json(app.get("/.well-known/assent-ledger-key").await).await;

@@ -55,7 +55,7 @@ pub use sqlite::SqliteStore;
 pub use types::{
     AppendItem, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
 };
-pub use writer::WriteStats;
+pub use writer::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 
 use writer::{Op, Reply, unexpected};
 

@@ -966,10 +966,12 @@ impl PgWriter {
 
     async fn process(&mut self, batch: Vec<(Op, ReplyTx)>) {
         let (ops, txs): (Vec<Op>, Vec<ReplyTx>) = batch.into_iter().unzip();
+        let started = std::time::Instant::now();
         let results = self.process_ops(&ops).await;
-        // Each batch is one transaction (more when replayed) and one commit.
+        // Each batch is one transaction (more when replayed) and one commit; its duration
+        // stands for the flush (PostgreSQL's commit waits for its WAL flush).
         self.stats.transaction(txs.len());
-        self.stats.flush();
+        self.stats.flush(started.elapsed());
         for (tx, r) in txs.into_iter().zip(results) {
             let _ = tx.send(r);
         }

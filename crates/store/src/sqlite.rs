@@ -904,8 +904,9 @@ impl Syncer {
         while let Ok(first) = rx.recv() {
             let mut groups = vec![first];
             groups.extend(rx.try_iter());
+            let started = std::time::Instant::now();
             let flushed = self.flush();
-            self.stats.flush();
+            self.stats.flush(started.elapsed());
             if let Err(e) = &flushed {
                 tracing::error!(error = %e, "flushing the SQLite WAL failed; refusing writes");
                 *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());

@@ -26,26 +26,38 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Value>> {
 
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let sites = st.sites.site_ids().len() as f64;
-    let (transactions, requests, flushes) = st.store.write_stats().snapshot();
+    let w = st.store.write_stats().snapshot();
+    let flush_bounds: Vec<f64> = assent_store::FLUSH_BOUNDS_US
+        .iter()
+        .map(|us| *us as f64 / 1e6)
+        .collect();
     let body = st.metrics.render(
         &[("assent_sites", "Sites with a policy version.", sites)],
         &[
             (
                 "assent_store_write_transactions_total",
                 "Write transactions committed (group commit: many requests each).",
-                transactions,
+                w.transactions,
             ),
             (
                 "assent_store_write_requests_total",
                 "Write requests answered by the store's writer.",
-                requests,
+                w.requests,
             ),
             (
                 "assent_store_flushes_total",
                 "Durable flushes (SQLite WAL fdatasync, PostgreSQL commits).",
-                flushes,
+                w.flushes,
             ),
         ],
+        &[crate::metrics::Histogram {
+            name: "assent_store_flush_duration_seconds",
+            help: "Duration of durable flushes (SQLite WAL fdatasync; PostgreSQL: the batch's \
+                   transaction with its commit). Every acknowledged write waits for one.",
+            bounds_s: &flush_bounds,
+            counts: &w.flush_hist,
+            sum_s: w.flush_us as f64 / 1e6,
+        }],
     );
     (
         [(
