@@ -16,7 +16,6 @@ pub struct Metrics {
     pub checkpoints: AtomicU64,
     latency: [AtomicU64; 11],
     latency_sum_us: AtomicU64,
-    latency_count: AtomicU64,
 }
 
 impl Metrics {
@@ -34,7 +33,6 @@ impl Metrics {
             b.fetch_add(1, Ordering::Relaxed);
         }
         self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn render(
