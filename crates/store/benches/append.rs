@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use assent_store::{AppendItem, ConsentRow, Location, OpenOptions, Store};
+use assent_store::{AppendItem, ConsentKey, Location, OpenOptions, Store};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -114,19 +114,11 @@ fn consent_item(task: usize, n: u64, ts: i64, ordered: bool) -> AppendItem {
         ts_ms: ts,
         kind: "consent".to_owned(),
         payload: payload.into_bytes(),
-        consent: Some(ConsentRow {
+        consent: Some(ConsentKey {
             receipt_id: receipt,
             site: "callkom".to_owned(),
             subject,
-            policy_version: 3,
-            action: "custom".to_owned(),
-            method: "banner".to_owned(),
-            channel: "web".to_owned(),
-            language: "en".to_owned(),
-            choices_json: choices.to_owned(),
-            fingerprint: "ab".repeat(32),
             created_at_ms: ts,
-            expires_at_ms: ts + 15_552_000_000,
         }),
     }
 }

@@ -20,6 +20,10 @@
 //! and a redaction (payload erased, consent row deleted, redaction entry appended) is one
 //! transaction too.
 //!
+//! **Consents.** The ledger entry's payload, the consent record, is the one copy of a
+//! decision. A consent row ([`ConsentKey`]) holds only what consents are searched by; the
+//! queries return [`ConsentRow`]s whose other fields are read from the record.
+//!
 //! **Errors.** On PostgreSQL a write that fails because the connection dropped during
 //! COMMIT may nevertheless have been committed; the writer reloads its chain head from the
 //! database, so the chain stays consistent, but a caller that retries may record the same
@@ -53,7 +57,8 @@ pub use rights::{
 };
 pub use sqlite::SqliteStore;
 pub use types::{
-    AppendItem, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
+    AppendItem, ConsentKey, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
+    receipt_time,
 };
 pub use writer::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 

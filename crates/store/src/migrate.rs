@@ -32,6 +32,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0003_ledger_write_path",
         sql: include_str!("../migrations/sqlite/0003_ledger_write_path.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_consent_keys",
+        sql: include_str!("../migrations/sqlite/0004_consent_keys.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -50,10 +55,15 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "0003_ledger_write_path",
         sql: include_str!("../migrations/postgres/0003_ledger_write_path.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_consent_keys",
+        sql: include_str!("../migrations/postgres/0004_consent_keys.sql"),
+    },
 ];
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

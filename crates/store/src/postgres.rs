@@ -48,7 +48,9 @@ use crate::writer::{
     self, MAX_BATCH, Op, POLICY_VERSION_KIND, QUEUE_DEPTH, Reply, ReplyTx, Req, chain_from_i64,
     hash32, next_policy_row, seq_from_i64, seq_to_i64, snapshot,
 };
-use crate::{AppendItem, ConsentRow, OpenOptions, PolicyVersionRow, StoreError, TokenRow};
+use crate::{
+    AppendItem, ConsentKey, ConsentRow, OpenOptions, PolicyVersionRow, StoreError, TokenRow,
+};
 
 /// How long to wait for PostgreSQL to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -862,12 +864,9 @@ impl Stmts {
                 .await?,
             ins_consents: client
                 .prepare(
-                    "INSERT INTO consents (receipt_id, site, subject, policy_version, action, \
-                     method, channel, language, choices_json, fingerprint, created_at_ms, \
-                     expires_at_ms, chain, seq) \
+                    "INSERT INTO consents (receipt_id, site, subject, created_at_ms, chain, seq) \
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], \
-                     $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-                     $11::int8[], $12::int8[], $13::int4[], $14::int8[])",
+                     $5::int4[], $6::int8[])",
                 )
                 .await?,
         })
@@ -1166,15 +1165,7 @@ struct PendingConsents<'a> {
     receipt_id: Vec<&'a str>,
     site: Vec<&'a str>,
     subject: Vec<&'a str>,
-    policy_version: Vec<i64>,
-    action: Vec<&'a str>,
-    method: Vec<&'a str>,
-    channel: Vec<&'a str>,
-    language: Vec<&'a str>,
-    choices_json: Vec<&'a str>,
-    fingerprint: Vec<&'a str>,
     created_at_ms: Vec<i64>,
-    expires_at_ms: Vec<i64>,
     chain: Vec<i32>,
     seq: Vec<i64>,
 }
@@ -1208,15 +1199,7 @@ impl<'a> Pending<'a> {
             c.receipt_id.push(&k.receipt_id);
             c.site.push(&k.site);
             c.subject.push(&k.subject);
-            c.policy_version.push(k.policy_version);
-            c.action.push(&k.action);
-            c.method.push(&k.method);
-            c.channel.push(&k.channel);
-            c.language.push(&k.language);
-            c.choices_json.push(&k.choices_json);
-            c.fingerprint.push(&k.fingerprint);
             c.created_at_ms.push(k.created_at_ms);
-            c.expires_at_ms.push(k.expires_at_ms);
             c.chain.push(chain);
             c.seq.push(seq);
         }
@@ -1246,19 +1229,11 @@ impl<'a> Pending<'a> {
         if c.receipt_id.is_empty() {
             entries.await?;
         } else {
-            let c_params: [&(dyn ToSql + Sync); 14] = [
+            let c_params: [&(dyn ToSql + Sync); 6] = [
                 &c.receipt_id,
                 &c.site,
                 &c.subject,
-                &c.policy_version,
-                &c.action,
-                &c.method,
-                &c.channel,
-                &c.language,
-                &c.choices_json,
-                &c.fingerprint,
                 &c.created_at_ms,
-                &c.expires_at_ms,
                 &c.chain,
                 &c.seq,
             ];
@@ -1278,9 +1253,7 @@ const ENTRY_COLS_E: &str = "e.chain, e.seq, e.ts_ms, e.kind, e.payload_hash, e.p
 const POLICY_COLS: &str = "site, version, content_hash, requires_fresh_consent, changes_json, \
                            registry_json, source_toml, created_at_ms, consent_floor";
 const TOKEN_COLS: &str = "id, hash, role, label, created_at_ms, revoked_at_ms";
-const CONSENT_COLS: &str = "c.receipt_id, c.site, c.subject, c.policy_version, c.action, \
-                            c.method, c.channel, c.language, c.choices_json, c.fingerprint, \
-                            c.created_at_ms, c.expires_at_ms";
+const CONSENT_COLS: &str = "c.receipt_id, c.site, c.subject, c.created_at_ms, e.payload";
 const CONSENT_FROM: &str =
     "FROM consents c JOIN ledger_entries e ON e.chain = c.chain AND e.seq = c.seq";
 /// Distinct chains by skip-scan over the primary key (few chains, many entries).
@@ -1335,21 +1308,22 @@ fn token_at(r: &Row) -> Result<TokenRow, StoreError> {
 }
 
 fn consent_at(r: &Row) -> Result<(ConsentRow, Entry), StoreError> {
-    let row = ConsentRow {
+    let entry = entry_at(r, 5)?;
+    let key = ConsentKey {
         receipt_id: r.try_get(0)?,
         site: r.try_get(1)?,
         subject: r.try_get(2)?,
-        policy_version: r.try_get(3)?,
-        action: r.try_get(4)?,
-        method: r.try_get(5)?,
-        channel: r.try_get(6)?,
-        language: r.try_get(7)?,
-        choices_json: r.try_get(8)?,
-        fingerprint: r.try_get(9)?,
-        created_at_ms: r.try_get(10)?,
-        expires_at_ms: r.try_get(11)?,
+        created_at_ms: r.try_get(3)?,
     };
-    Ok((row, entry_at(r, 12)?))
+    let at = format!("{}/{}", entry.chain, entry.seq);
+    let payload: Option<&[u8]> = r.try_get(4)?;
+    let payload = payload.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "ledger entry {at} is indexed as consent {} but its payload is erased",
+            key.receipt_id
+        ))
+    })?;
+    Ok((ConsentRow::from_record(key, payload, &at)?, entry))
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@
 //!   never wait for the writer.
 //! * SQLite uses ledger chain 0 only: `ledger_entries` and `consents` are rowid tables keyed
 //!   by `seq` (schema 3), so an append goes straight to the last leaf of each.
+//! * `consents` holds only a consent's keys (schema 4): receipt id, site, subject, creation
+//!   time. A receipt is found through the time index, since Assent's receipt ids begin with
+//!   their creation time; an id of any other form is also listed in `consent_receipt_ids`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,7 +38,9 @@ use crate::writer::{
     self, MAX_BATCH, Op, POLICY_VERSION_KIND, QUEUE_DEPTH, Reply, ReplyTx, Req, WriteStats,
     chain_from_i64, hash32, next_policy_row, seq_from_i64, seq_to_i64, snapshot,
 };
-use crate::{AppendItem, ConsentRow, PolicyVersionRow, StoreError, TokenRow};
+use crate::{
+    AppendItem, ConsentKey, ConsentRow, PolicyVersionRow, StoreError, TokenRow, receipt_time,
+};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: usize = 4;
@@ -415,10 +420,16 @@ impl SqliteStore {
     ) -> Result<Option<(ConsentRow, Entry)>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} WHERE c.receipt_id = ?1"
-            );
-            let mut st = c.prepare_cached(&sql)?;
+            // Assent's receipt ids start with their creation time: the time index narrows
+            // the search to that millisecond. Any other id is in `consent_receipt_ids`.
+            if let Some(t) = receipt_time(&id) {
+                let mut st = c.prepare_cached(&consent_sql(ConsentQuery::ByTime))?;
+                let mut rows = st.query(params![t, id])?;
+                if let Some(r) = rows.next()? {
+                    return consent_at(r).map(Some);
+                }
+            }
+            let mut st = c.prepare_cached(&consent_sql(ConsentQuery::ByOtherId))?;
             let mut rows = st.query([&id])?;
             rows.next()?.map(consent_at).transpose()
         })
@@ -432,12 +443,7 @@ impl SqliteStore {
     ) -> Result<Vec<(ConsentRow, Entry)>, StoreError> {
         let (site, subject) = (site.to_owned(), subject.to_owned());
         self.read(move |c| {
-            let sql = format!(
-                "SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} \
-                 WHERE c.site = ?1 AND c.subject = ?2 \
-                 ORDER BY c.created_at_ms DESC, c.chain DESC, c.seq DESC"
-            );
-            let mut st = c.prepare_cached(&sql)?;
+            let mut st = c.prepare_cached(&consent_sql(ConsentQuery::BySubject))?;
             let mut rows = st.query([&site, &subject])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
@@ -458,30 +464,22 @@ impl SqliteStore {
     ) -> Result<Vec<(ConsentRow, Entry)>, StoreError> {
         let site = site.to_owned();
         let after = after_receipt.map(str::to_owned);
-        self.read(move |c| {
-            // The cursor is resolved to its (created_at_ms, chain, seq) position.
-            let cursor: Option<(i64, i64, i64)> = match &after {
-                None => None,
-                Some(id) => Some(
-                    c.prepare_cached(
-                        "SELECT created_at_ms, chain, seq FROM consents WHERE receipt_id = ?1",
-                    )?
-                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()?
+        let cursor = match after {
+            None => None,
+            Some(id) => Some(
+                self.consent_by_receipt(&id)
+                    .await?
                     .ok_or_else(|| StoreError::NotFound(format!("paging cursor receipt {id}")))?,
-                ),
+            ),
+        };
+        self.read(move |c| {
+            // The cursor is resolved to its (created_at_ms, seq) position; chain is always 0.
+            let (cur_ms, cur_seq) = match &cursor {
+                Some((row, e)) => (row.created_at_ms, seq_to_i64(e.seq)?),
+                None => (i64::MIN, -1),
             };
-            let (cur_ms, cur_chain, cur_seq) = cursor.unwrap_or((i64::MIN, -1, -1));
-            let sql = format!(
-                "SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} \
-                 WHERE c.site = ?1 AND c.created_at_ms >= ?2 AND c.created_at_ms < ?3 \
-                   AND (c.created_at_ms, c.chain, c.seq) > (?4, ?5, ?6) \
-                 ORDER BY c.created_at_ms, c.chain, c.seq LIMIT ?7"
-            );
-            let mut st = c.prepare_cached(&sql)?;
-            let mut rows = st.query(params![
-                site, from_ms, to_ms, cur_ms, cur_chain, cur_seq, limit
-            ])?;
+            let mut st = c.prepare_cached(&consent_sql(ConsentQuery::Between))?;
+            let mut rows = st.query(params![site, from_ms, to_ms, cur_ms, cur_seq, limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(consent_at(r)?);
@@ -1197,8 +1195,11 @@ fn apply(c: &Connection, head: &mut ChainHead, op: &Op) -> Result<Reply, StoreEr
                 "UPDATE ledger_entries SET payload = NULL WHERE chain = ?1 AND seq = ?2",
             )?
             .execute(params![chain, s])?;
-            c.prepare_cached("DELETE FROM consents WHERE chain = ?1 AND seq = ?2")?
-                .execute(params![chain, s])?;
+            // Only chain 0 exists here (the entry was found above).
+            c.prepare_cached("DELETE FROM consents WHERE seq = ?1")?
+                .execute([s])?;
+            c.prepare_cached("DELETE FROM consent_receipt_ids WHERE seq = ?1")?
+                .execute([s])?;
             Ok(Reply::Entry(append_one(c, head, item)?))
         }
         Op::InsertPolicy { v, payload, ts_ms } => {
@@ -1273,27 +1274,22 @@ fn append_one(c: &Connection, head: &mut ChainHead, it: &AppendItem) -> Result<E
     let entry = head.append(it.ts_ms, &it.kind, &it.payload);
     insert_entry(c, &entry, &it.payload)?;
     if let Some(k) = &it.consent {
+        let seq = seq_to_i64(entry.seq)?;
         c.prepare_cached(
-            "INSERT INTO consents (receipt_id, site, subject, policy_version, action, method, \
-             channel, language, choices_json, fingerprint, created_at_ms, expires_at_ms, chain, seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            "INSERT INTO consents (seq, receipt_id, site, subject, created_at_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
+            seq,
             k.receipt_id,
             k.site,
             k.subject,
-            k.policy_version,
-            k.action,
-            k.method,
-            k.channel,
-            k.language,
-            k.choices_json,
-            k.fingerprint,
-            k.created_at_ms,
-            k.expires_at_ms,
-            entry.chain,
-            seq_to_i64(entry.seq)?
+            k.created_at_ms
         ])?;
+        if receipt_time(&k.receipt_id) != Some(k.created_at_ms) {
+            c.prepare_cached("INSERT INTO consent_receipt_ids (seq, receipt_id) VALUES (?1, ?2)")?
+                .execute(params![seq, k.receipt_id])?;
+        }
     }
     Ok(entry)
 }
@@ -1324,11 +1320,42 @@ const ENTRY_COLS_E: &str = "e.chain, e.seq, e.ts_ms, e.kind, e.payload_hash, e.p
 const POLICY_COLS: &str = "site, version, content_hash, requires_fresh_consent, changes_json, \
                            registry_json, source_toml, created_at_ms, consent_floor";
 const TOKEN_COLS: &str = "id, hash, role, label, created_at_ms, revoked_at_ms";
-const CONSENT_COLS: &str = "c.receipt_id, c.site, c.subject, c.policy_version, c.action, \
-                            c.method, c.channel, c.language, c.choices_json, c.fingerprint, \
-                            c.created_at_ms, c.expires_at_ms";
-const CONSENT_FROM: &str =
-    "FROM consents c JOIN ledger_entries e ON e.chain = c.chain AND e.seq = c.seq";
+const CONSENT_COLS: &str = "c.receipt_id, c.site, c.subject, c.created_at_ms, e.payload";
+const CONSENT_FROM: &str = "FROM consents c JOIN ledger_entries e ON e.seq = c.seq";
+
+/// The consent queries, one place for their SQL (their query plans are tested).
+#[derive(Clone, Copy, Debug)]
+enum ConsentQuery {
+    /// `?1` creation time, `?2` receipt id: Assent's receipt ids begin with their time.
+    ByTime,
+    /// `?1` receipt id, for ids of any other form.
+    ByOtherId,
+    /// `?1` site, `?2` subject; newest first.
+    BySubject,
+    /// `?1` site, `?2..?3` creation time range, after `(?4, ?5)` = (time, seq), `?6` limit.
+    Between,
+}
+
+fn consent_sql(q: ConsentQuery) -> String {
+    let filter = match q {
+        ConsentQuery::ByTime => "WHERE c.created_at_ms = ?1 AND c.receipt_id = ?2",
+        ConsentQuery::ByOtherId => {
+            "WHERE c.seq = (SELECT seq FROM consent_receipt_ids WHERE receipt_id = ?1)"
+        }
+        ConsentQuery::BySubject => {
+            "WHERE c.site = ?1 AND c.subject = ?2 ORDER BY c.created_at_ms DESC, c.seq DESC"
+        }
+        // The time index gives (created_at_ms, seq) order and other sites are skipped; `+`
+        // keeps the planner off the (site, subject) index, which would read every consent
+        // of the site and sort them.
+        ConsentQuery::Between => {
+            "WHERE c.created_at_ms >= ?2 AND c.created_at_ms < ?3 \
+             AND (c.created_at_ms, c.seq) > (?4, ?5) AND +c.site = ?1 \
+             ORDER BY c.created_at_ms, c.seq LIMIT ?6"
+        }
+    };
+    format!("SELECT {CONSENT_COLS}, {ENTRY_COLS_E} {CONSENT_FROM} {filter}")
+}
 
 fn blob_at<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a [u8], StoreError> {
     Ok(r.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?)
@@ -1372,19 +1399,71 @@ fn token_at(r: &rusqlite::Row<'_>) -> Result<TokenRow, StoreError> {
 }
 
 fn consent_at(r: &rusqlite::Row<'_>) -> Result<(ConsentRow, Entry), StoreError> {
-    let row = ConsentRow {
+    let entry = entry_at(r, 5)?;
+    let key = ConsentKey {
         receipt_id: r.get(0)?,
         site: r.get(1)?,
         subject: r.get(2)?,
-        policy_version: r.get(3)?,
-        action: r.get(4)?,
-        method: r.get(5)?,
-        channel: r.get(6)?,
-        language: r.get(7)?,
-        choices_json: r.get(8)?,
-        fingerprint: r.get(9)?,
-        created_at_ms: r.get(10)?,
-        expires_at_ms: r.get(11)?,
+        created_at_ms: r.get(3)?,
     };
-    Ok((row, entry_at(r, 12)?))
+    let at = format!("{}/{}", entry.chain, entry.seq);
+    let payload = r
+        .get_ref(4)?
+        .as_blob_or_null()
+        .map_err(rusqlite::Error::from)?;
+    let payload = payload.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "ledger entry {at} is indexed as consent {} but its payload is erased",
+            key.receipt_id
+        ))
+    })?;
+    Ok((ConsentRow::from_record(key, payload, &at)?, entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every consent query is answered through an index, never a scan, and the export
+    /// without a sort: on a large ledger anything else reads every consent. (One subject's
+    /// few consents are sorted by time.)
+    #[test]
+    fn consent_queries_use_their_indexes() {
+        let dir = std::env::temp_dir().join(format!("assent-plan-{}", std::process::id()));
+        let path = dir.join("plan.db");
+        let (conn, _) = open_writer(&path, None, true).unwrap();
+        let expect = [
+            (ConsentQuery::ByTime, "consents_created (created_at_ms=?)"),
+            (
+                ConsentQuery::ByOtherId,
+                "sqlite_autoindex_consent_receipt_ids_1",
+            ),
+            (
+                ConsentQuery::BySubject,
+                "consents_site_subject (site=? AND subject=?)",
+            ),
+            (
+                ConsentQuery::Between,
+                "consents_created (created_at_ms>? AND created_at_ms<?)",
+            ),
+        ];
+        for (q, index) in expect {
+            let mut st = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", consent_sql(q)))
+                .unwrap();
+            let unbound = vec![rusqlite::types::Null; st.parameter_count()];
+            let plan: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(unbound), |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join("\n");
+            assert!(plan.contains(index), "{q:?}: {plan}");
+            assert!(!plan.contains("SCAN"), "{q:?}: {plan}");
+            let may_sort = matches!(q, ConsentQuery::BySubject);
+            assert!(may_sort || !plan.contains("TEMP B-TREE"), "{q:?}: {plan}");
+        }
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -44,8 +44,22 @@ pub struct TokenRow {
     pub revoked_at_ms: Option<i64>,
 }
 
-/// The queryable copy of a consent decision. The authoritative record is the ledger entry
-/// it points to; `(chain, seq)` come from that entry.
+/// What a consent is searched by: the only consent data stored outside its ledger entry
+/// (schema 4). Everything else about the decision is read from the entry's payload, the
+/// consent record, which is the one authoritative copy (see [`ConsentRow::from_record`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentKey {
+    /// Receipts made by Assent start with their creation time (12 hex digits of epoch
+    /// milliseconds, see [`receipt_time`]); the SQLite backend finds those through its time
+    /// index and any other id through a small side table.
+    pub receipt_id: String,
+    pub site: String,
+    pub subject: String,
+    pub created_at_ms: i64,
+}
+
+/// A consent decision as the store's queries return it: its [`ConsentKey`] fields plus the
+/// decision read from the consent record in the ledger entry's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentRow {
     pub receipt_id: String,
@@ -56,20 +70,86 @@ pub struct ConsentRow {
     pub method: String,
     pub channel: String,
     pub language: String,
+    /// The record's `purposes` as compact JSON with sorted keys.
     pub choices_json: String,
     pub fingerprint: String,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
 }
 
-/// One ledger append; with `consent`, the consent row is written in the same transaction.
+/// The fields of a consent record (`assent-consent/1` and `/2`, docs/ledger.md) that a
+/// [`ConsentRow`] carries besides its key.
+#[derive(Deserialize)]
+struct RecordFields {
+    #[serde(rename = "policyVersion")]
+    policy_version: i64,
+    action: String,
+    method: String,
+    #[serde(rename = "collectionMethod")]
+    channel: String,
+    language: String,
+    purposes: std::collections::BTreeMap<String, bool>,
+    #[serde(rename = "textFingerprint")]
+    fingerprint: String,
+    #[serde(rename = "expiresAt")]
+    expires_at_ms: i64,
+}
+
+impl ConsentRow {
+    /// Builds a row from its key and the consent record its ledger entry holds. A payload
+    /// that is not a consent record is reported as corruption of the entry `at`.
+    pub fn from_record(
+        key: ConsentKey,
+        payload: &[u8],
+        at: &str,
+    ) -> Result<Self, crate::StoreError> {
+        let r: RecordFields = serde_json::from_slice(payload).map_err(|e| {
+            crate::StoreError::Corrupt(format!(
+                "ledger entry {at} is indexed as consent {} but its payload is not a consent \
+                 record: {e}",
+                key.receipt_id
+            ))
+        })?;
+        let choices_json = serde_json::to_string(&r.purposes)
+            .map_err(|e| crate::StoreError::Internal(e.to_string()))?;
+        Ok(ConsentRow {
+            receipt_id: key.receipt_id,
+            site: key.site,
+            subject: key.subject,
+            policy_version: r.policy_version,
+            action: r.action,
+            method: r.method,
+            channel: r.channel,
+            language: r.language,
+            choices_json,
+            fingerprint: r.fingerprint,
+            created_at_ms: key.created_at_ms,
+            expires_at_ms: r.expires_at_ms,
+        })
+    }
+}
+
+/// The creation time a receipt id starts with, for ids of Assent's form: 32 lowercase hex
+/// digits, the first 12 the epoch milliseconds. `None` for any other id.
+pub fn receipt_time(id: &str) -> Option<i64> {
+    let b = id.as_bytes();
+    if b.len() != 32 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u64::from_str_radix(id.get(..12)?, 16)
+        .ok()
+        .and_then(|t| i64::try_from(t).ok())
+}
+
+/// One ledger append; with `consent`, the consent's key row is written in the same
+/// transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendItem {
     pub ts_ms: i64,
     pub kind: String,
-    /// Canonical JSON bytes; the entry commits to their sha256.
+    /// Canonical JSON bytes; the entry commits to their sha256. For a consent, its record.
     pub payload: Vec<u8>,
-    pub consent: Option<ConsentRow>,
+    pub consent: Option<ConsentKey>,
 }
 
 /// How to open a store.
@@ -104,5 +184,45 @@ impl OpenOptions {
     pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipt_time_reads_assent_ids_only() {
+        let t = 1_764_000_000_123_i64;
+        assert_eq!(
+            receipt_time(&format!("{t:012x}{}", "0a".repeat(10))),
+            Some(t)
+        );
+        assert_eq!(receipt_time(&"f".repeat(32)), Some(0xffff_ffff_ffff));
+        // Wrong length, upper case, non-hex: not Assent's form.
+        assert_eq!(receipt_time(&"0".repeat(31)), None);
+        assert_eq!(receipt_time(&"A".repeat(32)), None);
+        assert_eq!(receipt_time("r-legacy"), None);
+        assert_eq!(receipt_time(&format!("{}g", "0".repeat(31))), None);
+        assert_eq!(receipt_time(&"é".repeat(16)), None);
+    }
+
+    #[test]
+    fn rows_are_read_from_records_of_both_formats() {
+        let key = ConsentKey {
+            receipt_id: "r".into(),
+            site: "s".into(),
+            subject: "u".into(),
+            created_at_ms: 5,
+        };
+        // Format 1 carried more members (controllers, services): they are ignored.
+        let v1 = br#"{"action":"custom","collectionMethod":"banner","expiresAt":9,"language":"fr","method":"explicit","piiControllers":[],"policyVersion":2,"purposes":{"b":false,"a":true},"textFingerprint":"f","version":"assent-consent/1"}"#;
+        let row = ConsentRow::from_record(key.clone(), v1, "0/1").unwrap();
+        assert_eq!(row.choices_json, r#"{"a":true,"b":false}"#);
+        assert_eq!((row.policy_version, row.expires_at_ms), (2, 9));
+        assert_eq!((row.channel.as_str(), row.created_at_ms), ("banner", 5));
+        let err = ConsentRow::from_record(key, br#"{"n":1}"#, "0/7").unwrap_err();
+        assert!(matches!(err, crate::StoreError::Corrupt(_)));
+        assert!(err.to_string().contains("0/7"), "{err}");
     }
 }

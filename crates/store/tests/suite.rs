@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use assent_ledger::{GENESIS, payload_hash};
 use assent_store::{
-    AppendItem, ConsentRow, Entry, Location, NewPolicyVersion, OpenOptions, SCHEMA_VERSION, Store,
-    StoreError, TokenRow,
+    AppendItem, ConsentKey, ConsentRow, Entry, Location, NewPolicyVersion, OpenOptions,
+    SCHEMA_VERSION, Store, StoreError, TokenRow,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ macro_rules! suite {
 suite!(
     migrations_idempotent_on_reopen,
     newer_schema_is_refused,
-    upgrade_to_v3_keeps_consents,
+    upgrade_from_v2_keeps_consents,
     policy_versions_numbering_and_floor,
     tokens,
     append_order_and_chain_across_reopen,
@@ -265,17 +265,40 @@ fn item(n: u64) -> AppendItem {
     }
 }
 
+/// A consent append: `c`'s decision as a consent record (the fields the store reads back
+/// from the payload), `c`'s key as its index row.
 fn consent_item(c: ConsentRow) -> AppendItem {
     AppendItem {
         ts_ms: c.created_at_ms,
         kind: "consent".to_owned(),
-        payload: format!(
-            r#"{{"receipt":"{}","subject":"{}"}}"#,
-            c.receipt_id, c.subject
-        )
-        .into_bytes(),
-        consent: Some(c),
+        payload: record_payload(&c).into_bytes(),
+        consent: Some(ConsentKey {
+            receipt_id: c.receipt_id,
+            site: c.site,
+            subject: c.subject,
+            created_at_ms: c.created_at_ms,
+        }),
     }
+}
+
+/// The record of `c` as the server writes it (`assent-consent/2`), members sorted.
+fn record_payload(c: &ConsentRow) -> String {
+    format!(
+        r#"{{"action":"{}","collectionMethod":"{}","consentReceiptID":"{}","consentTimestamp":{},"expiresAt":{},"jurisdiction":"FR","language":"{}","method":"{}","piiPrincipalId":"{}","policyHash":"{}","policyVersion":{},"purposes":{},"site":"{}","textFingerprint":"{}","version":"assent-consent/2"}}"#,
+        c.action,
+        c.channel,
+        c.receipt_id,
+        c.created_at_ms,
+        c.expires_at_ms,
+        c.language,
+        c.method,
+        c.subject,
+        "0".repeat(64),
+        c.policy_version,
+        c.choices_json,
+        c.site,
+        c.fingerprint
+    )
 }
 
 /// Checks that `chain` is gap-free from seq 0, every hash is right and links to the
@@ -342,17 +365,84 @@ async fn newer_schema_is_refused(b: Backend) {
     }
 }
 
-/// A version-2 database (WITHOUT ROWID tables on SQLite, consents with a foreign key to their
-/// ledger entry) is upgraded to version 3 with its entries and consents intact.
-async fn upgrade_to_v3_keeps_consents(b: Backend) {
+/// A version-2 database, made from the migration files 0001 and 0002 themselves (WITHOUT
+/// ROWID tables on SQLite, consents as full rows with a foreign key to their ledger entry), is
+/// upgraded to the current schema (3: rowid tables; 4: consents keep their keys only) with its
+/// chain and consents intact, whether a receipt id starts with its creation time or not.
+async fn upgrade_from_v2_keeps_consents(b: Backend) {
     let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let before = s
-        .append(vec![consent_item(consent("r-up", "s1", "alice", 1000))])
-        .await
-        .unwrap()
-        .remove(0);
-    s.close().await;
+    let dir = match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dir);
+    let file = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+    let t0 = 1_700_000_000_000_i64;
+    // Three consents: an id of Assent's form, an id that is not, and one of Assent's form
+    // whose time prefix is not its creation time (all must be found after the upgrade).
+    let timed = format!("{t0:012x}{}", "ab".repeat(10));
+    let skewed = format!("{:012x}{}", t0 + 5, "cd".repeat(10));
+    let rows = [
+        consent(&timed, "s1", "alice", t0),
+        consent("r-legacy", "s1", "alice", t0 + 1),
+        consent(&skewed, "s2", "bob", t0 + 2),
+    ];
+    let mut head = assent_ledger::ChainHead::new(0);
+    let mut sql = file("0001_init.sql") + ";\n" + &file("0002_rights.sql") + ";\n";
+    sql += "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init'), (2, '0002_rights');\n";
+    let bytes = |v: &[u8]| match b {
+        Backend::Sqlite => format!("X'{}'", hex::encode(v)),
+        Backend::Postgres => format!("'\\x{}'::bytea", hex::encode(v)),
+    };
+    let mut entries = Vec::new();
+    for c in &rows {
+        let payload = record_payload(c);
+        let e = head.append(c.created_at_ms, "consent", payload.as_bytes());
+        sql += &format!(
+            "INSERT INTO ledger_entries (chain, seq, ts_ms, kind, payload_hash, prev_hash, hash, payload) \
+             VALUES (0, {}, {}, 'consent', {}, {}, {}, {});\n",
+            e.seq,
+            e.ts_ms,
+            bytes(&e.payload_hash),
+            bytes(&e.prev_hash),
+            bytes(&e.hash),
+            bytes(payload.as_bytes())
+        );
+        sql += &format!(
+            "INSERT INTO consents (receipt_id, site, subject, policy_version, action, method, \
+             channel, language, choices_json, fingerprint, created_at_ms, expires_at_ms, chain, seq) \
+             VALUES ('{}', '{}', '{}', {}, '{}', '{}', '{}', '{}', '{}', '{}', {}, {}, 0, {});\n",
+            c.receipt_id,
+            c.site,
+            c.subject,
+            c.policy_version,
+            c.action,
+            c.method,
+            c.channel,
+            c.language,
+            c.choices_json,
+            c.fingerprint,
+            c.created_at_ms,
+            c.expires_at_ms,
+            e.seq
+        );
+        entries.push(e);
+    }
+    if b == Backend::Sqlite {
+        std::fs::create_dir_all(db.loc.sqlite_path().unwrap().parent().unwrap()).unwrap();
+    }
+    db.exec_raw(&sql).await;
+    assert_eq!(
+        db.count_raw("SELECT MAX(version) FROM schema_migrations")
+            .await,
+        2
+    );
+
+    let s = db.reopen().await.unwrap();
+    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
     let fk_count = match b {
         Backend::Sqlite => "SELECT COUNT(DISTINCT id) FROM pragma_foreign_key_list('consents')",
         Backend::Postgres => {
@@ -361,76 +451,60 @@ async fn upgrade_to_v3_keeps_consents(b: Backend) {
         }
     };
     assert_eq!(db.count_raw(fk_count).await, 0);
-    // Back to version 2: the key as 0001_init.sql made it, and no record of migration 3.
-    match b {
-        Backend::Sqlite => {
-            db.exec_raw(
-                "PRAGMA foreign_keys = OFF;
-                 CREATE TABLE ledger_v2 (
-                     chain INTEGER NOT NULL CHECK (chain >= 0),
-                     seq INTEGER NOT NULL CHECK (seq >= 0),
-                     ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
-                     payload_hash BLOB NOT NULL CHECK (length(payload_hash) = 32),
-                     prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
-                     hash BLOB NOT NULL CHECK (length(hash) = 32),
-                     payload BLOB,
-                     PRIMARY KEY (chain, seq)
-                 ) WITHOUT ROWID;
-                 INSERT INTO ledger_v2 SELECT * FROM ledger_entries;
-                 CREATE TABLE consents_v2 (
-                     chain INTEGER NOT NULL, seq INTEGER NOT NULL,
-                     receipt_id TEXT NOT NULL UNIQUE, site TEXT NOT NULL, subject TEXT NOT NULL,
-                     policy_version INTEGER NOT NULL, action TEXT NOT NULL, method TEXT NOT NULL,
-                     channel TEXT NOT NULL, language TEXT NOT NULL, choices_json TEXT NOT NULL,
-                     fingerprint TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
-                     expires_at_ms INTEGER NOT NULL,
-                     PRIMARY KEY (chain, seq),
-                     FOREIGN KEY (chain, seq) REFERENCES ledger_entries (chain, seq)
-                 ) WITHOUT ROWID;
-                 INSERT INTO consents_v2 SELECT * FROM consents;
-                 DROP TABLE consents;
-                 DROP TABLE ledger_entries;
-                 ALTER TABLE ledger_v2 RENAME TO ledger_entries;
-                 ALTER TABLE consents_v2 RENAME TO consents;
-                 CREATE INDEX consents_site_subject ON consents (site, subject);
-                 CREATE INDEX consents_site_created ON consents (site, created_at_ms);
-                 DELETE FROM schema_migrations WHERE version = 3;",
-            )
-            .await;
-            let without_rowid = "SELECT COUNT(*) FROM pragma_table_list WHERE name IN ('ledger_entries', 'consents') AND wr = 1";
-            assert_eq!(db.count_raw(without_rowid).await, 2);
-        }
-        Backend::Postgres => {
-            db.exec_raw(
-                "ALTER TABLE consents ADD CONSTRAINT consents_chain_seq_fkey \
-                 FOREIGN KEY (chain, seq) REFERENCES ledger_entries (chain, seq); \
-                 DELETE FROM schema_migrations WHERE version = 3;",
-            )
-            .await
-        }
-    }
-    assert_eq!(db.count_raw(fk_count).await, 1);
-    let s = db.reopen().await.unwrap();
-    assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
-    assert_eq!(db.count_raw(fk_count).await, 0);
     if b == Backend::Sqlite {
         let rowid = "SELECT COUNT(*) FROM pragma_table_list \
                      WHERE name IN ('ledger_entries', 'consents') AND wr = 0";
         assert_eq!(db.count_raw(rowid).await, 2);
+        // Only the ids that do not start with their creation time are listed aside.
+        assert_eq!(
+            db.count_raw("SELECT COUNT(*) FROM consent_receipt_ids")
+                .await,
+            2
+        );
     }
+    // Only the keys are left in the consents table.
+    let cols = match b {
+        Backend::Sqlite => "SELECT COUNT(*) FROM pragma_table_info('consents')",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'consents'"
+        }
+    };
+    assert_eq!(
+        db.count_raw(cols).await,
+        if b == Backend::Sqlite { 5 } else { 6 }
+    );
     // The copied chain still verifies, and its head is where it was.
-    let chain = check_chain(&s, before.chain).await;
-    assert_eq!(chain.last().map(|(e, _)| e.clone()), Some(before.clone()));
-    assert_eq!(s.chain_heads().await.unwrap(), vec![before.clone()]);
-    let (row, entry) = s.consent_by_receipt("r-up").await.unwrap().unwrap();
-    assert_eq!(row, consent("r-up", "s1", "alice", 1000));
-    assert_eq!(entry, before);
-    assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 1);
-    // Writes go on after the upgrade.
-    s.append(vec![consent_item(consent("r-up2", "s1", "alice", 2000))])
+    let chain = check_chain(&s, 0).await;
+    assert_eq!(chain.len(), 3);
+    assert_eq!(s.chain_heads().await.unwrap(), vec![entries[2].clone()]);
+    for (c, e) in rows.iter().zip(&entries) {
+        let (row, entry) = s.consent_by_receipt(&c.receipt_id).await.unwrap().unwrap();
+        assert_eq!(&row, c);
+        assert_eq!(&entry, e);
+    }
+    assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 2);
+    let page = s
+        .consents_between("s1", t0, t0 + 10, Some(&timed), 10)
         .await
         .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].0.receipt_id, "r-legacy");
+    // Writes and redactions go on after the upgrade.
+    s.append(vec![consent_item(consent("r-up2", "s1", "alice", t0 + 3))])
+        .await
+        .unwrap();
+    assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 3);
+    let red = AppendItem {
+        ts_ms: t0 + 4,
+        kind: "ledger.redaction".to_owned(),
+        payload: br#"{"chain":0,"seq":1}"#.to_vec(),
+        consent: None,
+    };
+    s.redact(0, 1, red).await.unwrap();
+    assert_eq!(s.consent_by_receipt("r-legacy").await.unwrap(), None);
     assert_eq!(s.consents_by_subject("s1", "alice").await.unwrap().len(), 2);
+    check_chain(&s, 0).await;
     s.close().await;
 }
 

@@ -17,7 +17,7 @@ use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::{Controller, Purpose};
 use assent_model::rights::{Deadlines, RequestType, RightsError, Status, time_zone};
 use assent_store::{
-    AppendItem, ConsentRow, RightsEventRow, RightsGuard, RightsPatch, RightsRequestRow,
+    AppendItem, ConsentKey, RightsEventRow, RightsGuard, RightsPatch, RightsRequestRow,
     RightsTokenRow,
 };
 use axum::http::StatusCode;
@@ -715,26 +715,18 @@ async fn withdraw_consent(
     let mut record = crate::routes::consent::record_value(&cur, &fields);
     record["rightsRequest"] = json!(r.id);
     let payload = assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?;
-    let row = ConsentRow {
+    let key = ConsentKey {
         receipt_id: receipt_id.clone(),
         site: r.site.clone(),
         subject: prev.subject.clone(),
-        policy_version: cur.row.version,
-        action: Action::Withdraw.as_str().into(),
-        method: Method::Explicit.as_str().into(),
-        channel: Channel::RightsRequest.as_str().into(),
-        language,
-        choices_json: serde_json::to_string(&decision.choices).unwrap_or_default(),
-        fingerprint,
         created_at_ms: now,
-        expires_at_ms: expires,
     };
     st.store
         .append(vec![AppendItem {
             ts_ms: now,
             kind: "consent".into(),
             payload,
-            consent: Some(row),
+            consent: Some(key),
         }])
         .await?;
     st.metrics

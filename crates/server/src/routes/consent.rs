@@ -17,7 +17,7 @@ use assent_ledger::{Receipt, SignedCheckpoint, to_hex};
 use assent_model::clock::rfc3339;
 use assent_model::consent::{Action, Channel, decide};
 use assent_model::registry::Purpose;
-use assent_store::{AppendItem, ConsentRow};
+use assent_store::{AppendItem, ConsentKey};
 
 use crate::error::{ApiError, ApiResult};
 use crate::ratelimit::client_ip;
@@ -325,26 +325,17 @@ fn build_consent(
             assent_ledger::canonical_json(&record).map_err(|e| ApiError::internal(&e))?
         }
     };
-    let choices_json = serde_json::to_string(&decision.choices).unwrap_or_default();
-    let row = ConsentRow {
+    let key = ConsentKey {
         receipt_id: receipt_id.clone(),
         site: site.to_string(),
         subject,
-        policy_version: req.policy_version,
-        action: req.action.as_str().into(),
-        method: decision.method.as_str().into(),
-        channel: channel.as_str().into(),
-        language: req.language.clone(),
-        choices_json,
-        fingerprint,
         created_at_ms: now,
-        expires_at_ms: expires,
     };
     let item = AppendItem {
         ts_ms: now,
         kind: "consent".into(),
         payload,
-        consent: Some(row),
+        consent: Some(key),
     };
     let created = Created {
         receipt: CreatedReceipt {
