@@ -1,14 +1,16 @@
 //! Persistence of data-subject rights requests (tables of migration `0002_rights`), for
 //! both backends.
 //!
-//! These are small, low-volume writes that never touch the ledger chain, so they do not go
-//! through the group-commit writers: on SQLite each operation opens its own short-lived
-//! read-write connection (WAL, `BEGIN IMMEDIATE`, the same busy timeout as the writer, so
-//! the two simply take turns for the write lock and each commit is fsynced by SQLite
-//! itself); on PostgreSQL they use the connection pool. The ledger events that accompany
-//! each transition are appended by the caller through [`Store::append`] *after* the state
-//! change has committed: the state change is guarded (`WHERE status = expected`), so only
-//! one of two concurrent transitions wins and is recorded.
+//! A write that is recorded in the ledger (a submission, a transition, a reminder, an
+//! erasure, a note, a sent email) takes the ledger entry as an argument and goes through the
+//! backend's group-commit writer, which owns the chain: the state change, its history line
+//! and its ledger entry commit in one transaction, so a crash or a failed append can never
+//! leave a change without its entry or an entry without its change. The state change is
+//! guarded (`WHERE status = expected`): of two concurrent transitions one wins, and only its
+//! entry is appended. Writes without a ledger entry (tokens, attempts, attachments) are
+//! small and rare and skip the writer: on SQLite each opens its own short-lived read-write
+//! connection (WAL, `BEGIN IMMEDIATE`, the same busy timeout as the writer, so the two take
+//! turns for the write lock); on PostgreSQL they use the connection pool.
 //!
 //! Erasure (end of retention) nulls every personal field of a request, deletes its tokens
 //! and attachments and the free-text notes of its history, and keeps ids, type, status and
@@ -22,8 +24,8 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql as PgToSql;
 
-use crate::writer::hash32;
-use crate::{Store, StoreError};
+use crate::writer::{Op, Reply, RightsOp, hash32, unexpected};
+use crate::{AppendItem, Store, StoreError};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -173,7 +175,7 @@ const ATT_META_COLS: &str = "id, request_id, filename, content_type, substr(byte
 
 /// A bound parameter.
 #[derive(Debug, Clone)]
-enum V {
+pub(crate) enum V {
     I(Option<i64>),
     T(Option<String>),
     B(Vec<u8>),
@@ -200,7 +202,7 @@ impl rusqlite::ToSql for V {
     }
 }
 
-fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
+pub(crate) fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
     vals.iter()
         .map(|v| -> Box<dyn PgToSql + Sync + Send> {
             match v {
@@ -213,7 +215,7 @@ fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
 }
 
 /// `?N` -> `$N`.
-fn pg_sql(sql: &str) -> String {
+pub(crate) fn pg_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -492,7 +494,10 @@ where
         .map_err(|e| StoreError::Internal(format!("blocking task failed: {e}")))?
 }
 
-fn sqlite_exec(c: &Connection, (sql, vals): &(String, Vec<V>)) -> Result<usize, StoreError> {
+pub(crate) fn sqlite_exec(
+    c: &Connection,
+    (sql, vals): &(String, Vec<V>),
+) -> Result<usize, StoreError> {
     Ok(c.prepare_cached(sql)?
         .execute(rusqlite::params_from_iter(vals.iter()))?)
 }
@@ -510,6 +515,13 @@ fn sqlite_rows<T>(
         out.push(f(r)?);
     }
     Ok(out)
+}
+
+/// A guarded statement that changed more than the one row it names.
+pub(crate) fn guard_matched(n: u64) -> StoreError {
+    StoreError::Internal(format!(
+        "a guarded rights update changed {n} rows instead of 1"
+    ))
 }
 
 /// A unique-constraint failure on insert is a conflict.
@@ -552,12 +564,25 @@ impl Store {
 
     /// Runs statements in one transaction; returns the rows changed by each. With
     /// `guarded`, the first statement must change exactly one row, otherwise the transaction
-    /// is rolled back and `Ok(None)` returned.
+    /// is rolled back and `Ok(None)` returned. With `ledger`, the entry is appended in the
+    /// same transaction, through the writer that owns the chain (and only if the guard held).
     async fn rights_tx(
         &self,
         stmts: Vec<(String, Vec<V>)>,
         guarded: bool,
+        ledger: Option<AppendItem>,
     ) -> Result<Option<Vec<u64>>, StoreError> {
+        if let Some(ledger) = ledger {
+            let op = Op::Rights(Box::new(RightsOp {
+                stmts,
+                guarded,
+                ledger,
+            }));
+            return match self.call(op).await? {
+                Reply::Rights(r) => Ok(r.map(|(counts, _)| counts)),
+                other => Err(unexpected(other)),
+            };
+        }
         match self {
             Store::Sqlite(s) => {
                 let path = s.path().to_path_buf();
@@ -602,22 +627,31 @@ impl Store {
         }
     }
 
-    async fn rights_write(&self, stmts: Vec<(String, Vec<V>)>) -> Result<Vec<u64>, StoreError> {
-        Ok(self.rights_tx(stmts, false).await?.unwrap_or_default())
+    async fn rights_write(
+        &self,
+        stmts: Vec<(String, Vec<V>)>,
+        ledger: Option<AppendItem>,
+    ) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .rights_tx(stmts, false, ledger)
+            .await?
+            .unwrap_or_default())
     }
 
-    /// Stores a new request with its verification tokens and first history line.
-    /// A duplicate id or token is [`StoreError::Conflict`].
+    /// Stores a new request with its verification tokens and first history line, and
+    /// appends `ledger`, in one transaction. A duplicate id or token is
+    /// [`StoreError::Conflict`].
     pub async fn rights_insert(
         &self,
         req: &RightsRequestRow,
         tokens: &[RightsTokenRow],
         event: &RightsEventRow,
+        ledger: Option<AppendItem>,
     ) -> Result<(), StoreError> {
         let mut stmts = vec![insert_request_stmt(req)];
         stmts.extend(tokens.iter().map(insert_token_stmt));
         stmts.push(insert_event_stmt(event));
-        self.rights_write(stmts)
+        self.rights_write(stmts, ledger)
             .await
             .map_err(|e| conflict_on_duplicate(e, "rights request"))?;
         Ok(())
@@ -666,26 +700,33 @@ impl Store {
             .await
     }
 
-    /// Applies `patch` if `guard` holds, and then records `event`, in one transaction.
-    /// `Ok(false)` when the guard failed (wrong status, mark already set, erased, unknown).
+    /// Applies `patch` if `guard` holds, and then records `event` and appends `ledger`, in
+    /// one transaction. `Ok(false)` when the guard failed (wrong status, mark already set,
+    /// erased, unknown): then nothing is written, the ledger entry included.
     pub async fn rights_update(
         &self,
         id: &str,
         guard: &RightsGuard,
         patch: &RightsPatch,
         event: Option<&RightsEventRow>,
+        ledger: Option<AppendItem>,
     ) -> Result<bool, StoreError> {
         let Some(update) = update_stmt(id, guard, patch) else {
             return Ok(false);
         };
         let mut stmts = vec![update];
         stmts.extend(event.map(insert_event_stmt));
-        Ok(self.rights_tx(stmts, true).await?.is_some())
+        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
     }
 
-    /// Adds a line to a request's history.
-    pub async fn rights_add_event(&self, ev: &RightsEventRow) -> Result<(), StoreError> {
-        self.rights_write(vec![insert_event_stmt(ev)]).await?;
+    /// Adds a line to a request's history, with `ledger` appended in the same transaction.
+    pub async fn rights_add_event(
+        &self,
+        ev: &RightsEventRow,
+        ledger: Option<AppendItem>,
+    ) -> Result<(), StoreError> {
+        self.rights_write(vec![insert_event_stmt(ev)], ledger)
+            .await?;
         Ok(())
     }
 
@@ -698,7 +739,7 @@ impl Store {
 
     /// Stores a token. A duplicate hash is [`StoreError::Conflict`].
     pub async fn rights_insert_token(&self, tok: &RightsTokenRow) -> Result<(), StoreError> {
-        self.rights_write(vec![insert_token_stmt(tok)])
+        self.rights_write(vec![insert_token_stmt(tok)], None)
             .await
             .map_err(|e| conflict_on_duplicate(e, "token"))?;
         Ok(())
@@ -747,6 +788,7 @@ impl Store {
                 ),
                 ],
                 true,
+                None,
             )
             .await?;
         Ok(used.is_some())
@@ -754,10 +796,13 @@ impl Store {
 
     /// Counts a failed attempt against a token; returns the new count.
     pub async fn rights_token_attempt(&self, hash: &[u8; 32]) -> Result<i64, StoreError> {
-        self.rights_write(vec![(
-            "UPDATE rights_tokens SET attempts = attempts + 1 WHERE hash = ?1".to_owned(),
-            vec![V::B(hash.to_vec())],
-        )])
+        self.rights_write(
+            vec![(
+                "UPDATE rights_tokens SET attempts = attempts + 1 WHERE hash = ?1".to_owned(),
+                vec![V::B(hash.to_vec())],
+            )],
+            None,
+        )
         .await?;
         Ok(self.rights_token(hash).await?.map_or(0, |k| k.attempts))
     }
@@ -767,20 +812,23 @@ impl Store {
         &self,
         a: &RightsAttachmentRow,
     ) -> Result<(), StoreError> {
-        self.rights_write(vec![(
-            "INSERT INTO rights_attachments (id, request_id, filename, content_type, bytes, \
+        self.rights_write(
+            vec![(
+                "INSERT INTO rights_attachments (id, request_id, filename, content_type, bytes, \
              created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                .to_owned(),
-            vec![
-                t(&a.id),
-                t(&a.request_id),
-                t(&a.filename),
-                t(&a.content_type),
-                V::B(a.bytes.clone()),
-                i(a.created_at_ms),
-                i(a.expires_at_ms),
-            ],
-        )])
+                    .to_owned(),
+                vec![
+                    t(&a.id),
+                    t(&a.request_id),
+                    t(&a.filename),
+                    t(&a.content_type),
+                    V::B(a.bytes.clone()),
+                    i(a.created_at_ms),
+                    i(a.expires_at_ms),
+                ],
+            )],
+            None,
+        )
         .await
         .map_err(|e| conflict_on_duplicate(e, "attachment"))?;
         Ok(())
@@ -813,13 +861,15 @@ impl Store {
         self.rights_read(sql, vec![t(request_id)], att_at).await
     }
 
-    /// Erases a request's personal data (fields, tokens, attachments, notes) and records
-    /// `event`, in one transaction. `false` if unknown or already erased.
+    /// Erases a request's personal data (fields, tokens, attachments, notes), records
+    /// `event` and appends `ledger`, in one transaction. `false` if unknown or already erased
+    /// (then nothing is written).
     pub async fn rights_erase(
         &self,
         id: &str,
         now_ms: i64,
         event: &RightsEventRow,
+        ledger: Option<AppendItem>,
     ) -> Result<bool, StoreError> {
         let mut stmts: Vec<(String, Vec<V>)> = ERASE_STMTS
             .iter()
@@ -834,7 +884,7 @@ impl Store {
             })
             .collect();
         stmts.push(insert_event_stmt(event));
-        Ok(self.rights_tx(stmts, true).await?.is_some())
+        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
     }
 }
 

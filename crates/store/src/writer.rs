@@ -102,6 +102,9 @@ pub(crate) enum Op {
         payload: Vec<u8>,
         ts_ms: i64,
     },
+    /// Rights-request statements and the ledger entry that records them, in one
+    /// transaction (boxed like `InsertPolicy::v`).
+    Rights(Box<RightsOp>),
     // The rest only go through the writer on SQLite (single-writer database).
     InsertToken(TokenRow),
     RevokeToken {
@@ -118,6 +121,16 @@ pub(crate) enum Op {
     },
 }
 
+/// See [`Op::Rights`]: with `guarded`, the first statement must change exactly one row;
+/// when it changes none, nothing is written (the other statements and the ledger entry are
+/// skipped) and the answer is `Reply::Rights(None)`.
+#[derive(Debug)]
+pub(crate) struct RightsOp {
+    pub stmts: Vec<(String, Vec<crate::rights::V>)>,
+    pub guarded: bool,
+    pub ledger: AppendItem,
+}
+
 /// The answer to an [`Op`].
 #[derive(Debug)]
 pub(crate) enum Reply {
@@ -126,6 +139,8 @@ pub(crate) enum Reply {
     Policy(PolicyVersionRow, Entry),
     Unit,
     Bool(bool),
+    /// Rows changed per statement and the ledger entry; `None` when the guard failed.
+    Rights(Option<(Vec<u64>, Entry)>),
     Id(i64),
 }
 

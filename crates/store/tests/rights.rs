@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use assent_store::{
-    Location, OpenOptions, RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark,
-    RightsPatch, RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
+    AppendItem, Location, OpenOptions, RightsAttachmentRow, RightsEventRow, RightsGuard,
+    RightsMark, RightsPatch, RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,7 @@ suite!(
     tokens_single_use,
     attachments,
     erasure,
+    changes_and_their_ledger_entries_commit_together,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -241,13 +242,13 @@ async fn requests_roundtrip_and_order(b: Backend) {
     c.extended_due_at_ms = Some(5_000_000);
     let d = request("d", "verified", 4_000_000);
     for r in [&a, &c, &d] {
-        s.rights_insert(r, &[], &event(&r.id, 1, "submitted", None))
+        s.rights_insert(r, &[], &event(&r.id, 1, "submitted", None), None)
             .await
             .unwrap();
     }
     // Duplicate id: conflict, nothing else written.
     let e = s
-        .rights_insert(&a, &[], &event("a", 2, "submitted", None))
+        .rights_insert(&a, &[], &event("a", 2, "submitted", None), None)
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
@@ -284,7 +285,7 @@ async fn requests_roundtrip_and_order(b: Backend) {
             .is_empty()
     );
 
-    s.rights_add_event(&event("a", 7, "note", Some("called back")))
+    s.rights_add_event(&event("a", 7, "note", Some("called back")), None)
         .await
         .unwrap();
     let ev = s.rights_events("a").await.unwrap();
@@ -305,7 +306,7 @@ async fn guarded_updates(b: Backend) {
     let db = TestDb::new(b).await;
     let s = db.open().await;
     let a = request("a", "received", 3_000_000);
-    s.rights_insert(&a, &[], &event("a", 1, "submitted", None))
+    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
         .await
         .unwrap();
     let verify = RightsPatch {
@@ -320,6 +321,7 @@ async fn guarded_updates(b: Backend) {
             &RightsGuard::status("verified"),
             &verify,
             Some(&event("a", 10, "x", None)),
+            None,
         )
         .await
         .unwrap();
@@ -336,6 +338,7 @@ async fn guarded_updates(b: Backend) {
                 &RightsGuard::status("received"),
                 &verify,
                 Some(&event("a", 10 + k, "verified", None)),
+                None,
             )
             .await
             .unwrap()
@@ -362,6 +365,7 @@ async fn guarded_updates(b: Backend) {
             "a",
             &RightsGuard::unset(RightsMark::Reminded7d),
             &mark,
+            None,
             None
         )
         .await
@@ -376,6 +380,7 @@ async fn guarded_updates(b: Backend) {
             "a",
             &RightsGuard::unset(RightsMark::Reminded7d),
             &again,
+            None,
             None
         )
         .await
@@ -391,7 +396,7 @@ async fn guarded_updates(b: Backend) {
         ..RightsPatch::default()
     };
     assert!(
-        s.rights_update("a", &RightsGuard::default(), &p, None)
+        s.rights_update("a", &RightsGuard::default(), &p, None, None)
             .await
             .unwrap()
     );
@@ -409,20 +414,26 @@ async fn guarded_updates(b: Backend) {
         ..RightsPatch::default()
     };
     assert!(
-        s.rights_update("a", &RightsGuard::default(), &p, None)
+        s.rights_update("a", &RightsGuard::default(), &p, None, None)
             .await
             .unwrap()
     );
     assert_eq!(s.rights_get("a").await.unwrap().unwrap().mail_problem, None);
     assert!(
-        !s.rights_update("zz", &RightsGuard::default(), &mark, None)
+        !s.rights_update("zz", &RightsGuard::default(), &mark, None, None)
             .await
             .unwrap()
     );
     assert!(
-        !s.rights_update("a", &RightsGuard::default(), &RightsPatch::default(), None)
-            .await
-            .unwrap()
+        !s.rights_update(
+            "a",
+            &RightsGuard::default(),
+            &RightsPatch::default(),
+            None,
+            None
+        )
+        .await
+        .unwrap()
     );
     s.close().await;
 }
@@ -438,6 +449,7 @@ async fn tokens_single_use(b: Backend) {
             token("a", 2, "verify_code", 1_000),
         ],
         &event("a", 1, "submitted", None),
+        None,
     )
     .await
     .unwrap();
@@ -483,6 +495,7 @@ async fn attachments(b: Backend) {
         &request("a", "in_progress", 3_000_000),
         &[],
         &event("a", 1, "submitted", None),
+        None,
     )
     .await
     .unwrap();
@@ -527,10 +540,11 @@ async fn erasure(b: Backend) {
         &a,
         &[token("a", 1, "download", 10)],
         &event("a", 1, "submitted", None),
+        None,
     )
     .await
     .unwrap();
-    s.rights_add_event(&event("a", 2, "note", Some("personal remark")))
+    s.rights_add_event(&event("a", 2, "note", Some("personal remark")), None)
         .await
         .unwrap();
     s.rights_insert_attachment(&RightsAttachmentRow {
@@ -546,12 +560,12 @@ async fn erasure(b: Backend) {
     .await
     .unwrap();
     let b2 = request("b", "received", 3_000_000);
-    s.rights_insert(&b2, &[], &event("b", 1, "submitted", None))
+    s.rights_insert(&b2, &[], &event("b", 1, "submitted", None), None)
         .await
         .unwrap();
 
     assert!(
-        s.rights_erase("a", 99, &event("a", 99, "erased", None))
+        s.rights_erase("a", 99, &event("a", 99, "erased", None), None)
             .await
             .unwrap()
     );
@@ -582,7 +596,7 @@ async fn erasure(b: Backend) {
     assert!(ev.iter().all(|e| e.note.is_none()));
     // Once only; erased requests cannot be updated; other requests are untouched.
     assert!(
-        !s.rights_erase("a", 100, &event("a", 100, "erased", None))
+        !s.rights_erase("a", 100, &event("a", 100, "erased", None), None)
             .await
             .unwrap()
     );
@@ -592,15 +606,164 @@ async fn erasure(b: Backend) {
         ..RightsPatch::default()
     };
     assert!(
-        !s.rights_update("a", &RightsGuard::default(), &p, None)
+        !s.rights_update("a", &RightsGuard::default(), &p, None, None)
             .await
             .unwrap()
     );
     assert_eq!(s.rights_get("b").await.unwrap().unwrap(), b2);
     assert!(
-        !s.rights_erase("zz", 1, &event("zz", 1, "erased", None))
+        !s.rights_erase("zz", 1, &event("zz", 1, "erased", None), None)
             .await
             .unwrap()
     );
+    s.close().await;
+}
+
+fn entry(kind: &str, n: i64) -> AppendItem {
+    AppendItem {
+        ts_ms: n,
+        kind: kind.to_owned(),
+        payload: format!(r#"{{"n":{n}}}"#).into_bytes(),
+        consent: None,
+    }
+}
+
+/// The ledger's kinds, in chain order.
+async fn kinds(s: &Store) -> Vec<String> {
+    let chain = s.writer_chain();
+    s.entries(chain, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e.kind)
+        .collect()
+}
+
+/// A change recorded in the ledger is written with its entry or not at all: a failed guard
+/// appends nothing, a failing statement rolls back the change and its entry, and concurrent
+/// transitions append exactly one entry.
+async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(
+        &a,
+        &[],
+        &event("a", 1, "submitted", None),
+        Some(entry("rights.submitted", 1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kinds(&s).await, ["rights.submitted"]);
+    // A duplicate id: the insert fails, and its entry is not appended.
+    let dup = s
+        .rights_insert(
+            &a,
+            &[],
+            &event("a", 2, "submitted", None),
+            Some(entry("rights.submitted", 2)),
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert_eq!(kinds(&s).await, ["rights.submitted"]);
+    // A guard that fails: no change, no history line, no entry.
+    let verify = RightsPatch {
+        status: Some("verified".into()),
+        verified_at_ms: Some(10),
+        ..RightsPatch::default()
+    };
+    let ok = s
+        .rights_update(
+            "a",
+            &RightsGuard::status("in_progress"),
+            &verify,
+            Some(&event("a", 10, "verified", None)),
+            Some(entry("rights.verified", 10)),
+        )
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert_eq!(kinds(&s).await, ["rights.submitted"]);
+    assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
+    // Eight concurrent identical transitions: one wins, one entry.
+    let mut tasks = vec![];
+    for k in 0..8 {
+        let (s, verify) = (s.clone(), verify.clone());
+        tasks.push(tokio::spawn(async move {
+            s.rights_update(
+                "a",
+                &RightsGuard::status("received"),
+                &verify,
+                Some(&event("a", 20 + k, "verified", None)),
+                Some(entry("rights.verified", 20 + k)),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    assert_eq!(kinds(&s).await, ["rights.submitted", "rights.verified"]);
+    assert_eq!(s.rights_get("a").await.unwrap().unwrap().status, "verified");
+    // In one batch with other appends, a failing rights write fails alone.
+    let again = event("a", 31, "submitted", None);
+    let (x, y) = tokio::join!(
+        s.append(vec![entry("audit.test", 30)]),
+        s.rights_insert(&a, &[], &again, Some(entry("rights.submitted", 31))),
+    );
+    x.unwrap();
+    assert!(matches!(y, Err(StoreError::Conflict(_))), "{y:?}");
+    // A history line and erasure with their entries; then the chain verifies.
+    s.rights_add_event(
+        &event("a", 40, "note", Some("n")),
+        Some(entry("rights.note", 40)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.rights_erase(
+            "a",
+            50,
+            &event("a", 50, "erased", None),
+            Some(entry("rights.erased", 50))
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.rights_erase(
+            "a",
+            51,
+            &event("a", 51, "erased", None),
+            Some(entry("rights.erased", 51))
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        kinds(&s).await,
+        [
+            "rights.submitted",
+            "rights.verified",
+            "audit.test",
+            "rights.note",
+            "rights.erased"
+        ]
+    );
+    let chain = s.writer_chain();
+    let all = s.entries(chain, 0, 1000).await.unwrap();
+    let mut prev = assent_ledger::GENESIS;
+    for (e, _) in &all {
+        assert_eq!(e.prev_hash, prev);
+        assert!(e.hash_is_valid());
+        prev = e.hash;
+    }
+    s.close().await;
+    // What was acknowledged is there after a reopen.
+    let s = db.reopen().await.unwrap();
+    assert_eq!(kinds(&s).await.len(), 5);
     s.close().await;
 }

@@ -11,7 +11,9 @@ use assent_store::{RightsGuard, RightsMark, RightsPatch};
 use serde_json::json;
 
 use crate::error::ApiResult;
-use crate::rights::{deadlines_of, event, ledger, reminder_mail, send_and_record, site_tz};
+use crate::rights::{
+    count_entry, deadlines_of, event, ledger_item, reminder_mail, send_and_record, site_tz,
+};
 use crate::state::AppState;
 
 /// What one run did.
@@ -43,20 +45,24 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
             && let Ok(at) = erase_at(start, &tz)
             && now >= at
         {
+            let entry = ledger_item(
+                "rights.erased",
+                &r,
+                &r.status,
+                now,
+                json!({"retention_until": at}),
+            )?;
             let ok = st
                 .store
-                .rights_erase(&r.id, now, &event(&r.id, now, "erased", "system", None))
-                .await?;
-            if ok {
-                ledger(
-                    st,
-                    "rights.erased",
-                    &r,
-                    &r.status,
+                .rights_erase(
+                    &r.id,
                     now,
-                    json!({"retention_until": at}),
+                    &event(&r.id, now, "erased", "system", None),
+                    Some(entry),
                 )
                 .await?;
+            if ok {
+                count_entry(st);
                 rep.erased += 1;
             }
             continue;
@@ -71,6 +77,13 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
                 ..RightsPatch::default()
             };
             let ev = event(&r.id, now, "overdue", "system", None);
+            let entry = ledger_item(
+                "rights.overdue",
+                &r,
+                &r.status,
+                now,
+                json!({"due_at": d.effective_due()}),
+            )?;
             if st
                 .store
                 .rights_update(
@@ -78,18 +91,11 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
                     &RightsGuard::unset(RightsMark::Overdue),
                     &patch,
                     Some(&ev),
+                    Some(entry),
                 )
                 .await?
             {
-                ledger(
-                    st,
-                    "rights.overdue",
-                    &r,
-                    &r.status,
-                    now,
-                    json!({"due_at": d.effective_due()}),
-                )
-                .await?;
+                count_entry(st);
                 rep.overdue += 1;
             }
             continue;
@@ -116,7 +122,7 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
             };
             if !st
                 .store
-                .rights_update(&r.id, &RightsGuard::unset(mark), &patch, None)
+                .rights_update(&r.id, &RightsGuard::unset(mark), &patch, None, None)
                 .await?
             {
                 continue;

@@ -248,15 +248,15 @@ pub fn rights_error(e: RightsError) -> ApiError {
     err
 }
 
-/// Appends one `rights.*` ledger entry. `extra` is merged into the payload.
-pub async fn ledger(
-    st: &AppState,
+/// One `rights.*` ledger entry, for the store to append in the transaction of the change it
+/// records. `extra` is merged into the payload.
+pub fn ledger_item(
     kind: &str,
     r: &RightsRequestRow,
     status: &str,
     now: i64,
     extra: Value,
-) -> ApiResult<()> {
+) -> ApiResult<AppendItem> {
     let mut payload = json!({
         "version": "assent-rights/1",
         "request": r.id,
@@ -269,18 +269,19 @@ pub async fn ledger(
         p.extend(x);
     }
     let bytes = assent_ledger::canonical_json(&payload).map_err(|e| ApiError::internal(&e))?;
-    st.store
-        .append(vec![AppendItem {
-            ts_ms: now,
-            kind: kind.to_owned(),
-            payload: bytes,
-            consent: None,
-        }])
-        .await?;
+    Ok(AppendItem {
+        ts_ms: now,
+        kind: kind.to_owned(),
+        payload: bytes,
+        consent: None,
+    })
+}
+
+/// Counts a ledger entry appended with a rights change (for `/metrics`).
+pub fn count_entry(st: &AppState) {
     st.metrics
         .ledger_entries
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(())
 }
 
 pub fn event(id: &str, now: i64, kind: &str, actor: &str, note: Option<String>) -> RightsEventRow {
@@ -316,28 +317,33 @@ pub async fn send_and_record(
             ("email_failed", Some(format!("sending failed: {e}")))
         }
     };
-    let _ = st
-        .store
-        .rights_add_event(&event(
-            &r.id,
-            now,
-            kind,
-            "system",
-            Some(format!("{} to the {who}", mail.template)),
-        ))
-        .await;
-    if matches!(res, Ok(Outcome::Sent))
-        && let Err(e) = ledger(
-            st,
+    // A sent email is also a ledger event, in the transaction of its history line.
+    let entry = match res {
+        Ok(Outcome::Sent) => ledger_item(
             "rights.email_sent",
             r,
             &r.status,
             now,
             json!({"template": mail.template, "to": who}),
         )
-        .await
-    {
-        tracing::warn!(request = %r.id, error = e.message, "ledger append for an email failed");
+        .map_err(|e| tracing::warn!(request = %r.id, error = e.message, "email ledger entry"))
+        .ok(),
+        _ => None,
+    };
+    let sent_entry = entry.is_some();
+    let line = event(
+        &r.id,
+        now,
+        kind,
+        "system",
+        Some(format!("{} to the {who}", mail.template)),
+    );
+    match st.store.rights_add_event(&line, entry).await {
+        Ok(()) if sent_entry => count_entry(st),
+        Ok(()) => {}
+        Err(e) => {
+            tracing::warn!(request = %r.id, error = %e, "recording an email failed");
+        }
     }
     if !to_dpo {
         let patch = RightsPatch {
@@ -346,7 +352,7 @@ pub async fn send_and_record(
         };
         let _ = st
             .store
-            .rights_update(&r.id, &RightsGuard::default(), &patch, None)
+            .rights_update(&r.id, &RightsGuard::default(), &patch, None, None)
             .await;
     }
     res
@@ -508,22 +514,22 @@ pub async fn submit(st: &AppState, v: Valid) -> ApiResult<()> {
             attempts: 0,
         },
     ];
-    st.store
-        .rights_insert(
-            &row,
-            &tokens,
-            &event(&id, now, "submitted", "requester", None),
-        )
-        .await?;
-    ledger(
-        st,
+    let entry = ledger_item(
         "rights.submitted",
         &row,
         "received",
         now,
         json!({"received_at": now, "due_at": d.due_at_ms}),
-    )
-    .await?;
+    )?;
+    st.store
+        .rights_insert(
+            &row,
+            &tokens,
+            &event(&id, now, "submitted", "requester", None),
+            Some(entry),
+        )
+        .await?;
+    count_entry(st);
     let mail = verification_mail(st, &row, &controller, &v.email, &secret, &code);
     let st2 = st.clone();
     tokio::spawn(async move {
@@ -617,6 +623,7 @@ async fn mark_verified(st: &AppState, r: &RightsRequestRow, now: i64, via: &str)
         verified_at_ms: Some(now),
         ..RightsPatch::default()
     };
+    let entry = ledger_item("rights.verified", r, "verified", now, json!({"via": via}))?;
     let ok = st
         .store
         .rights_update(
@@ -630,20 +637,13 @@ async fn mark_verified(st: &AppState, r: &RightsRequestRow, now: i64, via: &str)
                 "requester",
                 Some(format!("by {via}")),
             )),
+            Some(entry),
         )
         .await?;
     if !ok {
         return Ok(()); // verified concurrently
     }
-    ledger(
-        st,
-        "rights.verified",
-        r,
-        "verified",
-        now,
-        json!({"via": via}),
-    )
-    .await?;
+    count_entry(st);
     if let Some(cur) = st.sites.current(&r.site) {
         let mail = new_request_mail(st, r, &cur.snapshot.controller, &site_tz(st, &r.site));
         let _ = send_and_record(st, r, &mail, true).await;
@@ -670,13 +670,16 @@ async fn withdraw_consent(
     let found = st.store.consent_by_receipt(receipt).await?;
     let Some((prev, _)) = found.filter(|(c, _)| c.site == r.site) else {
         st.store
-            .rights_add_event(&event(
-                &r.id,
-                now,
-                "consent_not_linked",
-                "system",
-                Some("no consent with this receipt id on this site".into()),
-            ))
+            .rights_add_event(
+                &event(
+                    &r.id,
+                    now,
+                    "consent_not_linked",
+                    "system",
+                    Some("no consent with this receipt id on this site".into()),
+                ),
+                None,
+            )
             .await?;
         return Ok(());
     };
@@ -721,22 +724,20 @@ async fn withdraw_consent(
         subject: prev.subject.clone(),
         created_at_ms: now,
     };
-    st.store
-        .append(vec![AppendItem {
-            ts_ms: now,
-            kind: "consent".into(),
-            payload,
-            consent: Some(key),
-        }])
-        .await?;
-    st.metrics
-        .consents
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let withdrawal = AppendItem {
+        ts_ms: now,
+        kind: "consent".into(),
+        payload,
+        consent: Some(key),
+    };
+    // The withdrawal, the request's link to the subject and its history line: one
+    // transaction (none of them if the request was erased meanwhile).
     let patch = RightsPatch {
         subject: Some(prev.subject.clone()),
         ..RightsPatch::default()
     };
-    st.store
+    let recorded = st
+        .store
         .rights_update(
             &r.id,
             &RightsGuard::default(),
@@ -748,8 +749,14 @@ async fn withdraw_consent(
                 "system",
                 Some(format!("new consent receipt {receipt_id}")),
             )),
+            Some(withdrawal),
         )
         .await?;
+    if recorded {
+        st.metrics
+            .consents
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(())
 }
 
@@ -793,6 +800,15 @@ pub async fn transition(
         status: Some(to.as_str().into()),
         ..patch
     };
+    let kind = match to {
+        Status::Verified => "rights.verified",
+        Status::InProgress => "rights.started",
+        Status::Extended => "rights.extended",
+        Status::Completed => "rights.completed",
+        Status::Rejected => "rights.rejected",
+        Status::Received => "rights.submitted",
+    };
+    let entry = ledger_item(kind, r, to.as_str(), now, extra)?;
     let ok = st
         .store
         .rights_update(
@@ -800,6 +816,7 @@ pub async fn transition(
             &RightsGuard::status(&r.status),
             &patch,
             Some(&event(&r.id, now, to.as_str(), actor, note)),
+            Some(entry),
         )
         .await?;
     if !ok {
@@ -814,15 +831,8 @@ pub async fn transition(
             format!("illegal transition from {cur} to {to} (the request changed meanwhile)"),
         ));
     }
-    let kind = match to {
-        Status::Verified => "rights.verified",
-        Status::InProgress => "rights.started",
-        Status::Extended => "rights.extended",
-        Status::Completed => "rights.completed",
-        Status::Rejected => "rights.rejected",
-        Status::Received => "rights.submitted",
-    };
-    ledger(st, kind, r, to.as_str(), now, extra).await
+    count_entry(st);
+    Ok(())
 }
 
 /// The extension email (sent before the extension is recorded).

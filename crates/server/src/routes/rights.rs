@@ -432,13 +432,16 @@ pub async fn download(
     }
     let _ = st
         .store
-        .rights_add_event(&svc::event(
-            &id,
-            now,
-            "downloaded",
-            "requester",
-            Some(a.filename.clone()),
-        ))
+        .rights_add_event(
+            &svc::event(
+                &id,
+                now,
+                "downloaded",
+                "requester",
+                Some(a.filename.clone()),
+            ),
+            None,
+        )
         .await;
     let disposition = format!("attachment; filename=\"{}\"", safe_filename(&a.filename));
     let mut resp = Response::new(Body::from(a.bytes));
@@ -612,10 +615,14 @@ pub async fn add_note(
     }
     let note = text_field("note", &b.note, svc::MAX_DETAILS)?;
     let now = st.clock.now_ms();
+    let entry = svc::ledger_item("rights.note", &r, &r.status, now, json!({}))?;
     st.store
-        .rights_add_event(&svc::event(&id, now, "note", &actor(&admin), Some(note)))
+        .rights_add_event(
+            &svc::event(&id, now, "note", &actor(&admin), Some(note)),
+            Some(entry),
+        )
         .await?;
-    svc::ledger(&st, "rights.note", &r, &r.status, now, json!({})).await?;
+    svc::count_entry(&st);
     Ok((StatusCode::CREATED, axum::Json(detail_json(&st, &r).await?)).into_response())
 }
 
