@@ -1348,15 +1348,7 @@ fn consent_at(r: &Row) -> Result<(ConsentRow, Entry), StoreError> {
         subject: r.try_get(2)?,
         created_at_ms: r.try_get(3)?,
     };
-    let at = format!("{}/{}", entry.chain, entry.seq);
-    let payload: Option<&[u8]> = r.try_get(4)?;
-    let payload = payload.ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "ledger entry {at} is indexed as consent {} but its payload is erased",
-            key.receipt_id
-        ))
-    })?;
-    Ok((ConsentRow::from_record(key, payload, &at)?, entry))
+    ConsentRow::with_entry(key, r.try_get(4)?, entry)
 }
 
 #[cfg(test)]

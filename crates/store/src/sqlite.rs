@@ -1424,18 +1424,11 @@ fn consent_at(r: &rusqlite::Row<'_>) -> Result<(ConsentRow, Entry), StoreError> 
         subject: r.get(2)?,
         created_at_ms: r.get(3)?,
     };
-    let at = format!("{}/{}", entry.chain, entry.seq);
     let payload = r
         .get_ref(4)?
         .as_blob_or_null()
         .map_err(rusqlite::Error::from)?;
-    let payload = payload.ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "ledger entry {at} is indexed as consent {} but its payload is erased",
-            key.receipt_id
-        ))
-    })?;
-    Ok((ConsentRow::from_record(key, payload, &at)?, entry))
+    ConsentRow::with_entry(key, payload, entry)
 }
 
 #[cfg(test)]

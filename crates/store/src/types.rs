@@ -96,6 +96,23 @@ struct RecordFields {
 }
 
 impl ConsentRow {
+    /// A query's answer from a consent row's key, its entry and the entry's payload (`None`
+    /// when erased, which a consent row never is: its redaction deletes it).
+    pub(crate) fn with_entry(
+        key: ConsentKey,
+        payload: Option<&[u8]>,
+        entry: assent_ledger::Entry,
+    ) -> Result<(Self, assent_ledger::Entry), crate::StoreError> {
+        let at = format!("{}/{}", entry.chain, entry.seq);
+        let payload = payload.ok_or_else(|| {
+            crate::StoreError::Corrupt(format!(
+                "ledger entry {at} is indexed as consent {} but its payload is erased",
+                key.receipt_id
+            ))
+        })?;
+        Ok((Self::from_record(key, payload, &at)?, entry))
+    }
+
     /// Builds a row from its key and the consent record its ledger entry holds. A payload
     /// that is not a consent record is reported as corruption of the entry `at`.
     pub fn from_record(
