@@ -38,6 +38,7 @@
 mod error;
 mod location;
 mod migrate;
+mod pgtls;
 mod postgres;
 mod rights;
 mod sqlite;
@@ -127,6 +128,15 @@ impl Store {
         match self {
             Store::Sqlite(_) => 0,
             Store::Postgres(s) => s.writer_chain(),
+        }
+    }
+
+    /// PostgreSQL: the TLS version of the connections (`None` when not encrypted, and
+    /// always on SQLite).
+    pub async fn tls_version(&self) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(None),
+            Store::Postgres(s) => s.tls_version().await,
         }
     }
 

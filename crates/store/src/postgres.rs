@@ -26,8 +26,8 @@
 //!
 //! The schema is chosen with `OpenOptions::schema` or a `?schema=NAME` URL parameter (sent as
 //! `-c search_path=NAME` on every connection), or otherwise by the role's `search_path`.
-//! TLS is not built in: connect over a private network or a local socket/tunnel
-//! (`sslmode=require` will fail).
+//! TLS: libpq's `sslmode` (`disable`, the default here, `prefer`, `require`, `verify-ca`,
+//! `verify-full`) and `sslrootcert=PATH` URL parameters, with rustls (see `pgtls`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -39,7 +39,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, IsolationLevel, NoTls, Row, Statement, Transaction};
+use tokio_postgres::{Client, Config, IsolationLevel, Row, Statement, Transaction};
+
+use crate::pgtls::{MakeRustls, TlsMode};
 
 use crate::error::describe_pg;
 use crate::location::redact_url;
@@ -87,9 +89,9 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     pub(crate) async fn open(url: &str, opts: &OpenOptions) -> Result<PgStore, StoreError> {
-        let (cfg, schema) = config_from(url, opts)?;
+        let (cfg, schema, tls) = config_from(url, opts)?;
         let addr = describe_addr(&cfg);
-        let (mut client, task) = connect(&cfg, &addr).await?;
+        let (mut client, task) = connect(&cfg, &tls, &addr).await?;
         let current = prepare_schema(&client, schema.as_deref(), opts.create, &addr).await?;
         let ns = lock_namespace("assent-ledger-chain:", &current);
         migrate_pg(&mut client, ns).await?;
@@ -98,7 +100,7 @@ impl PgStore {
         let chain_cell = Arc::new(AtomicU32::new(chain));
         let mgr = Manager::from_config(
             cfg.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -115,6 +117,7 @@ impl PgStore {
         let w = PgWriter {
             stats: stats.clone(),
             cfg,
+            tls,
             addr: addr.clone(),
             ns,
             policy_ns: lock_namespace("assent-policy-version:", &current),
@@ -200,6 +203,17 @@ impl PgStore {
         }
         self.query("SELECT 1", &[]).await?;
         Ok(())
+    }
+
+    /// The TLS version of a pooled connection (`None`: not encrypted), from `pg_stat_ssl`.
+    pub async fn tls_version(&self) -> Result<Option<String>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                &[],
+            )
+            .await?;
+        rows.first().map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
     pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
@@ -574,10 +588,15 @@ async fn scan_entries(
 // ---------------------------------------------------------------------------------------
 // Connecting, schema, migrations, chain claim
 
-/// Parses the URL, removes our `schema=` parameter and sets timeouts and `search_path`.
-fn config_from(url: &str, opts: &OpenOptions) -> Result<(Config, Option<String>), StoreError> {
-    let (url, url_schema) = take_schema_param(url);
-    let schema = opts.schema.clone().or(url_schema);
+/// Parses the URL, takes off the parameters that tokio-postgres does not know (`schema`,
+/// and `sslmode`/`sslrootcert`, which Assent handles: see `pgtls`), and sets timeouts,
+/// `search_path` and TLS.
+fn config_from(
+    url: &str,
+    opts: &OpenOptions,
+) -> Result<(Config, Option<String>, MakeRustls), StoreError> {
+    let (url, params) = take_params(url);
+    let schema = opts.schema.clone().or(params.schema);
     if let Some(s) = &schema {
         validate_schema_name(s)?;
     }
@@ -601,29 +620,81 @@ fn config_from(url: &str, opts: &OpenOptions) -> Result<(Config, Option<String>)
         };
         cfg.options(opt);
     }
-    Ok((cfg, schema))
+    let mode = match &params.sslmode {
+        Some(m) => TlsMode::parse(m)?,
+        None => TlsMode::Disable,
+    };
+    if params.sslrootcert.is_some() && !matches!(mode, TlsMode::VerifyCa | TlsMode::VerifyFull) {
+        return Err(StoreError::InvalidLocation(
+            "sslrootcert is only used with sslmode=verify-ca or verify-full".to_owned(),
+        ));
+    }
+    cfg.ssl_mode(mode.ssl_mode());
+    let tls = MakeRustls::new(
+        mode,
+        params.sslrootcert.as_deref().map(std::path::Path::new),
+    )?;
+    if mode == TlsMode::Disable && !all_local(&cfg) {
+        tracing::warn!(
+            database = %describe_addr(&cfg),
+            "PostgreSQL on another host without TLS: add sslmode=verify-full to the URL"
+        );
+    }
+    Ok((cfg, schema, tls))
 }
 
-/// Splits `schema=NAME` off the query string (tokio-postgres rejects unknown parameters).
-fn take_schema_param(url: &str) -> (String, Option<String>) {
+/// Whether every host of the URL is a loopback address, `localhost` or a Unix socket.
+fn all_local(cfg: &Config) -> bool {
+    let hosts_local = cfg.get_hosts().iter().all(|h| match h {
+        Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    });
+    hosts_local && cfg.get_hostaddrs().iter().all(|a| a.is_loopback())
+}
+
+/// The URL parameters Assent takes off before tokio-postgres parses the rest.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct OwnParams {
+    schema: Option<String>,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+}
+
+/// Splits Assent's own parameters ([`OwnParams`]) off the query string (tokio-postgres
+/// rejects unknown parameters and does not know the `verify-*` modes).
+fn take_params(url: &str) -> (String, OwnParams) {
+    let mut own = OwnParams::default();
     let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
+        return (url.to_owned(), own);
     };
-    let mut schema = None;
     let rest: Vec<&str> = query
         .split('&')
-        .filter(|kv| match kv.split_once('=') {
-            Some(("schema", v)) => {
-                schema = Some(v.to_owned());
-                false
+        .filter(|kv| {
+            let slot = match kv.split_once('=') {
+                Some(("schema", v)) => Some((&mut own.schema, v)),
+                Some(("sslmode", v)) => Some((&mut own.sslmode, v)),
+                Some(("sslrootcert", v)) => Some((&mut own.sslrootcert, v)),
+                _ => None,
+            };
+            match slot {
+                Some((field, v)) => {
+                    *field = Some(v.to_owned());
+                    false
+                }
+                None => !kv.is_empty(),
             }
-            _ => !kv.is_empty(),
         })
         .collect();
     if rest.is_empty() {
-        (base.to_owned(), schema)
+        (base.to_owned(), own)
     } else {
-        (format!("{base}?{}", rest.join("&")), schema)
+        (format!("{base}?{}", rest.join("&")), own)
     }
 }
 
@@ -673,13 +744,17 @@ fn describe_addr(cfg: &Config) -> String {
     hosts.join(",")
 }
 
-async fn connect(cfg: &Config, addr: &str) -> Result<(Client, JoinHandle<()>), StoreError> {
+async fn connect(
+    cfg: &Config,
+    tls: &MakeRustls,
+    addr: &str,
+) -> Result<(Client, JoinHandle<()>), StoreError> {
     let limit = cfg
         .get_connect_timeout()
         .copied()
         .unwrap_or(CONNECT_TIMEOUT)
         + Duration::from_secs(1);
-    let (client, connection) = tokio::time::timeout(limit, cfg.connect(NoTls))
+    let (client, connection) = tokio::time::timeout(limit, cfg.connect(tls.clone()))
         .await
         .map_err(|_| StoreError::Connect {
             addr: addr.to_owned(),
@@ -881,6 +956,7 @@ struct WConn {
 
 struct PgWriter {
     cfg: Config,
+    tls: MakeRustls,
     addr: String,
     ns: i32,
     policy_ns: i32,
@@ -942,7 +1018,7 @@ impl PgWriter {
         if let Some(old) = self.conn.take() {
             old.task.abort();
         }
-        let (client, task) = connect(&self.cfg, &self.addr).await?;
+        let (client, task) = connect(&self.cfg, &self.tls, &self.addr).await?;
         let prefer = self.head.chain;
         let (chain, head) = claim_chain(&client, self.ns, Some(prefer)).await?;
         let stmts = Stmts::prepare(&client).await?;
@@ -1356,22 +1432,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schema_param_is_taken_off_the_url() {
-        assert_eq!(
-            take_schema_param("postgres://u@h/db?schema=abc&connect_timeout=2"),
-            (
-                "postgres://u@h/db?connect_timeout=2".to_owned(),
-                Some("abc".to_owned())
-            )
+    fn own_params_are_taken_off_the_url() {
+        let (url, p) = take_params(
+            "postgres://u@h/db?schema=abc&connect_timeout=2&sslmode=verify-full&sslrootcert=/r.pem",
         );
+        assert_eq!(url, "postgres://u@h/db?connect_timeout=2");
         assert_eq!(
-            take_schema_param("postgres://u@h/db?schema=abc"),
-            ("postgres://u@h/db".to_owned(), Some("abc".to_owned()))
+            p,
+            OwnParams {
+                schema: Some("abc".to_owned()),
+                sslmode: Some("verify-full".to_owned()),
+                sslrootcert: Some("/r.pem".to_owned()),
+            }
         );
+        let (url, p) = take_params("postgres://u@h/db?schema=abc");
+        assert_eq!(url, "postgres://u@h/db");
+        assert_eq!(p.schema.as_deref(), Some("abc"));
         assert_eq!(
-            take_schema_param("postgres://u@h/db"),
-            ("postgres://u@h/db".to_owned(), None)
+            take_params("postgres://u@h/db"),
+            ("postgres://u@h/db".to_owned(), OwnParams::default())
         );
+    }
+
+    #[test]
+    fn tls_parameters_are_checked() {
+        let opts = OpenOptions::existing();
+        let e = config_from("postgres://u@h/db?sslmode=allow", &opts).unwrap_err();
+        assert!(e.to_string().contains("sslmode `allow`"), "{e}");
+        let e = config_from(
+            "postgres://u@h/db?sslmode=require&sslrootcert=/r.pem",
+            &opts,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("sslrootcert is only used"), "{e}");
+        let (cfg, _, _) = config_from("postgres://u@h/db?sslmode=verify-full", &opts).unwrap();
+        assert_eq!(cfg.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        let (cfg, _, _) = config_from("postgres://u@127.0.0.1/db", &opts).unwrap();
+        assert_eq!(cfg.get_ssl_mode(), tokio_postgres::config::SslMode::Disable);
+        assert!(all_local(&cfg));
+        let (cfg, _, _) = config_from("postgres://u@db.example/db", &opts).unwrap();
+        assert!(!all_local(&cfg));
     }
 
     #[test]

@@ -1257,3 +1257,58 @@ async fn postgres_writer_reconnects_after_losing_its_connection() {
     check_chain(&s, 0).await;
     s.close().await;
 }
+
+/// TLS to PostgreSQL with libpq's `sslmode` values, against the local server's own
+/// certificate (Debian's PostgreSQL offers TLS with a self-signed "snakeoil" certificate
+/// named after the machine, not after 127.0.0.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tls_modes() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let url = pg_url();
+    let c = raw_pg(&url).await.unwrap();
+    let ssl: String = c.query_one("SHOW ssl", &[]).await.unwrap().get(0);
+    assert_eq!(ssl, "on", "the test PostgreSQL must offer TLS (ssl = on)");
+    let cert: String = c.query_one("SHOW ssl_cert_file", &[]).await.unwrap().get(0);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let open = |q: String| {
+        let loc = Location::Postgres(format!("{url}{sep}{q}"));
+        let opts = db.opts(true);
+        async move { Store::open(&loc, opts).await }
+    };
+
+    let s = open("sslmode=disable".into()).await.unwrap();
+    assert_eq!(s.tls_version().await.unwrap(), None);
+    s.close().await;
+    for q in [
+        "sslmode=require".to_owned(),
+        "sslmode=prefer".to_owned(),
+        format!("sslmode=verify-ca&sslrootcert={cert}"),
+    ] {
+        let s = open(q.clone()).await.unwrap();
+        let v = s.tls_version().await.unwrap();
+        assert!(
+            v.as_deref().is_some_and(|v| v.starts_with("TLSv1.")),
+            "{q}: {v:?}"
+        );
+        // The writer's connection is encrypted too: it appends and commits.
+        s.append(vec![item(1)]).await.unwrap();
+        s.close().await;
+    }
+    // verify-full: the certificate does not name 127.0.0.1; without sslrootcert it is not
+    // even trusted. Both refuse to connect, and say why.
+    for (q, why) in [
+        (
+            format!("sslmode=verify-full&sslrootcert={cert}"),
+            "certificate",
+        ),
+        ("sslmode=verify-full".to_owned(), "certificate"),
+    ] {
+        let err = open(q.clone()).await.unwrap_err();
+        assert!(matches!(err, StoreError::Connect { .. }), "{q}: {err:?}");
+        assert!(err.to_string().contains(why), "{q}: {err}");
+    }
+    let err = open("sslmode=verify-ca&sslrootcert=/nonexistent.pem".into())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent.pem"), "{err}");
+}
