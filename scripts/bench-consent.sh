@@ -73,6 +73,8 @@ run_backend() {
 if [ "$WHICH" = sqlite ] || [ "$WHICH" = all ]; then run_backend sqlite ""; fi
 if [ "$WHICH" = postgres ] || [ "$WHICH" = all ]; then
   schema="assent_bench_$$"
-  run_backend postgres "$PG?schema=$schema"
-  psql "$PG" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
+  # ASSENT_BENCH_PG may carry parameters already (e.g. ?sslmode=require).
+  case "$PG" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  run_backend postgres "$PG${sep}schema=$schema"
+  psql "${PG%%\?*}" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
 fi
