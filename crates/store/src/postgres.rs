@@ -1206,39 +1206,14 @@ impl PgWriter {
                         .await?;
                         out.push(Reply::Policy(row, e));
                     }
-                    Op::Rights(r) => {
-                        let mut counts = Vec::with_capacity(r.stmts.len());
-                        let mut skipped = false;
-                        for (k, (sql, vals)) in r.stmts.iter().enumerate() {
-                            let st = crate::rights::pg_sql(sql);
-                            let params = crate::rights::pg_params(vals);
-                            let refs: Vec<&(dyn ToSql + Sync)> = params
-                                .iter()
-                                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                                .collect();
-                            let n = tx.execute(st.as_str(), &refs).await?;
-                            if k == 0 && r.guarded {
-                                match n {
-                                    // Nothing changed: skip the rest of this request.
-                                    0 => {
-                                        skipped = true;
-                                        break;
-                                    }
-                                    1 => {}
-                                    // An error rolls the batch back (one-by-one replay).
-                                    n => return Err(crate::rights::guard_matched(n)),
-                                }
-                            }
-                            counts.push(n);
-                        }
-                        if skipped {
-                            out.push(Reply::Rights(None));
-                        } else {
+                    Op::Rights(r) => match crate::rights::pg_run(&tx, &r.stmts, r.guarded).await? {
+                        None => out.push(Reply::Rights(None)),
+                        Some(counts) => {
                             let e = head.append(r.ledger.ts_ms, &r.ledger.kind, &r.ledger.payload);
                             pend.push(&e, &r.ledger)?;
                             out.push(Reply::Rights(Some((counts, e))));
                         }
-                    }
+                    },
                     other => {
                         return Err(StoreError::Internal(format!(
                             "operation {other:?} is not handled by the PostgreSQL writer"

@@ -202,7 +202,7 @@ impl rusqlite::ToSql for V {
     }
 }
 
-pub(crate) fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
+fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
     vals.iter()
         .map(|v| -> Box<dyn PgToSql + Sync + Send> {
             match v {
@@ -215,7 +215,7 @@ pub(crate) fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
 }
 
 /// `?N` -> `$N`.
-pub(crate) fn pg_sql(sql: &str) -> String {
+fn pg_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -517,11 +517,61 @@ fn sqlite_rows<T>(
     Ok(out)
 }
 
-/// A guarded statement that changed more than the one row it names.
-pub(crate) fn guard_matched(n: u64) -> StoreError {
-    StoreError::Internal(format!(
-        "a guarded rights update changed {n} rows instead of 1"
-    ))
+/// Statements of one rights write, each with its parameters.
+pub(crate) type Stmts = [(String, Vec<V>)];
+
+/// Whether to go on after statement `k` changed `n` rows: with `guarded`, the first
+/// statement must change exactly one row. `Ok(false)`: it changed none, so nothing was
+/// written and the rest is skipped. More than one is an error, which rolls back the
+/// caller's transaction (or savepoint).
+fn guard_held(guarded: bool, k: usize, n: u64) -> Result<bool, StoreError> {
+    match (guarded && k == 0, n) {
+        (true, 0) => Ok(false),
+        (true, 2..) => Err(StoreError::Internal(format!(
+            "a guarded rights update changed {n} rows instead of 1"
+        ))),
+        _ => Ok(true),
+    }
+}
+
+/// Runs `stmts` inside the caller's SQLite transaction: the rows each changed, or `None`
+/// when the guard failed (see [`guard_held`]).
+pub(crate) fn sqlite_run(
+    c: &Connection,
+    stmts: &Stmts,
+    guarded: bool,
+) -> Result<Option<Vec<u64>>, StoreError> {
+    let mut out = Vec::with_capacity(stmts.len());
+    for (k, st) in stmts.iter().enumerate() {
+        let n = sqlite_exec(c, st)? as u64;
+        if !guard_held(guarded, k, n)? {
+            return Ok(None);
+        }
+        out.push(n);
+    }
+    Ok(Some(out))
+}
+
+/// [`sqlite_run`] inside the caller's PostgreSQL transaction.
+pub(crate) async fn pg_run(
+    tx: &tokio_postgres::Transaction<'_>,
+    stmts: &Stmts,
+    guarded: bool,
+) -> Result<Option<Vec<u64>>, StoreError> {
+    let mut out = Vec::with_capacity(stmts.len());
+    for (k, (sql, vals)) in stmts.iter().enumerate() {
+        let params = pg_params(vals);
+        let refs: Vec<&(dyn PgToSql + Sync)> = params
+            .iter()
+            .map(|b| b.as_ref() as &(dyn PgToSql + Sync))
+            .collect();
+        let n = tx.execute(pg_sql(sql).as_str(), &refs).await?;
+        if !guard_held(guarded, k, n)? {
+            return Ok(None);
+        }
+        out.push(n);
+    }
+    Ok(Some(out))
 }
 
 /// A unique-constraint failure on insert is a conflict.
@@ -589,16 +639,12 @@ impl Store {
                 tokio::task::spawn_blocking(move || -> Result<Option<Vec<u64>>, StoreError> {
                     let mut c = sqlite_open(&path)?;
                     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let mut out = vec![];
-                    for (k, st) in stmts.iter().enumerate() {
-                        let n = sqlite_exec(&tx, st)? as u64;
-                        if k == 0 && guarded && n != 1 {
-                            return Ok(None); // dropping `tx` rolls back
-                        }
-                        out.push(n);
+                    let out = sqlite_run(&tx, &stmts, guarded)?;
+                    // Nothing to keep when the guard failed: dropping `tx` rolls back.
+                    if out.is_some() {
+                        tx.commit()?;
                     }
-                    tx.commit()?;
-                    Ok(Some(out))
+                    Ok(out)
                 })
                 .await
                 .map_err(|e| StoreError::Internal(format!("blocking task failed: {e}")))?
@@ -606,23 +652,11 @@ impl Store {
             Store::Postgres(p) => {
                 let mut c = p.client().await?;
                 let tx = c.transaction().await?;
-                let mut out = vec![];
-                for (k, (sql, vals)) in stmts.iter().enumerate() {
-                    let st = tx.prepare_cached(&pg_sql(sql)).await?;
-                    let params = pg_params(vals);
-                    let refs: Vec<&(dyn PgToSql + Sync)> = params
-                        .iter()
-                        .map(|b| b.as_ref() as &(dyn PgToSql + Sync))
-                        .collect();
-                    let n = tx.execute(&st, &refs).await?;
-                    if k == 0 && guarded && n != 1 {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
-                    out.push(n);
+                let out = pg_run(&tx, &stmts, guarded).await?;
+                if out.is_some() {
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
-                Ok(Some(out))
+                Ok(out)
             }
         }
     }

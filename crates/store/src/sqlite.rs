@@ -1174,24 +1174,13 @@ fn apply(c: &Connection, head: &mut ChainHead, op: &Op) -> Result<Reply, StoreEr
             }
             Ok(Reply::Entries(out))
         }
-        Op::Rights(r) => {
-            let mut counts = Vec::with_capacity(r.stmts.len());
-            for (k, st) in r.stmts.iter().enumerate() {
-                let n = crate::rights::sqlite_exec(c, st)? as u64;
-                if k == 0 && r.guarded {
-                    match n {
-                        // Nothing changed: nothing to undo.
-                        0 => return Ok(Reply::Rights(None)),
-                        1 => {}
-                        // An error rolls this request back (savepoint replay).
-                        n => return Err(crate::rights::guard_matched(n)),
-                    }
-                }
-                counts.push(n);
-            }
-            let entry = append_one(c, head, &r.ledger)?;
-            Ok(Reply::Rights(Some((counts, entry))))
-        }
+        Op::Rights(r) => match crate::rights::sqlite_run(c, &r.stmts, r.guarded)? {
+            None => Ok(Reply::Rights(None)),
+            Some(counts) => Ok(Reply::Rights(Some((
+                counts,
+                append_one(c, head, &r.ledger)?,
+            )))),
+        },
         Op::Redact { chain, seq, item } => {
             let s = seq_to_i64(*seq)?;
             let redacted: Option<bool> = c
