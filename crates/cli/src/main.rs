@@ -396,12 +396,12 @@ async fn serve(cfg: Config) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let tls = match app.state.store.tls_version().await {
-        Ok(v) => v.unwrap_or_else(|| "none".to_owned()),
-        Err(e) => format!("unknown ({e})"),
-    };
     let backend = app.state.store.backend();
     if backend == "postgres" {
+        let tls = match app.state.store.tls_version().await {
+            Ok(v) => v.unwrap_or_else(|| "none".to_owned()),
+            Err(e) => format!("unknown ({e})"),
+        };
         tracing::info!(%addr, backend, database_tls = %tls, "assent listening");
     } else {
         tracing::info!(%addr, backend, "assent listening");

@@ -481,6 +481,17 @@ async fn receipts_verify_offline(b: Backend) {
     assert_eq!(s, 404);
     let (s, _) = json(app.get("/v1/receipts/..%2F..%2Fetc").await).await;
     assert_eq!(s, 404);
+    // Receipts are found through their creation time: the right millisecond with another
+    // random part, the same id in upper case, or an overlong one, find nothing.
+    for other in [
+        format!("{}{}", &id[..12], "0".repeat(20)),
+        id.to_ascii_uppercase(),
+        format!("{id}0"),
+        "x".repeat(4096),
+    ] {
+        let (s, _) = json(app.get(&format!("/v1/receipts/{other}")).await).await;
+        assert_eq!(s, 404, "{other}");
+    }
     // Erasure: the record is gone (410), the chain still verifies, the erasure is recorded.
     let r = app
         .admin_post(
