@@ -5,8 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = assent_server::json::parse_json::<assent_server::routes::consent::ConsentRequest>(data) {
-        let _ = assent_server::routes::consent::valid_subject(&req.subject);
+    if let Ok(req) = assent_server::json::parse_json::<assent_app::consent::ConsentRequest>(data) {
+        let _ = assent_app::consent::valid_subject(&req.subject);
         let purposes = fuzz_purposes();
         let refs: Vec<&assent_model::registry::Purpose> = purposes.iter().collect();
         let _ = assent_model::consent::decide(&refs, req.action, &req.choices, req.gpc);

@@ -6,8 +6,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::ops::token_hash;
 use crate::state::AppState;
+use assent_app::tokens::token_hash;
 
 /// An authenticated admin caller.
 #[derive(Debug, Clone)]

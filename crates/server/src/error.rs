@@ -75,6 +75,32 @@ impl ApiError {
     }
 }
 
+/// The one place where the application's error kinds become HTTP statuses.
+impl From<assent_app::AppError> for ApiError {
+    fn from(e: assent_app::AppError) -> Self {
+        use assent_app::Kind;
+        let status = match e.kind {
+            Kind::BadRequest => StatusCode::BAD_REQUEST,
+            Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Gone => StatusCode::GONE,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+            retry_after: e.retry_after,
+        }
+    }
+}
+
 impl From<assent_store::StoreError> for ApiError {
     fn from(e: assent_store::StoreError) -> Self {
         ApiError::internal(&e)

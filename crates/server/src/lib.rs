@@ -7,14 +7,10 @@ pub mod banner;
 pub mod config;
 pub mod error;
 pub mod json;
-pub mod ledger;
-pub mod metrics;
-pub mod ops;
 pub mod ratelimit;
 pub mod rights;
 pub mod router;
 pub mod routes;
-pub mod sites;
 pub mod state;
 
 use std::future::Future;
@@ -23,85 +19,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assent_model::clock::SharedClock;
-use assent_store::{Location, OpenOptions, Store};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::state::{AppState, Inner};
 
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error("{0}")]
-    Store(#[from] assent_store::StoreError),
-    #[error("ledger key: {0}")]
-    Ledger(#[from] assent_ledger::LedgerError),
-    #[error("{path}: cannot read the registry: {source}")]
-    RegistryRead {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Registry(String),
-    #[error("data directory {0}: {1}")]
-    DataDir(String, std::io::Error),
-}
+pub use assent_app::OpenError as BuildError;
 
 pub struct App {
     pub state: AppState,
 }
 
-/// Opens the store (creating the SQLite database in the data directory if needed), loads or
-/// creates the ledger key, applies the configured registry and warms the site cache.
+/// Opens the application (store, ledger key, registry, site cache: `assent_app::App::open`)
+/// with the server's configuration.
 pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| BuildError::DataDir(config.data_dir.display().to_string(), e))?;
-    let loc = Location::parse(
-        config.database.as_ref().map(|s| s.expose()),
-        &config.data_dir,
-    )?;
-    let store = Store::open(&loc, OpenOptions::create()).await?;
-    let ledger = ledger::LedgerService::open(&config.data_dir)?;
-    let mut site_ids = vec![];
-    if let Some(path) = &config.registry {
-        let src = std::fs::read_to_string(path).map_err(|e| BuildError::RegistryRead {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        let file = path.display().to_string();
-        let registry = match assent_model::check::parse(&src) {
-            Ok((r, _)) => r,
-            Err(errs) => {
-                let lines: Vec<String> = errs.iter().map(|d| d.render(&file)).collect();
-                return Err(BuildError::Registry(lines.join("\n")));
-            }
-        };
-        let applied = ops::apply_registry(&store, clock.as_ref(), &registry, &src).await?;
-        for a in &applied {
-            if a.created {
-                tracing::info!(site = %a.site, version = a.version, fresh = a.requires_fresh_consent, "new policy version");
-            }
-        }
-        site_ids = registry.sites.iter().map(|s| s.id.clone()).collect();
-    }
-    // Sites applied earlier (or by another server sharing the database) are served too.
-    for id in store.list_sites().await? {
-        if !site_ids.contains(&id) {
-            site_ids.push(id);
-        }
-    }
-    let sites = sites::SiteCache::default();
-    sites.refresh(&store, &site_ids).await?;
+    let settings = assent_app::Settings {
+        data_dir: config.data_dir.clone(),
+        database: config.database.clone(),
+        registry: config.registry.clone(),
+        public_base: config.public_base(),
+        smtp: config.smtp.clone(),
+        mail_from: config.mail_from.clone(),
+    };
+    let app = assent_app::App::open(settings, clock).await?;
     let limiter = ratelimit::RateLimiter::new(config.rate_limit);
     let state = AppState(Arc::new(Inner {
-        public_base: config.public_base(),
         config,
-        store,
-        clock,
-        metrics: metrics::Metrics::default(),
-        sites,
+        app,
         limiter,
-        ledger,
-        checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
     }));
     Ok(App { state })
 }
@@ -120,7 +65,7 @@ impl App {
         let state = self.state.clone();
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
-        let rights_jobs = tokio::spawn(rights::jobs::job_loop(state.clone()));
+        let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -131,7 +76,7 @@ impl App {
         checkpoints.abort();
         rights_jobs.abort();
         // Sign what was written before stopping, so receipts of the last minute are anchored.
-        checkpoint_now(&state).await;
+        state.checkpoint_now().await;
         state.store.clone().close().await;
         res
     }
@@ -142,32 +87,20 @@ async fn refresh_loop(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tick.tick().await;
-        let mut ids = state.sites.site_ids();
-        if let Ok(all) = state.store.list_sites().await {
-            for id in all {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-        if let Err(e) = state.sites.refresh(&state.store, &ids).await {
+        if let Err(e) = state.refresh_sites().await {
             tracing::warn!(error = %e, "site refresh failed");
         }
     }
 }
 
-async fn checkpoint_now(state: &AppState) {
-    let now = state.clock.now_ms();
-    let mut cp = state.checkpointer.lock().await;
-    match cp.run_once(&state.store, state.ledger.key(), now).await {
-        Ok(true) => {
-            state
-                .metrics
-                .checkpoints
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+/// Runs the rights workflow's due jobs (reminders, retention) every minute.
+async fn rights_job_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = assent_app::rights::jobs::run_due_jobs(&state, state.clock.now_ms()).await {
+            tracing::warn!(error = e.message, "rights jobs failed");
         }
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
     }
 }
 
@@ -185,12 +118,9 @@ async fn checkpoint_loop(state: AppState) {
         let now = tick.tick().await;
         if now >= next_signing {
             next_signing = now + every;
-            checkpoint_now(&state).await;
+            state.checkpoint_now().await;
         } else {
-            let mut cp = state.checkpointer.lock().await;
-            if let Err(e) = cp.catch_up(&state.store).await {
-                tracing::warn!(error = %e, "feeding the ledger's Merkle trees failed");
-            }
+            state.feed_checkpointer().await;
         }
     }
 }

@@ -1,27 +1,24 @@
-//! Shared application state, cheap to clone (one `Arc`).
+//! Shared server state, cheap to clone (one `Arc`): the application ([`assent_app::App`]) and
+//! what only HTTP needs (the configuration, the per-client rate limiter). It dereferences to
+//! the application, so handlers write `st.store` or `st.sites` and pass `&st` to services.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use assent_model::clock::SharedClock;
-use assent_store::Store;
-
 use crate::config::Config;
-use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::sites::SiteCache;
 
 pub struct Inner {
     pub config: Config,
-    /// `config.public_base()`, computed once: the consent path needs it on every request.
-    pub public_base: String,
-    pub store: Store,
-    pub clock: SharedClock,
-    pub metrics: Metrics,
-    pub sites: SiteCache,
+    pub app: assent_app::App,
     pub limiter: RateLimiter,
-    pub ledger: crate::ledger::LedgerService,
-    pub checkpointer: tokio::sync::Mutex<crate::ledger::Checkpointer>,
+}
+
+impl Deref for Inner {
+    type Target = assent_app::App;
+    fn deref(&self) -> &assent_app::App {
+        &self.app
+    }
 }
 
 #[derive(Clone)]

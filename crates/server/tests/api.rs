@@ -123,7 +123,7 @@ async fn admin_requires_a_token(b: Backend) {
     assert_eq!(v["items"][0]["id"], "callkom");
     assert_eq!(v["items"][0]["version"], 1);
     // A revoked token stops working at once.
-    let (tok, row) = assent_server::ops::new_token("auditor", "t", 0).unwrap();
+    let (tok, row) = assent_app::tokens::new_token("auditor", "t", 0).unwrap();
     let id = row.id.clone();
     app.state.store.insert_token(row).await.unwrap();
     let r = app
@@ -526,7 +526,7 @@ async fn receipts_verify_offline(b: Backend) {
     assert!(r.status() == 404 || r.status() == 410, "{}", r.status());
     // The whole store verifies.
     let report =
-        assent_server::ledger::verify_store(&app.state.store, &app.state.ledger.key().public_key())
+        assent_app::ledger::verify_store(&app.state.store, &app.state.ledger.key().public_key())
             .await
             .unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);

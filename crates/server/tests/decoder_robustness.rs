@@ -6,7 +6,7 @@
 use assent_model::consent::decide;
 use assent_model::registry::{LegalBasis, Purpose, Text};
 use assent_server::json::parse_json;
-use assent_server::routes::consent::ConsentRequest;
+use assent_app::consent::ConsentRequest;
 
 struct Rng(u64);
 impl Rng {
@@ -80,7 +80,7 @@ fn mutated_bodies_never_panic() {
         }
         if let Ok(req) = parse_json::<ConsentRequest>(&b) {
             ok += 1;
-            let _ = assent_server::routes::consent::valid_subject(&req.subject);
+            let _ = assent_app::consent::valid_subject(&req.subject);
             let _ = decide(&refs, req.action, &req.choices, req.gpc);
         }
     }

@@ -8,7 +8,7 @@
 mod common;
 
 use assent_model::clock::{parse_time, rfc3339};
-use assent_server::rights::jobs::{JobReport, run_due_jobs};
+use assent_app::rights::jobs::{JobReport, run_due_jobs};
 use common::smtp_sink::{Captured, SmtpSink};
 use common::{BASE_TIME_MS, Backend, Options, TestApp, json, subject};
 use serde_json::{Value, json};
@@ -497,7 +497,7 @@ async fn illegal_transitions(b: Backend) {
             .0,
         404
     );
-    let (tok, row) = assent_server::ops::new_token("auditor", "t", 0).unwrap();
+    let (tok, row) = assent_app::tokens::new_token("auditor", "t", 0).unwrap();
     app.state.store.insert_token(row).await.unwrap();
     let r = app
         .client

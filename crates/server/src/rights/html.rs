@@ -24,20 +24,7 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// `fr` if asked for (or if the site speaks French and nothing was asked), else `en`.
-pub fn pick_lang(asked: Option<&str>, site_langs: &[String]) -> &'static str {
-    match asked {
-        Some("fr") => "fr",
-        Some("en") => "en",
-        _ => {
-            if site_langs.first().map(String::as_str) == Some("fr") {
-                "fr"
-            } else {
-                "en"
-            }
-        }
-    }
-}
+pub use assent_app::rights::pick_lang;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
 label{display:block;font-weight:600;margin-top:1rem}input,select,textarea{width:100%;padding:.5rem;font:inherit;border:1px solid #555;border-radius:4px;box-sizing:border-box}\

@@ -6,14 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use assent_model::check;
 use assent_model::clock::rfc3339;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
-use crate::ledger::audit;
-use crate::ops::apply_registry;
 use crate::state::AppState;
+use assent_app::policy::apply_source;
 
 pub async fn whoami(admin: Admin) -> Json<Value> {
     Json(json!({"token_id": admin.token_id, "role": admin.role}))
@@ -74,31 +72,6 @@ pub async fn apply(
     admin.require_write()?;
     let src =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("body is not UTF-8 TOML"))?;
-    let registry = match check::parse(src) {
-        Ok((r, _warnings)) => r,
-        Err(errors) => {
-            let first = errors
-                .first()
-                .map(|d| d.render("registry"))
-                .unwrap_or_default();
-            let mut e = ApiError::invalid(
-                "registry",
-                format!("the registry has {} error(s); first: {first}", errors.len()),
-            );
-            e.code = "invalid_registry";
-            return Err(e);
-        }
-    };
-    let now = st.clock.now_ms();
-    let applied = apply_registry(&st.store, st.clock.as_ref(), &registry, src).await?;
-    let ids: Vec<String> = registry.sites.iter().map(|s| s.id.clone()).collect();
-    st.sites.refresh(&st.store, &ids).await?;
-    audit(
-        &st.store,
-        now,
-        "admin.registry_applied",
-        json!({"token_id": admin.token_id, "sites": ids}),
-    )
-    .await?;
+    let applied = apply_source(&st, &admin.token_id, src).await?;
     Ok(Json(json!({ "applied": applied })))
 }

@@ -50,7 +50,7 @@ pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
                 w.flushes,
             ),
         ],
-        &[crate::metrics::Histogram {
+        &[assent_app::metrics::Histogram {
             name: "assent_store_flush_duration_seconds",
             help: "Duration of durable flushes (SQLite WAL fdatasync; PostgreSQL: the batch's \
                    transaction with its commit). Every acknowledged write waits for one.",

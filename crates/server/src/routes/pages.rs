@@ -24,7 +24,6 @@ use assent_model::Registry;
 use assent_model::clock::rfc3339;
 use assent_model::registry::Service;
 use assent_model::version::{Change, SiteSnapshot, diff};
-use assent_pages::register;
 pub use assent_pages::register::{Format, RegisterError};
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
 use assent_pages::{Links, PolicyPage, cookie, privacy, resolve_lang};
@@ -32,8 +31,9 @@ use assent_store::PolicyVersionRow;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::sites::SiteVersion;
 use crate::state::AppState;
+use assent_app::exports::{register_record, source_hash};
+use assent_app::sites::SiteVersion;
 
 /// Bumped when the rendering changes, so that cached pages are revalidated.
 const RENDER_REV: &str = "pages-1";
@@ -334,10 +334,6 @@ fn entry(row: &PolicyVersionRow) -> VersionEntry {
 
 fn max_age(pinned: bool) -> u32 {
     if pinned { 86_400 } else { 300 }
-}
-
-fn source_hash(v: &SiteVersion) -> String {
-    hex::encode(Sha256::digest(v.row.source_toml.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -664,23 +660,6 @@ async fn diff_json(
 // ---------------------------------------------------------------------------------------
 // Art. 30 record
 
-/// The registry a site's current version was applied from (falling back to the site's own
-/// snapshot if the stored file no longer parses).
-fn registry_of(v: &SiteVersion) -> Registry {
-    toml::from_str::<Registry>(&v.row.source_toml).unwrap_or_else(|_| v.snapshot.to_registry())
-}
-
-/// The Art. 30 record of a registry, for the CLI (`assent register export`) and the admin API.
-pub fn export_register(
-    registry: &Registry,
-    site: Option<&str>,
-    format: Format,
-    lang: &str,
-    now_ms: i64,
-) -> Result<String, RegisterError> {
-    register::export(registry, site, format, lang, &rfc3339(now_ms))
-}
-
 /// `GET /admin/v1/register?site=ID&format=csv|json|html&lang=en|fr`: the record of one site's
 /// processing activities, or (without `site`) of every registry applied to this server.
 async fn register_export(
@@ -697,37 +676,7 @@ async fn register_export(
     } else {
         "en"
     };
-    let record = match param(&q, "site") {
-        Some(site) => {
-            let v = st
-                .sites
-                .current(site)
-                .ok_or_else(|| ApiError::not_found("no such site").field("site"))?;
-            register::build(&registry_of(&v), Some(site), lang)
-                .map_err(|e| ApiError::not_found(e.to_string()).field("site"))?
-        }
-        None => {
-            let mut sources: Vec<String> = vec![];
-            let mut record: Option<register::Record> = None;
-            for id in st.sites.site_ids() {
-                let Some(v) = st.sites.current(&id) else {
-                    continue;
-                };
-                let h = source_hash(&v);
-                if sources.contains(&h) {
-                    continue;
-                }
-                sources.push(h);
-                let r = register::build(&registry_of(&v), None, lang)
-                    .map_err(|e| ApiError::internal(&e))?;
-                record = Some(match record {
-                    None => r,
-                    Some(acc) => acc.merge(r),
-                });
-            }
-            record.ok_or_else(|| ApiError::not_found("no registry has been applied yet"))?
-        }
-    };
+    let record = register_record(&st, param(&q, "site"), lang)?;
     let body = record
         .render(format, &rfc3339(st.clock.now_ms()))
         .map_err(|e| ApiError::internal(&e))?;

@@ -23,11 +23,12 @@ use assent_store::{RightsAttachmentRow, RightsPatch, RightsRequestRow, RightsTok
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::ratelimit::rate_limit;
 use crate::rights::html::{self, FormValues, QueueRow};
-use crate::rights::mailer::Outcome;
-use crate::rights::{self as svc, Submission, Verified};
-use crate::routes::consent::rate_limit;
 use crate::state::AppState;
+use assent_app::rights::mailer::Outcome;
+use assent_app::rights::mails::*;
+use assent_app::rights::{self as svc, Submission, Verified};
 
 /// Public routes.
 pub fn routes() -> Router<AppState> {
@@ -87,7 +88,14 @@ fn html_response(status: StatusCode, body: String) -> Response {
     resp
 }
 
-fn html_error(lang: &str, e: &ApiError) -> Response {
+/// Sends a submission's verification email after the answer (which must not wait on SMTP).
+fn deliver_later(st: &AppState, pending: svc::Pending) {
+    let st = st.clone();
+    tokio::spawn(async move { pending.deliver(&st).await });
+}
+
+fn html_error(lang: &str, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
     let heading = if lang == "fr" { "Erreur" } else { "Error" };
     html_response(e.status, html::message_page(lang, heading, &e.message))
 }
@@ -106,10 +114,10 @@ pub async fn form_page(
     Query(q): Query<LangQuery>,
 ) -> Response {
     let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", &ApiError::not_found("unknown site"));
+        return html_error("en", ApiError::not_found("unknown site"));
     };
     let s = &cur.snapshot;
-    let lang = html::pick_lang(q.lang.as_deref(), &s.site.languages);
+    let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
     let body = html::request_form(
         lang,
         &s.site.id,
@@ -146,10 +154,10 @@ pub async fn form_submit(
     form: Result<Form<FormInput>, FormRejection>,
 ) -> Response {
     if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", &e);
+        return html_error("en", e);
     }
     let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", &ApiError::not_found("unknown site"));
+        return html_error("en", ApiError::not_found("unknown site"));
     };
     let Form(f) = match form {
         Ok(f) => f,
@@ -161,12 +169,12 @@ pub async fn form_submit(
             };
             return html_error(
                 "en",
-                &ApiError::new(status, "bad_request", "the form could not be read"),
+                ApiError::new(status, "bad_request", "the form could not be read"),
             );
         }
     };
     let s = &cur.snapshot;
-    let lang = html::pick_lang(f.lang.as_deref(), &s.site.languages);
+    let lang = svc::pick_lang(f.lang.as_deref(), &s.site.languages);
     let sub = Submission {
         site: site.clone(),
         kind: f.kind.clone(),
@@ -179,6 +187,7 @@ pub async fn form_submit(
     let valid = match svc::validate(&sub, &s.site.languages) {
         Ok(v) => v,
         Err(e) => {
+            let e = ApiError::from(e);
             // Shown again with what was typed (escaped), minus anything over the limits.
             let clip = |x: &str, n: usize| x.chars().take(n).collect::<String>();
             let values = FormValues {
@@ -201,8 +210,9 @@ pub async fn form_submit(
             return html_response(e.status, body);
         }
     };
-    if let Err(e) = svc::submit(&st, valid).await {
-        return html_error(lang, &e);
+    match svc::submit(&st, valid).await {
+        Ok(pending) => deliver_later(&st, pending),
+        Err(e) => return html_error(lang, e),
     }
     let (h, t) = if lang == "fr" {
         (
@@ -258,7 +268,7 @@ pub async fn api_submit(
         language: b.language,
     };
     let valid = svc::validate(&sub, &cur.snapshot.site.languages)?;
-    svc::submit(&st, valid).await?;
+    deliver_later(&st, svc::submit(&st, valid).await?);
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({"status": "received", "message": svc::ACCEPTED_MESSAGE})),
@@ -307,11 +317,11 @@ pub async fn verify_link(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", &e);
+        return html_error("en", e);
     }
     match svc::verify_link(&st, &q.token).await {
         Ok(v) => verified_page(&v),
-        Err(e) => html_error("en", &e),
+        Err(e) => html_error("en", e),
     }
 }
 
@@ -321,9 +331,9 @@ pub async fn code_page(
     Query(q): Query<LangQuery>,
 ) -> Response {
     let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", &ApiError::not_found("unknown site"));
+        return html_error("en", ApiError::not_found("unknown site"));
     };
-    let lang = html::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
+    let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
     html_response(StatusCode::OK, html::code_form(lang, &site, None))
 }
 
@@ -345,15 +355,15 @@ pub async fn code_submit(
     form: Result<Form<CodeInput>, FormRejection>,
 ) -> Response {
     if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", &e);
+        return html_error("en", e);
     }
     let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", &ApiError::not_found("unknown site"));
+        return html_error("en", ApiError::not_found("unknown site"));
     };
     let Ok(Form(f)) = form else {
-        return html_error("en", &ApiError::bad_request("the form could not be read"));
+        return html_error("en", ApiError::bad_request("the form could not be read"));
     };
-    let lang = html::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
+    let lang = svc::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
     match svc::verify_code(&st, &site, &f.email, &f.code).await {
         Ok(Verified::Invalid) => {
             let msg = if lang == "fr" {
@@ -367,7 +377,7 @@ pub async fn code_submit(
             )
         }
         Ok(v) => verified_page(&v),
-        Err(e) => html_error(lang, &e),
+        Err(e) => html_error(lang, e),
     }
 }
 
@@ -680,7 +690,7 @@ pub async fn extend(
     let mut d = svc::deadlines_of(&r);
     let new_due = d
         .check_extend(&reason, now, &tz)
-        .map_err(svc::rights_error)?;
+        .map_err(assent_app::AppError::from)?;
     let to = live_email(&r)?;
     let notified = match b.notified_at.as_deref() {
         Some(s) => {
@@ -699,8 +709,7 @@ pub async fn extend(
                 .sites
                 .current(&r.site)
                 .ok_or_else(|| ApiError::internal(&"site vanished"))?;
-            let mail =
-                svc::extension_mail(&r, &cur.snapshot.controller, &to, &reason, new_due, &tz);
+            let mail = extension_mail(&r, &cur.snapshot.controller, &to, &reason, new_due, &tz);
             match svc::send_and_record(&st, &r, &mail, false).await {
                 Ok(Outcome::Sent) => st.clock.now_ms(),
                 Ok(Outcome::NotConfigured) => {
@@ -723,7 +732,7 @@ pub async fn extend(
     };
     let now = st.clock.now_ms();
     d.extend(&reason, Some(notified), now, &tz)
-        .map_err(svc::rights_error)?;
+        .map_err(assent_app::AppError::from)?;
     let patch = RightsPatch {
         extended_due_at_ms: Some(new_due),
         extension_reason: Some(reason.clone()),
@@ -867,7 +876,7 @@ pub async fn complete(
         .current(&r.site)
         .ok_or_else(|| ApiError::internal(&"site vanished"))?;
     let tz = svc::site_tz(&st, &r.site);
-    let mail = svc::completion_mail(
+    let mail = completion_mail(
         &r,
         &cur.snapshot.controller,
         &to,
@@ -924,7 +933,7 @@ pub async fn reject(
         .sites
         .current(&r.site)
         .ok_or_else(|| ApiError::internal(&"site vanished"))?;
-    let mail = svc::rejection_mail(&r, &cur.snapshot.controller, &to, &reasons);
+    let mail = rejection_mail(&r, &cur.snapshot.controller, &to, &reasons);
     let sent = matches!(
         svc::send_and_record(&st, &r, &mail, false).await,
         Ok(Outcome::Sent)
@@ -962,7 +971,10 @@ async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Stri
     let Some(token) = bearer.or(cookie).filter(|t| !t.is_empty() && t.len() < 200) else {
         return Ok(None);
     };
-    let row = st.store.find_token(&crate::ops::token_hash(&token)).await?;
+    let row = st
+        .store
+        .find_token(&assent_app::tokens::token_hash(&token))
+        .await?;
     Ok(row.filter(|r| r.revoked_at_ms.is_none()).map(|r| r.id))
 }
 
@@ -978,12 +990,12 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     match page_admin(&st, &headers).await {
         Ok(Some(_)) => {}
         Ok(None) => return to_login(),
-        Err(e) => return html_error("en", &e),
+        Err(e) => return html_error("en", e),
     }
     let now = st.clock.now_ms();
     let all = match st.store.rights_list(None).await {
         Ok(a) => a,
-        Err(e) => return html_error("en", &ApiError::from(e)),
+        Err(e) => return html_error("en", ApiError::from(e)),
     };
     let awaiting = all
         .iter()
@@ -1024,11 +1036,11 @@ pub async fn detail_page(
     match page_admin(&st, &headers).await {
         Ok(Some(_)) => {}
         Ok(None) => return to_login(),
-        Err(e) => return html_error("en", &e),
+        Err(e) => return html_error("en", e),
     }
     let r = match load(&st, &id).await {
         Ok(r) => r,
-        Err(e) => return html_error("en", &e),
+        Err(e) => return html_error("en", e),
     };
     let events = st.store.rights_events(&id).await.unwrap_or_default();
     let d = svc::deadlines_of(&r);
@@ -1082,10 +1094,10 @@ pub async fn login(
     form: Result<Form<LoginInput>, FormRejection>,
 ) -> Response {
     if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", &e);
+        return html_error("en", e);
     }
     if !same_origin(&st, &headers) {
-        return html_error("en", &ApiError::forbidden("cross-origin form post refused"));
+        return html_error("en", ApiError::forbidden("cross-origin form post refused"));
     }
     let token = form
         .map(|Form(f)| f.token.trim().to_owned())
@@ -1096,7 +1108,7 @@ pub async fn login(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     let ok = valid_chars
-        && matches!(st.store.find_token(&crate::ops::token_hash(&token)).await, Ok(Some(r)) if r.revoked_at_ms.is_none());
+        && matches!(st.store.find_token(&assent_app::tokens::token_hash(&token)).await, Ok(Some(r)) if r.revoked_at_ms.is_none());
     if !ok {
         return html_response(
             StatusCode::UNAUTHORIZED,
@@ -1124,7 +1136,7 @@ pub async fn login(
 
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> Response {
     if !same_origin(&st, &headers) {
-        return html_error("en", &ApiError::forbidden("cross-origin form post refused"));
+        return html_error("en", ApiError::forbidden("cross-origin form post refused"));
     }
     let mut resp = to_login();
     resp.headers_mut().insert(

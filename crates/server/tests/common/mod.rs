@@ -161,7 +161,7 @@ impl TestApp {
             ),
         };
         let state = app.state.clone();
-        let (token, row) = assent_server::ops::new_token("admin", "tests", BASE_TIME_MS).unwrap();
+        let (token, row) = assent_app::tokens::new_token("admin", "tests", BASE_TIME_MS).unwrap();
         state.store.insert_token(row).await.unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {

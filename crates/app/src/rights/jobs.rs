@@ -4,17 +4,14 @@
 //! database (a mark is set by one process only), so several servers sharing PostgreSQL may
 //! run it. Tests call [`run_due_jobs`] directly after moving the clock.
 
-use std::time::Duration;
-
 use assent_model::rights::{Reminder, Status, erase_at};
 use assent_store::{RightsGuard, RightsMark, RightsPatch};
 use serde_json::json;
 
-use crate::error::ApiResult;
-use crate::rights::{
-    count_entry, deadlines_of, event, ledger_item, reminder_mail, send_and_record, site_tz,
-};
-use crate::state::AppState;
+use crate::App;
+use crate::error::AppResult;
+use crate::rights::mails::reminder_mail;
+use crate::rights::{count_entry, deadlines_of, event, ledger_item, send_and_record, site_tz};
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +22,7 @@ pub struct JobReport {
 }
 
 /// Runs every rights job due at `now`.
-pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
+pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
     let mut rep = JobReport::default();
     for r in st.store.rights_list(None).await? {
         if r.erased_at_ms.is_some() {
@@ -148,15 +145,4 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
         }
     }
     Ok(rep)
-}
-
-/// Runs [`run_due_jobs`] every minute until aborted.
-pub async fn job_loop(st: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        if let Err(e) = run_due_jobs(&st, st.clock.now_ms()).await {
-            tracing::warn!(error = e.message, "rights jobs failed");
-        }
-    }
 }

@@ -16,7 +16,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::state::AppState;
+use crate::App;
 
 /// How long one SMTP delivery may take.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -91,8 +91,8 @@ pub fn build_message(from: &str, mail: &Mail, now_ms: i64) -> Result<Message, Ma
 }
 
 /// Sends `mail`, or logs that it could not be sent for want of SMTP.
-pub async fn send(st: &AppState, request_id: &str, mail: &Mail) -> Result<Outcome, MailError> {
-    let Some(url) = &st.config.smtp else {
+pub async fn send(st: &App, request_id: &str, mail: &Mail) -> Result<Outcome, MailError> {
+    let Some(url) = &st.settings.smtp else {
         tracing::info!(
             template = mail.template,
             request = request_id,
@@ -100,7 +100,7 @@ pub async fn send(st: &AppState, request_id: &str, mail: &Mail) -> Result<Outcom
         );
         return Ok(Outcome::NotConfigured);
     };
-    let msg = build_message(&st.config.mail_from, mail, st.clock.now_ms())?;
+    let msg = build_message(&st.settings.mail_from, mail, st.clock.now_ms())?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&transport_url(url.expose()))
         .map_err(|e| MailError::Url(e.to_string()))?
         .timeout(Some(SMTP_TIMEOUT))

@@ -1,11 +1,14 @@
-//! Operations shared by the CLI and the server: applying a registry (new policy versions),
-//! creating admin tokens.
+//! Applying a registry: a new immutable policy version for every site whose content changed,
+//! each with its diff and whether it asks visitors again.
 
 use assent_model::Registry;
 use assent_model::clock::Clock;
 use assent_model::version::{Change, SiteSnapshot, diff, requires_fresh_consent};
-use assent_store::{NewPolicyVersion, Store, StoreError, TokenRow};
+use assent_store::{NewPolicyVersion, Store, StoreError};
 use serde::Serialize;
+
+use crate::App;
+use crate::error::{AppError, AppResult};
 use sha2::{Digest, Sha256};
 
 /// What `apply` did for one site.
@@ -95,40 +98,35 @@ pub async fn apply_registry(
     Ok(out)
 }
 
-/// Roles an admin token may have.
-pub const ROLES: [&str; 3] = ["admin", "dpo", "auditor"];
-
-/// Creates a token; returns the secret (shown once) and the stored row (its hash only).
-pub fn new_token(role: &str, label: &str, now_ms: i64) -> Result<(String, TokenRow), String> {
-    if !ROLES.contains(&role) {
-        return Err(format!(
-            "unknown role `{role}`: use one of {}",
-            ROLES.join(", ")
-        ));
-    }
-    let mut secret = [0u8; 32];
-    let mut id = [0u8; 8];
-    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
-    getrandom::fill(&mut id).map_err(|e| e.to_string())?;
-    let id = hex::encode(id);
-    use base64::Engine;
-    let token = format!(
-        "assent_{id}_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-    );
-    let row = TokenRow {
-        id,
-        hash: token_hash(&token),
-        role: role.to_string(),
-        label: label.to_string(),
-        created_at_ms: now_ms,
-        revoked_at_ms: None,
+/// Applies a registry given as TOML text on behalf of `actor` (a token id or a person): the
+/// registry is checked first (errors refuse it whole, naming the first), then every changed
+/// site gets a new version, the site cache is refreshed and the application is audited.
+pub async fn apply_source(st: &App, actor: &str, src: &str) -> AppResult<Vec<Applied>> {
+    let registry = match assent_model::check::parse(src) {
+        Ok((r, _warnings)) => r,
+        Err(errors) => {
+            let first = errors
+                .first()
+                .map(|d| d.render("registry"))
+                .unwrap_or_default();
+            let mut e = AppError::invalid(
+                "registry",
+                format!("the registry has {} error(s); first: {first}", errors.len()),
+            );
+            e.code = "invalid_registry";
+            return Err(e);
+        }
     };
-    Ok((token, row))
-}
-
-/// Tokens carry 256 random bits, so a plain SHA-256 is the right storage hash (a slow
-/// password hash would only slow every admin request).
-pub fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+    let now = st.clock.now_ms();
+    let applied = apply_registry(&st.store, st.clock.as_ref(), &registry, src).await?;
+    let ids: Vec<String> = registry.sites.iter().map(|s| s.id.clone()).collect();
+    st.sites.refresh(&st.store, &ids).await?;
+    crate::ledger::audit(
+        &st.store,
+        now,
+        "admin.registry_applied",
+        serde_json::json!({"token_id": actor, "sites": ids}),
+    )
+    .await?;
+    Ok(applied)
 }

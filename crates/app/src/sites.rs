@@ -15,7 +15,7 @@ pub struct SiteVersion {
     pub snapshot: SiteSnapshot,
     /// The parts of a consent record that only depend on this version, pre-encoded (built
     /// on first use by the consent API).
-    pub record_template: OnceLock<crate::routes::consent::RecordTemplate>,
+    pub record_template: OnceLock<crate::consent::record::RecordTemplate>,
 }
 
 impl SiteVersion {

@@ -1,0 +1,184 @@
+//! Assent's application layer: one service per domain operation, shared by the two front
+//! ends. The HTTP server (`assent-server`) and the CLI (`assent`) are thin adapters over it:
+//! they parse their input, call one function here, and map the result (and [`AppError`]) to
+//! their own vocabulary in one place each. Neither front end imports the other's modules.
+//!
+//! Layers (dependencies point one way): `model` (pure domain) → `ledger` → `store` →
+//! `pages` (rendering) → **`app`** → `server` / `cli`. See `docs/dev/architecture.md`.
+//!
+//! | module | operations |
+//! |---|---|
+//! | [`consent`] | record a consent, its canonical record, receipts |
+//! | [`policy`] | apply a registry (new policy versions) |
+//! | [`tokens`] | API tokens and roles |
+//! | [`rights`] | the data-subject rights workflow, its mails and jobs |
+//! | [`exports`] | consent exports, the Art. 30 register |
+//! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
+//! | [`sites`] | the in-memory cache of current policy versions |
+
+pub mod consent;
+pub mod error;
+pub mod exports;
+pub mod ledger;
+pub mod metrics;
+pub mod policy;
+pub mod rights;
+mod secret;
+pub mod sites;
+pub mod tokens;
+
+use std::path::PathBuf;
+
+use assent_model::clock::SharedClock;
+use assent_store::{Location, OpenOptions, Store};
+
+pub use error::{AppError, AppResult, Kind};
+pub use secret::Secret;
+
+/// What the application layer needs to know of the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the SQLite database (unless `database` is set) and the ledger key live.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL; `None` for the embedded SQLite database.
+    pub database: Option<Secret>,
+    /// The registry applied at start, if any.
+    pub registry: Option<PathBuf>,
+    /// The public base URL, without a trailing slash (receipt and policy links).
+    pub public_base: String,
+    /// SMTP URL for the rights workflow's emails; `None`: emails are recorded as not sent.
+    pub smtp: Option<Secret>,
+    pub mail_from: String,
+}
+
+/// Failures of [`App::open`].
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Store(#[from] assent_store::StoreError),
+    #[error("ledger key: {0}")]
+    Ledger(#[from] assent_ledger::LedgerError),
+    #[error("{path}: cannot read the registry: {source}")]
+    RegistryRead {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Registry(String),
+    #[error("data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+}
+
+/// The application: the store, the clock, the signing key and the caches every operation
+/// needs. Front ends hold one (the server behind an `Arc`) and pass `&App` to services.
+pub struct App {
+    pub settings: Settings,
+    /// `settings.public_base`, kept apart because the consent path reads it on every request.
+    pub public_base: String,
+    pub store: Store,
+    pub clock: SharedClock,
+    pub metrics: metrics::Metrics,
+    pub sites: sites::SiteCache,
+    pub ledger: ledger::LedgerService,
+    pub checkpointer: tokio::sync::Mutex<ledger::Checkpointer>,
+}
+
+impl App {
+    /// Opens the store (creating the SQLite database in the data directory if needed), loads
+    /// or creates the ledger key, applies the configured registry and warms the site cache.
+    pub async fn open(settings: Settings, clock: SharedClock) -> Result<App, OpenError> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| OpenError::DataDir(settings.data_dir.display().to_string(), e))?;
+        let loc = Location::parse(
+            settings.database.as_ref().map(|s| s.expose()),
+            &settings.data_dir,
+        )?;
+        let store = Store::open(&loc, OpenOptions::create()).await?;
+        let ledger = ledger::LedgerService::open(&settings.data_dir)?;
+        let mut site_ids = vec![];
+        if let Some(path) = &settings.registry {
+            let src = std::fs::read_to_string(path).map_err(|e| OpenError::RegistryRead {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+            let file = path.display().to_string();
+            let registry = match assent_model::check::parse(&src) {
+                Ok((r, _)) => r,
+                Err(errs) => {
+                    let lines: Vec<String> = errs.iter().map(|d| d.render(&file)).collect();
+                    return Err(OpenError::Registry(lines.join("\n")));
+                }
+            };
+            let applied = policy::apply_registry(&store, clock.as_ref(), &registry, &src).await?;
+            for a in &applied {
+                if a.created {
+                    tracing::info!(site = %a.site, version = a.version, fresh = a.requires_fresh_consent, "new policy version");
+                }
+            }
+            site_ids = registry.sites.iter().map(|s| s.id.clone()).collect();
+        }
+        // Sites applied earlier (or by another server sharing the database) are served too.
+        for id in store.list_sites().await? {
+            if !site_ids.contains(&id) {
+                site_ids.push(id);
+            }
+        }
+        let sites = sites::SiteCache::default();
+        sites.refresh(&store, &site_ids).await?;
+        Ok(App {
+            public_base: settings.public_base.clone(),
+            settings,
+            store,
+            clock,
+            metrics: metrics::Metrics::default(),
+            sites,
+            ledger,
+            checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
+        })
+    }
+
+    /// Picks up sites and policy versions applied by other processes sharing the database.
+    pub async fn refresh_sites(&self) -> Result<(), assent_store::StoreError> {
+        let mut ids = self.sites.site_ids();
+        for id in self.store.list_sites().await? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        self.sites.refresh(&self.store, &ids).await
+    }
+
+    /// Signs a checkpoint of every chain head if anything was written since the last one;
+    /// `Ok(false)` when there was nothing new to sign.
+    pub async fn sign_checkpoint(&self) -> AppResult<bool> {
+        let now = self.clock.now_ms();
+        let made = {
+            let mut cp = self.checkpointer.lock().await;
+            cp.run_once(&self.store, self.ledger.key(), now)
+                .await
+                .map_err(|e| AppError::internal(&e))?
+        };
+        if made {
+            self.metrics
+                .checkpoints
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(made)
+    }
+
+    /// [`App::sign_checkpoint`] for the periodic loop and shutdown: a failure is logged.
+    pub async fn checkpoint_now(&self) {
+        if let Err(e) = self.sign_checkpoint().await {
+            tracing::warn!(error = e.message, "checkpoint failed");
+        }
+    }
+
+    /// Feeds the Merkle trees with what was written since the last call (between two signed
+    /// checkpoints, so that a checkpoint only signs).
+    pub async fn feed_checkpointer(&self) {
+        let mut cp = self.checkpointer.lock().await;
+        if let Err(e) = cp.catch_up(&self.store).await {
+            tracing::warn!(error = %e, "feeding the ledger's Merkle trees failed");
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! The rights workflow's operations: intake, identity verification by link or code, the
+//! DPO's transitions, and the consent withdrawal of a verified request's linked subject.
+//! Each change and its `rights.*` ledger entry commit in one store transaction.
+
+use std::collections::BTreeMap;
+
+use assent_model::consent::{Action, Channel, Method, decide};
+use assent_model::registry::Purpose;
+use assent_model::rights::{RequestType, Status};
+use assent_store::{
+    AppendItem, ConsentKey, RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow,
+};
+use serde_json::json;
+
+use super::mailer::{self, Mail, MailError, Outcome};
+use super::mails::*;
+use super::*;
+use crate::App;
+use crate::error::{AppError, AppResult};
+
+/// Sends an email about request `r` and records it: a history line and a
+/// `rights.email_sent` ledger entry when sent; a history line and the request's
+/// `mail_problem` when it could not be (no SMTP, or SMTP failed).
+pub async fn send_and_record(
+    st: &App,
+    r: &RightsRequestRow,
+    mail: &Mail,
+    to_dpo: bool,
+) -> Result<Outcome, MailError> {
+    let now = st.clock.now_ms();
+    let who = if to_dpo { "dpo" } else { "requester" };
+    let res = mailer::send(st, &r.id, mail).await;
+    let (kind, problem) = match &res {
+        Ok(Outcome::Sent) => ("email_sent", None),
+        Ok(Outcome::NotConfigured) => (
+            "email_not_sent",
+            Some("not sent: no SMTP configured".to_owned()),
+        ),
+        Err(e) => {
+            tracing::warn!(template = mail.template, request = %r.id, error = %e, "email failed");
+            ("email_failed", Some(format!("sending failed: {e}")))
+        }
+    };
+    // A sent email is also a ledger event, in the transaction of its history line.
+    let entry = match res {
+        Ok(Outcome::Sent) => ledger_item(
+            "rights.email_sent",
+            r,
+            &r.status,
+            now,
+            json!({"template": mail.template, "to": who}),
+        )
+        .map_err(|e| tracing::warn!(request = %r.id, error = e.message, "email ledger entry"))
+        .ok(),
+        _ => None,
+    };
+    let sent_entry = entry.is_some();
+    let line = event(
+        &r.id,
+        now,
+        kind,
+        "system",
+        Some(format!("{} to the {who}", mail.template)),
+    );
+    match st.store.rights_add_event(&line, entry).await {
+        Ok(()) if sent_entry => count_entry(st),
+        Ok(()) => {}
+        Err(e) => {
+            tracing::warn!(request = %r.id, error = %e, "recording an email failed");
+        }
+    }
+    if !to_dpo {
+        let patch = RightsPatch {
+            mail_problem: Some(problem),
+            ..RightsPatch::default()
+        };
+        let _ = st
+            .store
+            .rights_update(&r.id, &RightsGuard::default(), &patch, None, None)
+            .await;
+    }
+    res
+}
+
+/// Stores a validated submission, appends `rights.submitted` and emails the verification
+/// link (in the background, so the answer does not depend on the mail server).
+pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
+    let cur = st
+        .sites
+        .current(&v.site)
+        .ok_or_else(|| AppError::not_found("unknown site").field("site"))?;
+    let controller = cur.snapshot.controller.clone();
+    let now = st.clock.now_ms();
+    let tz = site_tz(st, &v.site);
+    let d = Deadlines::new(now, &tz).map_err(|e| AppError::internal(&e))?;
+    let id = new_id(now)?;
+    let secret = new_secret()?;
+    let code = new_code()?;
+    let row = RightsRequestRow {
+        id: id.clone(),
+        site: v.site.clone(),
+        kind: v.kind.as_str().to_owned(),
+        status: Status::Received.as_str().to_owned(),
+        language: v.language.clone(),
+        email: Some(v.email.clone()),
+        name: Some(v.name.clone()),
+        details: v.details.clone(),
+        received_at_ms: now,
+        verified_at_ms: None,
+        due_at_ms: d.due_at_ms,
+        extended_due_at_ms: None,
+        extension_reason: None,
+        closed_at_ms: None,
+        response: None,
+        subject: None,
+        receipt_id: v.receipt.clone(),
+        mail_problem: None,
+        reminded_7d_at_ms: None,
+        reminded_1d_at_ms: None,
+        overdue_at_ms: None,
+        erased_at_ms: None,
+    };
+    let tokens = [
+        RightsTokenRow {
+            hash: sha256(&secret),
+            request_id: id.clone(),
+            purpose: "verify_link".into(),
+            expires_at_ms: now + VERIFY_TTL_MS,
+            used_at_ms: None,
+            attempts: 0,
+        },
+        RightsTokenRow {
+            hash: code_hash(&id, &code),
+            request_id: id.clone(),
+            purpose: "verify_code".into(),
+            expires_at_ms: now + VERIFY_TTL_MS,
+            used_at_ms: None,
+            attempts: 0,
+        },
+    ];
+    let entry = ledger_item(
+        "rights.submitted",
+        &row,
+        "received",
+        now,
+        json!({"received_at": now, "due_at": d.due_at_ms}),
+    )?;
+    st.store
+        .rights_insert(
+            &row,
+            &tokens,
+            &event(&id, now, "submitted", "requester", None),
+            Some(entry),
+        )
+        .await?;
+    count_entry(st);
+    let mail = verification_mail(st, &row, &controller, &v.email, &secret, &code);
+    Ok(Pending { request: row, mail })
+}
+
+/// The verification email of a submission, to be sent after answering the requester (the
+/// answer must not wait on SMTP, and must not reveal whether the address exists).
+#[derive(Debug)]
+pub struct Pending {
+    request: RightsRequestRow,
+    mail: Mail,
+}
+
+impl Pending {
+    /// Sends the email and records the outcome on the request.
+    pub async fn deliver(self, st: &App) {
+        let _ = send_and_record(st, &self.request, &self.mail, false).await;
+    }
+}
+
+/// Result of a verification attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Verified now (with the request's language).
+    Now(String),
+    /// The token was already used, and the request is verified.
+    Already(String),
+    Invalid,
+}
+
+/// `GET /v1/requests/verify?token=...`.
+pub async fn verify_link(st: &App, secret: &str) -> AppResult<Verified> {
+    if secret.len() != 64 || !secret.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(Verified::Invalid);
+    }
+    let hash = sha256(&secret.to_ascii_lowercase());
+    let Some(tok) = st.store.rights_token(&hash).await? else {
+        return Ok(Verified::Invalid);
+    };
+    if tok.purpose != "verify_link" {
+        return Ok(Verified::Invalid);
+    }
+    let Some(r) = st.store.rights_get(&tok.request_id).await? else {
+        return Ok(Verified::Invalid);
+    };
+    let now = st.clock.now_ms();
+    if !st.store.rights_use_token(&hash, now).await? {
+        return Ok(
+            if r.status != Status::Received.as_str() && r.erased_at_ms.is_none() {
+                Verified::Already(r.language)
+            } else {
+                Verified::Invalid
+            },
+        );
+    }
+    mark_verified(st, &r, now, "link").await?;
+    Ok(Verified::Now(r.language))
+}
+
+/// The code form: the email and the 6-digit code.
+pub async fn verify_code(st: &App, site: &str, email: &str, code: &str) -> AppResult<Verified> {
+    let email = email.trim().to_lowercase();
+    let code = code.trim();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) || email.len() > MAX_EMAIL {
+        return Ok(Verified::Invalid);
+    }
+    let now = st.clock.now_ms();
+    for r in st
+        .store
+        .rights_by_email(site, &email, Status::Received.as_str())
+        .await?
+    {
+        let hash = code_hash(&r.id, code);
+        let tokens = st.store.rights_tokens(&r.id).await?;
+        let Some(live) = tokens.iter().find(|k| {
+            k.purpose == "verify_code" && k.used_at_ms.is_none() && k.expires_at_ms > now
+        }) else {
+            continue;
+        };
+        if live.attempts >= MAX_CODE_ATTEMPTS {
+            continue;
+        }
+        if live.hash == hash && st.store.rights_use_token(&hash, now).await? {
+            mark_verified(st, &r, now, "code").await?;
+            return Ok(Verified::Now(r.language));
+        }
+        st.store.rights_token_attempt(&live.hash).await?;
+    }
+    Ok(Verified::Invalid)
+}
+
+/// received -> verified, then the consent withdrawal of a linked subject.
+async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> AppResult<()> {
+    let mut d = deadlines_of(r);
+    d.verify().map_err(AppError::from)?;
+    let patch = RightsPatch {
+        status: Some(Status::Verified.as_str().into()),
+        verified_at_ms: Some(now),
+        ..RightsPatch::default()
+    };
+    let entry = ledger_item("rights.verified", r, "verified", now, json!({"via": via}))?;
+    let ok = st
+        .store
+        .rights_update(
+            &r.id,
+            &RightsGuard::status(&r.status),
+            &patch,
+            Some(&event(
+                &r.id,
+                now,
+                "verified",
+                "requester",
+                Some(format!("by {via}")),
+            )),
+            Some(entry),
+        )
+        .await?;
+    if !ok {
+        return Ok(()); // verified concurrently
+    }
+    count_entry(st);
+    if let Some(cur) = st.sites.current(&r.site) {
+        let mail = new_request_mail(st, r, &cur.snapshot.controller, &site_tz(st, &r.site));
+        let _ = send_and_record(st, r, &mail, true).await;
+    }
+    let kind = RequestType::parse(&r.kind);
+    if kind.is_some_and(RequestType::withdraws_consent)
+        && let Some(receipt) = &r.receipt_id
+        && let Err(e) = withdraw_consent(st, r, receipt, now).await
+    {
+        tracing::warn!(request = %r.id, error = e.message, "consent withdrawal for a rights request failed");
+    }
+    Ok(())
+}
+
+/// Records a `withdraw` consent (every consent-requiring purpose refused, channel
+/// `rights_request`) for the subject of `receipt`, when the receipt belongs to the
+/// request's site.
+async fn withdraw_consent(
+    st: &App,
+    r: &RightsRequestRow,
+    receipt: &str,
+    now: i64,
+) -> AppResult<()> {
+    let found = st.store.consent_by_receipt(receipt).await?;
+    let Some((prev, _)) = found.filter(|(c, _)| c.site == r.site) else {
+        st.store
+            .rights_add_event(
+                &event(
+                    &r.id,
+                    now,
+                    "consent_not_linked",
+                    "system",
+                    Some("no consent with this receipt id on this site".into()),
+                ),
+                None,
+            )
+            .await?;
+        return Ok(());
+    };
+    let cur = st
+        .sites
+        .current(&r.site)
+        .ok_or_else(|| AppError::internal(&"site vanished"))?;
+    let snap = &cur.snapshot;
+    let purposes: Vec<&Purpose> = snap.purposes.iter().collect();
+    let decision = decide(&purposes, Action::Withdraw, &BTreeMap::new(), false)
+        .map_err(|e| AppError::internal(&e))?;
+    let language = if snap.site.languages.contains(&prev.language) {
+        prev.language.clone()
+    } else {
+        snap.site
+            .languages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "en".into())
+    };
+    let expires = now + i64::from(snap.site.consent_lifetime_days) * 86_400_000;
+    let receipt_id = new_id(now)?;
+    let fingerprint = snap.text_fingerprint(&language);
+    let fields = crate::consent::record::RecordFields {
+        receipt_id: &receipt_id,
+        subject: &prev.subject,
+        choices: &decision.choices,
+        action: Action::Withdraw.as_str(),
+        method: Method::Explicit.as_str(),
+        channel: Channel::RightsRequest.as_str(),
+        language: &language,
+        fingerprint: &fingerprint,
+        now,
+        expires,
+    };
+    let mut record = crate::consent::record::record_value(&cur, &fields);
+    record["rightsRequest"] = json!(r.id);
+    let payload = assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?;
+    let key = ConsentKey {
+        receipt_id: receipt_id.clone(),
+        site: r.site.clone(),
+        subject: prev.subject.clone(),
+        created_at_ms: now,
+    };
+    let withdrawal = AppendItem {
+        ts_ms: now,
+        kind: "consent".into(),
+        payload,
+        consent: Some(key),
+    };
+    // The withdrawal, the request's link to the subject and its history line: one
+    // transaction (none of them if the request was erased meanwhile).
+    let patch = RightsPatch {
+        subject: Some(prev.subject.clone()),
+        ..RightsPatch::default()
+    };
+    let recorded = st
+        .store
+        .rights_update(
+            &r.id,
+            &RightsGuard::default(),
+            &patch,
+            Some(&event(
+                &r.id,
+                now,
+                "consent_withdrawn",
+                "system",
+                Some(format!("new consent receipt {receipt_id}")),
+            )),
+            Some(withdrawal),
+        )
+        .await?;
+    if recorded {
+        st.metrics
+            .consents
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Applies a transition decided by the DPO (guarded on the status read), with its history
+/// line and ledger entry. A concurrent change is a 409 naming the states.
+pub async fn transition(
+    st: &App,
+    r: &RightsRequestRow,
+    to: Status,
+    patch: RightsPatch,
+    actor: &str,
+    note: Option<String>,
+    extra: Value,
+) -> AppResult<()> {
+    let now = st.clock.now_ms();
+    let from = Status::parse(&r.status).unwrap_or(Status::Received);
+    from.go(to).map_err(AppError::from)?;
+    let patch = RightsPatch {
+        status: Some(to.as_str().into()),
+        ..patch
+    };
+    let kind = match to {
+        Status::Verified => "rights.verified",
+        Status::InProgress => "rights.started",
+        Status::Extended => "rights.extended",
+        Status::Completed => "rights.completed",
+        Status::Rejected => "rights.rejected",
+        Status::Received => "rights.submitted",
+    };
+    let entry = ledger_item(kind, r, to.as_str(), now, extra)?;
+    let ok = st
+        .store
+        .rights_update(
+            &r.id,
+            &RightsGuard::status(&r.status),
+            &patch,
+            Some(&event(&r.id, now, to.as_str(), actor, note)),
+            Some(entry),
+        )
+        .await?;
+    if !ok {
+        let cur = st
+            .store
+            .rights_get(&r.id)
+            .await?
+            .map(|x| x.status)
+            .unwrap_or_else(|| "erased".into());
+        return Err(AppError::conflict(
+            "illegal_transition",
+            format!("illegal transition from {cur} to {to} (the request changed meanwhile)"),
+        ));
+    }
+    count_entry(st);
+    Ok(())
+}

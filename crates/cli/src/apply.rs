@@ -1,0 +1,54 @@
+//! `assent apply`: store a registry as new policy versions where its content changed.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use assent_model::clock::{Clock, SystemClock};
+use assent_store::{OpenOptions, Store};
+
+use crate::check::load_registry;
+use crate::db::{DbArgs, location};
+
+pub(crate) async fn cmd_apply(file: &Path, db: &DbArgs) -> Result<ExitCode> {
+    // Validate before touching the data directory: a bad file changes nothing.
+    let (registry, src) = load_registry(file)?;
+    if db.database.is_none() {
+        std::fs::create_dir_all(&db.data)
+            .with_context(|| format!("cannot create {}", db.data.display()))?;
+    }
+    let store = Store::open(&location(db)?, OpenOptions::create()).await?;
+    let clock = SystemClock;
+    let applied = assent_app::policy::apply_registry(&store, &clock, &registry, &src).await?;
+    for a in &applied {
+        if a.created {
+            println!(
+                "site {}: new policy version {} ({}){}",
+                a.site,
+                a.version,
+                a.content_hash,
+                if a.requires_fresh_consent {
+                    ", requires fresh consent"
+                } else {
+                    ""
+                }
+            );
+            for c in &a.changes {
+                println!("  {} {}", if c.material { "*" } else { "-" }, c.en);
+            }
+        } else {
+            println!("site {}: unchanged (version {})", a.site, a.version);
+        }
+    }
+    let sites: Vec<&str> = applied.iter().map(|a| a.site.as_str()).collect();
+    assent_app::ledger::audit(
+        &store,
+        clock.now_ms(),
+        "cli.registry_applied",
+        serde_json::json!({"sites": sites}),
+    )
+    .await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
