@@ -29,8 +29,10 @@ pub enum Kind {
     Conflict,
     /// Too many attempts; `retry_after` says when to come back.
     TooMany,
-    /// A dependency is missing or down (no SMTP, a database that cannot commit).
+    /// A dependency is missing or down (a database that cannot commit).
     Unavailable,
+    /// A dependency answered with an error (the SMTP server refused a mail).
+    Upstream,
     Internal,
 }
 

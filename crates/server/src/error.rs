@@ -89,6 +89,7 @@ impl From<assent_app::AppError> for ApiError {
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Upstream => StatusCode::BAD_GATEWAY,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError {

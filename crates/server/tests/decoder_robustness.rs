@@ -3,10 +3,10 @@
 //! decoder and the consent rules; each must give a value or a clean error, never a panic.
 #![allow(clippy::unwrap_used)]
 
+use assent_app::consent::ConsentRequest;
 use assent_model::consent::decide;
 use assent_model::registry::{LegalBasis, Purpose, Text};
 use assent_server::json::parse_json;
-use assent_app::consent::ConsentRequest;
 
 struct Rng(u64);
 impl Rng {

@@ -8,8 +8,16 @@ fn every_route_is_documented() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = std::fs::read_to_string(root.join("../../docs/openapi.yaml")).unwrap();
     let mut files = vec![root.join("src/router.rs")];
-    for e in std::fs::read_dir(root.join("src/routes")).unwrap() {
-        files.push(e.unwrap().path());
+    let mut dirs = vec![root.join("src/routes")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
     }
     let mut missing = vec![];
     for f in files {

@@ -7,8 +7,8 @@
 
 mod common;
 
-use assent_model::clock::{parse_time, rfc3339};
 use assent_app::rights::jobs::{JobReport, run_due_jobs};
+use assent_model::clock::{parse_time, rfc3339};
 use common::smtp_sink::{Captured, SmtpSink};
 use common::{BASE_TIME_MS, Backend, Options, TestApp, json, subject};
 use serde_json::{Value, json};

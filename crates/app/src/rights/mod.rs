@@ -8,6 +8,7 @@
 //! Ledger events (`rights.*`) carry no personal data: ids, site, type, status, times and
 //! template names only.
 
+pub mod dpo;
 pub mod jobs;
 pub mod mailer;
 pub mod mails;

@@ -1,0 +1,115 @@
+//! The admin API of rights requests (`/admin/v1/requests...`): every handler takes
+//! [`Admin`] and calls one operation of `assent_app::rights::dpo`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use assent_app::rights::dpo::{self, Completion, Extension, QueueFilter};
+
+use crate::auth::Admin;
+use crate::error::ApiResult;
+use crate::json::ApiJson;
+use crate::state::AppState;
+
+fn actor(a: &Admin) -> String {
+    format!("admin:{}", a.token_id)
+}
+
+/// `GET /admin/v1/requests?status=&overdue=true&site=`. Without `status`, requests awaiting
+/// email verification are left out (`status=received` lists them, `status=all` lists all).
+pub async fn list(
+    State(st): State<AppState>,
+    _admin: Admin,
+    Query(q): Query<QueueFilter>,
+) -> ApiResult<Json<Value>> {
+    let (items, awaiting) = dpo::queue(&st, &q).await?;
+    Ok(Json(
+        json!({"items": items, "awaiting_verification": awaiting}),
+    ))
+}
+
+/// `GET /admin/v1/requests/{id}`: the request with its history.
+pub async fn show(
+    State(st): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let r = dpo::load(&st, &id).await?;
+    Ok(Json(dpo::detail(&st, &r).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    note: String,
+}
+
+/// `POST /admin/v1/requests/{id}/notes`.
+pub async fn add_note(
+    State(st): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> ApiResult<Response> {
+    admin.require_write()?;
+    let v = dpo::add_note(&st, &actor(&admin), &id, &b.note).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// `POST /admin/v1/requests/{id}/start`: verified -> in_progress.
+pub async fn start(
+    State(st): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    Ok(Json(dpo::start(&st, &actor(&admin), &id).await?))
+}
+
+/// `POST /admin/v1/requests/{id}/extend`: emails the requester the extension and its reason,
+/// then records it.
+pub async fn extend(
+    State(st): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<Extension>,
+) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    Ok(Json(dpo::extend(&st, &actor(&admin), &id, &b).await?))
+}
+
+/// `POST /admin/v1/requests/{id}/complete`: records the answer, stores the attachments and
+/// emails the requester the message with 7-day download links.
+pub async fn complete(
+    State(st): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<Completion>,
+) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    Ok(Json(dpo::complete(&st, &actor(&admin), &id, &b).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    reasons: String,
+}
+
+/// `POST /admin/v1/requests/{id}/reject`: records the refusal and emails the reasons with
+/// the right to complain to the supervisory authority and to go to court.
+pub async fn reject(
+    State(st): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RejectBody>,
+) -> ApiResult<Json<Value>> {
+    admin.require_write()?;
+    Ok(Json(
+        dpo::reject(&st, &actor(&admin), &id, &b.reasons).await?,
+    ))
+}

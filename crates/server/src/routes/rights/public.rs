@@ -1,0 +1,356 @@
+//! The requester's side over HTTP: the form (HTML), the JSON API, identity verification by
+//! link or code, and the download of what a completed request sent.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use assent_app::rights::{self as svc, Submission, Verified, dpo};
+
+use super::{deliver_later, html_error, html_response};
+use crate::error::{ApiError, ApiResult};
+use crate::json::ApiJson;
+use crate::ratelimit::rate_limit;
+use crate::rights::html::{self, FormValues};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+pub async fn form_page(
+    State(st): State<AppState>,
+    Path(site): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let Some(cur) = st.sites.current(&site) else {
+        return html_error("en", ApiError::not_found("unknown site"));
+    };
+    let s = &cur.snapshot;
+    let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
+    let body = html::request_form(
+        lang,
+        &s.site.id,
+        &s.site.name,
+        &s.controller.name,
+        &s.controller.supervisory_authority,
+        &FormValues::default(),
+        None,
+    );
+    html_response(StatusCode::OK, body)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormInput {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    receipt: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+pub async fn form_submit(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<FormInput>, FormRejection>,
+) -> Response {
+    if let Err(e) = rate_limit(&st, peer, &headers) {
+        return html_error("en", e);
+    }
+    let Some(cur) = st.sites.current(&site) else {
+        return html_error("en", ApiError::not_found("unknown site"));
+    };
+    let Form(f) = match form {
+        Ok(f) => f,
+        Err(e) => {
+            let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return html_error(
+                "en",
+                ApiError::new(status, "bad_request", "the form could not be read"),
+            );
+        }
+    };
+    let s = &cur.snapshot;
+    let lang = svc::pick_lang(f.lang.as_deref(), &s.site.languages);
+    let sub = Submission {
+        site: site.clone(),
+        kind: f.kind.clone(),
+        email: f.email.clone(),
+        name: f.name.clone(),
+        details: f.details.clone(),
+        receipt: f.receipt.clone(),
+        language: Some(lang.to_owned()),
+    };
+    let valid = match svc::validate(&sub, &s.site.languages) {
+        Ok(v) => v,
+        Err(e) => {
+            let e = ApiError::from(e);
+            // Shown again with what was typed (escaped), minus anything over the limits.
+            let clip = |x: &str, n: usize| x.chars().take(n).collect::<String>();
+            let values = FormValues {
+                kind: clip(&f.kind, 40),
+                email: clip(&f.email, 254).replace(['\r', '\n'], " "),
+                name: clip(&f.name, 200).replace(['\r', '\n'], " "),
+                details: clip(f.details.as_deref().unwrap_or(""), 5_000),
+                receipt: clip(f.receipt.as_deref().unwrap_or(""), 32),
+            };
+            let field = e.field.clone().unwrap_or_default();
+            let body = html::request_form(
+                lang,
+                &s.site.id,
+                &s.site.name,
+                &s.controller.name,
+                &s.controller.supervisory_authority,
+                &values,
+                Some((&field, &e.message)),
+            );
+            return html_response(e.status, body);
+        }
+    };
+    match svc::submit(&st, valid).await {
+        Ok(pending) => deliver_later(&st, pending),
+        Err(e) => return html_error(lang, e),
+    }
+    let (h, t) = if lang == "fr" {
+        (
+            "Demande reçue",
+            "Votre demande a été reçue. Si l'adresse peut recevoir des e-mails, un lien et un code de confirmation y ont été envoyés ; ils sont valables 24 heures. Le délai de réponse d'un mois court à partir d'aujourd'hui.",
+        )
+    } else {
+        (
+            "Request received",
+            "Your request has been received. If the address can receive email, a confirmation link and code have been sent to it; they are valid for 24 hours. The one-month answer period runs from today.",
+        )
+    };
+    html_response(StatusCode::ACCEPTED, html::message_page(lang, h, t))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    site: String,
+    #[serde(rename = "type")]
+    kind: String,
+    email: String,
+    name: String,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    receipt: Option<String>,
+    /// `fr` or `en`: the language of the emails (default: the site's first language).
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// `POST /v1/requests`: the same 202 for every valid submission.
+pub async fn api_submit(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<ApiJson<SubmitBody>, ApiError>,
+) -> ApiResult<Response> {
+    rate_limit(&st, peer, &headers)?;
+    let ApiJson(b) = body?;
+    let cur = st
+        .sites
+        .current(&b.site)
+        .ok_or_else(|| ApiError::not_found("unknown site").field("site"))?;
+    let sub = Submission {
+        site: b.site.clone(),
+        kind: b.kind,
+        email: b.email,
+        name: b.name,
+        details: b.details,
+        receipt: b.receipt,
+        language: b.language,
+    };
+    let valid = svc::validate(&sub, &cur.snapshot.site.languages)?;
+    deliver_later(&st, svc::submit(&st, valid).await?);
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"status": "received", "message": svc::ACCEPTED_MESSAGE})),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn verified_page(v: &Verified) -> Response {
+    match v {
+        Verified::Now(lang) | Verified::Already(lang) => {
+            let (h, t) = if lang == "fr" {
+                (
+                    "Demande confirmée",
+                    "Merci : votre adresse e-mail est confirmée et votre demande est transmise au délégué à la protection des données. Nous vous répondrons par e-mail.",
+                )
+            } else {
+                (
+                    "Request confirmed",
+                    "Thank you: your email address is confirmed and your request has been passed to the data protection officer. We will answer you by email.",
+                )
+            };
+            html_response(StatusCode::OK, html::message_page(lang, h, t))
+        }
+        Verified::Invalid => html_response(
+            StatusCode::GONE,
+            html::message_page(
+                "en",
+                "Link invalid or expired / Lien invalide ou expiré",
+                "This link or code is invalid, already used or expired (they are valid for 24 hours). Ce lien ou ce code est invalide, déjà utilisé ou expiré (validité : 24 heures).",
+            ),
+        ),
+    }
+}
+
+/// `GET /v1/requests/verify?token=...`: single use, 24 hours.
+pub async fn verify_link(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    if let Err(e) = rate_limit(&st, peer, &headers) {
+        return html_error("en", e);
+    }
+    match svc::verify_link(&st, &q.token).await {
+        Ok(v) => verified_page(&v),
+        Err(e) => html_error("en", e),
+    }
+}
+
+pub async fn code_page(
+    State(st): State<AppState>,
+    Path(site): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let Some(cur) = st.sites.current(&site) else {
+        return html_error("en", ApiError::not_found("unknown site"));
+    };
+    let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
+    html_response(StatusCode::OK, html::code_form(lang, &site, None))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CodeInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+pub async fn code_submit(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<CodeInput>, FormRejection>,
+) -> Response {
+    if let Err(e) = rate_limit(&st, peer, &headers) {
+        return html_error("en", e);
+    }
+    let Some(cur) = st.sites.current(&site) else {
+        return html_error("en", ApiError::not_found("unknown site"));
+    };
+    let Ok(Form(f)) = form else {
+        return html_error("en", ApiError::bad_request("the form could not be read"));
+    };
+    let lang = svc::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
+    match svc::verify_code(&st, &site, &f.email, &f.code).await {
+        Ok(Verified::Invalid) => {
+            let msg = if lang == "fr" {
+                "Code invalide ou expiré. Vérifiez l'adresse et le code (valable 24 heures, 5 essais)."
+            } else {
+                "Invalid or expired code. Check the address and the code (valid for 24 hours, 5 attempts)."
+            };
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                html::code_form(lang, &site, Some(msg)),
+            )
+        }
+        Ok(v) => verified_page(&v),
+        Err(e) => html_error(lang, e),
+    }
+}
+
+fn safe_filename(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.trim_matches('.').is_empty() {
+        "download".into()
+    } else {
+        s
+    }
+}
+
+/// `GET /v1/requests/{id}/download/{attachment}?token=...`: valid for 7 days.
+pub async fn download(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((id, att)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Response> {
+    rate_limit(&st, peer, &headers)?;
+    let file = dpo::download(&st, &id, &att, &q.token).await?;
+    let disposition = format!("attachment; filename=\"{}\"", safe_filename(&file.filename));
+    let mut resp = Response::new(Body::from(file.bytes));
+    let h = resp.headers_mut();
+    let ct = HeaderValue::from_str(&file.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_TYPE, ct);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames() {
+        assert_eq!(safe_filename("export 2026.json"), "export_2026.json");
+        assert_eq!(safe_filename("..."), "download");
+        assert_eq!(html::esc("<"), "&lt;");
+    }
+}
