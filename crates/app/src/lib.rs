@@ -85,7 +85,8 @@ pub struct App {
 
 impl App {
     /// Opens the store (creating the SQLite database in the data directory if needed), loads
-    /// or creates the ledger key, applies the configured registry and warms the site cache.
+    /// or creates the ledger key and warms the site cache. The configured registry is applied
+    /// next, by `policy::apply_configured`.
     pub async fn open(settings: Settings, clock: SharedClock) -> Result<App, OpenError> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| OpenError::DataDir(settings.data_dir.display().to_string(), e))?;
@@ -95,34 +96,8 @@ impl App {
         )?;
         let store = Store::open(&loc, OpenOptions::create()).await?;
         let ledger = ledger::LedgerService::open(&settings.data_dir)?;
-        let mut site_ids = vec![];
-        if let Some(path) = &settings.registry {
-            let src = std::fs::read_to_string(path).map_err(|e| OpenError::RegistryRead {
-                path: path.display().to_string(),
-                source: e,
-            })?;
-            let file = path.display().to_string();
-            let registry = match assent_model::check::parse(&src) {
-                Ok((r, _)) => r,
-                Err(errs) => {
-                    let lines: Vec<String> = errs.iter().map(|d| d.render(&file)).collect();
-                    return Err(OpenError::Registry(lines.join("\n")));
-                }
-            };
-            let applied = policy::apply_registry(&store, clock.as_ref(), &registry, &src).await?;
-            for a in &applied {
-                if a.created {
-                    tracing::info!(site = %a.site, version = a.version, fresh = a.requires_fresh_consent, "new policy version");
-                }
-            }
-            site_ids = registry.sites.iter().map(|s| s.id.clone()).collect();
-        }
-        // Sites applied earlier (or by another server sharing the database) are served too.
-        for id in store.list_sites().await? {
-            if !site_ids.contains(&id) {
-                site_ids.push(id);
-            }
-        }
+        // Sites applied earlier (or by another server sharing the database).
+        let site_ids = store.list_sites().await?;
         let sites = sites::SiteCache::default();
         sites.refresh(&store, &site_ids).await?;
         Ok(App {

@@ -7,8 +7,8 @@ use assent_model::version::{Change, SiteSnapshot, diff, requires_fresh_consent};
 use assent_store::{NewPolicyVersion, Store, StoreError};
 use serde::Serialize;
 
-use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::{App, OpenError};
 use sha2::{Digest, Sha256};
 
 /// What `apply` did for one site.
@@ -129,4 +129,32 @@ pub async fn apply_source(st: &App, actor: &str, src: &str) -> AppResult<Vec<App
     )
     .await?;
     Ok(applied)
+}
+
+/// Applies the registry file of `settings.registry`, if any, at start: a registry with
+/// errors refuses the start, naming each error `FILE:LINE:COL`.
+pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
+    let Some(path) = &st.settings.registry else {
+        return Ok(());
+    };
+    let src = std::fs::read_to_string(path).map_err(|e| OpenError::RegistryRead {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let file = path.display().to_string();
+    let registry = match assent_model::check::parse(&src) {
+        Ok((r, _)) => r,
+        Err(errs) => {
+            let lines: Vec<String> = errs.iter().map(|d| d.render(&file)).collect();
+            return Err(OpenError::Registry(lines.join("\n")));
+        }
+    };
+    let applied = apply_registry(&st.store, st.clock.as_ref(), &registry, &src).await?;
+    for a in &applied {
+        if a.created {
+            tracing::info!(site = %a.site, version = a.version, fresh = a.requires_fresh_consent, "new policy version");
+        }
+    }
+    st.refresh_sites().await?;
+    Ok(())
 }

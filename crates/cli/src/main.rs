@@ -5,6 +5,7 @@
 
 mod apply;
 mod check;
+mod common;
 mod db;
 mod export;
 mod ledger;
@@ -17,9 +18,10 @@ mod token;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use crate::common::runtime;
 use crate::db::DbArgs;
 use crate::export::ExportCmd;
 use crate::ledger::LedgerCmd;
@@ -35,9 +37,6 @@ use crate::token::TokenCmd;
 /// consent load, measured in docs/benchmarks.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// The demo registry (seed 002, Callkom), embedded so `assent demo` runs anywhere.
-pub const DEMO_REGISTRY: &str = include_str!("../../../examples/callkom.toml");
 
 #[derive(Parser)]
 #[command(
@@ -117,13 +116,6 @@ fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check { files } => Ok(check::cmd_check(&files)),
@@ -174,10 +166,4 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(args) => serve::cmd_demo(args),
         Command::Serve(args) => serve::cmd_serve(args),
     }
-}
-
-/// How an application error reads on the command line: the field at fault first, as
-/// `field: message` (the application layer never puts personal data in a message).
-pub(crate) fn app_error(e: assent_app::AppError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
 }

@@ -84,7 +84,7 @@ pub(crate) fn cmd_scan(a: ScanArgs) -> Result<ExitCode> {
     if !a.quiet {
         opts.progress = Some(assent_scan::progress::stderr_progress());
     }
-    let report = crate::runtime()?.block_on(assent_scan::scan(&a.url, &declared, opts))?;
+    let report = crate::common::runtime()?.block_on(assent_scan::scan(&a.url, &declared, opts))?;
     if let Some(p) = &a.out {
         std::fs::write(p, report.to_json())
             .with_context(|| format!("{}: cannot write", p.display()))?;

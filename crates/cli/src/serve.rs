@@ -128,11 +128,11 @@ pub(crate) fn cmd_demo(args: DemoArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let reg = cfg.data_dir.join("demo-registry.toml");
     if !reg.exists() {
-        std::fs::write(&reg, crate::DEMO_REGISTRY)
+        std::fs::write(&reg, crate::common::DEMO_REGISTRY)
             .with_context(|| format!("cannot write {}", reg.display()))?;
     }
     cfg.registry = Some(reg);
-    crate::runtime()?.block_on(serve(cfg))
+    crate::common::runtime()?.block_on(serve(cfg))
 }
 
 /// `assent serve`: defaults, then the configuration file, then `ASSENT_*`, then flags.
@@ -156,5 +156,5 @@ pub(crate) fn cmd_serve(args: ServeArgs) -> Result<ExitCode> {
     if let Some(v) = args.public_url {
         cfg.public_url = Some(v);
     }
-    crate::runtime()?.block_on(serve(cfg))
+    crate::common::runtime()?.block_on(serve(cfg))
 }

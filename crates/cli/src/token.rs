@@ -46,7 +46,7 @@ pub(crate) async fn cmd_token(cmd: TokenCmd) -> Result<ExitCode> {
             let store = Store::open(&location(&db)?, OpenOptions::create()).await?;
             let made = assent_app::tokens::create(&store, &clock, &role, &label).await;
             store.close().await;
-            let (token, id) = made.map_err(crate::app_error)?;
+            let (token, id) = made.map_err(crate::common::app_error)?;
             println!("{token}");
             eprintln!("token {id} ({role}) created; it is shown once, keep it safe");
         }
@@ -68,7 +68,7 @@ pub(crate) async fn cmd_token(cmd: TokenCmd) -> Result<ExitCode> {
             let store = open_existing(&db).await?;
             let done = assent_app::tokens::revoke(&store, &clock, &id).await;
             store.close().await;
-            done.map_err(crate::app_error)?;
+            done.map_err(crate::common::app_error)?;
             println!("token {id} revoked");
         }
     }

@@ -1,10 +1,7 @@
 //! Entries, their hashes and the writer-side head of a chain.
 
-use crate::hexser::hex32;
+use crate::hexser::{Hash, hex32};
 use sha2::{Digest as _, Sha256};
-
-/// A SHA-256 digest. Its text form is 64 lowercase hex digits.
-pub type Hash = [u8; 32];
 
 /// Domain-separation prefix of [`payload_hash`].
 pub const TAG_PAYLOAD: &[u8] = b"assent.ledger.v1.payload\0";

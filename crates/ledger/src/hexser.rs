@@ -1,7 +1,10 @@
 //! Text forms: lowercase hex for hashes, unpadded base64url for keys and signatures.
 
-use crate::{Hash, LedgerError};
+use crate::LedgerError;
 use base64::Engine as _;
+
+/// A SHA-256 digest. Its text form is 64 lowercase hex digits.
+pub type Hash = [u8; 32];
 
 /// Lowercase hex of a hash: the text form of hashes everywhere.
 pub fn to_hex(hash: &Hash) -> String {

@@ -70,10 +70,10 @@ pub use checkpoint::{
     TAG_CHECKPOINT, key_id,
 };
 pub use entry::{
-    ChainHead, Entry, GENESIS, Hash, TAG_ENTRY, TAG_GENESIS, TAG_PAYLOAD, entry_hash, payload_hash,
+    ChainHead, Entry, GENESIS, TAG_ENTRY, TAG_GENESIS, TAG_PAYLOAD, entry_hash, payload_hash,
 };
 pub use error::LedgerError;
-pub use hexser::{b64sig, b64url, hex32, hex32_vec, parse_b64url, parse_hash, to_hex};
+pub use hexser::{Hash, b64sig, b64url, hex32, hex32_vec, parse_b64url, parse_hash, to_hex};
 pub use merkle::{
     EMPTY_ROOT, MerkleAccumulator, consistency_proof, inclusion_proof, leaf_hash, merkle_root,
     node_hash, subtree_inclusion_proof, subtree_root, verify_consistency, verify_inclusion,

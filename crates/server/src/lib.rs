@@ -6,6 +6,7 @@ pub mod auth;
 pub mod banner;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod json;
 pub mod ratelimit;
 pub mod rights;
@@ -42,6 +43,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
         mail_from: config.mail_from.clone(),
     };
     let app = assent_app::App::open(settings, clock).await?;
+    assent_app::policy::apply_configured(&app).await?;
     let limiter = ratelimit::RateLimiter::new(config.rate_limit);
     let state = AppState(Arc::new(Inner {
         config,

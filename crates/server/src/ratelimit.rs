@@ -11,8 +11,6 @@ use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Cidr, RateLimit};
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 
 const SHARDS: usize = 16;
 const MAX_KEYS_PER_SHARD: usize = 50_000;
@@ -129,22 +127,6 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpA
         }
     }
     hops.first().copied().unwrap_or(peer_ip)
-}
-
-/// Applies the per-client rate limit of the public endpoints.
-pub fn rate_limit(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> ApiResult<()> {
-    if !st.limiter.enabled() {
-        return Ok(());
-    }
-    let ip = client_ip(peer, headers, &st.config.trusted_proxies);
-    st.limiter
-        .check(st.limiter.key(ip), st.clock.now_ms())
-        .map_err(|retry| {
-            st.metrics
-                .rate_limited
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            ApiError::too_many(retry)
-        })
 }
 
 #[cfg(test)]

@@ -173,7 +173,7 @@ fn build_consent(
     let base = &st.public_base;
     let template = shown
         .record_template
-        .get_or_init(|| RecordTemplate::new(shown));
+        .get_or_init(|| RecordTemplate::new(&shown.row, &shown.snapshot));
     let fingerprint = match template.fingerprints.get(&req.language) {
         Some(f) => f.clone(),
         None => snap.text_fingerprint(&req.language),
@@ -195,7 +195,7 @@ fn build_consent(
         // Outside the fast path's domain (non-ASCII purpose ids, huge numbers): the generic
         // canonical encoder decides, errors included.
         None => {
-            let record = record_value(shown, &fields);
+            let record = record_value(&shown.row, &shown.snapshot, &fields);
             assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?
         }
     };

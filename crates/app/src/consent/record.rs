@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
-use crate::sites::SiteVersion;
+use assent_model::version::SiteSnapshot;
+use assent_store::PolicyVersionRow;
 
 /// 128 bits: a 48-bit millisecond time prefix and 80 random bits (UUIDv7-like). Time-ordered
 /// ids keep the receipt index append-mostly, which is markedly faster on SQLite; the random
@@ -69,8 +70,7 @@ pub struct RecordFields<'a> {
 /// receipts as their `context` by [`receipt_context`]. Records of format `assent-consent/1`
 /// carried those parts inline: about 1.9 KB per consent instead of about 0.5 KB, which cost
 /// most of the write path's disk traffic. Receipts of both formats are served and verified.
-pub fn record_value(shown: &SiteVersion, f: &RecordFields<'_>) -> Value {
-    let snap = &shown.snapshot;
+pub fn record_value(row: &PolicyVersionRow, snap: &SiteSnapshot, f: &RecordFields<'_>) -> Value {
     json!({
         "version": RECORD_VERSION,
         "jurisdiction": snap.controller.country,
@@ -80,8 +80,8 @@ pub fn record_value(shown: &SiteVersion, f: &RecordFields<'_>) -> Value {
         "language": f.language,
         "piiPrincipalId": f.subject,
         "site": snap.site.id,
-        "policyVersion": shown.row.version,
-        "policyHash": shown.row.content_hash,
+        "policyVersion": row.version,
+        "policyHash": row.content_hash,
         "textFingerprint": f.fingerprint,
         "action": f.action,
         "method": f.method,
@@ -110,15 +110,14 @@ pub struct RecordTemplate {
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
 impl RecordTemplate {
-    pub fn new(shown: &SiteVersion) -> Self {
-        let snap = &shown.snapshot;
+    pub fn new(row: &PolicyVersionRow, snap: &SiteSnapshot) -> Self {
         let mut jurisdiction = b",\"jurisdiction\":".to_vec();
         put_str(&mut jurisdiction, &snap.controller.country);
         jurisdiction.extend_from_slice(b",\"language\":");
         let mut policy = b",\"policyHash\":".to_vec();
-        put_str(&mut policy, &shown.row.content_hash);
+        put_str(&mut policy, &row.content_hash);
         policy.extend_from_slice(b",\"policyVersion\":");
-        put_int(&mut policy, shown.row.version);
+        put_int(&mut policy, row.version);
         policy.extend_from_slice(b",\"purposes\":");
         let mut site = b",\"site\":".to_vec();
         put_str(&mut site, &snap.site.id);
@@ -240,7 +239,7 @@ mod tests {
     fn template_bytes_equal_canonical_json_of_the_record() {
         let mut checked = 0;
         for v in versions() {
-            let t = RecordTemplate::new(&v);
+            let t = RecordTemplate::new(&v.row, &v.snapshot);
             let ids: Vec<String> = v.snapshot.purposes.iter().map(|p| p.id.clone()).collect();
             let mut choice_sets: Vec<BTreeMap<String, bool>> = vec![BTreeMap::new()];
             choice_sets.push(ids.iter().map(|i| (i.clone(), true)).collect());
@@ -274,7 +273,9 @@ mod tests {
                         expires: 1_748_082_000_123,
                     };
                     let fast = t.encode(&f).unwrap();
-                    let slow = assent_ledger::canonical_json(&record_value(&v, &f)).unwrap();
+                    let slow =
+                        assent_ledger::canonical_json(&record_value(&v.row, &v.snapshot, &f))
+                            .unwrap();
                     assert_eq!(
                         String::from_utf8_lossy(&fast),
                         String::from_utf8_lossy(&slow)
@@ -313,7 +314,7 @@ mod tests {
             now: 1_732_530_000_123,
             expires: 1_748_082_000_123,
         };
-        let record = record_value(&v, &f);
+        let record = record_value(&v.row, &v.snapshot, &f);
         let ctx = receipt_context("https://c.example", &v, &record);
         assert_eq!(ctx["policyHash"], record["policyHash"]);
         assert_eq!(
@@ -336,7 +337,7 @@ mod tests {
     #[test]
     fn template_declines_what_it_cannot_encode_exactly() {
         let v = versions().remove(0);
-        let t = RecordTemplate::new(&v);
+        let t = RecordTemplate::new(&v.row, &v.snapshot);
         let non_ascii: BTreeMap<String, bool> = [("\u{e9}t\u{e9}".to_owned(), true)].into();
         let empty = BTreeMap::new();
         let mut f = RecordFields {

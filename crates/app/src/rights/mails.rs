@@ -8,7 +8,7 @@ use assent_store::RightsRequestRow;
 use jiff::tz::TimeZone;
 
 use super::mailer::Mail;
-use super::*;
+use super::request::*;
 use crate::App;
 
 fn fr(lang: &str) -> bool {

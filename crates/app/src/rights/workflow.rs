@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 
 use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::Purpose;
-use assent_model::rights::{RequestType, Status};
+use assent_model::rights::{Deadlines, RequestType, Status};
 use assent_store::{
     AppendItem, ConsentKey, RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::mailer::{self, Mail, MailError, Outcome};
 use super::mails::*;
-use super::*;
+use super::request::*;
 use crate::App;
 use crate::error::{AppError, AppResult};
 
@@ -345,7 +345,7 @@ async fn withdraw_consent(
         now,
         expires,
     };
-    let mut record = crate::consent::record::record_value(&cur, &fields);
+    let mut record = crate::consent::record::record_value(&cur.row, &cur.snapshot, &fields);
     record["rightsRequest"] = json!(r.id);
     let payload = assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?;
     let key = ConsentKey {

@@ -14,7 +14,7 @@ use assent_app::consent::{self, ConsentRequest};
 use assent_app::sites::SiteVersion;
 
 use crate::error::{ApiError, ApiResult};
-use crate::ratelimit::rate_limit;
+use crate::guard::rate_limit;
 use crate::state::AppState;
 
 /// Whether a browser `Origin` may call the consent API of a site: one of the site's domains

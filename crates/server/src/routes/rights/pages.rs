@@ -15,9 +15,9 @@ use assent_model::clock::rfc3339;
 use assent_model::rights::Status;
 use assent_store::RightsRequestRow;
 
-use super::{html_error, html_response};
+use super::reply::{html_error, html_response};
 use crate::error::{ApiError, ApiResult};
-use crate::ratelimit::rate_limit;
+use crate::guard::rate_limit;
 use crate::rights::html::{self, QueueRow};
 use crate::state::AppState;
 

@@ -13,10 +13,10 @@ use serde_json::json;
 
 use assent_app::rights::{self as svc, Submission, Verified, dpo};
 
-use super::{deliver_later, html_error, html_response};
+use super::reply::{deliver_later, html_error, html_response};
 use crate::error::{ApiError, ApiResult};
+use crate::guard::rate_limit;
 use crate::json::ApiJson;
-use crate::ratelimit::rate_limit;
 use crate::rights::html::{self, FormValues};
 use crate::state::AppState;
 
