@@ -5,13 +5,11 @@
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,35 +26,6 @@ use crate::rights::mailer::Outcome;
 use crate::rights::{self as svc, Submission, Verified};
 use crate::routes::consent::rate_limit;
 use crate::state::AppState;
-
-/// Public routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sites/{site}/rights", get(form_page).post(form_submit))
-        .route(
-            "/sites/{site}/rights/verify",
-            get(code_page).post(code_submit),
-        )
-        .route("/v1/requests", post(api_submit))
-        .route("/v1/requests/verify", get(verify_link))
-        .route("/v1/requests/{id}/download/{attachment}", get(download))
-        .route("/admin/requests", get(queue_page))
-        .route("/admin/requests/{id}", get(detail_page))
-        .route("/admin/login", get(login_page).post(login))
-        .route("/admin/logout", post(logout))
-}
-
-/// Admin routes, nested under `/admin/v1` (every handler must take `crate::auth::Admin`).
-pub fn admin_routes() -> Router<AppState> {
-    Router::new()
-        .route("/requests", get(list))
-        .route("/requests/{id}", get(show))
-        .route("/requests/{id}/notes", post(add_note))
-        .route("/requests/{id}/start", post(start))
-        .route("/requests/{id}/extend", post(extend))
-        .route("/requests/{id}/complete", post(complete))
-        .route("/requests/{id}/reject", post(reject))
-}
 
 // ---------------------------------------------------------------------------------------
 // HTML helpers
