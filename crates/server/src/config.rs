@@ -102,6 +102,40 @@ impl Default for RateLimit {
     }
 }
 
+/// Limits on TCP connections, enforced before HTTP is parsed: a client that opens sockets and
+/// sends nothing (or half a request line) must not hold the server's file descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Connections {
+    /// Time a client has to send a request's complete header, counted from the accept (first
+    /// request) or from the request's first byte (later requests on a keep-alive connection).
+    pub header_timeout_ms: u64,
+    /// Time a keep-alive connection may wait for the first byte of its next request.
+    pub idle_timeout_ms: u64,
+    /// Open connections at most; above it new ones are accepted and closed at once. 0: the
+    /// process's open-file limit less [`FD_RESERVE`] (read at start-up), so the store, the
+    /// ledger and the logs keep descriptors even when connections are at their cap.
+    pub max: usize,
+    /// Open connections at most per client network (/24 for IPv4, /48 for IPv6, keyed as the
+    /// rate limiter keys them); trusted proxies count only against `max`. 0: no per-network cap.
+    pub max_per_network: usize,
+}
+
+/// File descriptors left to everything but client connections when `max` is derived from
+/// the open-file limit (database pool, SQLite and its WAL, ledger key, mail, logs).
+pub const FD_RESERVE: usize = 128;
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max: 0,
+            max_per_network: 1024,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -122,6 +156,8 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    /// Header and idle timeouts, connection caps.
+    pub connections: Connections,
     /// How often the chain heads are signed into a checkpoint.
     pub checkpoint_interval_secs: u64,
     pub log_format: LogFormat,
@@ -143,6 +179,7 @@ impl Default for Config {
             rate_limit: RateLimit::default(),
             max_body_bytes: 16 * 1024,
             request_timeout_secs: 10,
+            connections: Connections::default(),
             checkpoint_interval_secs: 60,
             log_format: LogFormat::Text,
             demo: false,
@@ -263,6 +300,27 @@ impl Config {
                 RateLimit { per_second, burst }
             };
         }
+        let number = |var: &str| -> Result<Option<u64>, ConfigError> {
+            env(var)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| bad(var, format!("`{v}`: expected a whole number")))
+                })
+                .transpose()
+        };
+        if let Some(v) = number("ASSENT_HEADER_TIMEOUT_MS")? {
+            self.connections.header_timeout_ms = v;
+        }
+        if let Some(v) = number("ASSENT_IDLE_TIMEOUT_MS")? {
+            self.connections.idle_timeout_ms = v;
+        }
+        if let Some(v) = number("ASSENT_MAX_CONNECTIONS")? {
+            self.connections.max = usize::try_from(v).unwrap_or(usize::MAX);
+        }
+        if let Some(v) = number("ASSENT_MAX_CONNECTIONS_PER_NETWORK")? {
+            self.connections.max_per_network = usize::try_from(v).unwrap_or(usize::MAX);
+        }
         if let Some(v) = env("ASSENT_LOG_FORMAT") {
             self.log_format = match v.as_str() {
                 "json" => LogFormat::Json,
@@ -336,5 +394,31 @@ mod tests {
         std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nlisen = 1\n").unwrap();
         let e = Config::load(Some(&f), &|_| None).unwrap_err().to_string();
         assert!(e.contains(":2:1: unknown field `lisen`"), "{e}");
+    }
+
+    #[test]
+    fn connection_limits_layer() {
+        let dir = std::env::temp_dir().join(format!("assent-cfg-conn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("assent.toml");
+        std::fs::write(&f, "[connections]\nheader_timeout_ms = 2500\nmax = 300\n").unwrap();
+        let env = |k: &str| (k == "ASSENT_MAX_CONNECTIONS_PER_NETWORK").then(|| "64".to_string());
+        let c = Config::load(Some(&f), &env).unwrap();
+        assert_eq!(
+            c.connections,
+            Connections {
+                header_timeout_ms: 2500,
+                idle_timeout_ms: 60_000,
+                max: 300,
+                max_per_network: 64,
+            }
+        );
+        let env = |k: &str| (k == "ASSENT_IDLE_TIMEOUT_MS").then(|| "soon".to_string());
+        let e = Config::load(None, &env).unwrap_err().to_string();
+        assert!(e.contains("ASSENT_IDLE_TIMEOUT_MS"), "{e}");
+        std::fs::write(&f, "[connections]\nmax_per_net = 3\n").unwrap();
+        let e = Config::load(Some(&f), &|_| None).unwrap_err().to_string();
+        assert!(e.contains("unknown field `max_per_net`"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

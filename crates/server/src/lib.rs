@@ -12,10 +12,11 @@ pub mod ratelimit;
 pub mod rights;
 pub mod router;
 pub mod routes;
+pub mod serve;
 pub mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,6 +60,7 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests and flushes the store.
+    /// Connections are bounded by `config.connections` (see [`serve`]).
     pub async fn run(
         self,
         listener: TcpListener,
@@ -68,12 +70,23 @@ impl App {
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let res = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = serve::Limits::from_config(&state.config.connections);
+        tracing::info!(
+            max_connections = limits.max_connections,
+            max_per_network = limits.max_per_network,
+            header_timeout_ms = state.config.connections.header_timeout_ms,
+            idle_timeout_ms = state.config.connections.idle_timeout_ms,
+            "connection limits"
+        );
+        // Connections are counted per network under the rate limiter's key (a salted hash of
+        // the /24 or /48, so no address is kept); a trusted proxy carries many clients and
+        // counts only against the global cap.
+        let keys = state.clone();
+        let network_key = move |ip: IpAddr| {
+            let proxy = keys.config.trusted_proxies.iter().any(|c| c.contains(ip));
+            (!proxy).then(|| keys.limiter.key(ip))
+        };
+        let res = serve::serve(listener, self.router(), limits, network_key, shutdown).await;
         refresher.abort();
         checkpoints.abort();
         rights_jobs.abort();

@@ -1,16 +1,25 @@
-//! Every route of Assent, in one place.
+//! Every route of Assent, in one table: the `route_table!` below both builds the router and
+//! emits [`ROUTES`], the method, path and documented status codes of each operation, so the
+//! list cannot differ from what is served. tests/openapi.rs checks docs/openapi.yaml against
+//! [`ROUTES`] in both directions, status codes included.
+//!
+//! Invariants: no route is registered outside this table (tests/openapi.rs fails on any
+//! other route registration in src/); group layers apply to their group only (the banner cache,
+//! the admin body limit); fallbacks and global layers (body limit, metrics, timeout, panics)
+//! wrap everything.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::{admin, banner, consent, health, ledger, pages, rights, wellknown};
 use crate::state::AppState;
@@ -18,38 +27,151 @@ use crate::state::AppState;
 /// Largest admin request body (a registry, an attachment).
 pub const ADMIN_MAX_BODY: usize = 4 * 1024 * 1024;
 
+/// One operation the server serves, as the OpenAPI document must describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// Lower case, as OpenAPI spells it (`get`, `post`, `options`); `get` also answers HEAD.
+    pub method: &'static str,
+    /// The full path, with `{param}` segments (axum's syntax is OpenAPI's).
+    pub path: &'static str,
+    /// The table group (audience) the route belongs to.
+    pub group: &'static str,
+    /// Status codes the operation answers and documents, ascending. Left out because any
+    /// operation may answer them: 405 (another method), 408 (request timeout), 500.
+    pub codes: &'static [u16],
+}
+
+/// Builds `fn table() -> Router<AppState>` and `pub const ROUTES` from one list of groups:
+/// `name("/prefix") layer(expr) { method "/path" => handler, [codes]; ... }`. A group with a
+/// prefix is nested under it; `layer(..)`, optional, wraps that group's routes only.
+macro_rules! route_table {
+    ($(
+        $group:ident ($prefix:literal) $(layer($layer:expr))? {
+            $( $method:ident $path:literal => $handler:path, [$($code:literal),+ $(,)?]; )+
+        }
+    )+) => {
+        /// Every operation served, generated from the same table as the router.
+        pub const ROUTES: &[Route] = &[
+            $($(
+                Route {
+                    method: stringify!($method),
+                    path: concat!($prefix, $path),
+                    group: stringify!($group),
+                    codes: &[$($code),+],
+                },
+            )+)+
+        ];
+
+        /// The routes of [`ROUTES`] with their group layers; [`router`] adds the fallbacks
+        /// and the global layers.
+        fn table() -> Router<AppState> {
+            let mut app = Router::new();
+            $(
+                let group = Router::new()
+                    $( .route($path, axum::routing::$method($handler)) )+;
+                $( let group = group.layer($layer); )?
+                app = if $prefix.is_empty() {
+                    app.merge(group)
+                } else {
+                    app.nest($prefix, group)
+                };
+            )+
+            app
+        }
+    };
+}
+
+route_table! {
+    // Probes and public keys: load balancers, Prometheus, offline verifiers of the ledger.
+    probes("") {
+        get "/healthz" => health::healthz, [200];
+        get "/readyz" => health::readyz, [200, 503];
+        get "/metrics" => health::metrics, [200];
+        get "/.well-known/gpc.json" => wellknown::gpc, [200];
+        get "/.well-known/assent-ledger-key" => wellknown::ledger_key, [200];
+        get "/v1/ledger/checkpoint" => ledger::latest_checkpoint, [200, 404];
+    }
+
+    // Visitors' browsers: the consent API (CORS for the site's domains) and receipts.
+    consent("") {
+        post "/v1/sites/{site}/consents" => consent::create,
+            [201, 400, 403, 404, 409, 413, 415, 422, 429];
+        options "/v1/sites/{site}/consents" => consent::preflight, [204, 403, 404];
+        get "/v1/receipts/{id}" => consent::receipt, [200, 404, 410, 429];
+    }
+
+    // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
+    // banner's built-script cache lives with its routes.
+    banner("") layer(Extension(Arc::new(BannerCache::default()))) {
+        get "/assent.js" => banner::script, [200, 304, 400, 404];
+        get "/demo" => banner::demo_redirect, [308, 404];
+        get "/demo/" => banner::demo_home, [200, 404];
+        get "/demo/page2" => banner::demo_page2, [200, 404];
+        get "/demo/embed" => banner::demo_embed, [200, 404];
+    }
+
+    // Anyone: policy pages generated from the registry, as HTML and as data.
+    pages("") {
+        get "/sites/{site}/cookie-policy" => pages::cookie_html, [200, 304, 404];
+        get "/sites/{site}/cookie-policy.json" => pages::cookie_json, [200, 304, 404];
+        get "/sites/{site}/privacy-policy" => pages::privacy_html, [200, 304, 404];
+        get "/sites/{site}/policy-versions" => pages::history_html, [200, 304, 404];
+        get "/sites/{site}/policy-versions.json" => pages::history_json, [200, 304, 404];
+        get "/sites/{site}/policy-versions/diff" => pages::diff_html, [200, 304, 400, 404];
+        get "/sites/{site}/policy-versions/diff.json" => pages::diff_json,
+            [200, 304, 400, 404];
+    }
+
+    // Data subjects: rights requests (HTML form, JSON API, email verification, downloads).
+    rights("") {
+        get "/sites/{site}/rights" => rights::form_page, [200, 404];
+        post "/sites/{site}/rights" => rights::form_submit, [202, 400, 404, 413, 422, 429];
+        get "/sites/{site}/rights/verify" => rights::code_page, [200, 404];
+        post "/sites/{site}/rights/verify" => rights::code_submit, [200, 400, 404, 422, 429];
+        post "/v1/requests" => rights::api_submit, [202, 400, 404, 413, 415, 422, 429];
+        get "/v1/requests/verify" => rights::verify_link, [200, 410, 429];
+        get "/v1/requests/{id}/download/{attachment}" => rights::download,
+            [200, 404, 410, 429];
+    }
+
+    // The DPO in a browser: HTML pages behind a login cookie (or a bearer token).
+    admin_ui("") {
+        get "/admin/requests" => rights::queue_page, [200, 303];
+        get "/admin/requests/{id}" => rights::detail_page, [200, 303, 404];
+        get "/admin/login" => rights::login_page, [200];
+        post "/admin/login" => rights::login, [303, 401, 403, 429];
+        post "/admin/logout" => rights::logout, [303, 403];
+    }
+
+    // Operators and the DPO's tools: the admin API (bearer token; the `auditor` role only
+    // reads). Registries and attachments are larger than public request bodies.
+    admin_api("/admin/v1") layer(DefaultBodyLimit::max(ADMIN_MAX_BODY)) {
+        get "/whoami" => admin::whoami, [200, 401];
+        get "/sites" => admin::sites, [200, 401];
+        get "/sites/{site}/policy-versions" => admin::policy_versions, [200, 401, 404];
+        post "/registry" => admin::apply, [200, 400, 401, 403, 413, 422];
+        get "/register" => pages::register_export, [200, 401, 404, 422];
+        get "/consents" => ledger::consents, [200, 400, 401, 422];
+        post "/consents/{receipt}/erase" => ledger::erase,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422];
+        post "/ledger/checkpoints" => ledger::force_checkpoint, [200, 401, 403];
+        get "/requests" => rights::list, [200, 400, 401, 422];
+        get "/requests/{id}" => rights::show, [200, 401, 404];
+        post "/requests/{id}/notes" => rights::add_note,
+            [201, 400, 401, 403, 404, 409, 413, 415, 422];
+        post "/requests/{id}/start" => rights::start, [200, 401, 403, 404, 409];
+        post "/requests/{id}/extend" => rights::extend,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422, 502];
+        post "/requests/{id}/complete" => rights::complete,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422];
+        post "/requests/{id}/reject" => rights::reject,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422];
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let cfg = &state.config;
-    let admin = Router::new()
-        .route("/whoami", get(admin::whoami))
-        .route("/sites", get(admin::sites))
-        .route("/sites/{site}/policy-versions", get(admin::policy_versions))
-        .route("/registry", post(admin::apply))
-        .route("/consents", get(ledger::consents))
-        .route("/consents/{receipt}/erase", post(ledger::erase))
-        .route("/ledger/checkpoints", post(ledger::force_checkpoint))
-        .merge(banner::admin_routes())
-        .merge(pages::admin_routes())
-        .merge(rights::admin_routes())
-        // Registries and attachments are larger than public request bodies.
-        .layer(DefaultBodyLimit::max(ADMIN_MAX_BODY));
-
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/.well-known/gpc.json", get(wellknown::gpc))
-        .route("/.well-known/assent-ledger-key", get(wellknown::ledger_key))
-        .route(
-            "/v1/sites/{site}/consents",
-            post(consent::create).options(consent::preflight),
-        )
-        .route("/v1/receipts/{id}", get(consent::receipt))
-        .route("/v1/ledger/checkpoint", get(ledger::latest_checkpoint))
-        .merge(banner::routes())
-        .merge(pages::routes())
-        .merge(rights::routes())
-        .nest("/admin/v1", admin)
+    table()
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))

@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Extension, Router};
 
 use crate::banner::{self, BannerCache, Built, Key, demo};
 use crate::error::ApiError;
@@ -18,22 +17,6 @@ use crate::state::AppState;
 /// `/assent.js`: short freshness, then revalidation (a new policy version changes the body and
 /// its ETag); a stale copy may serve while revalidating.
 const SCRIPT_CACHE: &str = "public, max-age=300, stale-while-revalidate=86400";
-
-/// Public routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/assent.js", get(script))
-        .route("/demo", get(demo_redirect))
-        .route("/demo/", get(demo_home))
-        .route("/demo/page2", get(demo_page2))
-        .route("/demo/embed", get(demo_embed))
-        .layer(Extension(Arc::new(BannerCache::default())))
-}
-
-/// Admin routes, nested under `/admin/v1` (every handler must take `crate::auth::Admin`).
-pub fn admin_routes() -> Router<AppState> {
-    Router::new()
-}
 
 type Params = Query<HashMap<String, String>>;
 
@@ -161,14 +144,14 @@ fn demo_off() -> Response {
     ApiError::not_found("the demo site is served by `assent demo` only").into_response()
 }
 
-async fn demo_redirect(State(st): State<AppState>) -> Response {
+pub async fn demo_redirect(State(st): State<AppState>) -> Response {
     if !st.config.demo {
         return demo_off();
     }
     Redirect::permanent("/demo/").into_response()
 }
 
-async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
+pub async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
     if !st.config.demo {
         return demo_off();
     }
@@ -179,7 +162,7 @@ async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
     ))
 }
 
-async fn demo_page2(State(st): State<AppState>, Query(q): Params) -> Response {
+pub async fn demo_page2(State(st): State<AppState>, Query(q): Params) -> Response {
     if !st.config.demo {
         return demo_off();
     }
@@ -190,7 +173,7 @@ async fn demo_page2(State(st): State<AppState>, Query(q): Params) -> Response {
     ))
 }
 
-async fn demo_embed(State(st): State<AppState>, Query(q): Params) -> Response {
+pub async fn demo_embed(State(st): State<AppState>, Query(q): Params) -> Response {
     if !st.config.demo {
         return demo_off();
     }

@@ -13,11 +13,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use assent_model::Registry;
@@ -37,23 +35,6 @@ use assent_app::sites::SiteVersion;
 
 /// Bumped when the rendering changes, so that cached pages are revalidated.
 const RENDER_REV: &str = "pages-1";
-
-/// Public routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sites/{site}/cookie-policy", get(cookie_html))
-        .route("/sites/{site}/cookie-policy.json", get(cookie_json))
-        .route("/sites/{site}/privacy-policy", get(privacy_html))
-        .route("/sites/{site}/policy-versions", get(history_html))
-        .route("/sites/{site}/policy-versions.json", get(history_json))
-        .route("/sites/{site}/policy-versions/diff", get(diff_html))
-        .route("/sites/{site}/policy-versions/diff.json", get(diff_json))
-}
-
-/// Admin routes, nested under `/admin/v1` (every handler must take `crate::auth::Admin`).
-pub fn admin_routes() -> Router<AppState> {
-    Router::new().route("/register", get(register_export))
-}
 
 // ---------------------------------------------------------------------------------------
 // Query, errors, headers
@@ -383,7 +364,7 @@ impl Policy {
     }
 }
 
-async fn cookie_html(
+pub async fn cookie_html(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -401,7 +382,7 @@ async fn cookie_html(
     })
 }
 
-async fn cookie_json(
+pub async fn cookie_json(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -420,7 +401,7 @@ async fn cookie_json(
     })
 }
 
-async fn privacy_html(
+pub async fn privacy_html(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -505,7 +486,7 @@ fn history_tag(
     ])
 }
 
-async fn history_html(
+pub async fn history_html(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -525,7 +506,7 @@ async fn history_html(
     })
 }
 
-async fn history_json(
+pub async fn history_json(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -589,7 +570,7 @@ async fn diff_input(
     })
 }
 
-async fn diff_html(
+pub async fn diff_html(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -624,7 +605,7 @@ async fn diff_html(
     })
 }
 
-async fn diff_json(
+pub async fn diff_json(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Pairs,
@@ -662,7 +643,7 @@ async fn diff_json(
 
 /// `GET /admin/v1/register?site=ID&format=csv|json|html&lang=en|fr`: the record of one site's
 /// processing activities, or (without `site`) of every registry applied to this server.
-async fn register_export(
+pub async fn register_export(
     _admin: Admin,
     State(st): State<AppState>,
     Query(q): Pairs,
