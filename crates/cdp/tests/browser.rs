@@ -3,28 +3,18 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_cdp::{Browser, CdpError, LaunchOptions, Modifiers, find_chromium, json};
-use support::{Request, Response, serve};
-
-fn require_chromium() {
-    if let Err(e) = find_chromium(None) {
-        panic!("these tests need Chromium: {e}");
-    }
-}
+use assent_cdp::{Browser, CdpError, LaunchOptions, Modifiers, json};
+use assent_testkit::{Request, Response, serve};
 
 async fn launch(allow_third_party_cookies: bool) -> Browser {
-    require_chromium();
-    Browser::launch(LaunchOptions {
+    assent_testkit::launch(LaunchOptions {
         allow_third_party_cookies,
         ..LaunchOptions::default()
     })
     .await
-    .expect("Chromium launches")
 }
 
 fn site(req: &Request) -> Response {

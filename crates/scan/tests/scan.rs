@@ -3,23 +3,18 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod support;
+mod fixtures;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use assent_scan::{Declared, FindingKind, Report, ScanOptions, Scenario, Severity, Subject, scan};
-use support::fixtures::{self, Kind, PAGES};
+use assent_testkit::require_chromium;
+use fixtures::{Kind, PAGES};
 
 /// Scans run one at a time: each already drives four pages in parallel, and the timing
 /// assertion must not measure the other tests.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn require_chromium() {
-    if let Err(e) = assent_cdp::find_chromium(None) {
-        panic!("the scanner tests need Chromium: {e}");
-    }
-}
 
 fn options(site: &fixtures::Site) -> ScanOptions {
     ScanOptions {
@@ -279,9 +274,7 @@ async fn screenshot_report(html: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("report.html");
     std::fs::write(&file, html).unwrap();
-    let browser = assent_cdp::Browser::launch(assent_cdp::LaunchOptions::default())
-        .await
-        .unwrap();
+    let browser = assent_testkit::launch(assent_cdp::LaunchOptions::default()).await;
     let page = browser.new_page().await.unwrap();
     page.set_viewport(1200, 1400).await.unwrap();
     page.navigate(&format!("file://{}", file.display()))
