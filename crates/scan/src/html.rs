@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::analyze::{format_utc, human_duration};
+use crate::dates::{format_utc, human_duration};
 use crate::report::{
     Classification, DeclaredRef, Finding, FindingKind, Phase, Report, ScenarioReport, Severity,
     Source,
@@ -68,8 +68,15 @@ summary { cursor: pointer; font-weight: 600; padding: 8px 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
 "#;
 
+impl Report {
+    /// A self-contained HTML page: summary, violations with evidence, then the inventory.
+    pub fn to_html(&self) -> String {
+        render(self)
+    }
+}
+
 /// Renders the report.
-pub(crate) fn render(r: &Report) -> String {
+fn render(r: &Report) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
