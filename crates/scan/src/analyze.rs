@@ -8,7 +8,7 @@
 
 use crate::catalog::Catalog;
 use crate::cookie_line::{CookieLine, parse_cookie_line};
-use crate::declared::Declared;
+use crate::declared::{Declared, DeclaredCookie};
 use crate::observed::{ScenarioRun, ScriptWrite};
 use crate::report::{
     BlockedCookie, Classification, CookieRecord, DeclaredRef, Phase, ScenarioReport, Source,
@@ -25,13 +25,18 @@ pub(crate) struct Context<'a> {
 
 impl Context<'_> {
     fn declared_ref(&self, name: &str, domain: &str) -> Option<DeclaredRef> {
-        self.declared.find(name, domain).map(|c| DeclaredRef {
+        self.declared.find(name, domain).map(|c| self.reference(c))
+    }
+
+    /// How a report refers to a declaration (with whether its purpose needs consent).
+    pub(crate) fn reference(&self, c: &DeclaredCookie) -> DeclaredRef {
+        DeclaredRef {
             pattern: c.name.clone(),
             purpose: c.purpose.clone(),
             consent_required: self.declared.consent_required(&c.purpose),
             lifetime_seconds: c.lifetime_seconds,
             service: c.service.clone(),
-        })
+        }
     }
 
     fn classify(&self, name: &str, domain: &str) -> Option<Classification> {

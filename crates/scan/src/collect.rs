@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use assent_cdp::{Browser, BrowserContext, CdpError, Page, Value};
 
 use crate::monitor::Monitor;
-use crate::observed::{ScenarioRun, Snapshot};
+use crate::observed::{ScenarioRun, Snapshot, string_list};
 use crate::options::{ASSENT_CUSTOMIZE, ASSENT_SAVE, ScanOptions};
 use crate::progress::ProgressCounter;
 use crate::report::{PageVisit, Phase, Scenario};
@@ -214,23 +214,18 @@ impl Driver<'_, '_> {
                     opts.page_timeout.as_millis()
                 ));
             }
-            Err(CdpError::Navigation { error, .. }) => {
+            // The page could not be loaded: recorded as such, the scenario goes on.
+            Err(
+                CdpError::Navigation { error, .. }
+                | CdpError::JavaScript(error)
+                | CdpError::Protocol { message: error, .. }
+                | CdpError::UnexpectedResponse { detail: error, .. },
+            ) => {
                 run.pages.push(PageVisit {
                     url: url.to_owned(),
                     phase,
                     status: None,
                     error: Some(error),
-                });
-                return Ok(None);
-            }
-            Err(CdpError::JavaScript(e))
-            | Err(CdpError::Protocol { message: e, .. })
-            | Err(CdpError::UnexpectedResponse { detail: e, .. }) => {
-                run.pages.push(PageVisit {
-                    url: url.to_owned(),
-                    phase,
-                    status: None,
-                    error: Some(e),
                 });
                 return Ok(None);
             }
@@ -278,17 +273,7 @@ impl Driver<'_, '_> {
             Err(e) => return Err(e),
         };
         let cookies = self.context.cookies().await?;
-        let strings = |k: &str| -> Vec<String> {
-            info.get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let strings = |k: &str| string_list(info.get(k));
         let now_ms = info
             .get("now")
             .and_then(Value::as_f64)

@@ -13,7 +13,7 @@ use assent_cdp::{Browser, CdpError, Page, Session, Value, json};
 use tokio::task::JoinHandle;
 
 use crate::cookie_line::parse_cookie_line;
-use crate::observed::{Blocked, HeaderCookie, RequestSeen, ScenarioRun, ScriptWrite};
+use crate::observed::{Blocked, HeaderCookie, RequestSeen, ScenarioRun, ScriptWrite, string_list};
 use crate::report::Phase;
 use crate::url::Url;
 
@@ -249,16 +249,7 @@ fn handle_event(state: &Arc<Mutex<MonitorState>>, root: &Session, method: &str, 
                         .and_then(|c| str_of(c, "domain"))
                         .or_else(|| parsed.as_ref().and_then(|p| p.domain.clone()))
                         .unwrap_or_else(|| response_host.clone());
-                    let reasons = b
-                        .get("blockedReasons")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let reasons = string_list(b.get("blockedReasons"));
                     s.blocked.push(Blocked {
                         name,
                         domain,

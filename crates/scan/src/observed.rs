@@ -1,7 +1,7 @@
 //! Raw observations of one scenario, as the browser reported them: written by `collect` and
 //! `monitor`, read by `analyze`. Nothing here is interpreted yet (no declaration, no catalog).
 
-use assent_cdp::Cookie;
+use assent_cdp::{Cookie, Value};
 
 use crate::report::{BannerOutcome, PageVisit, Phase, Scenario};
 
@@ -95,4 +95,17 @@ impl ScenarioRun {
             notes: Vec::new(),
         }
     }
+}
+
+/// The strings of a JSON array from the browser; anything else (absent, not an array, non-string
+/// items) is left out rather than failing.
+pub(crate) fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }

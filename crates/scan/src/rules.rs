@@ -64,6 +64,43 @@ fn items(s: &ScenarioReport) -> Vec<Item<'_>> {
     v
 }
 
+/// A finding with only what every finding has; the rule adds its evidence.
+fn finding(kind: FindingKind, subject: Subject, name: &str, message: String) -> Finding {
+    Finding {
+        kind,
+        severity: kind.severity(),
+        scenario: None,
+        scenarios: Vec::new(),
+        subject,
+        name: name.to_owned(),
+        domain: None,
+        page: None,
+        message,
+        set_by: Vec::new(),
+        lifetime_seconds: None,
+        declared: None,
+        classification: None,
+        url: None,
+        count: None,
+    }
+}
+
+impl Item<'_> {
+    /// A finding about this item with its evidence: where it was first seen, its writers,
+    /// lifetime, declaration and classification.
+    fn finding(&self, kind: FindingKind, message: String) -> Finding {
+        Finding {
+            domain: Some(self.domain.clone()),
+            page: Some(self.first_seen_on.to_owned()),
+            set_by: self.set_by.to_vec(),
+            lifetime_seconds: self.lifetime,
+            declared: self.declared.clone(),
+            classification: self.classification.clone(),
+            ..finding(kind, self.subject, self.name, message)
+        }
+    }
+}
+
 fn describe(subject: Subject, name: &str, domain: &str) -> String {
     match subject {
         Subject::Cookie => format!("Cookie `{name}` on {domain}"),
@@ -92,23 +129,6 @@ fn why_consent(declared: &Option<DeclaredRef>, class: &Option<Classification>) -
 /// information.
 pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
-    let base = |kind: FindingKind, subject: Subject, name: &str, message: String| Finding {
-        kind,
-        severity: kind.severity(),
-        scenario: None,
-        scenarios: Vec::new(),
-        subject,
-        name: name.to_owned(),
-        domain: None,
-        page: None,
-        message,
-        set_by: Vec::new(),
-        lifetime_seconds: None,
-        declared: None,
-        classification: None,
-        url: None,
-        count: None,
-    };
 
     // Per-scenario presence rules.
     for s in reports {
@@ -134,10 +154,8 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
             if !it.needs_consent || !it.phases.contains(&phase) {
                 continue;
             }
-            let mut f = base(
+            let mut f = it.finding(
                 kind,
-                it.subject,
-                it.name,
                 format!(
                     "{} {when}; it is {}.",
                     describe(it.subject, it.name, &it.domain),
@@ -146,12 +164,7 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
             );
             f.scenario = Some(s.scenario);
             f.scenarios = vec![s.scenario];
-            f.domain = Some(it.domain.clone());
             f.page = Some(page_for(s, &it, phase));
-            f.set_by = it.set_by.to_vec();
-            f.lifetime_seconds = it.lifetime;
-            f.declared = it.declared.clone();
-            f.classification = it.classification.clone();
             out.push(f);
         }
         if s.scenario == Scenario::BeforeConsent {
@@ -159,7 +172,7 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
                 if h.allowed_before_consent || !h.phases.contains(&Phase::BeforeChoice) {
                     continue;
                 }
-                let mut f = base(
+                let mut f = finding(
                     FindingKind::ThirdPartyRequestBeforeConsent,
                     Subject::Request,
                     &h.host,
@@ -204,21 +217,15 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
                         ),
                         None => "It is unknown to the catalog.".into(),
                     };
-                    let mut f = base(
+                    // Here `it.declared` is `None`, and so is the finding's.
+                    let mut f = it.finding(
                         FindingKind::Undeclared,
-                        it.subject,
-                        it.name,
                         format!(
                             "{} is not in the declared inventory. {class}",
                             describe(it.subject, it.name, &it.domain)
                         ),
                     );
                     f.scenario = Some(s.scenario);
-                    f.domain = Some(it.domain.clone());
-                    f.page = Some(it.first_seen_on.to_owned());
-                    f.set_by = it.set_by.to_vec();
-                    f.lifetime_seconds = it.lifetime;
-                    f.classification = it.classification.clone();
                     f
                 });
                 if !entry.scenarios.contains(&s.scenario) {
@@ -229,54 +236,32 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
                 continue;
             }
             let Some(life) = it.lifetime else { continue };
-            let lkey = (it.name.to_owned(), it.domain.clone());
-            if life > THIRTEEN_MONTHS_SECONDS {
-                record_lifetime(
-                    &mut lifetimes,
-                    (format!("13|{}", lkey.0), lkey.1.clone()),
-                    s.scenario,
-                    life,
-                    || {
-                        let mut f = base(
-                            FindingKind::LifetimeOver13Months,
-                            Subject::Cookie,
-                            it.name,
-                            String::new(),
-                        );
-                        f.domain = Some(it.domain.clone());
-                        f.page = Some(it.first_seen_on.to_owned());
-                        f.set_by = it.set_by.to_vec();
-                        f.declared = it.declared.clone();
-                        f.classification = it.classification.clone();
-                        f
-                    },
-                );
-            }
-            if let Some(d) = it.declared {
-                let exceeds = match d.lifetime_seconds {
+            let exceeds_declared = it
+                .declared
+                .as_ref()
+                .is_some_and(|d| match d.lifetime_seconds {
                     None => life > 60,
                     Some(decl) => life > decl + (decl / 100).max(60),
-                };
-                if exceeds {
+                });
+            for (applies, tag, kind) in [
+                (
+                    life > THIRTEEN_MONTHS_SECONDS,
+                    "13",
+                    FindingKind::LifetimeOver13Months,
+                ),
+                (
+                    exceeds_declared,
+                    "decl",
+                    FindingKind::LifetimeExceedsDeclared,
+                ),
+            ] {
+                if applies {
                     record_lifetime(
                         &mut lifetimes,
-                        (format!("decl|{}", lkey.0), lkey.1.clone()),
+                        (format!("{tag}|{}", it.name), it.domain.clone()),
                         s.scenario,
                         life,
-                        || {
-                            let mut f = base(
-                                FindingKind::LifetimeExceedsDeclared,
-                                Subject::Cookie,
-                                it.name,
-                                String::new(),
-                            );
-                            f.domain = Some(it.domain.clone());
-                            f.page = Some(it.first_seen_on.to_owned());
-                            f.set_by = it.set_by.to_vec();
-                            f.declared = it.declared.clone();
-                            f.classification = it.classification.clone();
-                            f
-                        },
+                        || it.finding(kind, String::new()),
                     );
                 }
             }
@@ -319,7 +304,7 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
             if observed.iter().any(|(n, dom)| d.matches(n, dom)) {
                 continue;
             }
-            let mut f = base(
+            let mut f = finding(
                 FindingKind::DeclaredNotSeen,
                 Subject::Declaration,
                 &d.name,
@@ -334,13 +319,7 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
                 ),
             );
             f.domain = d.domain.clone();
-            f.declared = Some(DeclaredRef {
-                pattern: d.name.clone(),
-                purpose: d.purpose.clone(),
-                consent_required: cx.declared.consent_required(&d.purpose),
-                lifetime_seconds: d.lifetime_seconds,
-                service: d.service.clone(),
-            });
+            f.declared = Some(cx.reference(d));
             out.push(f);
         }
     }
