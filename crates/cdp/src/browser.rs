@@ -1,4 +1,4 @@
-//! The browser process, its connection, sessions and browser contexts.
+//! The browser process, its connection and its browser contexts.
 
 use std::time::Duration;
 
@@ -6,63 +6,11 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 
 use crate::connection::{Connection, EventFilter, EventStream};
+use crate::cookie::{Cookie, get_cookies};
 use crate::error::{CdpError, Result};
 use crate::launch::{self, LaunchOptions, ProfileDir, StderrTail};
-use crate::page::{Cookie, Page};
-
-/// A handle for sending commands on one flattened session (or on the browser itself).
-///
-/// Cheap to clone. Use it for targets this crate does not wrap (iframes, workers) after
-/// receiving their `Target.attachedToTarget` event.
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub(crate) conn: Connection,
-    pub(crate) id: Option<String>,
-}
-
-impl Session {
-    /// The session id; `None` for the browser-level session.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    /// Sends `method` with `params` and returns its `result`, with the default timeout.
-    pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
-        self.conn
-            .call(
-                self.id.as_deref(),
-                method,
-                params,
-                self.conn.default_timeout(),
-            )
-            .await
-    }
-
-    /// Like [`Session::call`] with an explicit timeout.
-    pub async fn call_with_timeout(
-        &self,
-        method: &str,
-        params: Value,
-        timeout: Duration,
-    ) -> Result<Value> {
-        self.conn
-            .call(self.id.as_deref(), method, params, timeout)
-            .await
-    }
-
-    /// Events of this session only.
-    pub fn events(&self) -> EventStream {
-        self.conn.subscribe(EventFilter::Session(self.id.clone()))
-    }
-
-    /// A handle on another session of the same connection, e.g. a child target's.
-    pub fn with_id(&self, session_id: impl Into<String>) -> Session {
-        Session {
-            conn: self.conn.clone(),
-            id: Some(session_id.into()),
-        }
-    }
-}
+use crate::page::Page;
+use crate::session::Session;
 
 /// A running Chromium, driven over one DevTools WebSocket.
 ///
@@ -254,40 +202,19 @@ impl BrowserContext {
 
     /// Deletes every cookie of this context.
     pub async fn clear_cookies(&self) -> Result<()> {
-        self.session
-            .call(
-                "Storage.clearCookies",
-                json!({ "browserContextId": self.id }),
-            )
-            .await
-            .map(|_| ())
+        self.command("Storage.clearCookies").await
     }
 
     /// Disposes of the context and its pages.
     pub async fn close(self) -> Result<()> {
+        self.command("Target.disposeBrowserContext").await
+    }
+
+    /// A browser-level command whose only parameter is this context's id.
+    async fn command(&self, method: &str) -> Result<()> {
         self.session
-            .call(
-                "Target.disposeBrowserContext",
-                json!({ "browserContextId": self.id }),
-            )
+            .call(method, json!({ "browserContextId": self.id }))
             .await
             .map(|_| ())
     }
-}
-
-/// `Storage.getCookies` for a context (`None`: the default one).
-pub(crate) async fn get_cookies(browser: &Session, context: Option<&str>) -> Result<Vec<Cookie>> {
-    let params = match context {
-        Some(id) => json!({ "browserContextId": id }),
-        None => json!({}),
-    };
-    let v = browser.call("Storage.getCookies", params).await?;
-    let cookies = v
-        .get("cookies")
-        .cloned()
-        .unwrap_or(Value::Array(Vec::new()));
-    serde_json::from_value(cookies).map_err(|e| CdpError::UnexpectedResponse {
-        method: "Storage.getCookies".into(),
-        detail: e.to_string(),
-    })
 }

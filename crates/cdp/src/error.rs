@@ -104,7 +104,7 @@ pub enum CdpError {
     #[error("no element matches `{0}`")]
     ElementNotFound(String),
 
-    /// A key name that [`crate::Page::press_key`] does not know.
+    /// A key name that `Page::press_key` does not know.
     #[error("unknown key `{0}`")]
     UnknownKey(String),
 

@@ -66,7 +66,7 @@ pub struct LaunchOptions {
     pub launch_timeout: Duration,
     /// Default timeout of each protocol call.
     pub call_timeout: Duration,
-    /// Default timeout of [`crate::Page::navigate`] (until the load event).
+    /// Default timeout of `Page::navigate` (until the load event).
     pub navigation_timeout: Duration,
 }
 

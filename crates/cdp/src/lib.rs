@@ -25,18 +25,28 @@
 //! Anything not wrapped is one [`Page::call`] / [`Session::call`] away; events arrive through
 //! [`Page::events`] (one session) or [`Browser::events`] (all sessions, e.g. to follow iframes
 //! attached with `Target.setAutoAttach`).
+//!
+//! Module order: each file uses only the ones before it, never one after (no import cycles).
+//! `error` → `connection` (the WebSocket, calls and event streams) → `session` (a handle on one
+//! flattened session) → `cookie` (the cookie type and `Storage.getCookies`) → `page` (a tab) →
+//! `launch` (process, profile, DevTools endpoint) → `browser` (the browser and its contexts,
+//! which open pages). `lib.rs` only re-exports.
 
 mod browser;
 mod connection;
+mod cookie;
 mod error;
 mod launch;
 mod page;
+mod session;
 
-pub use browser::{Browser, BrowserContext, Session};
+pub use browser::{Browser, BrowserContext};
 pub use connection::{Event, EventFilter, EventStream};
+pub use cookie::Cookie;
 pub use error::{CdpError, Result};
 pub use launch::{LaunchOptions, find_chromium};
-pub use page::{Cookie, Modifiers, Navigation, Page, evaluation_result, js_string};
+pub use page::{Modifiers, Navigation, Page, evaluation_result, js_string};
+pub use session::Session;
 
 /// Re-exported so that callers can build parameters without naming `serde_json` themselves.
 pub use serde_json::{Value, json};

@@ -3,28 +3,18 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_cdp::{Browser, CdpError, LaunchOptions, Modifiers, find_chromium, json};
-use support::{Request, Response, serve};
-
-fn require_chromium() {
-    if let Err(e) = find_chromium(None) {
-        panic!("these tests need Chromium: {e}");
-    }
-}
+use assent_cdp::{Browser, CdpError, Cookie, LaunchOptions, Modifiers, Page, json};
+use assent_testkit::{Request, Response, serve};
 
 async fn launch(allow_third_party_cookies: bool) -> Browser {
-    require_chromium();
-    Browser::launch(LaunchOptions {
+    assent_testkit::launch(LaunchOptions {
         allow_third_party_cookies,
         ..LaunchOptions::default()
     })
     .await
-    .expect("Chromium launches")
 }
 
 fn site(req: &Request) -> Response {
@@ -46,6 +36,17 @@ fn site(req: &Request) -> Response {
         ),
         _ => Response::not_found(),
     }
+}
+
+/// The test site on loopback, a browser, and a page showing `path` of it. Returns the site's
+/// `http://host:port` too.
+async fn browse(path: &str) -> (String, Browser, Page) {
+    let addr = serve("127.0.0.1:0", Arc::new(site)).await;
+    let browser = launch(false).await;
+    let page = browser.new_page().await.unwrap();
+    let base = format!("http://{addr}");
+    page.navigate(&format!("{base}{path}")).await.unwrap();
+    (base, browser, page)
 }
 
 #[tokio::test]
@@ -115,11 +116,8 @@ async fn navigation_errors_are_reported() {
 
 #[tokio::test]
 async fn screenshot_is_a_png() {
-    let addr = serve("127.0.0.1:0", Arc::new(site)).await;
-    let browser = launch(false).await;
-    let page = browser.new_page().await.unwrap();
+    let (_, browser, page) = browse("/form").await;
     page.set_viewport(640, 480).await.unwrap();
-    page.navigate(&format!("http://{addr}/form")).await.unwrap();
     let png = page.screenshot_png().await.unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // IHDR: width and height, big-endian, at offsets 16 and 20.
@@ -139,10 +137,7 @@ async fn screenshot_is_a_png() {
 
 #[tokio::test]
 async fn clicks_and_keys() {
-    let addr = serve("127.0.0.1:0", Arc::new(site)).await;
-    let browser = launch(false).await;
-    let page = browser.new_page().await.unwrap();
-    page.navigate(&format!("http://{addr}/form")).await.unwrap();
+    let (base, browser, page) = browse("/form").await;
 
     page.click("#b").await.unwrap();
     assert_eq!(page.evaluate("window.clicks").await.unwrap(), json!(1));
@@ -159,12 +154,9 @@ async fn clicks_and_keys() {
     // Tab moves the focus to the input, typing fills it, Tab again to the button, Enter and
     // Space activate it.
     // A fresh document: the sequential focus starting point is the top again.
-    page.navigate(&format!("http://{addr}/form")).await.unwrap();
+    page.navigate(&format!("{base}/form")).await.unwrap();
     page.press_key("Tab").await.unwrap();
-    assert_eq!(
-        page.evaluate("document.activeElement.id").await.unwrap(),
-        json!("name")
-    );
+    assert_eq!(focused_id(&page).await, json!("name"));
     page.type_text("Zoé").await.unwrap();
     page.press_key("x").await.unwrap();
     assert_eq!(
@@ -174,18 +166,12 @@ async fn clicks_and_keys() {
         json!("Zoéx")
     );
     page.press_key("Tab").await.unwrap();
-    assert_eq!(
-        page.evaluate("document.activeElement.id").await.unwrap(),
-        json!("b")
-    );
+    assert_eq!(focused_id(&page).await, json!("b"));
     page.press_key("Enter").await.unwrap();
     page.press_key("Space").await.unwrap();
     assert_eq!(page.evaluate("window.clicks").await.unwrap(), json!(2));
     page.press_key_with("Tab", Modifiers::SHIFT).await.unwrap();
-    assert_eq!(
-        page.evaluate("document.activeElement.id").await.unwrap(),
-        json!("name")
-    );
+    assert_eq!(focused_id(&page).await, json!("name"));
     page.press_key("Escape").await.unwrap();
     let keys = page.evaluate("window.keys").await.unwrap();
     assert_eq!(
@@ -295,6 +281,15 @@ async fn cross_site_pair() -> (String, String) {
     (format!("http://{first}/"), frame_url)
 }
 
+/// The id of the focused element.
+async fn focused_id(page: &Page) -> assent_cdp::Value {
+    page.evaluate("document.activeElement.id").await.unwrap()
+}
+
+fn cookie_names(cookies: Vec<Cookie>) -> Vec<String> {
+    cookies.into_iter().map(|c| c.name).collect()
+}
+
 #[tokio::test]
 async fn third_party_cookies_are_stored_when_allowed() {
     let (top, _) = cross_site_pair().await;
@@ -317,13 +312,7 @@ async fn third_party_cookies_are_stored_when_allowed() {
 
     let page = browser.new_page().await.unwrap();
     page.navigate(&top).await.unwrap();
-    let names: Vec<_> = browser
-        .cookies()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let names = cookie_names(browser.cookies().await.unwrap());
     assert!(names.contains(&"tp_header".to_owned()), "{names:?}");
     browser.close().await.unwrap();
 }
@@ -339,13 +328,7 @@ async fn third_party_cookies_are_blocked_with_default_settings() {
     page.enable_network().await.unwrap();
     let mut events = page.events();
     page.navigate(&top).await.unwrap();
-    let names: Vec<_> = context
-        .cookies()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let names = cookie_names(context.cookies().await.unwrap());
     assert!(!names.contains(&"tp_header".to_owned()), "{names:?}");
     // The refusal is visible in the protocol.
     let ev = events

@@ -1,9 +1,27 @@
-//! Progress display on the terminal: a bar when stderr is a TTY, plain lines otherwise (CI).
+//! Progress of a scan: the events a display receives, the counter of page loads that emits
+//! them, and a display on the terminal (a bar when stderr is a TTY, plain lines otherwise, for
+//! CI).
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::{ProgressEvent, ProgressFn};
+use crate::report::Scenario;
+
+/// One progress step, for a display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressEvent {
+    /// The scenario it is about.
+    pub scenario: Option<Scenario>,
+    /// What happened (`accept_all: http://...`).
+    pub message: String,
+    /// Page loads done (estimated against `total`).
+    pub done: usize,
+    /// Page loads planned.
+    pub total: usize,
+}
+
+/// A progress callback; see [`stderr_progress`].
+pub type ProgressFn = Arc<dyn Fn(&ProgressEvent) + Send + Sync>;
 
 /// A progress callback writing to stderr: a redrawn bar on a terminal, one line per event
 /// elsewhere (so CI logs stay readable).
@@ -48,6 +66,44 @@ pub fn bar_line(ev: &ProgressEvent, width: usize) -> String {
         ev.total,
         msg
     )
+}
+
+/// Counts page loads for the progress display.
+#[derive(Clone)]
+pub(crate) struct ProgressCounter {
+    done: Arc<Mutex<usize>>,
+    pub total: usize,
+    sink: Option<ProgressFn>,
+}
+
+impl ProgressCounter {
+    pub(crate) fn new(total: usize, sink: Option<ProgressFn>) -> Self {
+        ProgressCounter {
+            done: Arc::new(Mutex::new(0)),
+            total,
+            sink,
+        }
+    }
+
+    pub(crate) fn advance(&self, scenario: Option<Scenario>, by: usize, message: String) {
+        let done = {
+            let mut d = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            *d = (*d + by).min(self.total);
+            *d
+        };
+        if let Some(sink) = &self.sink {
+            sink(&ProgressEvent {
+                scenario,
+                message,
+                done,
+                total: self.total,
+            });
+        }
+    }
+
+    pub(crate) fn message(&self, scenario: Option<Scenario>, message: String) {
+        self.advance(scenario, 0, message);
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The scan report: findings first, then what was observed per scenario.
 //!
 //! The JSON form is documented in `docs/scanner.md`; keep the two in step (`schema` changes
-//! when a field's meaning changes).
+//! when a field's meaning changes). The HTML form is `Report::to_html`, in `html.rs`.
 
 use std::collections::BTreeMap;
 
@@ -543,7 +543,7 @@ impl Report {
             .any(|f| f.severity == Severity::Violation)
     }
 
-    /// Process exit code for CI: 0 clean, 1 violations (2 is for errors, see [`crate::ScanError`]).
+    /// Process exit code for CI: 0 clean, 1 violations (2 is for errors: `ScanError`).
     pub fn exit_code(&self) -> i32 {
         if self.has_violations() { 1 } else { 0 }
     }
@@ -562,11 +562,6 @@ impl Report {
     /// Reads a report back from its JSON.
     pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
         serde_json::from_str(text)
-    }
-
-    /// A self-contained HTML page: summary, violations with evidence, then the inventory.
-    pub fn to_html(&self) -> String {
-        crate::html::render(self)
     }
 }
 

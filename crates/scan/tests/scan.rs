@@ -3,23 +3,18 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod support;
+mod fixtures;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use assent_scan::{Declared, FindingKind, Report, ScanOptions, Scenario, Severity, Subject, scan};
-use support::fixtures::{self, Kind, PAGES};
+use assent_testkit::require_chromium;
+use fixtures::{Kind, PAGES};
 
 /// Scans run one at a time: each already drives four pages in parallel, and the timing
 /// assertion must not measure the other tests.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn require_chromium() {
-    if let Err(e) = assent_cdp::find_chromium(None) {
-        panic!("the scanner tests need Chromium: {e}");
-    }
-}
 
 fn options(site: &fixtures::Site) -> ScanOptions {
     ScanOptions {
@@ -51,6 +46,25 @@ fn set(items: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// Starts a scanning test: Chromium must be there (else the test fails), and scans run one at a
+/// time.
+async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    require_chromium();
+    ONE_AT_A_TIME.lock().await
+}
+
+/// Scans a fixture site, which must give a report, and keeps the report as `name`.
+async fn scan_saved(
+    name: &str,
+    site: &fixtures::Site,
+    declared: &Declared,
+    opts: ScanOptions,
+) -> Report {
+    let report = scan(&site.url, declared, opts).await.unwrap();
+    save(name, &report);
+    report
+}
+
 fn save(name: &str, r: &Report) {
     // Keep the reports for inspection: target/scan-reports/NAME.{json,html}.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/scan-reports");
@@ -64,13 +78,15 @@ fn save(name: &str, r: &Report) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compliant_site_is_clean_and_fast() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let site = fixtures::serve_site(Kind::Compliant).await;
-    let report = scan(&site.url, &fixtures::compliant_declared(), options(&site))
-        .await
-        .unwrap();
-    save("compliant", &report);
+    let report = scan_saved(
+        "compliant",
+        &site,
+        &fixtures::compliant_declared(),
+        options(&site),
+    )
+    .await;
     eprintln!(
         "full audit (4 scenarios, {PAGES}-page site): {} ms, {} page loads",
         report.duration_ms, report.summary.pages_visited
@@ -152,13 +168,15 @@ async fn compliant_site_is_clean_and_fast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_violations_are_each_reported_with_kind_and_scenario() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let site = fixtures::serve_site(Kind::Violating).await;
-    let report = scan(&site.url, &fixtures::violating_declared(), options(&site))
-        .await
-        .unwrap();
-    save("violating", &report);
+    let report = scan_saved(
+        "violating",
+        &site,
+        &fixtures::violating_declared(),
+        options(&site),
+    )
+    .await;
     assert!(report.has_violations());
     assert_eq!(report.exit_code(), 1);
     let expected = set(&[
@@ -279,9 +297,7 @@ async fn screenshot_report(html: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("report.html");
     std::fs::write(&file, html).unwrap();
-    let browser = assent_cdp::Browser::launch(assent_cdp::LaunchOptions::default())
-        .await
-        .unwrap();
+    let browser = assent_testkit::launch(assent_cdp::LaunchOptions::default()).await;
     let page = browser.new_page().await.unwrap();
     page.set_viewport(1200, 1400).await.unwrap();
     page.navigate(&format!("file://{}", file.display()))
@@ -300,16 +316,14 @@ async fn screenshot_report(html: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_without_banner_is_still_audited() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let site = fixtures::serve_site(Kind::NoBanner).await;
     let opts = ScanOptions {
         max_pages: 3,
         banner_timeout: Duration::from_millis(800),
         ..options(&site)
     };
-    let report = scan(&site.url, &Declared::default(), opts).await.unwrap();
-    save("no-banner", &report);
+    let report = scan_saved("no-banner", &site, &Declared::default(), opts).await;
     assert!(report.has_violations());
     let t = triples(&report);
     for expected in [
@@ -391,8 +405,7 @@ async fn a_site_without_banner_is_still_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_sites_and_bad_urls_are_errors() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let err = scan(
         "ftp://example.com/",
         &Declared::default(),
@@ -414,8 +427,7 @@ async fn unreachable_sites_and_bad_urls_are_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn severity_of_declared_but_unseen_is_information() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let site = fixtures::serve_site(Kind::Compliant).await;
     let mut declared = fixtures::compliant_declared();
     declared.cookies.push(assent_scan::DeclaredCookie {
@@ -442,8 +454,7 @@ async fn severity_of_declared_but_unseen_is_information() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() {
-    require_chromium();
-    let _one = ONE_AT_A_TIME.lock().await;
+    let _one = exclusive().await;
     let site = fixtures::serve_site(Kind::OtherBanner).await;
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();

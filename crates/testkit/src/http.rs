@@ -1,5 +1,8 @@
 //! A tiny HTTP/1.1 server for browser tests: raw responses over a tokio `TcpListener`.
-#![allow(dead_code, clippy::unwrap_used)]
+//!
+//! One request per connection (`Connection: close`), nothing cached (`Cache-Control:
+//! no-store`), request bodies read and ignored. A connection that misbehaves (no head within
+//! 1 MiB, a closed socket) is dropped without an answer; it never stops the server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,18 +13,23 @@ use tokio::net::TcpListener;
 /// What the handler sees of a request.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// `GET`, `POST`...
     pub method: String,
     /// Path and query.
     pub target: String,
+    /// Header names and values, in order, as sent.
     pub headers: Vec<(String, String)>,
     /// The address the request came in on.
     pub local: SocketAddr,
 }
 
 impl Request {
+    /// The path without the query.
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("/")
     }
+
+    /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -30,14 +38,19 @@ impl Request {
     }
 }
 
+/// What the handler answers; `Content-Length`, `Connection` and `Cache-Control` are added.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// HTTP status code.
     pub status: u16,
+    /// Headers, in order (repeat a name for several `Set-Cookie`).
     pub headers: Vec<(String, String)>,
+    /// The body bytes.
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// A 200 HTML page.
     pub fn html(body: impl Into<String>) -> Self {
         Response {
             status: 200,
@@ -45,6 +58,8 @@ impl Response {
             body: body.into().into_bytes(),
         }
     }
+
+    /// A 200 JavaScript file.
     pub fn js(body: impl Into<String>) -> Self {
         Response {
             status: 200,
@@ -52,6 +67,8 @@ impl Response {
             body: body.into().into_bytes(),
         }
     }
+
+    /// A plain 404.
     pub fn not_found() -> Self {
         Response {
             status: 404,
@@ -59,18 +76,26 @@ impl Response {
             body: b"not found".to_vec(),
         }
     }
+
+    /// Adds a header (builder style).
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
         self
     }
 }
 
+/// Answers every request of a server; shared by its connection tasks.
 pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
 /// Serves `handler` on `bind` (e.g. `127.0.0.1:0`) until the test ends.
 pub async fn serve(bind: &str, handler: Handler) -> SocketAddr {
-    let listener = TcpListener::bind(bind).await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let listener = match TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => panic!("cannot bind the test HTTP server to {bind}: {e}"),
+    };
+    let Ok(addr) = listener.local_addr() else {
+        panic!("the test HTTP server on {bind} has no local address");
+    };
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
@@ -113,11 +138,14 @@ pub async fn serve(bind: &str, handler: Handler) -> SocketAddr {
                         Ok(n) => have += n,
                     }
                 }
+                let Ok(local) = stream.local_addr() else {
+                    return;
+                };
                 let req = Request {
                     method,
                     target,
                     headers,
-                    local: stream.local_addr().unwrap(),
+                    local,
                 };
                 let resp = handler(&req);
                 let mut out = format!("HTTP/1.1 {} X\r\n", resp.status);
