@@ -192,52 +192,16 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
+    #[rustfmt::skip]
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            LegalBasis::Consent => {
-                if fr {
-                    "Consentement"
-                } else {
-                    "Consent"
-                }
-            }
-            LegalBasis::Contract => {
-                if fr {
-                    "Exécution du contrat"
-                } else {
-                    "Performance of a contract"
-                }
-            }
-            LegalBasis::LegalObligation => {
-                if fr {
-                    "Obligation légale"
-                } else {
-                    "Legal obligation"
-                }
-            }
-            LegalBasis::VitalInterests => {
-                if fr {
-                    "Intérêts vitaux"
-                } else {
-                    "Vital interests"
-                }
-            }
-            LegalBasis::PublicTask => {
-                if fr {
-                    "Mission d'intérêt public"
-                } else {
-                    "Public task"
-                }
-            }
-            LegalBasis::LegitimateInterest => {
-                if fr {
-                    "Intérêt légitime"
-                } else {
-                    "Legitimate interest"
-                }
-            }
-        }
+        crate::lang::pick(lang, match self {
+            LegalBasis::Consent => ["Consent", "Consentement", "Einwilligung"],
+            LegalBasis::Contract => ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"],
+            LegalBasis::LegalObligation => ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"],
+            LegalBasis::VitalInterests => ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"],
+            LegalBasis::PublicTask => ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"],
+            LegalBasis::LegitimateInterest => ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"],
+        })
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -333,45 +297,15 @@ pub enum Safeguard {
 }
 
 impl Safeguard {
+    #[rustfmt::skip]
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            Safeguard::Adequacy => {
-                if fr {
-                    "Décision d'adéquation de la Commission européenne"
-                } else {
-                    "European Commission adequacy decision"
-                }
-            }
-            Safeguard::Dpf => {
-                if fr {
-                    "EU-US Data Privacy Framework (décision d'adéquation)"
-                } else {
-                    "EU-US Data Privacy Framework (adequacy decision)"
-                }
-            }
-            Safeguard::Scc => {
-                if fr {
-                    "Clauses contractuelles types de la Commission européenne (2021/914)"
-                } else {
-                    "European Commission Standard Contractual Clauses (2021/914)"
-                }
-            }
-            Safeguard::Bcr => {
-                if fr {
-                    "Règles d'entreprise contraignantes"
-                } else {
-                    "Binding Corporate Rules"
-                }
-            }
-            Safeguard::Derogation => {
-                if fr {
-                    "Dérogation de l'article 49 du RGPD"
-                } else {
-                    "GDPR Article 49 derogation"
-                }
-            }
-        }
+        crate::lang::pick(lang, match self {
+            Safeguard::Adequacy => ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"],
+            Safeguard::Dpf => ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"],
+            Safeguard::Scc => ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"],
+            Safeguard::Bcr => ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"],
+            Safeguard::Derogation => ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"],
+        })
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -496,32 +430,18 @@ impl Unit {
             Unit::Years => 12 * MONTH_SECS,
         }
     }
+    /// The unit's name (singular, plural) in `lang`.
+    #[rustfmt::skip]
     fn words(self, lang: &str, plural: bool) -> &'static str {
-        match (lang == "fr", self, plural) {
-            (false, Unit::Minutes, false) => "minute",
-            (false, Unit::Minutes, true) => "minutes",
-            (false, Unit::Hours, false) => "hour",
-            (false, Unit::Hours, true) => "hours",
-            (false, Unit::Days, false) => "day",
-            (false, Unit::Days, true) => "days",
-            (false, Unit::Weeks, false) => "week",
-            (false, Unit::Weeks, true) => "weeks",
-            (false, Unit::Months, false) => "month",
-            (false, Unit::Months, true) => "months",
-            (false, Unit::Years, false) => "year",
-            (false, Unit::Years, true) => "years",
-            (true, Unit::Minutes, false) => "minute",
-            (true, Unit::Minutes, true) => "minutes",
-            (true, Unit::Hours, false) => "heure",
-            (true, Unit::Hours, true) => "heures",
-            (true, Unit::Days, false) => "jour",
-            (true, Unit::Days, true) => "jours",
-            (true, Unit::Weeks, false) => "semaine",
-            (true, Unit::Weeks, true) => "semaines",
-            (true, Unit::Months, _) => "mois",
-            (true, Unit::Years, false) => "an",
-            (true, Unit::Years, true) => "ans",
-        }
+        let (one, many) = crate::lang::pick(lang, match self {
+            Unit::Minutes => [("minute", "minutes"), ("minute", "minutes"), ("Minute", "Minuten")],
+            Unit::Hours => [("hour", "hours"), ("heure", "heures"), ("Stunde", "Stunden")],
+            Unit::Days => [("day", "days"), ("jour", "jours"), ("Tag", "Tage")],
+            Unit::Weeks => [("week", "weeks"), ("semaine", "semaines"), ("Woche", "Wochen")],
+            Unit::Months => [("month", "months"), ("mois", "mois"), ("Monat", "Monate")],
+            Unit::Years => [("year", "years"), ("an", "ans"), ("Jahr", "Jahre")],
+        });
+        if plural { many } else { one }
     }
 }
 
@@ -529,7 +449,7 @@ impl Duration {
     pub fn seconds(self) -> i64 {
         i64::from(self.amount) * self.unit.secs()
     }
-    /// Human text in English or French ("6 months", "6 mois").
+    /// Human text in English, French or German ("6 months", "6 mois", "6 Monate").
     pub fn display(self, lang: &str) -> String {
         format!(
             "{} {}",
@@ -621,10 +541,7 @@ impl Lifetime {
     }
     pub fn display(self, lang: &str) -> String {
         match self {
-            Lifetime::Session => {
-                let _ = lang; // "Session" in English and French alike
-                "Session".into()
-            }
+            Lifetime::Session => crate::lang::pick(lang, ["Session", "Session", "Sitzung"]).into(),
             Lifetime::For(d) => d.display(lang),
         }
     }
@@ -718,59 +635,17 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    #[rustfmt::skip]
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            Trigger::Collection => {
-                if fr {
-                    "à compter de la collecte"
-                } else {
-                    "from collection"
-                }
-            }
-            Trigger::LastContact => {
-                if fr {
-                    "à compter du dernier contact"
-                } else {
-                    "after the last contact"
-                }
-            }
-            Trigger::LastActivity => {
-                if fr {
-                    "à compter de la dernière activité"
-                } else {
-                    "after the last activity"
-                }
-            }
-            Trigger::ContractEnd => {
-                if fr {
-                    "après la fin du contrat"
-                } else {
-                    "after the end of the contract"
-                }
-            }
-            Trigger::AccountClosure => {
-                if fr {
-                    "après la clôture du compte"
-                } else {
-                    "after the account is closed"
-                }
-            }
-            Trigger::ConsentWithdrawal => {
-                if fr {
-                    "après le retrait du consentement"
-                } else {
-                    "after consent is withdrawn"
-                }
-            }
-            Trigger::EndOfCalendarYear => {
-                if fr {
-                    "après la fin de l'année civile"
-                } else {
-                    "after the end of the calendar year"
-                }
-            }
-        }
+        crate::lang::pick(lang, match self {
+            Trigger::Collection => ["from collection", "à compter de la collecte", "ab der Erhebung"],
+            Trigger::LastContact => ["after the last contact", "à compter du dernier contact", "nach dem letzten Kontakt"],
+            Trigger::LastActivity => ["after the last activity", "à compter de la dernière activité", "nach der letzten Aktivität"],
+            Trigger::ContractEnd => ["after the end of the contract", "après la fin du contrat", "nach Ende des Vertrags"],
+            Trigger::AccountClosure => ["after the account is closed", "après la clôture du compte", "nach Schließung des Kontos"],
+            Trigger::ConsentWithdrawal => ["after consent is withdrawn", "après le retrait du consentement", "nach Widerruf der Einwilligung"],
+            Trigger::EndOfCalendarYear => ["after the end of the calendar year", "après la fin de l'année civile", "nach Ende des Kalenderjahres"],
+        })
     }
 }
 
@@ -905,6 +780,29 @@ mod tests {
             "6 months".parse::<Duration>().unwrap().display("fr"),
             "6 mois"
         );
+    }
+
+    #[test]
+    fn built_in_words_in_german() {
+        let d = |s: &str| s.parse::<Duration>().unwrap();
+        assert_eq!(d("6 months").display("de"), "6 Monate");
+        assert_eq!(d("1 year").display("de"), "1 Jahr");
+        assert_eq!(d("30 minutes").display("de"), "30 Minuten");
+        assert_eq!(Lifetime::Session.display("de"), "Sitzung");
+        assert_eq!(LegalBasis::Consent.label("de"), "Einwilligung");
+        assert_eq!(
+            LegalBasis::LegitimateInterest.label("de"),
+            "Berechtigtes Interesse"
+        );
+        assert_eq!(
+            Safeguard::Scc.label("de"),
+            "Standardvertragsklauseln der Europäischen Kommission (2021/914)"
+        );
+        assert_eq!(Trigger::Collection.label("de"), "ab der Erhebung");
+        // English and French unchanged; a language without built-in words gets English.
+        assert_eq!(LegalBasis::Consent.label("fr"), "Consentement");
+        assert_eq!(LegalBasis::Consent.label("it"), "Consent");
+        assert_eq!(d("2 weeks").display("fi"), "2 weeks");
     }
 
     #[test]

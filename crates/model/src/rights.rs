@@ -74,74 +74,20 @@ impl RequestType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// A human label, French for `lang == "fr"`, English otherwise.
+    /// A human label in English, French or German ([`crate::lang::pick`]).
+    #[rustfmt::skip]
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            RequestType::Access => {
-                if fr {
-                    "Accès à mes données (copie)"
-                } else {
-                    "Access to my data (a copy)"
-                }
-            }
-            RequestType::Rectification => {
-                if fr {
-                    "Rectification de données inexactes"
-                } else {
-                    "Rectification of inaccurate data"
-                }
-            }
-            RequestType::Erasure => {
-                if fr {
-                    "Effacement de mes données"
-                } else {
-                    "Erasure of my data"
-                }
-            }
-            RequestType::Restriction => {
-                if fr {
-                    "Limitation du traitement"
-                } else {
-                    "Restriction of processing"
-                }
-            }
-            RequestType::Objection => {
-                if fr {
-                    "Opposition au traitement (dont la prospection)"
-                } else {
-                    "Objection to processing (including direct marketing)"
-                }
-            }
-            RequestType::Portability => {
-                if fr {
-                    "Portabilité (export JSON/CSV)"
-                } else {
-                    "Portability (JSON/CSV export)"
-                }
-            }
-            RequestType::WithdrawConsent => {
-                if fr {
-                    "Retrait de mon consentement"
-                } else {
-                    "Withdrawal of my consent"
-                }
-            }
-            RequestType::ObjectProfiling => {
-                if fr {
-                    "Opposition au profilage"
-                } else {
-                    "Objection to profiling"
-                }
-            }
-            RequestType::PostMortem => {
-                if fr {
-                    "Directives post mortem (art. 85 loi Informatique et Libertés)"
-                } else {
-                    "Post-mortem instructions (French law, art. 85)"
-                }
-            }
-        }
+        crate::lang::pick(lang, match self {
+            RequestType::Access => ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"],
+            RequestType::Rectification => ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"],
+            RequestType::Erasure => ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"],
+            RequestType::Restriction => ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"],
+            RequestType::Objection => ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"],
+            RequestType::Portability => ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"],
+            RequestType::WithdrawConsent => ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"],
+            RequestType::ObjectProfiling => ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"],
+            RequestType::PostMortem => ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"],
+        })
     }
 
     /// Requests that also change the subject's consent state when the subject can be
@@ -708,7 +654,10 @@ mod tests {
         }
         for r in RequestType::ALL {
             assert_eq!(RequestType::parse(r.as_str()), Some(r));
-            assert!(!r.label("fr").is_empty() && !r.label("en").is_empty());
+            for lang in crate::lang::LANGS {
+                assert!(!r.label(lang).is_empty(), "{lang}");
+            }
+            assert_ne!(r.label("de"), r.label("en"));
         }
         assert_eq!(RequestType::parse("nope"), None);
     }

@@ -185,3 +185,138 @@ fn parse_error_has_position() {
     assert_eq!(got.len(), 1);
     assert!(got[0].starts_with("f.toml:2:"), "{got:?}");
 }
+
+/// `BASE` with German added to the site and to each of its translated texts.
+fn german_base() -> String {
+    BASE.replace(
+        "languages = [\"en\", \"fr\"]",
+        "languages = [\"en\", \"fr\", \"de\"]",
+    )
+    .replace(
+        "fr = \"Nécessaires\" }",
+        "fr = \"Nécessaires\", de = \"Notwendig\" }",
+    )
+    .replace(
+        "fr = \"Indispensables.\" }",
+        "fr = \"Indispensables.\", de = \"Erforderlich.\" }",
+    )
+    .replace(
+        "fr = \"Mesure d'audience\" }",
+        "fr = \"Mesure d'audience\", de = \"Statistik\" }",
+    )
+    .replace(
+        "fr = \"Statistiques.\" }",
+        "fr = \"Statistiques.\", de = \"Statistiken.\" }",
+    )
+}
+
+/// 1-based (line, column) of the first occurrence of `needle` in `src`.
+fn position(src: &str, needle: &str) -> (usize, usize) {
+    let at = src.find(needle).unwrap();
+    let line = src[..at].matches('\n').count() + 1;
+    let col = src[..at].rsplit('\n').next().unwrap().chars().count() + 1;
+    (line, col)
+}
+
+#[test]
+fn german_is_a_language_like_the_others() {
+    let src = german_base();
+    let (reg, d) = check(&src);
+    assert!(reg.is_some(), "{d:#?}");
+    assert!(d.iter().all(|d| d.severity != Severity::Error), "{d:#?}");
+    let reg = reg.unwrap();
+    assert_eq!(reg.purposes[1].name.get("de", "en"), "Statistik");
+}
+
+#[test]
+fn a_site_in_german_needs_every_text_in_german() {
+    // German listed, no German text: one error per text, at the text, naming its path.
+    let src = BASE.replace(
+        "languages = [\"en\", \"fr\"]",
+        "languages = [\"en\", \"fr\", \"de\"]",
+    );
+    let got = diags(&src);
+    let german: Vec<&String> = got.iter().filter(|g| g.contains("language `de`")).collect();
+    assert_eq!(german.len(), 4, "{got:#?}");
+    for (needle, what, path) in [
+        ("{ en = \"Necessary\"", "purpose name", "purposes[0].name"),
+        (
+            "{ en = \"Needed.\"",
+            "purpose description",
+            "purposes[0].description",
+        ),
+        ("{ en = \"Analytics\"", "purpose name", "purposes[1].name"),
+        (
+            "{ en = \"Stats.\"",
+            "purpose description",
+            "purposes[1].description",
+        ),
+    ] {
+        let (line, col) = position(&src, needle);
+        let want = format!(
+            "f.toml:{line}:{col}: error: {what} has no translation for site language `de` ({path})"
+        );
+        assert!(german.contains(&&want), "{want} not in {german:#?}");
+    }
+    // One German text missing among complete ones: only that one is reported.
+    let src = german_base().replace(", de = \"Statistiken.\"", "");
+    let got = diags(&src);
+    let german: Vec<&String> = got.iter().filter(|g| g.contains("language `de`")).collect();
+    assert_eq!(german.len(), 1, "{got:#?}");
+    assert!(
+        german[0].ends_with("(purposes[1].description)"),
+        "{german:?}"
+    );
+    // A blank German translation is an error too.
+    let got = diags(&german_base().replace("de = \"Statistik\"", "de = \" \""));
+    assert!(
+        got.iter()
+            .any(|g| g.contains("error: purpose name is empty")),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn only_the_sites_showing_a_text_decide_its_languages() {
+    // A second, German-only site that uses only the necessary purpose: analytics texts and an
+    // activity listed only on the first site need no German; the necessary purpose does.
+    let src = BASE.to_string()
+        + r#"
+[[sites]]
+id = "de-site"
+name = "Beispiel"
+domains = ["example.de"]
+languages = ["de"]
+purposes = ["necessary"]
+
+[[activities]]
+id = "stats"
+name = { en = "Statistics", fr = "Statistiques" }
+description = { en = "Counting visits.", fr = "Compter les visites." }
+legal_basis = "consent"
+data_subjects = [{ en = "Visitors", fr = "Visiteurs" }]
+data_categories = [{ en = "Pages visited", fr = "Pages visitées" }]
+source = { en = "The visitor's browser", fr = "Le navigateur du visiteur" }
+sites = ["ex"]
+"#;
+    let got = diags(&src);
+    let german: Vec<&String> = got.iter().filter(|g| g.contains("language `de`")).collect();
+    assert_eq!(german.len(), 2, "{got:#?}");
+    assert!(
+        german.iter().all(|g| g.contains("(purposes[0].")),
+        "{german:#?}"
+    );
+    // Shown on every site, the activity needs German, its source included.
+    let got = diags(&src.replace("sites = [\"ex\"]\n", ""));
+    for path in [
+        "activities[0].name",
+        "activities[0].source",
+        "activities[0].data_subjects[0]",
+    ] {
+        assert!(
+            got.iter()
+                .any(|g| g.contains("language `de`") && g.ends_with(&format!("({path})"))),
+            "{path} not reported in {got:#?}"
+        );
+    }
+}
