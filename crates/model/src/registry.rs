@@ -192,25 +192,25 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
-    #[rustfmt::skip]
+    /// The basis in words, for the banner's second layer and the policies.
     pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, match self {
-            LegalBasis::Consent => ["Consent", "Consentement", "Einwilligung"],
-            LegalBasis::Contract => ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"],
-            LegalBasis::LegalObligation => ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"],
-            LegalBasis::VitalInterests => ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"],
-            LegalBasis::PublicTask => ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"],
-            LegalBasis::LegitimateInterest => ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"],
-        })
+        crate::lang::pick(lang, self.words().1)
     }
+    /// The code written in the registry (`legal_basis = "consent"`) and stored.
     pub fn as_str(self) -> &'static str {
+        self.words().0
+    }
+    /// One row per basis (Art. 6(1) (a) to (f)): its code, then its label in English, French and
+    /// German.
+    #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
         match self {
-            LegalBasis::Consent => "consent",
-            LegalBasis::Contract => "contract",
-            LegalBasis::LegalObligation => "legal_obligation",
-            LegalBasis::VitalInterests => "vital_interests",
-            LegalBasis::PublicTask => "public_task",
-            LegalBasis::LegitimateInterest => "legitimate_interest",
+            LegalBasis::Consent => ("consent", ["Consent", "Consentement", "Einwilligung"]),
+            LegalBasis::Contract => ("contract", ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"]),
+            LegalBasis::LegalObligation => ("legal_obligation", ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"]),
+            LegalBasis::VitalInterests => ("vital_interests", ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"]),
+            LegalBasis::PublicTask => ("public_task", ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"]),
+            LegalBasis::LegitimateInterest => ("legitimate_interest", ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"]),
         }
     }
 }
@@ -297,23 +297,23 @@ pub enum Safeguard {
 }
 
 impl Safeguard {
-    #[rustfmt::skip]
+    /// The safeguard in words, for the transfers section of the privacy policy.
     pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, match self {
-            Safeguard::Adequacy => ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"],
-            Safeguard::Dpf => ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"],
-            Safeguard::Scc => ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"],
-            Safeguard::Bcr => ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"],
-            Safeguard::Derogation => ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"],
-        })
+        crate::lang::pick(lang, self.words().1)
     }
+    /// The code written in the registry (`safeguard = "scc"`).
     pub fn as_str(self) -> &'static str {
+        self.words().0
+    }
+    /// One row per safeguard: its code, then its label in English, French and German.
+    #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
         match self {
-            Safeguard::Adequacy => "adequacy",
-            Safeguard::Dpf => "dpf",
-            Safeguard::Scc => "scc",
-            Safeguard::Bcr => "bcr",
-            Safeguard::Derogation => "derogation",
+            Safeguard::Adequacy => ("adequacy", ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"]),
+            Safeguard::Dpf => ("dpf", ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"]),
+            Safeguard::Scc => ("scc", ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"]),
+            Safeguard::Bcr => ("bcr", ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"]),
+            Safeguard::Derogation => ("derogation", ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"]),
         }
     }
 }

@@ -56,38 +56,33 @@ impl RequestType {
         RequestType::PostMortem,
     ];
 
+    /// The code used in the API, the forms and the store.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RequestType::Access => "access",
-            RequestType::Rectification => "rectification",
-            RequestType::Erasure => "erasure",
-            RequestType::Restriction => "restriction",
-            RequestType::Objection => "objection",
-            RequestType::Portability => "portability",
-            RequestType::WithdrawConsent => "withdraw_consent",
-            RequestType::ObjectProfiling => "object_profiling",
-            RequestType::PostMortem => "post_mortem",
-        }
+        self.words().0
     }
 
     pub fn parse(s: &str) -> Option<RequestType> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// A human label in English, French or German ([`crate::lang::pick`]).
+    /// One row per type: its code, then its label in English, French and German.
     #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
+        match self {
+            RequestType::Access => ("access", ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"]),
+            RequestType::Rectification => ("rectification", ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"]),
+            RequestType::Erasure => ("erasure", ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"]),
+            RequestType::Restriction => ("restriction", ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"]),
+            RequestType::Objection => ("objection", ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"]),
+            RequestType::Portability => ("portability", ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"]),
+            RequestType::WithdrawConsent => ("withdraw_consent", ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"]),
+            RequestType::ObjectProfiling => ("object_profiling", ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"]),
+            RequestType::PostMortem => ("post_mortem", ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"]),
+        }
+    }
+    /// The request in words, for the rights form and the answers.
     pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, match self {
-            RequestType::Access => ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"],
-            RequestType::Rectification => ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"],
-            RequestType::Erasure => ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"],
-            RequestType::Restriction => ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"],
-            RequestType::Objection => ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"],
-            RequestType::Portability => ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"],
-            RequestType::WithdrawConsent => ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"],
-            RequestType::ObjectProfiling => ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"],
-            RequestType::PostMortem => ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"],
-        })
+        crate::lang::pick(lang, self.words().1)
     }
 
     /// Requests that also change the subject's consent state when the subject can be
