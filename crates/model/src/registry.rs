@@ -511,19 +511,6 @@ impl std::str::FromStr for Duration {
     }
 }
 
-impl Serialize for Duration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.display("en"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// How long a tracker lives on the device: until the browser session ends, or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lifetime {
@@ -563,18 +550,23 @@ impl std::str::FromStr for Lifetime {
     }
 }
 
-impl Serialize for Lifetime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
+/// Serde through the text form: `Display` out, `FromStr` in, so that a registry's
+/// `"13 months"` and `"session"` round-trip and error messages are those of `FromStr`.
+macro_rules! serde_as_text {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
 }
-
-impl<'de> Deserialize<'de> for Lifetime {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Duration, Lifetime);
 
 /// A transfer of personal data outside the EEA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -705,32 +697,27 @@ impl Registry {
 
     /// Purposes used on a site, in registry order.
     pub fn site_purposes<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Purpose> + 'a {
-        self.purposes.iter().filter(move |p| match &site.purposes {
-            Some(ids) => ids.iter().any(|i| i == &p.id),
-            None => true,
-        })
+        self.purposes
+            .iter()
+            .filter(move |p| site.uses_purpose(&p.id))
     }
 
     /// Services used on a site: listed explicitly, or serving one of the site's purposes.
     pub fn site_services<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Service> + 'a {
         self.services.iter().filter(move |s| match &site.services {
-            Some(ids) => ids.iter().any(|i| i == &s.id),
-            None => s.purposes.iter().any(|p| site_has_purpose(site, p)),
+            Some(ids) => ids.contains(&s.id),
+            None => s.purposes.iter().any(|p| site.uses_purpose(p)),
         })
     }
 
     /// Trackers on a site.
     pub fn site_cookies<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Cookie> + 'a {
         self.cookies.iter().filter(move |c| {
-            let listed = match &c.sites {
-                Some(ids) => ids.iter().any(|i| i == &site.id),
-                None => true,
-            };
             let service_ok = match (&c.service, &site.services) {
-                (Some(svc), Some(ids)) => ids.iter().any(|i| i == svc),
+                (Some(svc), Some(ids)) => ids.contains(svc),
                 _ => true,
             };
-            listed && service_ok && site_has_purpose(site, &c.purpose)
+            listed(&c.sites, &site.id) && service_ok && site.uses_purpose(&c.purpose)
         })
     }
 
@@ -739,21 +726,23 @@ impl Registry {
         &'a self,
         site: &'a Site,
     ) -> impl Iterator<Item = &'a Activity> + 'a {
-        self.activities.iter().filter(move |a| match &a.sites {
-            Some(ids) => ids.iter().any(|i| i == &site.id),
-            None => true,
-        })
+        self.activities
+            .iter()
+            .filter(move |a| listed(&a.sites, &site.id))
     }
 }
 
-fn site_has_purpose(site: &Site, purpose: &str) -> bool {
-    match &site.purposes {
-        Some(ids) => ids.iter().any(|i| i == purpose),
-        None => true,
-    }
+/// Whether `id` is in an optional list of ids, where no list means "all" (a site's purposes,
+/// the sites of a cookie or an activity).
+fn listed(ids: &Option<Vec<String>>, id: &str) -> bool {
+    ids.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id))
 }
 
 impl Site {
+    /// Whether the site uses purpose `id` (a site without a `purposes` list uses them all).
+    pub fn uses_purpose(&self, id: &str) -> bool {
+        listed(&self.purposes, id)
+    }
     pub fn default_language(&self) -> &str {
         self.languages.first().map(String::as_str).unwrap_or("en")
     }

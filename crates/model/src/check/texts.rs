@@ -38,11 +38,7 @@ pub(crate) fn langs_where(r: &Registry, f: impl Fn(&Site) -> bool) -> Vec<String
 
 /// Languages of the sites that use a purpose.
 fn langs_for_purpose(r: &Registry, purpose: &str) -> Vec<String> {
-    langs_where(r, |s| {
-        s.purposes
-            .as_ref()
-            .is_none_or(|p| p.iter().any(|x| x == purpose))
-    })
+    langs_where(r, |s| s.uses_purpose(purpose))
 }
 
 #[derive(Default)]
