@@ -46,7 +46,7 @@ impl From<usize> for Seg {
 
 /// A path from its segments: `p!["cookies", i, "lifetime"]`.
 macro_rules! p {
-    ($($seg:expr),* $(,)?) => { vec![$($crate::check::Seg::from($seg)),*] };
+    ($($seg:expr),* $(,)?) => { vec![$($crate::check::diag::Seg::from($seg)),*] };
 }
 pub(crate) use p;
 
