@@ -5,6 +5,7 @@
 pub mod check;
 pub mod clock;
 pub mod consent;
+pub mod lang;
 pub mod registry;
 pub mod rights;
 pub mod version;

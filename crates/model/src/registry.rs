@@ -192,61 +192,25 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
+    /// The basis in words, for the banner's second layer and the policies.
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            LegalBasis::Consent => {
-                if fr {
-                    "Consentement"
-                } else {
-                    "Consent"
-                }
-            }
-            LegalBasis::Contract => {
-                if fr {
-                    "Exécution du contrat"
-                } else {
-                    "Performance of a contract"
-                }
-            }
-            LegalBasis::LegalObligation => {
-                if fr {
-                    "Obligation légale"
-                } else {
-                    "Legal obligation"
-                }
-            }
-            LegalBasis::VitalInterests => {
-                if fr {
-                    "Intérêts vitaux"
-                } else {
-                    "Vital interests"
-                }
-            }
-            LegalBasis::PublicTask => {
-                if fr {
-                    "Mission d'intérêt public"
-                } else {
-                    "Public task"
-                }
-            }
-            LegalBasis::LegitimateInterest => {
-                if fr {
-                    "Intérêt légitime"
-                } else {
-                    "Legitimate interest"
-                }
-            }
-        }
+        crate::lang::pick(lang, self.words().1)
     }
+    /// The code written in the registry (`legal_basis = "consent"`) and stored.
     pub fn as_str(self) -> &'static str {
+        self.words().0
+    }
+    /// One row per basis (Art. 6(1) (a) to (f)): its code, then its label in English, French and
+    /// German.
+    #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
         match self {
-            LegalBasis::Consent => "consent",
-            LegalBasis::Contract => "contract",
-            LegalBasis::LegalObligation => "legal_obligation",
-            LegalBasis::VitalInterests => "vital_interests",
-            LegalBasis::PublicTask => "public_task",
-            LegalBasis::LegitimateInterest => "legitimate_interest",
+            LegalBasis::Consent => ("consent", ["Consent", "Consentement", "Einwilligung"]),
+            LegalBasis::Contract => ("contract", ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"]),
+            LegalBasis::LegalObligation => ("legal_obligation", ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"]),
+            LegalBasis::VitalInterests => ("vital_interests", ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"]),
+            LegalBasis::PublicTask => ("public_task", ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"]),
+            LegalBasis::LegitimateInterest => ("legitimate_interest", ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"]),
         }
     }
 }
@@ -333,53 +297,23 @@ pub enum Safeguard {
 }
 
 impl Safeguard {
+    /// The safeguard in words, for the transfers section of the privacy policy.
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            Safeguard::Adequacy => {
-                if fr {
-                    "Décision d'adéquation de la Commission européenne"
-                } else {
-                    "European Commission adequacy decision"
-                }
-            }
-            Safeguard::Dpf => {
-                if fr {
-                    "EU-US Data Privacy Framework (décision d'adéquation)"
-                } else {
-                    "EU-US Data Privacy Framework (adequacy decision)"
-                }
-            }
-            Safeguard::Scc => {
-                if fr {
-                    "Clauses contractuelles types de la Commission européenne (2021/914)"
-                } else {
-                    "European Commission Standard Contractual Clauses (2021/914)"
-                }
-            }
-            Safeguard::Bcr => {
-                if fr {
-                    "Règles d'entreprise contraignantes"
-                } else {
-                    "Binding Corporate Rules"
-                }
-            }
-            Safeguard::Derogation => {
-                if fr {
-                    "Dérogation de l'article 49 du RGPD"
-                } else {
-                    "GDPR Article 49 derogation"
-                }
-            }
-        }
+        crate::lang::pick(lang, self.words().1)
     }
+    /// The code written in the registry (`safeguard = "scc"`).
     pub fn as_str(self) -> &'static str {
+        self.words().0
+    }
+    /// One row per safeguard: its code, then its label in English, French and German.
+    #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
         match self {
-            Safeguard::Adequacy => "adequacy",
-            Safeguard::Dpf => "dpf",
-            Safeguard::Scc => "scc",
-            Safeguard::Bcr => "bcr",
-            Safeguard::Derogation => "derogation",
+            Safeguard::Adequacy => ("adequacy", ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"]),
+            Safeguard::Dpf => ("dpf", ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"]),
+            Safeguard::Scc => ("scc", ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"]),
+            Safeguard::Bcr => ("bcr", ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"]),
+            Safeguard::Derogation => ("derogation", ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"]),
         }
     }
 }
@@ -496,32 +430,18 @@ impl Unit {
             Unit::Years => 12 * MONTH_SECS,
         }
     }
+    /// The unit's name (singular, plural) in `lang`.
+    #[rustfmt::skip]
     fn words(self, lang: &str, plural: bool) -> &'static str {
-        match (lang == "fr", self, plural) {
-            (false, Unit::Minutes, false) => "minute",
-            (false, Unit::Minutes, true) => "minutes",
-            (false, Unit::Hours, false) => "hour",
-            (false, Unit::Hours, true) => "hours",
-            (false, Unit::Days, false) => "day",
-            (false, Unit::Days, true) => "days",
-            (false, Unit::Weeks, false) => "week",
-            (false, Unit::Weeks, true) => "weeks",
-            (false, Unit::Months, false) => "month",
-            (false, Unit::Months, true) => "months",
-            (false, Unit::Years, false) => "year",
-            (false, Unit::Years, true) => "years",
-            (true, Unit::Minutes, false) => "minute",
-            (true, Unit::Minutes, true) => "minutes",
-            (true, Unit::Hours, false) => "heure",
-            (true, Unit::Hours, true) => "heures",
-            (true, Unit::Days, false) => "jour",
-            (true, Unit::Days, true) => "jours",
-            (true, Unit::Weeks, false) => "semaine",
-            (true, Unit::Weeks, true) => "semaines",
-            (true, Unit::Months, _) => "mois",
-            (true, Unit::Years, false) => "an",
-            (true, Unit::Years, true) => "ans",
-        }
+        let (one, many) = crate::lang::pick(lang, match self {
+            Unit::Minutes => [("minute", "minutes"), ("minute", "minutes"), ("Minute", "Minuten")],
+            Unit::Hours => [("hour", "hours"), ("heure", "heures"), ("Stunde", "Stunden")],
+            Unit::Days => [("day", "days"), ("jour", "jours"), ("Tag", "Tage")],
+            Unit::Weeks => [("week", "weeks"), ("semaine", "semaines"), ("Woche", "Wochen")],
+            Unit::Months => [("month", "months"), ("mois", "mois"), ("Monat", "Monate")],
+            Unit::Years => [("year", "years"), ("an", "ans"), ("Jahr", "Jahre")],
+        });
+        if plural { many } else { one }
     }
 }
 
@@ -529,7 +449,7 @@ impl Duration {
     pub fn seconds(self) -> i64 {
         i64::from(self.amount) * self.unit.secs()
     }
-    /// Human text in English or French ("6 months", "6 mois").
+    /// Human text in English, French or German ("6 months", "6 mois", "6 Monate").
     pub fn display(self, lang: &str) -> String {
         format!(
             "{} {}",
@@ -591,19 +511,6 @@ impl std::str::FromStr for Duration {
     }
 }
 
-impl Serialize for Duration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.display("en"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// How long a tracker lives on the device: until the browser session ends, or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lifetime {
@@ -621,10 +528,7 @@ impl Lifetime {
     }
     pub fn display(self, lang: &str) -> String {
         match self {
-            Lifetime::Session => {
-                let _ = lang; // "Session" in English and French alike
-                "Session".into()
-            }
+            Lifetime::Session => crate::lang::pick(lang, ["Session", "Session", "Sitzung"]).into(),
             Lifetime::For(d) => d.display(lang),
         }
     }
@@ -646,18 +550,23 @@ impl std::str::FromStr for Lifetime {
     }
 }
 
-impl Serialize for Lifetime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
+/// Serde through the text form: `Display` out, `FromStr` in, so that a registry's
+/// `"13 months"` and `"session"` round-trip and error messages are those of `FromStr`.
+macro_rules! serde_as_text {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
 }
-
-impl<'de> Deserialize<'de> for Lifetime {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Duration, Lifetime);
 
 /// A transfer of personal data outside the EEA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -718,59 +627,17 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    #[rustfmt::skip]
     pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
-        match self {
-            Trigger::Collection => {
-                if fr {
-                    "à compter de la collecte"
-                } else {
-                    "from collection"
-                }
-            }
-            Trigger::LastContact => {
-                if fr {
-                    "à compter du dernier contact"
-                } else {
-                    "after the last contact"
-                }
-            }
-            Trigger::LastActivity => {
-                if fr {
-                    "à compter de la dernière activité"
-                } else {
-                    "after the last activity"
-                }
-            }
-            Trigger::ContractEnd => {
-                if fr {
-                    "après la fin du contrat"
-                } else {
-                    "after the end of the contract"
-                }
-            }
-            Trigger::AccountClosure => {
-                if fr {
-                    "après la clôture du compte"
-                } else {
-                    "after the account is closed"
-                }
-            }
-            Trigger::ConsentWithdrawal => {
-                if fr {
-                    "après le retrait du consentement"
-                } else {
-                    "after consent is withdrawn"
-                }
-            }
-            Trigger::EndOfCalendarYear => {
-                if fr {
-                    "après la fin de l'année civile"
-                } else {
-                    "after the end of the calendar year"
-                }
-            }
-        }
+        crate::lang::pick(lang, match self {
+            Trigger::Collection => ["from collection", "à compter de la collecte", "ab der Erhebung"],
+            Trigger::LastContact => ["after the last contact", "à compter du dernier contact", "nach dem letzten Kontakt"],
+            Trigger::LastActivity => ["after the last activity", "à compter de la dernière activité", "nach der letzten Aktivität"],
+            Trigger::ContractEnd => ["after the end of the contract", "après la fin du contrat", "nach Ende des Vertrags"],
+            Trigger::AccountClosure => ["after the account is closed", "après la clôture du compte", "nach Schließung des Kontos"],
+            Trigger::ConsentWithdrawal => ["after consent is withdrawn", "après le retrait du consentement", "nach Widerruf der Einwilligung"],
+            Trigger::EndOfCalendarYear => ["after the end of the calendar year", "après la fin de l'année civile", "nach Ende des Kalenderjahres"],
+        })
     }
 }
 
@@ -830,32 +697,27 @@ impl Registry {
 
     /// Purposes used on a site, in registry order.
     pub fn site_purposes<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Purpose> + 'a {
-        self.purposes.iter().filter(move |p| match &site.purposes {
-            Some(ids) => ids.iter().any(|i| i == &p.id),
-            None => true,
-        })
+        self.purposes
+            .iter()
+            .filter(move |p| site.uses_purpose(&p.id))
     }
 
     /// Services used on a site: listed explicitly, or serving one of the site's purposes.
     pub fn site_services<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Service> + 'a {
         self.services.iter().filter(move |s| match &site.services {
-            Some(ids) => ids.iter().any(|i| i == &s.id),
-            None => s.purposes.iter().any(|p| site_has_purpose(site, p)),
+            Some(ids) => ids.contains(&s.id),
+            None => s.purposes.iter().any(|p| site.uses_purpose(p)),
         })
     }
 
     /// Trackers on a site.
     pub fn site_cookies<'a>(&'a self, site: &'a Site) -> impl Iterator<Item = &'a Cookie> + 'a {
         self.cookies.iter().filter(move |c| {
-            let listed = match &c.sites {
-                Some(ids) => ids.iter().any(|i| i == &site.id),
-                None => true,
-            };
             let service_ok = match (&c.service, &site.services) {
-                (Some(svc), Some(ids)) => ids.iter().any(|i| i == svc),
+                (Some(svc), Some(ids)) => ids.contains(svc),
                 _ => true,
             };
-            listed && service_ok && site_has_purpose(site, &c.purpose)
+            listed(&c.sites, &site.id) && service_ok && site.uses_purpose(&c.purpose)
         })
     }
 
@@ -864,21 +726,23 @@ impl Registry {
         &'a self,
         site: &'a Site,
     ) -> impl Iterator<Item = &'a Activity> + 'a {
-        self.activities.iter().filter(move |a| match &a.sites {
-            Some(ids) => ids.iter().any(|i| i == &site.id),
-            None => true,
-        })
+        self.activities
+            .iter()
+            .filter(move |a| listed(&a.sites, &site.id))
     }
 }
 
-fn site_has_purpose(site: &Site, purpose: &str) -> bool {
-    match &site.purposes {
-        Some(ids) => ids.iter().any(|i| i == purpose),
-        None => true,
-    }
+/// Whether `id` is in an optional list of ids, where no list means "all" (a site's purposes,
+/// the sites of a cookie or an activity).
+fn listed(ids: &Option<Vec<String>>, id: &str) -> bool {
+    ids.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id))
 }
 
 impl Site {
+    /// Whether the site uses purpose `id` (a site without a `purposes` list uses them all).
+    pub fn uses_purpose(&self, id: &str) -> bool {
+        listed(&self.purposes, id)
+    }
     pub fn default_language(&self) -> &str {
         self.languages.first().map(String::as_str).unwrap_or("en")
     }
@@ -905,6 +769,29 @@ mod tests {
             "6 months".parse::<Duration>().unwrap().display("fr"),
             "6 mois"
         );
+    }
+
+    #[test]
+    fn built_in_words_in_german() {
+        let d = |s: &str| s.parse::<Duration>().unwrap();
+        assert_eq!(d("6 months").display("de"), "6 Monate");
+        assert_eq!(d("1 year").display("de"), "1 Jahr");
+        assert_eq!(d("30 minutes").display("de"), "30 Minuten");
+        assert_eq!(Lifetime::Session.display("de"), "Sitzung");
+        assert_eq!(LegalBasis::Consent.label("de"), "Einwilligung");
+        assert_eq!(
+            LegalBasis::LegitimateInterest.label("de"),
+            "Berechtigtes Interesse"
+        );
+        assert_eq!(
+            Safeguard::Scc.label("de"),
+            "Standardvertragsklauseln der Europäischen Kommission (2021/914)"
+        );
+        assert_eq!(Trigger::Collection.label("de"), "ab der Erhebung");
+        // English and French unchanged; a language without built-in words gets English.
+        assert_eq!(LegalBasis::Consent.label("fr"), "Consentement");
+        assert_eq!(LegalBasis::Consent.label("it"), "Consent");
+        assert_eq!(d("2 weeks").display("fi"), "2 weeks");
     }
 
     #[test]

@@ -56,92 +56,33 @@ impl RequestType {
         RequestType::PostMortem,
     ];
 
+    /// The code used in the API, the forms and the store.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RequestType::Access => "access",
-            RequestType::Rectification => "rectification",
-            RequestType::Erasure => "erasure",
-            RequestType::Restriction => "restriction",
-            RequestType::Objection => "objection",
-            RequestType::Portability => "portability",
-            RequestType::WithdrawConsent => "withdraw_consent",
-            RequestType::ObjectProfiling => "object_profiling",
-            RequestType::PostMortem => "post_mortem",
-        }
+        self.words().0
     }
 
     pub fn parse(s: &str) -> Option<RequestType> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// A human label, French for `lang == "fr"`, English otherwise.
-    pub fn label(self, lang: &str) -> &'static str {
-        let fr = lang == "fr";
+    /// One row per type: its code, then its label in English, French and German.
+    #[rustfmt::skip]
+    fn words(self) -> (&'static str, [&'static str; 3]) {
         match self {
-            RequestType::Access => {
-                if fr {
-                    "Accès à mes données (copie)"
-                } else {
-                    "Access to my data (a copy)"
-                }
-            }
-            RequestType::Rectification => {
-                if fr {
-                    "Rectification de données inexactes"
-                } else {
-                    "Rectification of inaccurate data"
-                }
-            }
-            RequestType::Erasure => {
-                if fr {
-                    "Effacement de mes données"
-                } else {
-                    "Erasure of my data"
-                }
-            }
-            RequestType::Restriction => {
-                if fr {
-                    "Limitation du traitement"
-                } else {
-                    "Restriction of processing"
-                }
-            }
-            RequestType::Objection => {
-                if fr {
-                    "Opposition au traitement (dont la prospection)"
-                } else {
-                    "Objection to processing (including direct marketing)"
-                }
-            }
-            RequestType::Portability => {
-                if fr {
-                    "Portabilité (export JSON/CSV)"
-                } else {
-                    "Portability (JSON/CSV export)"
-                }
-            }
-            RequestType::WithdrawConsent => {
-                if fr {
-                    "Retrait de mon consentement"
-                } else {
-                    "Withdrawal of my consent"
-                }
-            }
-            RequestType::ObjectProfiling => {
-                if fr {
-                    "Opposition au profilage"
-                } else {
-                    "Objection to profiling"
-                }
-            }
-            RequestType::PostMortem => {
-                if fr {
-                    "Directives post mortem (art. 85 loi Informatique et Libertés)"
-                } else {
-                    "Post-mortem instructions (French law, art. 85)"
-                }
-            }
+            RequestType::Access => ("access", ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"]),
+            RequestType::Rectification => ("rectification", ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"]),
+            RequestType::Erasure => ("erasure", ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"]),
+            RequestType::Restriction => ("restriction", ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"]),
+            RequestType::Objection => ("objection", ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"]),
+            RequestType::Portability => ("portability", ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"]),
+            RequestType::WithdrawConsent => ("withdraw_consent", ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"]),
+            RequestType::ObjectProfiling => ("object_profiling", ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"]),
+            RequestType::PostMortem => ("post_mortem", ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"]),
         }
+    }
+    /// The request in words, for the rights form and the answers.
+    pub fn label(self, lang: &str) -> &'static str {
+        crate::lang::pick(lang, self.words().1)
     }
 
     /// Requests that also change the subject's consent state when the subject can be
@@ -708,7 +649,10 @@ mod tests {
         }
         for r in RequestType::ALL {
             assert_eq!(RequestType::parse(r.as_str()), Some(r));
-            assert!(!r.label("fr").is_empty() && !r.label("en").is_empty());
+            for lang in crate::lang::LANGS {
+                assert!(!r.label(lang).is_empty(), "{lang}");
+            }
+            assert_ne!(r.label("de"), r.label("en"));
         }
         assert_eq!(RequestType::parse("nope"), None);
     }

@@ -142,464 +142,241 @@ impl Change {
     }
 }
 
-fn name(t: &Text) -> String {
-    t.get("en", "en").to_string()
+/// A [`Change`] from its English and French templates, which take the same arguments in the
+/// same order. In the arguments, `$l` is the language being written (`"en"`, then `"fr"`), so
+/// that names, labels and durations follow it: each change is written once, in both languages
+/// side by side.
+macro_rules! change {
+    ($kind:literal, $material:expr, |$l:ident| $en:literal, $fr:literal $(, $arg:expr)* $(,)?) => {{
+        let text = |$l: &str| {
+            if $l == "fr" { format!($fr $(, $arg)*) } else { format!($en $(, $arg)*) }
+        };
+        Change::new($kind, $material, text("en"), text("fr"))
+    }};
 }
-fn nom(t: &Text) -> String {
-    t.get("fr", "en").to_string()
+
+/// A translated name in `lang` (English as the fallback of both languages).
+fn name(t: &Text, lang: &str) -> String {
+    t.get(lang, "en").to_string()
+}
+
+/// The name of purpose `id` in `snap`, else the id itself.
+fn pname(snap: &SiteSnapshot, id: &str, lang: &str) -> String {
+    snap.purpose(id)
+        .map_or_else(|| id.to_string(), |p| name(&p.name, lang))
 }
 
 /// The differences from `old` to `new`, material ones first.
 pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
     let mut out = vec![];
-
-    if old.controller.name != new.controller.name {
-        out.push(Change::new(
-            "controller_changed",
-            true,
-            format!(
-                "Controller changed from {} to {}",
-                old.controller.name, new.controller.name
-            ),
-            format!(
-                "Responsable du traitement changé de {} à {}",
-                old.controller.name, new.controller.name
-            ),
-        ));
-    } else if old.controller != new.controller {
-        out.push(Change::new(
-            "controller_details_changed",
-            false,
-            "Controller contact details changed".into(),
-            "Coordonnées du responsable du traitement modifiées".into(),
-        ));
-    }
-
-    // Purposes
-    for p in &new.purposes {
-        match old.purpose(&p.id) {
-            None => out.push(Change::new(
-                "purpose_added",
-                true,
-                format!("Added purpose {} ({})", name(&p.name), p.id),
-                format!("Ajout de la finalité {} ({})", nom(&p.name), p.id),
-            )),
-            Some(o) => {
-                if !o.consent_required && p.consent_required {
-                    out.push(Change::new(
-                        "purpose_now_requires_consent",
-                        true,
-                        format!("Purpose {} now requires consent", name(&p.name)),
-                        format!(
-                            "La finalité {} requiert désormais le consentement",
-                            nom(&p.name)
-                        ),
-                    ));
-                } else if o.consent_required && !p.consent_required {
-                    out.push(Change::new(
-                        "purpose_now_exempt",
-                        false,
-                        format!("Purpose {} is now exempt from consent", name(&p.name)),
-                        format!(
-                            "La finalité {} est désormais exemptée de consentement",
-                            nom(&p.name)
-                        ),
-                    ));
-                }
-                if o.legal_basis != p.legal_basis {
-                    out.push(Change::new(
-                        "purpose_legal_basis_changed",
-                        false,
-                        format!(
-                            "Legal basis of purpose {} changed from {} to {}",
-                            name(&p.name),
-                            o.legal_basis.label("en"),
-                            p.legal_basis.label("en")
-                        ),
-                        format!(
-                            "Base légale de la finalité {} changée de « {} » à « {} »",
-                            nom(&p.name),
-                            o.legal_basis.label("fr"),
-                            p.legal_basis.label("fr")
-                        ),
-                    ));
-                }
-                if o.name != p.name
-                    || o.description != p.description
-                    || o.refusal_impact != p.refusal_impact
-                {
-                    out.push(Change::new(
-                        "purpose_wording_changed",
-                        false,
-                        format!("Wording of purpose {} changed", name(&p.name)),
-                        format!("Formulation de la finalité {} modifiée", nom(&p.name)),
-                    ));
-                }
-            }
-        }
-    }
-    for o in &old.purposes {
-        if new.purpose(&o.id).is_none() {
-            out.push(Change::new(
-                "purpose_removed",
-                false,
-                format!("Removed purpose {} ({})", name(&o.name), o.id),
-                format!("Suppression de la finalité {} ({})", nom(&o.name), o.id),
-            ));
-        }
-    }
-
-    // Services
-    let pname = |snap: &SiteSnapshot, id: &str, fr: bool| -> String {
-        match snap.purpose(id) {
-            Some(p) if fr => nom(&p.name),
-            Some(p) => name(&p.name),
-            None => id.to_string(),
-        }
-    };
-    for s in &new.services {
-        let purposes_en: Vec<String> = s.purposes.iter().map(|p| pname(new, p, false)).collect();
-        let purposes_fr: Vec<String> = s.purposes.iter().map(|p| pname(new, p, true)).collect();
-        match old.service(&s.id) {
-            None => {
-                out.push(Change::new(
-                    "service_added",
-                    true,
-                    format!(
-                        "Added service {} ({}) for purpose {}",
-                        s.name,
-                        s.provider,
-                        purposes_en.join(", ")
-                    ),
-                    format!(
-                        "Ajout du service {} ({}) pour la finalité {}",
-                        s.name,
-                        s.provider,
-                        purposes_fr.join(", ")
-                    ),
-                ));
-                if let Some(cc) = &s.country
-                    && !in_eea(cc)
-                {
-                    out.push(transfer_added(&s.name, cc));
-                }
-            }
-            Some(o) => {
-                if o.provider != s.provider {
-                    out.push(Change::new(
-                        "service_provider_changed",
-                        true,
-                        format!(
-                            "Provider of service {} changed from {} to {}",
-                            s.name, o.provider, s.provider
-                        ),
-                        format!(
-                            "Fournisseur du service {} changé de {} à {}",
-                            s.name, o.provider, s.provider
-                        ),
-                    ));
-                }
-                for p in &s.purposes {
-                    if !o.purposes.contains(p) {
-                        out.push(Change::new(
-                            "service_purpose_added",
-                            true,
-                            format!(
-                                "Service {} is now also used for purpose {}",
-                                s.name,
-                                pname(new, p, false)
-                            ),
-                            format!(
-                                "Le service {} est désormais aussi utilisé pour la finalité {}",
-                                s.name,
-                                pname(new, p, true)
-                            ),
-                        ));
-                    }
-                }
-                let was_out = o.country.as_deref().is_some_and(|c| !in_eea(c));
-                match &s.country {
-                    Some(cc) if !in_eea(cc) && (!was_out || o.country.as_deref() != Some(cc)) => {
-                        out.push(transfer_added(&s.name, cc));
-                    }
-                    _ => {
-                        if o.country != s.country {
-                            out.push(Change::new(
-                                "service_country_changed",
-                                false,
-                                format!(
-                                    "Service {} now processes data in {}",
-                                    s.name,
-                                    s.country.as_deref().unwrap_or("an unspecified country")
-                                ),
-                                format!(
-                                    "Le service {} traite désormais les données en/au {}",
-                                    s.name,
-                                    s.country.as_deref().unwrap_or("pays non précisé")
-                                ),
-                            ));
-                        }
-                    }
-                }
-                if o.safeguard != s.safeguard && s.safeguard.is_some() {
-                    out.push(Change::new(
-                        "service_safeguard_changed",
-                        false,
-                        format!(
-                            "Transfer safeguard of service {} is now: {}",
-                            s.name,
-                            s.safeguard.map(|x| x.label("en")).unwrap_or("")
-                        ),
-                        format!(
-                            "Garantie de transfert du service {} : {}",
-                            s.name,
-                            s.safeguard.map(|x| x.label("fr")).unwrap_or("")
-                        ),
-                    ));
-                }
-                if o.description != s.description
-                    || o.privacy_policy != s.privacy_policy
-                    || o.name != s.name
-                {
-                    out.push(Change::new(
-                        "service_wording_changed",
-                        false,
-                        format!("Description or links of service {} changed", s.name),
-                        format!("Description ou liens du service {} modifiés", s.name),
-                    ));
-                }
-            }
-        }
-    }
-    for o in &old.services {
-        if new.service(&o.id).is_none() {
-            out.push(Change::new(
-                "service_removed",
-                false,
-                format!("Removed service {} ({})", o.name, o.provider),
-                format!("Suppression du service {} ({})", o.name, o.provider),
-            ));
-        }
-    }
-
-    // Cookies, identified by name and domain.
-    let key = |c: &Cookie| (c.name.clone(), c.domain.clone().unwrap_or_default());
-    let old_c: BTreeMap<_, &Cookie> = old.cookies.iter().map(|c| (key(c), c)).collect();
-    let new_c: BTreeMap<_, &Cookie> = new.cookies.iter().map(|c| (key(c), c)).collect();
-    for (k, c) in &new_c {
-        let on = if k.1.is_empty() {
-            String::new()
-        } else {
-            format!(" on {}", k.1)
-        };
-        let sur = if k.1.is_empty() {
-            String::new()
-        } else {
-            format!(" sur {}", k.1)
-        };
-        match old_c.get(k) {
-            None => out.push(Change::new(
-                "cookie_added",
-                false,
-                format!(
-                    "Added tracker {}{on} for purpose {} ({})",
-                    c.name,
-                    pname(new, &c.purpose, false),
-                    c.lifetime.display("en")
-                ),
-                format!(
-                    "Ajout du traceur {}{sur} pour la finalité {} ({})",
-                    c.name,
-                    pname(new, &c.purpose, true),
-                    c.lifetime.display("fr")
-                ),
-            )),
-            Some(o) => {
-                if o.purpose != c.purpose {
-                    out.push(Change::new(
-                        "cookie_purpose_changed",
-                        true,
-                        format!(
-                            "Tracker {}{on} moved from purpose {} to {}",
-                            c.name,
-                            pname(old, &o.purpose, false),
-                            pname(new, &c.purpose, false)
-                        ),
-                        format!(
-                            "Le traceur {}{sur} passe de la finalité {} à {}",
-                            c.name,
-                            pname(old, &o.purpose, true),
-                            pname(new, &c.purpose, true)
-                        ),
-                    ));
-                }
-                if o.service != c.service {
-                    out.push(Change::new(
-                        "cookie_service_changed",
-                        true,
-                        format!(
-                            "Tracker {}{on} is now set by service {}",
-                            c.name,
-                            c.service.as_deref().unwrap_or("(first party)")
-                        ),
-                        format!(
-                            "Le traceur {}{sur} est désormais déposé par le service {}",
-                            c.name,
-                            c.service.as_deref().unwrap_or("(propre)")
-                        ),
-                    ));
-                }
-                let (a, b) = (o.lifetime.seconds(), c.lifetime.seconds());
-                if b > a {
-                    out.push(Change::new(
-                        "cookie_lifetime_longer",
-                        true,
-                        format!(
-                            "Lifetime of {}{on} changed from {} to {}",
-                            c.name,
-                            o.lifetime.display("en"),
-                            c.lifetime.display("en")
-                        ),
-                        format!(
-                            "Durée de vie de {}{sur} changée de {} à {}",
-                            c.name,
-                            o.lifetime.display("fr"),
-                            c.lifetime.display("fr")
-                        ),
-                    ));
-                } else if b < a {
-                    out.push(Change::new(
-                        "cookie_lifetime_shorter",
-                        false,
-                        format!(
-                            "Lifetime of {}{on} shortened from {} to {}",
-                            c.name,
-                            o.lifetime.display("en"),
-                            c.lifetime.display("en")
-                        ),
-                        format!(
-                            "Durée de vie de {}{sur} réduite de {} à {}",
-                            c.name,
-                            o.lifetime.display("fr"),
-                            c.lifetime.display("fr")
-                        ),
-                    ));
-                }
-                if o.description != c.description
-                    || o.exemption_reason != c.exemption_reason
-                    || o.legal_basis != c.legal_basis
-                {
-                    out.push(Change::new(
-                        "cookie_wording_changed",
-                        false,
-                        format!("Description of tracker {}{on} changed", c.name),
-                        format!("Description du traceur {}{sur} modifiée", c.name),
-                    ));
-                }
-            }
-        }
-    }
-    for (k, c) in &old_c {
-        if !new_c.contains_key(k) {
-            out.push(Change::new(
-                "cookie_removed",
-                false,
-                format!("Removed tracker {}", c.name),
-                format!("Suppression du traceur {}", c.name),
-            ));
-        }
-    }
-
-    // Transfers declared by processing activities.
-    let transfers = |s: &SiteSnapshot| -> Vec<(String, String)> {
-        s.activities
-            .iter()
-            .flat_map(|a| {
-                a.transfers
-                    .iter()
-                    .map(|t| (t.country.clone(), t.recipient.clone().unwrap_or_default()))
-            })
-            .collect()
-    };
-    let old_t = transfers(old);
-    for t in transfers(new) {
-        if !in_eea(&t.0) && !old_t.contains(&t) {
-            let who = if t.1.is_empty() {
-                "a recipient".to_string()
-            } else {
-                t.1.clone()
-            };
-            out.push(Change::new(
-                "transfer_added",
-                true,
-                format!("New transfer of personal data to {} ({who})", t.0),
-                format!(
-                    "Nouveau transfert de données personnelles vers {} ({who})",
-                    t.0
-                ),
-            ));
-        }
-    }
-    let old_a: BTreeMap<&str, &Activity> =
-        old.activities.iter().map(|a| (a.id.as_str(), a)).collect();
-    for a in &new.activities {
-        match old_a.get(a.id.as_str()) {
-            None => out.push(Change::new(
-                "activity_added",
-                false,
-                format!("Added processing activity {}", name(&a.name)),
-                format!("Ajout du traitement {}", nom(&a.name)),
-            )),
-            Some(o) if *o != a => out.push(Change::new(
-                "activity_changed",
-                false,
-                format!("Processing activity {} changed", name(&a.name)),
-                format!("Traitement {} modifié", nom(&a.name)),
-            )),
-            _ => {}
-        }
-    }
-    if old.retention != new.retention {
-        out.push(Change::new(
-            "retention_changed",
-            false,
-            "Retention periods changed".into(),
-            "Durées de conservation modifiées".into(),
-        ));
-    }
-    if old.site.consent_lifetime_days != new.site.consent_lifetime_days {
-        out.push(Change::new(
-            "consent_lifetime_changed",
-            false,
-            format!(
-                "Choices are now kept {} days (was {})",
-                new.site.consent_lifetime_days, old.site.consent_lifetime_days
-            ),
-            format!(
-                "Les choix sont désormais conservés {} jours (au lieu de {})",
-                new.site.consent_lifetime_days, old.site.consent_lifetime_days
-            ),
-        ));
-    }
-    if old.site != new.site && old.site.consent_lifetime_days == new.site.consent_lifetime_days {
-        out.push(Change::new(
-            "site_changed",
-            false,
-            "Site settings or banner texts changed".into(),
-            "Paramètres du site ou textes du bandeau modifiés".into(),
-        ));
-    }
+    controller(old, new, &mut out);
+    purposes(old, new, &mut out);
+    services(old, new, &mut out);
+    cookies(old, new, &mut out);
+    processing(old, new, &mut out);
     out.sort_by_key(|c| !c.material);
     out
 }
 
+#[rustfmt::skip]
+fn controller(old: &SiteSnapshot, new: &SiteSnapshot, out: &mut Vec<Change>) {
+    let (o, n) = (&old.controller.name, &new.controller.name);
+    if o != n {
+        out.push(change!("controller_changed", true, |l|
+            "Controller changed from {} to {}", "Responsable du traitement changé de {} à {}", o, n));
+    } else if old.controller != new.controller {
+        out.push(change!("controller_details_changed", false, |l|
+            "Controller contact details changed", "Coordonnées du responsable du traitement modifiées"));
+    }
+}
+
+#[rustfmt::skip]
+fn purposes(old: &SiteSnapshot, new: &SiteSnapshot, out: &mut Vec<Change>) {
+    for p in &new.purposes {
+        let Some(o) = old.purpose(&p.id) else {
+            out.push(change!("purpose_added", true, |l|
+                "Added purpose {} ({})", "Ajout de la finalité {} ({})", name(&p.name, l), p.id));
+            continue;
+        };
+        if !o.consent_required && p.consent_required {
+            out.push(change!("purpose_now_requires_consent", true, |l|
+                "Purpose {} now requires consent", "La finalité {} requiert désormais le consentement",
+                name(&p.name, l)));
+        } else if o.consent_required && !p.consent_required {
+            out.push(change!("purpose_now_exempt", false, |l|
+                "Purpose {} is now exempt from consent", "La finalité {} est désormais exemptée de consentement",
+                name(&p.name, l)));
+        }
+        if o.legal_basis != p.legal_basis {
+            out.push(change!("purpose_legal_basis_changed", false, |l|
+                "Legal basis of purpose {} changed from {} to {}",
+                "Base légale de la finalité {} changée de « {} » à « {} »",
+                name(&p.name, l), o.legal_basis.label(l), p.legal_basis.label(l)));
+        }
+        if o.name != p.name || o.description != p.description || o.refusal_impact != p.refusal_impact {
+            out.push(change!("purpose_wording_changed", false, |l|
+                "Wording of purpose {} changed", "Formulation de la finalité {} modifiée", name(&p.name, l)));
+        }
+    }
+    for o in old.purposes.iter().filter(|o| new.purpose(&o.id).is_none()) {
+        out.push(change!("purpose_removed", false, |l|
+            "Removed purpose {} ({})", "Suppression de la finalité {} ({})", name(&o.name, l), o.id));
+    }
+}
+
+#[rustfmt::skip]
+fn services(old: &SiteSnapshot, new: &SiteSnapshot, out: &mut Vec<Change>) {
+    for s in &new.services {
+        let Some(o) = old.service(&s.id) else {
+            let purposes = |l: &str| s.purposes.iter().map(|p| pname(new, p, l)).collect::<Vec<_>>().join(", ");
+            out.push(change!("service_added", true, |l|
+                "Added service {} ({}) for purpose {}", "Ajout du service {} ({}) pour la finalité {}",
+                s.name, s.provider, purposes(l)));
+            if let Some(cc) = &s.country && !in_eea(cc) {
+                out.push(transfer_added(&s.name, cc));
+            }
+            continue;
+        };
+        if o.provider != s.provider {
+            out.push(change!("service_provider_changed", true, |l|
+                "Provider of service {} changed from {} to {}", "Fournisseur du service {} changé de {} à {}",
+                s.name, o.provider, s.provider));
+        }
+        for p in s.purposes.iter().filter(|p| !o.purposes.contains(p)) {
+            out.push(change!("service_purpose_added", true, |l|
+                "Service {} is now also used for purpose {}",
+                "Le service {} est désormais aussi utilisé pour la finalité {}",
+                s.name, pname(new, p, l)));
+        }
+        let was_out = o.country.as_deref().is_some_and(|c| !in_eea(c));
+        match &s.country {
+            Some(cc) if !in_eea(cc) && (!was_out || o.country.as_deref() != Some(cc)) => {
+                out.push(transfer_added(&s.name, cc));
+            }
+            _ if o.country != s.country => {
+                let unknown = |l: &str| crate::lang::pick(l, ["an unspecified country", "pays non précisé", "an unspecified country"]);
+                out.push(change!("service_country_changed", false, |l|
+                    "Service {} now processes data in {}", "Le service {} traite désormais les données en/au {}",
+                    s.name, s.country.as_deref().unwrap_or(unknown(l))));
+            }
+            _ => {}
+        }
+        if o.safeguard != s.safeguard && let Some(g) = s.safeguard {
+            out.push(change!("service_safeguard_changed", false, |l|
+                "Transfer safeguard of service {} is now: {}", "Garantie de transfert du service {} : {}",
+                s.name, g.label(l)));
+        }
+        if o.description != s.description || o.privacy_policy != s.privacy_policy || o.name != s.name {
+            out.push(change!("service_wording_changed", false, |l|
+                "Description or links of service {} changed", "Description ou liens du service {} modifiés", s.name));
+        }
+    }
+    for o in old.services.iter().filter(|o| new.service(&o.id).is_none()) {
+        out.push(change!("service_removed", false, |l|
+            "Removed service {} ({})", "Suppression du service {} ({})", o.name, o.provider));
+    }
+}
+
+/// Cookies, identified by name and domain.
+#[rustfmt::skip]
+fn cookies(old: &SiteSnapshot, new: &SiteSnapshot, out: &mut Vec<Change>) {
+    let key = |c: &Cookie| (c.name.clone(), c.domain.clone().unwrap_or_default());
+    let old_c: BTreeMap<_, &Cookie> = old.cookies.iter().map(|c| (key(c), c)).collect();
+    let new_c: BTreeMap<_, &Cookie> = new.cookies.iter().map(|c| (key(c), c)).collect();
+    for (k, c) in &new_c {
+        // " on .example.com", " sur .example.com": where the tracker is, when it says.
+        let on = |l: &str| match k.1.as_str() {
+            "" => String::new(),
+            d => format!(" {} {d}", crate::lang::pick(l, ["on", "sur", "on"])),
+        };
+        let Some(o) = old_c.get(k) else {
+            out.push(change!("cookie_added", false, |l|
+                "Added tracker {}{} for purpose {} ({})", "Ajout du traceur {}{} pour la finalité {} ({})",
+                c.name, on(l), pname(new, &c.purpose, l), c.lifetime.display(l)));
+            continue;
+        };
+        if o.purpose != c.purpose {
+            out.push(change!("cookie_purpose_changed", true, |l|
+                "Tracker {}{} moved from purpose {} to {}", "Le traceur {}{} passe de la finalité {} à {}",
+                c.name, on(l), pname(old, &o.purpose, l), pname(new, &c.purpose, l)));
+        }
+        if o.service != c.service {
+            let first_party = |l: &str| crate::lang::pick(l, ["(first party)", "(propre)", "(first party)"]);
+            out.push(change!("cookie_service_changed", true, |l|
+                "Tracker {}{} is now set by service {}", "Le traceur {}{} est désormais déposé par le service {}",
+                c.name, on(l), c.service.as_deref().unwrap_or(first_party(l))));
+        }
+        let (a, b) = (o.lifetime.seconds(), c.lifetime.seconds());
+        if b > a {
+            out.push(change!("cookie_lifetime_longer", true, |l|
+                "Lifetime of {}{} changed from {} to {}", "Durée de vie de {}{} changée de {} à {}",
+                c.name, on(l), o.lifetime.display(l), c.lifetime.display(l)));
+        } else if b < a {
+            out.push(change!("cookie_lifetime_shorter", false, |l|
+                "Lifetime of {}{} shortened from {} to {}", "Durée de vie de {}{} réduite de {} à {}",
+                c.name, on(l), o.lifetime.display(l), c.lifetime.display(l)));
+        }
+        if o.description != c.description || o.exemption_reason != c.exemption_reason || o.legal_basis != c.legal_basis {
+            out.push(change!("cookie_wording_changed", false, |l|
+                "Description of tracker {}{} changed", "Description du traceur {}{} modifiée", c.name, on(l)));
+        }
+    }
+    for (k, c) in &old_c {
+        if !new_c.contains_key(k) {
+            out.push(change!("cookie_removed", false, |l|
+                "Removed tracker {}", "Suppression du traceur {}", c.name));
+        }
+    }
+}
+
+/// Transfers declared by processing activities, the activities, retention and site settings.
+#[rustfmt::skip]
+fn processing(old: &SiteSnapshot, new: &SiteSnapshot, out: &mut Vec<Change>) {
+    let transfers = |s: &SiteSnapshot| -> Vec<(String, String)> {
+        s.activities
+            .iter()
+            .flat_map(|a| a.transfers.iter().map(|t| (t.country.clone(), t.recipient.clone().unwrap_or_default())))
+            .collect()
+    };
+    let old_t = transfers(old);
+    for (country, recipient) in transfers(new) {
+        if !in_eea(&country) && !old_t.contains(&(country.clone(), recipient.clone())) {
+            let who = if recipient.is_empty() { "a recipient" } else { recipient.as_str() };
+            out.push(change!("transfer_added", true, |l|
+                "New transfer of personal data to {} ({})", "Nouveau transfert de données personnelles vers {} ({})",
+                country, who));
+        }
+    }
+    let old_a: BTreeMap<&str, &Activity> = old.activities.iter().map(|a| (a.id.as_str(), a)).collect();
+    for a in &new.activities {
+        match old_a.get(a.id.as_str()) {
+            None => out.push(change!("activity_added", false, |l|
+                "Added processing activity {}", "Ajout du traitement {}", name(&a.name, l))),
+            Some(o) if *o != a => out.push(change!("activity_changed", false, |l|
+                "Processing activity {} changed", "Traitement {} modifié", name(&a.name, l))),
+            _ => {}
+        }
+    }
+    if old.retention != new.retention {
+        out.push(change!("retention_changed", false, |l|
+            "Retention periods changed", "Durées de conservation modifiées"));
+    }
+    let (was, now) = (old.site.consent_lifetime_days, new.site.consent_lifetime_days);
+    if was != now {
+        out.push(change!("consent_lifetime_changed", false, |l|
+            "Choices are now kept {} days (was {})", "Les choix sont désormais conservés {} jours (au lieu de {})",
+            now, was));
+    } else if old.site != new.site {
+        out.push(change!("site_changed", false, |l|
+            "Site settings or banner texts changed", "Paramètres du site ou textes du bandeau modifiés"));
+    }
+}
+
+#[rustfmt::skip]
 fn transfer_added(service: &str, cc: &str) -> Change {
-    Change::new(
-        "transfer_added",
-        true,
-        format!("New transfer of personal data outside the EEA: {service} in {cc}"),
-        format!("Nouveau transfert de données hors de l'EEE : {service} ({cc})"),
-    )
+    change!("transfer_added", true, |l|
+        "New transfer of personal data outside the EEA: {} in {}", "Nouveau transfert de données hors de l'EEE : {} ({})",
+        service, cc)
 }
 
 /// Whether a set of changes requires asking visitors again.

@@ -98,9 +98,10 @@ fn every_example_checks_clean_and_declares_one_site_named_after_its_file() {
 
 #[test]
 fn french_companies_speak_english_and_french() {
+    assert_eq!(load("callkom").sites[0].languages, ["en", "fr", "de"]);
     for stem in ["kaliop", "kalido", "callkom", "klivar"] {
         let r = load(stem);
-        assert_eq!(r.sites[0].languages, ["en", "fr"], "{stem}");
+        assert_eq!(r.sites[0].languages[..2], ["en", "fr"], "{stem}");
         assert_eq!(r.controller.country, "FR", "{stem}");
         assert!(
             r.controller.supervisory_authority.name.contains("CNIL"),
@@ -445,4 +446,24 @@ fn the_documentation_example_checks_clean() {
     let reg = reg.unwrap();
     assert_eq!(reg.sites.len(), 1);
     assert_eq!(reg.cookies.len(), 3);
+}
+
+/// The demo registry shows German: every text it uses has a German value (else `load` would
+/// fail), the purposes read German, and dropping one German value is an error at that text.
+#[test]
+fn callkom_speaks_german() {
+    let r = load("callkom");
+    let names: Vec<&str> = r.purposes.iter().map(|p| p.name.get("de", "en")).collect();
+    assert_eq!(names, ["Unbedingt erforderlich", "Funktional", "Leistung"]);
+    let src = std::fs::read_to_string(path("callkom")).unwrap();
+    let bad = src.replacen("name.de = \"Funktional\"\n", "", 1);
+    assert_ne!(bad, src);
+    let (reg, diags) = check(&bad);
+    assert!(reg.is_none());
+    let d = diags
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(d.path, "purposes[1].name");
+    assert!(d.message.contains("site language `de`"), "{}", d.message);
 }

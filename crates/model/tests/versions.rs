@@ -194,3 +194,40 @@ fn identical_content_has_the_same_hash() {
     assert_eq!(snap(BASE).content_hash(), snap(&reordered).content_hash());
     assert!(diff(&snap(BASE), &snap(&reordered)).is_empty());
 }
+
+#[test]
+fn changes_are_written_in_english_and_french() {
+    let base = snap(BASE);
+    let cases = [
+        (
+            format!("{BASE}{HOTJAR}"),
+            "service_added",
+            "Ajout du service Hotjar (Hotjar Ltd) pour la finalité Mesure d'audience",
+        ),
+        (
+            BASE.replace("lifetime = \"6 months\"", "lifetime = \"13 months\""),
+            "cookie_lifetime_longer",
+            "Durée de vie de _ga sur .example.com changée de 6 mois à 13 mois",
+        ),
+        (
+            BASE.replace("country = \"IE\"", "country = \"US\"\nsafeguard = \"scc\""),
+            "transfer_added",
+            "Nouveau transfert de données hors de l'EEE : Google Analytics (US)",
+        ),
+        (
+            BASE.replace("legal_basis = \"consent\"", "legal_basis = \"contract\""),
+            "purpose_legal_basis_changed",
+            "Base légale de la finalité Mesure d'audience changée de « Consentement » à « Exécution du contrat »",
+        ),
+    ];
+    for (src, kind, fr) in cases {
+        let changes = diff(&base, &snap(&src));
+        let c = changes
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("{kind} missing in {changes:#?}"));
+        assert_eq!(c.fr, fr);
+        assert_eq!(c.text("fr"), fr);
+        assert_ne!(c.text("en"), fr);
+    }
+}

@@ -268,7 +268,7 @@ async fn consent_rules(b: Backend) {
             422,
         ),
         (
-            json!({"subject": sub, "policy_version": 1, "action": "accept_all", "language": "de"}),
+            json!({"subject": sub, "policy_version": 1, "action": "accept_all", "language": "it"}),
             "language",
             422,
         ),
@@ -319,8 +319,8 @@ async fn gpc_refuses_advertising(b: Backend) {
         + r#"
 [[purposes]]
 id = "advertising"
-name = { en = "Advertising", fr = "Publicité" }
-description = { en = "Ads.", fr = "Publicités." }
+name = { en = "Advertising", fr = "Publicité", de = "Werbung" }
+description = { en = "Ads.", fr = "Publicités.", de = "Werbung." }
 legal_basis = "consent"
 gpc = true
 consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]

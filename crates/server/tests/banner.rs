@@ -211,7 +211,7 @@ async fn script_response_contract_and_size_budget() {
         h["cache-control"],
         "public, max-age=300, stale-while-revalidate=86400"
     );
-    assert_eq!(h["vary"], "Accept-Encoding");
+    assert_eq!(h["vary"], "Accept-Encoding, Accept-Language");
     assert!(h.get("set-cookie").is_none());
     let etag = h["etag"].to_str().unwrap().to_owned();
     assert!(
@@ -227,19 +227,31 @@ async fn script_response_contract_and_size_budget() {
     assert!(body.contains(&format!("\"a\":\"{}\"", app.base)));
     assert!(!body.contains("src-sha256"));
     // Everything is in this one response: the second layer's details (services, providers,
-    // cookies, lifetimes as codes, legal bases) and the texts of both languages.
+    // cookies, lifetimes as codes, legal bases) and the texts, in the visitor's language (here
+    // the site's default: no `lang`, no Accept-Language).
     for s in [
         "\"Google Analytics 4\",\"Google Ireland Limited\"",
         "[\"_ga_*\",135]",
         "\"hubspotutk\"",
         "\"Calendly LLC\"",
-        "[\"Legitimate interest\",\"Intérêt légitime\"]",
-        "[\"Consent\",\"Consentement\"]",
+        "\"b\":[\"Legitimate interest\",\"Consent\"]",
         "\"Refuse all\"",
-        "\"Tout refuser\"",
         ".assent-sw",
     ] {
         assert!(body.contains(s), "{s} missing from /assent.js");
+    }
+    assert!(!body.contains("\"Tout refuser\"") && !body.contains("\"Alle ablehnen\""));
+    let fr = app
+        .get("/assent.js?site=callkom&lang=fr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for s in [
+        "\"Tout refuser\"",
+        "\"b\":[\"Intérêt légitime\",\"Consentement\"]",
+    ] {
+        assert!(fr.contains(s), "{s} missing from /assent.js?lang=fr");
     }
 
     // Conditional request.
@@ -281,6 +293,20 @@ async fn script_response_contract_and_size_budget() {
         "/assent.js is {} bytes gzipped, over the {SIZE_BUDGET}-byte budget",
         gz.len()
     );
+    // The budget holds in every language of the site.
+    for lang in ["fr", "de"] {
+        let r = app
+            .client
+            .get(app.url("/assent.js?site=callkom"))
+            .header("accept-encoding", "gzip")
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        let n = r.bytes().await.unwrap().len();
+        println!("/assent.js?site=callkom in {lang}: {n} bytes gzipped");
+        assert!(n <= SIZE_BUDGET, "{lang}: {n} bytes gzipped, over budget");
+    }
     let r = app
         .client
         .get(app.url("/assent.js?site=callkom"))
@@ -783,6 +809,179 @@ async fn browser_flows() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A third language: German
+
+/// The configuration `C` of a `/assent.js` body (`((S,C,f)=>f(C,S))(<css>,<C>,function...`).
+fn config_of(body: &str) -> Value {
+    let start = body.find(",{\"a\":").unwrap() + 1;
+    let end = body.find(",function(C,S){").unwrap();
+    serde_json::from_str(&body[start..end]).unwrap()
+}
+
+/// What a German visitor (by `Accept-Language`, or by the page's `lang` parameter) gets from
+/// the one `/assent.js` response: German only. The catalogue's German UI strings, the
+/// registry's German names and site texts, German legal bases; no English or French text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn german_visitor_gets_german_texts_only() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let get = |path: &str, accept_language: &str| {
+        let req = app
+            .client
+            .get(app.url(path))
+            .header("accept-language", accept_language);
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let body = get("/assent.js?site=callkom", "de-DE,de;q=0.9,en;q=0.8").await;
+    assert_eq!(body, get("/assent.js?site=callkom&lang=de", "fr").await);
+    for other in [
+        "Accept all",
+        "Refuse all",
+        "Tout accepter",
+        "Tout refuser",
+        "Cookies on Callkom",
+        "Les cookies sur Callkom",
+        "Consentement",
+        "Legitimate interest",
+        "Strictly necessary",
+        "Fonctionnels",
+    ] {
+        assert!(!body.contains(other), "{other} in the German response");
+    }
+    let c = config_of(&body);
+    assert_eq!(c["l"], serde_json::json!(["de"]));
+    assert_eq!(c["t"].as_array().unwrap().len(), 1);
+    let de = c["t"][0].as_array().unwrap();
+    let en = config_of(&get("/assent.js?site=callkom", "en").await)["t"][0].clone();
+    let fr = config_of(&get("/assent.js?site=callkom", "fr").await)["t"][0].clone();
+    let catalogue: Value =
+        serde_json::from_str(include_str!("../assets/banner/texts.json")).unwrap();
+    let keys = [
+        "title",
+        "body",
+        "close",
+        "customize",
+        "prefsTitle",
+        "prefsBody",
+        "closePrefs",
+        "save",
+        "accept",
+        "reject",
+        "always",
+        "current",
+        "receipt",
+        "blocked",
+        "allow",
+        "open",
+        "policy",
+        "manage",
+        "gpc",
+        "basis",
+        "services",
+        "session",
+    ];
+    assert_eq!(de.len(), keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let got = de[i].as_str().unwrap();
+        let want = match *k {
+            "title" => "Cookies auf Callkom".to_owned(),
+            "body" => "Wir verwenden Cookies, um unsere Website zu betreiben".to_owned(),
+            "gpc" => String::new(), // no GPC purpose on Callkom: no notice in any language
+            "prefsBody" => catalogue["de"][k]
+                .as_str()
+                .unwrap()
+                .replace("{period}", "6 Monate"),
+            _ => catalogue["de"][k].as_str().unwrap().to_owned(),
+        };
+        assert!(got.starts_with(&want), "de.{k}: {got:?}, wanted {want:?}");
+        if !got.is_empty() {
+            assert_ne!(got, en[i], "de.{k} reads as English");
+            assert_ne!(got, fr[i], "de.{k} reads as French");
+        }
+    }
+    assert_eq!(
+        [&de[8], &de[9], &de[3]],
+        ["Alle akzeptieren", "Alle ablehnen", "Einstellungen"]
+    );
+    // Purpose names and legal bases: one string each, German.
+    let names: Vec<&str> = c["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[3].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Unbedingt erforderlich", "Funktional", "Leistung"]);
+    assert_eq!(
+        c["b"],
+        serde_json::json!(["Berechtigtes Interesse", "Einwilligung"])
+    );
+    app.stop().await;
+}
+
+/// The German demo page shows the banner and the preferences in German, and the consent is
+/// recorded in German.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn german_demo_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let browser = launch(None).await;
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url("/demo/?lang=de")).await;
+    assert!(banner_shown(&page).await);
+    assert!(eval_bool(&page, "document.getElementById('assent-banner-t').textContent==='Cookies auf Callkom' && document.getElementById('assent-banner').lang==='de'").await);
+    let buttons = eval(
+        &page,
+        "[...document.querySelectorAll('#assent-banner .assent-bt button')].map(b=>b.textContent)",
+    )
+    .await;
+    assert_eq!(
+        buttons,
+        serde_json::json!(["Alle akzeptieren", "Alle ablehnen", "Einstellungen"])
+    );
+    click(&page, "#assent-banner [data-assent-action=customize]").await;
+    wait_js(&page, "document.getElementById('assent-s2d')").await;
+    let text = eval(
+        &page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    for s in [
+        "Cookie-Einstellungen",
+        "Rechtsgrundlage Berechtigtes Interesse",
+        "Google Analytics 4 · Google Ireland Limited: _ga (13 Monate), _ga_* (13 Monate)",
+        "ai_session (30 Minuten)",
+        "Immer aktiv",
+        "Auswahl speichern",
+    ] {
+        assert!(
+            text.contains(s),
+            "{s} missing from the German preferences: {text}"
+        );
+    }
+    for s in [
+        "Legal basis",
+        "Base légale",
+        "Always active",
+        "Toujours actifs",
+        "months",
+        "mois",
+    ] {
+        assert!(!text.contains(s), "{s} in the German preferences: {text}");
+    }
+    click(&page, "#assent-prefs [data-assent-action=dismiss]").await;
+    wait_js(&page, "!document.getElementById('assent-prefs')").await;
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    let subject = subject_with_receipt(&page).await;
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(
+        (recs[0]["action"].as_str(), recs[0]["language"].as_str()),
+        (Some("accept_all"), Some("de"))
+    );
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Browser: keyboard only
 
 async fn active(page: &Page) -> String {
@@ -958,6 +1157,7 @@ provider = "Intercom R&D Unlimited Company"
 purposes = ["functional"]
 description.en = "Live chat."
 description.fr = "Messagerie instantanée."
+description.de = "Live-Chat."
 privacy_policy = "https://www.intercom.com/legal/privacy"
 country = "IE"
 "#;
@@ -1005,8 +1205,10 @@ async fn subdomains_and_gpc() {
 id = "advertising"
 name.en = "Advertising"
 name.fr = "Publicité"
+name.de = "Werbung"
 description.en = "Advertising measured and personalised by our partners."
 description.fr = "Publicité mesurée et personnalisée par nos partenaires."
+description.de = "Von unseren Partnern gemessene und personalisierte Werbung."
 legal_basis = "consent"
 gpc = true
 consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]

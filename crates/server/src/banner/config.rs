@@ -1,25 +1,26 @@
 //! The banner's configuration `C`, generated from a site's policy version.
 //!
-//! One document per (site, version), compact JSON whose schema is the contract with
+//! One document per (site, version, language), compact JSON whose schema is the contract with
 //! `assets/banner/assent.js` (documented in `docs/dev/banner-config.md`). It is the `C` argument
 //! of the script in every page's `/assent.js` response and holds everything both layers need:
 //! the first layer, prior blocking, Consent Mode, and the second layer's details (legal bases,
-//! services, providers, cookies and lifetimes, in every language of the site). It is as small as
+//! services, providers, cookies and lifetimes, in the visitor's language: one language per
+//! response keeps it within budget however many languages a site has). It is as small as
 //! we can make it: data, not markup; each service once, referenced by index; legal bases and
 //! lifetimes as codes that the script turns into words. Descriptions (of purposes, services and
 //! cookies), refusal impacts, domains, countries and privacy policies are on the cookie policy
 //! page, which both layers link to: with them the response would exceed its 6 KB budget
 //! (`docs/dev/banner-config.md`).
 //!
-//! A "Text" in `C` is one string when every language of the site reads the same, else an array
-//! with one string per language of `l`, in that order (missing translations are filled the way
+//! A "Text" in `C` is one string when every language of `l` reads the same (always, with one
+//! language), else an array with one string per language of `l`, in that order (missing translations are filled the way
 //! [`Text::get`] does).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use assent_model::registry::{
-    ConsentModeSignal, Cookie, LegalBasis, Lifetime, Purpose, Text, Unit,
+    ConsentModeSignal, Cookie, Duration, LegalBasis, Lifetime, Purpose, Text, Unit,
 };
 use assent_model::version::SiteSnapshot;
 use serde_json::{Value, json};
@@ -57,7 +58,7 @@ pub const FLAG_GPC: u8 = 2;
 
 type Texts = BTreeMap<String, BTreeMap<String, String>>;
 
-/// The built-in UI texts (`assets/banner/texts.json`: English and French).
+/// The built-in UI texts (`assets/banner/texts.json`: English, French and German).
 pub fn builtin_texts() -> &'static Texts {
     static T: OnceLock<Texts> = OnceLock::new();
     T.get_or_init(|| {
@@ -88,35 +89,21 @@ fn text_value(values: Vec<String>) -> Value {
     }
 }
 
-fn text(snap: &SiteSnapshot, t: &Text) -> Value {
+fn text(snap: &SiteSnapshot, langs: &[String], t: &Text) -> Value {
     let def = default_lang(snap);
-    text_value(
-        snap.site
-            .languages
-            .iter()
-            .map(|l| t.get(l, def).to_string())
-            .collect(),
-    )
+    text_value(langs.iter().map(|l| t.get(l, def).to_string()).collect())
 }
 
-/// The consent lifetime in words: "6 months", "13 mois", else "200 days".
+/// The consent lifetime in words: "6 months", "13 mois", "6 Monate", else "200 days" (the
+/// model's duration words).
 pub fn period(days: u32, lang: &str) -> String {
     let months = (f64::from(days) / 30.436_875).round();
-    let fr = lang == "fr";
-    if months >= 1.0 && (months * 30.436_875 - f64::from(days)).abs() <= 3.0 {
-        let m = months as u32;
-        if fr {
-            format!("{m} mois")
-        } else if m == 1 {
-            "1 month".into()
-        } else {
-            format!("{m} months")
-        }
-    } else if fr {
-        format!("{days} jour{}", if days == 1 { "" } else { "s" })
+    let (amount, unit) = if months >= 1.0 && (months * 30.436_875 - f64::from(days)).abs() <= 3.0 {
+        (months as u32, Unit::Months)
     } else {
-        format!("{days} day{}", if days == 1 { "" } else { "s" })
-    }
+        (days, Unit::Days)
+    };
+    Duration { amount, unit }.display(lang)
 }
 
 /// The UI strings of one language, site overrides and placeholders applied.
@@ -190,8 +177,16 @@ fn index_of<T: PartialEq>(list: &mut Vec<T>, item: T) -> usize {
     }
 }
 
-/// `C`: the whole banner configuration of a site's policy version.
-pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) -> Value {
+/// `C`: the whole banner configuration of a site's policy version, with its texts in `langs`
+/// (languages of the site, in order: the server sends the visitor's one, see
+/// [`crate::banner::visitor_lang`]; every language of the site also works).
+pub fn config(
+    snap: &SiteSnapshot,
+    version: i64,
+    floor: i64,
+    public_base: &str,
+    langs: &[String],
+) -> Value {
     let site = &snap.site;
     let gpc_notice = snap.purposes.iter().any(|p| p.gpc);
     // Services (name, provider) and legal bases, each listed once and referenced by index.
@@ -268,7 +263,7 @@ pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) 
                 p.id,
                 flags,
                 consent_mode_mask(p),
-                text(snap, &p.name),
+                text(snap, langs, &p.name),
                 basis,
                 rows
             ])
@@ -276,14 +271,7 @@ pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) 
         .collect();
     let bases: Vec<Value> = bases
         .iter()
-        .map(|b| {
-            text_value(
-                site.languages
-                    .iter()
-                    .map(|l| b.label(l).to_string())
-                    .collect(),
-            )
-        })
+        .map(|b| text_value(langs.iter().map(|l| b.label(l).to_string()).collect()))
         .collect();
     json!({
         "s": site.id,
@@ -292,11 +280,11 @@ pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) 
         "f": floor,
         "d": site.consent_lifetime_days.min(assent_model::registry::MAX_CONSENT_LIFETIME_DAYS),
         "k": site.cookie_domain.clone().unwrap_or_default(),
-        "l": site.languages,
+        "l": langs,
         "p": purposes,
         "r": services,
         "b": bases,
-        "t": site.languages.iter().map(|l| ui_strings(snap, l, gpc_notice)).collect::<Vec<_>>(),
+        "t": langs.iter().map(|l| ui_strings(snap, l, gpc_notice)).collect::<Vec<_>>(),
     })
 }
 
@@ -328,14 +316,15 @@ mod tests {
     #[test]
     fn builtin_texts_are_complete() {
         let t = builtin_texts();
-        for lang in ["en", "fr"] {
+        for lang in ["en", "fr", "de"] {
             for k in UI_KEYS {
                 let s = t.get(lang).and_then(|m| m.get(k));
                 assert!(s.is_some_and(|s| !s.is_empty()), "{lang}.{k}");
             }
             assert_eq!(t[lang].len(), UI_KEYS.len(), "{lang}: unknown keys");
         }
-        assert_eq!(ui("de", "accept"), "Accept all");
+        assert_eq!(ui("de", "accept"), "Alle akzeptieren");
+        assert_eq!(ui("it", "accept"), "Accept all");
     }
 
     #[test]
@@ -346,6 +335,9 @@ mod tests {
         assert_eq!(period(30, "en"), "1 month");
         assert_eq!(period(200, "en"), "200 days");
         assert_eq!(period(1, "fr"), "1 jour");
+        assert_eq!(period(182, "de"), "6 Monate");
+        assert_eq!(period(30, "de"), "1 Monat");
+        assert_eq!(period(200, "de"), "200 Tage");
     }
 
     #[test]
@@ -361,7 +353,7 @@ mod tests {
     #[test]
     fn config_of_callkom() {
         let snap = callkom();
-        let c = config(&snap, 3, 2, "https://consent.example");
+        let c = config(&snap, 3, 2, "https://consent.example", &snap.site.languages);
         assert_eq!(c["s"], "callkom");
         assert_eq!(c["a"], "https://consent.example");
         assert_eq!(
@@ -369,7 +361,7 @@ mod tests {
             (Some(3), Some(2), Some(182))
         );
         assert_eq!(c["k"], ".callkom.io");
-        assert_eq!(c["l"], json!(["en", "fr"]));
+        assert_eq!(c["l"], json!(["en", "fr", "de"]));
         let p = c["p"].as_array().unwrap();
         assert_eq!(p.len(), 3);
         // necessary: exempt, security_storage (bit 6), legitimate interest
@@ -381,14 +373,14 @@ mod tests {
         );
         // functional: functionality_storage + personalization_storage (bits 4, 5)
         assert_eq!((p[1][1].as_u64(), p[1][2].as_u64()), (Some(0), Some(48)));
-        assert_eq!(p[1][3], json!(["Functional", "Fonctionnels"]));
+        assert_eq!(p[1][3], json!(["Functional", "Fonctionnels", "Funktional"]));
         assert_eq!(
             c["b"][p[1][4].as_u64().unwrap() as usize],
-            json!(["Consent", "Consentement"])
+            json!(["Consent", "Consentement", "Einwilligung"])
         );
-        // performance: analytics_storage (bit 3); one name for both languages
+        // performance: analytics_storage (bit 3)
         assert_eq!(p[2][2].as_u64(), Some(8));
-        assert_eq!(p[2][3], json!("Performance"));
+        assert_eq!(p[2][3], json!(["Performance", "Performance", "Leistung"]));
         // rows: services by index, their cookies with lifetime codes; each service listed once
         let r = c["r"].as_array().unwrap();
         let svc = |row: &Value| r[row[0].as_u64().unwrap() as usize].clone();
@@ -438,11 +430,18 @@ mod tests {
             [json!(["wp-wpml_current_language", 0])]
         );
         let t = c["t"].as_array().unwrap();
-        assert_eq!(t.len(), 2);
+        assert_eq!(t.len(), 3);
         assert_eq!(t[0].as_array().unwrap().len(), UI_KEYS.len());
         assert_eq!(t[0][0], "Cookies on Callkom"); // site override
         assert_eq!(t[1][0], "Les cookies sur Callkom");
         assert_eq!(t[1][8], "Tout accepter");
+        assert_eq!(t[2][0], "Cookies auf Callkom");
+        assert_eq!(t[2][8], "Alle akzeptieren");
+        assert!(
+            t[2][5].as_str().unwrap().contains("6 Monate"),
+            "{}",
+            t[2][5]
+        );
         assert!(
             t[0][5].as_str().unwrap().contains("6 months"),
             "{}",

@@ -7,14 +7,19 @@
 //! - one blocked iframe (`functional`, `/demo/embed`, which sets no cookie);
 //! - a "Manage my cookies" link in the footer, and links between the two pages.
 //!
-//! `?lang=fr` serves the French page (the banner follows `<html lang>`); `?site=ID` uses another
-//! site of the registry (tests).
+//! `?lang=fr` serves the French page, `?lang=de` the German one: each loads the banner with its
+//! language (`/assent.js?site=ID&lang=LANG`); `?site=ID` uses another site of the registry
+//! (tests).
 
 use super::config::esc;
 
-/// Page language: `en` or `fr`.
+/// Page language: `en`, `fr` or `de` (the languages of the Callkom registry).
 pub fn lang(q: Option<&str>) -> &'static str {
-    if q == Some("fr") { "fr" } else { "en" }
+    match q {
+        Some("fr") => "fr",
+        Some("de") => "de",
+        _ => "en",
+    }
 }
 
 /// A site id from the query, restricted to safe characters (default `callkom`).
@@ -42,24 +47,31 @@ struct Words {
 }
 
 fn words(lang: &str) -> Words {
-    if lang == "fr" {
-        Words {
+    match lang {
+        "fr" => Words {
             nav_product: "Produit",
             nav_integrations: "Intégrations",
             nav_demo: "Réserver une démo",
             cookie_policy: "Politique cookies",
             manage: "Gérer mes cookies",
             rights: "Tous droits réservés.",
-        }
-    } else {
-        Words {
+        },
+        "de" => Words {
+            nav_product: "Produkt",
+            nav_integrations: "Integrationen",
+            nav_demo: "Demo buchen",
+            cookie_policy: "Cookie-Richtlinie",
+            manage: "Cookie-Einstellungen",
+            rights: "Alle Rechte vorbehalten.",
+        },
+        _ => Words {
             nav_product: "Product",
             nav_integrations: "Integrations",
             nav_demo: "Book a demo",
             cookie_policy: "Cookie policy",
             manage: "Manage my cookies",
             rights: "All rights reserved.",
-        }
+        },
     }
 }
 
@@ -100,7 +112,7 @@ fn head(lang: &str, site: &str, title: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <!-- Assent first in <head>, without async: the Consent Mode defaults precede every Google tag. -->
-<script src="/assent.js?site={site}"></script>
+<script src="/assent.js?site={site}&amp;lang={lang}"></script>
 <script>
   window.dataLayer = window.dataLayer || [];
   function gtag(){{dataLayer.push(arguments);}}
@@ -152,8 +164,8 @@ fn footer(site: &str, lang: &str, w: &Words) -> String {
 /// `GET /demo/`: the home page, with the blocked Calendly widget.
 pub fn home(site: &str, lang: &str) -> String {
     let w = words(lang);
-    let (title, h1, lead, cta, cards, demo_h, demo_p) = if lang == "fr" {
-        (
+    let (title, h1, lead, cta, cards, demo_h, demo_p) = match lang {
+        "fr" => (
             "Callkom : la téléphonie cloud des équipes qui grandissent",
             "La téléphonie cloud des équipes qui grandissent",
             "Callkom relie vos appels, votre CRM et votre support. Standard virtuel, SVI, enregistrement et statistiques en temps réel, sans matériel.",
@@ -174,9 +186,30 @@ pub fn home(site: &str, lang: &str) -> String {
             ],
             "Réserver une démo",
             "Choisissez un créneau de 30 minutes avec notre équipe.",
-        )
-    } else {
-        (
+        ),
+        "de" => (
+            "Callkom: Cloud-Telefonie für wachsende Teams",
+            "Cloud-Telefonie für wachsende Teams",
+            "Callkom verbindet Ihre Anrufe, Ihr CRM und Ihren Support. Virtuelle Telefonanlage, IVR, Gesprächsaufzeichnung und Live-Statistiken, ganz ohne Hardware.",
+            "14 Tage kostenlos testen",
+            [
+                (
+                    "Virtuelle Telefonanlage",
+                    "Rufnummern in 60 Ländern, Warteschlangen und Öffnungszeiten mit wenigen Klicks.",
+                ),
+                (
+                    "CRM-Integration",
+                    "HubSpot, Salesforce und Pipedrive: Jeder Anruf wird automatisch protokolliert.",
+                ),
+                (
+                    "Live-Statistiken",
+                    "Wartezeiten, verpasste Anrufe und Auslastung je Team, in Echtzeit.",
+                ),
+            ],
+            "Demo buchen",
+            "Wählen Sie einen 30-minütigen Termin mit unserem Team.",
+        ),
+        _ => (
             "Callkom: cloud telephony for growing teams",
             "Cloud telephony for growing teams",
             "Callkom connects your calls, your CRM and your support desk. Virtual switchboard, IVR, call recording and live statistics, with no hardware.",
@@ -197,7 +230,7 @@ pub fn home(site: &str, lang: &str) -> String {
             ],
             "Book a demo",
             "Pick a 30-minute slot with our team.",
-        )
+        ),
     };
     let cards: String = cards
         .iter()
@@ -223,8 +256,8 @@ pub fn home(site: &str, lang: &str) -> String {
 /// `GET /demo/page2`: a second page (integrations), so that a crawler finds two pages.
 pub fn page2(site: &str, lang: &str) -> String {
     let w = words(lang);
-    let (title, h1, lead, items) = if lang == "fr" {
-        (
+    let (title, h1, lead, items) = match lang {
+        "fr" => (
             "Intégrations : Callkom",
             "Intégrations",
             "Callkom s'intègre aux outils que vos équipes utilisent déjà.",
@@ -240,9 +273,28 @@ pub fn page2(site: &str, lang: &str) -> String {
                 ),
                 ("Slack", "Alertes de files d'attente et résumés quotidiens."),
             ],
-        )
-    } else {
-        (
+        ),
+        "de" => (
+            "Integrationen: Callkom",
+            "Integrationen",
+            "Callkom arbeitet mit den Tools, die Ihre Teams bereits nutzen.",
+            [
+                (
+                    "HubSpot",
+                    "Anrufe werden protokolliert, Kontaktdatensätze öffnen sich beim Klingeln.",
+                ),
+                ("Salesforce", "Click-to-Call und Aktivitätsberichte."),
+                (
+                    "Zendesk",
+                    "Ein Ticket für jeden verpassten Anruf, mit Aufzeichnung.",
+                ),
+                (
+                    "Slack",
+                    "Warteschlangen-Alarme und tägliche Zusammenfassungen.",
+                ),
+            ],
+        ),
+        _ => (
             "Integrations: Callkom",
             "Integrations",
             "Callkom works with the tools your teams already use.",
@@ -258,7 +310,7 @@ pub fn page2(site: &str, lang: &str) -> String {
                 ),
                 ("Slack", "Queue alerts and daily summaries."),
             ],
-        )
+        ),
     };
     let cards: String = items
         .iter()
@@ -278,18 +330,22 @@ pub fn page2(site: &str, lang: &str) -> String {
 /// `GET /demo/embed`: the stand-in for the Calendly booking widget. Sets no cookie and no
 /// storage key.
 pub fn embed(lang: &str) -> String {
-    let (title, days, note) = if lang == "fr" {
-        (
+    let (title, days, note) = match lang {
+        "fr" => (
             "Choisissez un créneau",
             ["Lun.", "Mar.", "Mer.", "Jeu.", "Ven."],
             "Widget de démonstration (Calendly)",
-        )
-    } else {
-        (
+        ),
+        "de" => (
+            "Wählen Sie einen Termin",
+            ["Mo.", "Di.", "Mi.", "Do.", "Fr."],
+            "Demo-Widget (Calendly)",
+        ),
+        _ => (
             "Pick a time",
             ["Mon", "Tue", "Wed", "Thu", "Fri"],
             "Demo widget (Calendly)",
-        )
+        ),
     };
     let cols: String = days
         .iter()
@@ -321,7 +377,7 @@ mod tests {
     fn pages_link_to_each_other_and_block_their_trackers() {
         let h = home("callkom", "en");
         assert!(h.contains(r#"<html lang="en">"#));
-        assert!(h.contains(r#"<script src="/assent.js?site=callkom"></script>"#));
+        assert!(h.contains(r#"<script src="/assent.js?site=callkom&amp;lang=en"></script>"#));
         assert!(h.contains(r#"href="/demo/page2?lang=en""#));
         assert!(h.contains(r#"<script type="text/plain" data-assent-purpose="performance">"#));
         assert!(h.contains(r#"data-assent-src="/demo/embed?lang=en""#));
@@ -334,7 +390,11 @@ mod tests {
         assert!(p.contains(r#"<html lang="fr">"#) && p.contains(r#"href="/demo/?lang=fr""#));
         assert_eq!(site(Some("x\"><script>")), "callkom");
         assert_eq!(site(Some("gpc-test")), "gpc-test");
-        assert_eq!(lang(Some("de")), "en");
+        assert_eq!(lang(Some("de")), "de");
+        assert_eq!(lang(Some("it")), "en");
+        let g = home("callkom", "de");
+        assert!(g.contains(r#"<html lang="de">"#) && g.contains(r#"href="/demo/page2?lang=de""#));
+        assert!(g.contains("Cookie-Einstellungen") && embed("de").contains("Mo."));
         assert!(!embed("en").contains("cookie"));
     }
 }

@@ -1,6 +1,8 @@
 //! The consent banner: `GET /assent.js?site=ID`, one response with the script, its CSS and the
-//! site's whole banner configuration (both layers, every language of the site), built once per
-//! (site, policy version) and kept in memory with its gzip form and ETag. The minified assets
+//! site's whole banner configuration (both layers) in the visitor's language, built once per
+//! (site, policy version, language) and kept in memory with its gzip form and ETag. The language
+//! is the `lang` parameter, else the best match of `Accept-Language`, else the site's default
+//! ([`visitor_lang`]). The minified assets
 //! are embedded in the binary; `scripts/build-banner.sh` makes them and CI checks that they are
 //! current (see [`freshness`]).
 
@@ -35,8 +37,14 @@ fn js_json(v: &impl serde::Serialize) -> String {
 /// The `/assent.js` body for a site's version:
 /// `((S,C,f)=>f(C,S))(<css>,<config>,function(C,S){<assent.min.js>\n});`. The data comes first
 /// and the code last: Zopfli compresses this order about 30 bytes better than code first.
-pub fn script(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) -> String {
-    let cfg = config::config(snap, version, floor, public_base);
+pub fn script(
+    snap: &SiteSnapshot,
+    version: i64,
+    floor: i64,
+    public_base: &str,
+    langs: &[String],
+) -> String {
+    let cfg = config::config(snap, version, floor, public_base, langs);
     format!(
         "((S,C,f)=>f(C,S))({},{},function(C,S){{{}\n}});\n",
         js_json(&body_of(CSS_MIN)),
@@ -83,6 +91,22 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The language of a site that a visitor gets: the `lang` parameter of the script's URL (set by
+/// a page that knows its language), else the best match of the `Accept-Language` header, else
+/// the site's default. The response carries that language only: a visitor needs one, and each
+/// further language of a site would cost about 450 bytes of the 6 KB budget.
+pub fn visitor_lang<'a>(
+    snap: &'a SiteSnapshot,
+    param: Option<&str>,
+    accept_language: Option<&str>,
+) -> &'a str {
+    let offered = &snap.site.languages;
+    param
+        .and_then(|p| assent_model::lang::negotiate(p, offered))
+        .or_else(|| accept_language.and_then(|a| assent_model::lang::negotiate(a, offered)))
+        .unwrap_or_else(|| snap.site.default_language())
+}
+
 /// What a built body depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -91,6 +115,8 @@ pub struct Key {
     pub version: i64,
     pub content_hash: String,
     pub public_base: String,
+    /// The language of the texts (one of the site's).
+    pub lang: String,
 }
 
 /// Built bodies, kept in memory. Bounded: cleared when it exceeds [`BannerCache::MAX`]
@@ -160,7 +186,7 @@ mod tests {
         let src = include_str!("../../../../examples/callkom.toml");
         let (reg, _) = assent_model::check::parse(src).unwrap();
         let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
-        let s = script(&snap, 1, 1, "http://127.0.0.1:8080");
+        let s = script(&snap, 1, 1, "http://127.0.0.1:8080", &snap.site.languages);
         assert!(
             s.starts_with("((S,C,f)=>f(C,S))(\".assent{"),
             "{}",
@@ -178,5 +204,28 @@ mod tests {
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&b.gzip[..]), &mut out)
             .unwrap();
         assert_eq!(out, s);
+    }
+
+    #[test]
+    fn the_visitor_gets_one_language() {
+        let src = include_str!("../../../../examples/callkom.toml");
+        let (reg, _) = assent_model::check::parse(src).unwrap();
+        let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
+        let lang = |p, a| visitor_lang(&snap, p, a);
+        assert_eq!(lang(None, None), "en");
+        assert_eq!(lang(None, Some("de-DE,de;q=0.9,en;q=0.8")), "de");
+        assert_eq!(lang(Some("fr"), Some("de-DE,de;q=0.9")), "fr");
+        assert_eq!(lang(Some("it"), Some("de")), "de");
+        assert_eq!(lang(None, Some("it, es;q=0.5")), "en");
+        let de = script(&snap, 1, 1, "http://x", &["de".to_string()]);
+        assert!(de.contains("\"Alle akzeptieren\"") && de.contains("\"Einwilligung\""));
+        for other in [
+            "Accept all",
+            "Tout accepter",
+            "Consentement",
+            "Strictly necessary",
+        ] {
+            assert!(!de.contains(other), "{other} in the German script");
+        }
     }
 }

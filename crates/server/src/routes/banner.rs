@@ -1,6 +1,6 @@
-//! The banner's public routes: `GET /assent.js?site=ID` (script, CSS and the site's whole banner
-//! configuration in one cacheable response), and the demo site under `/demo/` when
-//! `config.demo` is set.
+//! The banner's public routes: `GET /assent.js?site=ID[&lang=LANG]` (script, CSS and the site's
+//! whole banner configuration in the visitor's language, in one cacheable response that varies
+//! with `Accept-Language`), and the demo site under `/demo/` when `config.demo` is set.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -85,7 +85,10 @@ fn send(
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Accept-Language"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -96,7 +99,8 @@ fn send(
     resp
 }
 
-/// `GET /assent.js?site=ID`.
+/// `GET /assent.js?site=ID[&lang=LANG]`: the texts in `lang` when it is a language of the site,
+/// else in the best language of `Accept-Language`, else in the site's default language.
 pub async fn script(
     State(st): State<AppState>,
     Extension(cache): Extension<Arc<BannerCache>>,
@@ -111,15 +115,31 @@ pub async fn script(
         return unknown_site(site).into_response();
     };
     let base = &st.public_base;
+    let accept_language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = banner::visitor_lang(
+        &cur.snapshot,
+        q.get("lang").map(String::as_str),
+        accept_language,
+    )
+    .to_string();
     let key = Key {
         kind: "js",
         site: cur.row.site.clone(),
         version: cur.row.version,
         content_hash: cur.row.content_hash.clone(),
         public_base: base.clone(),
+        lang: lang.clone(),
     };
     let built = cache.get_or_build(key, || {
-        banner::script(&cur.snapshot, cur.row.version, cur.row.consent_floor, base)
+        banner::script(
+            &cur.snapshot,
+            cur.row.version,
+            cur.row.consent_floor,
+            base,
+            &[lang],
+        )
     });
     send(
         &headers,
