@@ -5,39 +5,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-
 use assent_store::{
-    AppendItem, Location, OpenOptions, RightsAttachmentRow, RightsEventRow, RightsGuard,
-    RightsMark, RightsPatch, RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
+    AppendItem, RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch,
+    RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+#[macro_use]
+mod common;
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
+use common::{Backend, TestDb};
 
 suite!(
     requests_roundtrip_and_order,
@@ -47,137 +23,6 @@ suite!(
     erasure,
     changes_and_their_ledger_entries_commit_together,
 );
-
-// ---------------------------------------------------------------------------------------
-// Harness
-
-fn pg_url() -> String {
-    std::env::var("ASSENT_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("assent-store-test-{}", random_hex(8)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A PostgreSQL schema dropped on drop (even when the test panics).
-struct PgSchema {
-    url: String,
-    name: String,
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (url, name) = (self.url.clone(), self.name.clone());
-        // Drop may run inside the test's runtime: use a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(c) = raw_pg(&url).await {
-                    let _ = c
-                        .batch_execute(&format!(
-                            "SET lock_timeout = '20s'; DROP SCHEMA IF EXISTS {name} CASCADE"
-                        ))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-async fn raw_pg(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
-}
-
-#[allow(dead_code)]
-struct TestDb {
-    backend: Backend,
-    loc: Location,
-    schema: Option<String>,
-    dir: TempDir,
-    _pg: Option<PgSchema>,
-}
-
-impl TestDb {
-    async fn new(backend: Backend) -> TestDb {
-        let dir = TempDir::new();
-        match backend {
-            Backend::Sqlite => TestDb {
-                backend,
-                loc: Location::DataDir(dir.path().join("data")),
-                schema: None,
-                dir,
-                _pg: None,
-            },
-            Backend::Postgres => {
-                let url = pg_url();
-                let client = raw_pg(&url).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL for the store tests is unreachable at {url}: {e:?}. Start \
-                         PostgreSQL or set ASSENT_TEST_DATABASE_URL (these tests never skip)"
-                    )
-                });
-                let name = format!("assent_t_{}", random_hex(6));
-                client
-                    .batch_execute(&format!("CREATE SCHEMA {name}"))
-                    .await
-                    .unwrap();
-                TestDb {
-                    backend,
-                    loc: Location::Postgres(url.clone()),
-                    schema: Some(name.clone()),
-                    dir,
-                    _pg: Some(PgSchema { url, name }),
-                }
-            }
-        }
-    }
-
-    fn opts(&self, create: bool) -> OpenOptions {
-        OpenOptions {
-            create,
-            schema: self.schema.clone(),
-        }
-    }
-
-    async fn open(&self) -> Store {
-        Store::open(&self.loc, self.opts(true)).await.unwrap()
-    }
-
-    async fn reopen(&self) -> Result<Store, StoreError> {
-        Store::open(&self.loc, self.opts(false)).await
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
