@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// File name of the SQLite database inside the data directory.
 pub const SQLITE_FILE_NAME: &str = "assent.db";

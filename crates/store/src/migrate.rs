@@ -6,7 +6,7 @@
 //! one transaction, and record it in `schema_migrations(version, name)`. A database that
 //! records a version this binary does not know is refused ([`StoreError::SchemaTooNew`]).
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// One embedded migration.
 #[derive(Debug, Clone, Copy)]

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use assent_model::rights::{RequestType, Status};
 use assent_store::{
     AppendItem, RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch,
     RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
@@ -31,8 +32,8 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
     RightsRequestRow {
         id: id.to_owned(),
         site: "shop".to_owned(),
-        kind: "access".to_owned(),
-        status: status.to_owned(),
+        kind: RequestType::Access,
+        status: Status::parse(status).unwrap(),
         language: "fr".to_owned(),
         email: Some(format!("{id}@example.org")),
         name: Some("Zoé <b>".to_owned()),
@@ -111,7 +112,7 @@ async fn requests_roundtrip_and_order(b: Backend) {
         .collect();
     assert_eq!(ids, ["a", "d", "c"]);
     let ids: Vec<String> = s
-        .rights_list(Some("verified"))
+        .rights_list(Some(Status::Verified))
         .await
         .unwrap()
         .into_iter()
@@ -119,12 +120,12 @@ async fn requests_roundtrip_and_order(b: Backend) {
         .collect();
     assert_eq!(ids, ["d", "c"]);
     let found = s
-        .rights_by_email("shop", "a@example.org", "received")
+        .rights_by_email("shop", "a@example.org", Status::Received)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     assert!(
-        s.rights_by_email("other", "a@example.org", "received")
+        s.rights_by_email("other", "a@example.org", Status::Received)
             .await
             .unwrap()
             .is_empty()
@@ -155,7 +156,7 @@ async fn guarded_updates(b: Backend) {
         .await
         .unwrap();
     let verify = RightsPatch {
-        status: Some("verified".into()),
+        status: Some(Status::Verified),
         verified_at_ms: Some(10),
         ..RightsPatch::default()
     };
@@ -163,7 +164,7 @@ async fn guarded_updates(b: Backend) {
     let ok = s
         .rights_update(
             "a",
-            &RightsGuard::status("verified"),
+            &RightsGuard::status(Status::Verified),
             &verify,
             Some(&event("a", 10, "x", None)),
             None,
@@ -180,7 +181,7 @@ async fn guarded_updates(b: Backend) {
         tasks.push(tokio::spawn(async move {
             s.rights_update(
                 "a",
-                &RightsGuard::status("received"),
+                &RightsGuard::status(Status::Received),
                 &verify,
                 Some(&event("a", 10 + k, "verified", None)),
                 None,
@@ -447,7 +448,7 @@ async fn erasure(b: Backend) {
     );
     assert_eq!(s.rights_events("a").await.unwrap().len(), 3);
     let p = RightsPatch {
-        status: Some("rejected".into()),
+        status: Some(Status::Rejected),
         ..RightsPatch::default()
     };
     assert!(
@@ -513,14 +514,14 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     // A guard that fails: no change, no history line, no entry.
     let verify = RightsPatch {
-        status: Some("verified".into()),
+        status: Some(Status::Verified),
         verified_at_ms: Some(10),
         ..RightsPatch::default()
     };
     let ok = s
         .rights_update(
             "a",
-            &RightsGuard::status("in_progress"),
+            &RightsGuard::status(Status::InProgress),
             &verify,
             Some(&event("a", 10, "verified", None)),
             Some(entry("rights.verified", 10)),
@@ -537,7 +538,7 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
         tasks.push(tokio::spawn(async move {
             s.rights_update(
                 "a",
-                &RightsGuard::status("received"),
+                &RightsGuard::status(Status::Received),
                 &verify,
                 Some(&event("a", 20 + k, "verified", None)),
                 Some(entry("rights.verified", 20 + k)),
@@ -552,7 +553,10 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     }
     assert_eq!(won, 1);
     assert_eq!(kinds(&s).await, ["rights.submitted", "rights.verified"]);
-    assert_eq!(s.rights_get("a").await.unwrap().unwrap().status, "verified");
+    assert_eq!(
+        s.rights_get("a").await.unwrap().unwrap().status,
+        Status::Verified
+    );
     // In one batch with other appends, a failing rights write fails alone.
     let again = event("a", 31, "submitted", None);
     let (x, y) = tokio::join!(
