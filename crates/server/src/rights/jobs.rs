@@ -48,7 +48,7 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
             let entry = ledger_item(
                 "rights.erased",
                 &r,
-                &r.status,
+                r.status.as_str(),
                 now,
                 json!({"retention_until": at}),
             )?;
@@ -80,7 +80,7 @@ pub async fn run_due_jobs(st: &AppState, now: i64) -> ApiResult<JobReport> {
             let entry = ledger_item(
                 "rights.overdue",
                 &r,
-                &r.status,
+                r.status.as_str(),
                 now,
                 json!({"due_at": d.effective_due()}),
             )?;

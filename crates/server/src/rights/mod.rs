@@ -225,7 +225,7 @@ pub fn dpo_email(c: &Controller) -> String {
 /// The deadline state of a stored request.
 pub fn deadlines_of(r: &RightsRequestRow) -> Deadlines {
     Deadlines {
-        status: Status::parse(&r.status).unwrap_or(Status::Received),
+        status: r.status,
         received_at_ms: r.received_at_ms,
         due_at_ms: r.due_at_ms,
         extended_due_at_ms: r.extended_due_at_ms,
@@ -322,7 +322,7 @@ pub async fn send_and_record(
         Ok(Outcome::Sent) => ledger_item(
             "rights.email_sent",
             r,
-            &r.status,
+            r.status.as_str(),
             now,
             json!({"template": mail.template, "to": who}),
         )
@@ -419,9 +419,7 @@ pub fn verification_mail(
     code: &str,
 ) -> Mail {
     let base = &st.public_base;
-    let kind = RequestType::parse(&r.kind)
-        .map(|k| k.label(&r.language))
-        .unwrap_or("");
+    let kind = r.kind.label(&r.language);
     let link = format!("{base}/v1/requests/verify?token={secret}");
     let code_page = format!("{base}/sites/{}/rights/verify?lang={}", r.site, r.language);
     let body = if fr(&r.language) {
@@ -475,8 +473,8 @@ pub async fn submit(st: &AppState, v: Valid) -> ApiResult<()> {
     let row = RightsRequestRow {
         id: id.clone(),
         site: v.site.clone(),
-        kind: v.kind.as_str().to_owned(),
-        status: Status::Received.as_str().to_owned(),
+        kind: v.kind,
+        status: Status::Received,
         language: v.language.clone(),
         email: Some(v.email.clone()),
         name: Some(v.name.clone()),
@@ -566,7 +564,7 @@ pub async fn verify_link(st: &AppState, secret: &str) -> ApiResult<Verified> {
     let now = st.clock.now_ms();
     if !st.store.rights_use_token(&hash, now).await? {
         return Ok(
-            if r.status != Status::Received.as_str() && r.erased_at_ms.is_none() {
+            if r.status != Status::Received && r.erased_at_ms.is_none() {
                 Verified::Already(r.language)
             } else {
                 Verified::Invalid
@@ -592,7 +590,7 @@ pub async fn verify_code(
     let now = st.clock.now_ms();
     for r in st
         .store
-        .rights_by_email(site, &email, Status::Received.as_str())
+        .rights_by_email(site, &email, Status::Received)
         .await?
     {
         let hash = code_hash(&r.id, code);
@@ -619,7 +617,7 @@ async fn mark_verified(st: &AppState, r: &RightsRequestRow, now: i64, via: &str)
     let mut d = deadlines_of(r);
     d.verify().map_err(rights_error)?;
     let patch = RightsPatch {
-        status: Some(Status::Verified.as_str().into()),
+        status: Some(Status::Verified),
         verified_at_ms: Some(now),
         ..RightsPatch::default()
     };
@@ -628,7 +626,7 @@ async fn mark_verified(st: &AppState, r: &RightsRequestRow, now: i64, via: &str)
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(
                 &r.id,
@@ -648,8 +646,7 @@ async fn mark_verified(st: &AppState, r: &RightsRequestRow, now: i64, via: &str)
         let mail = new_request_mail(st, r, &cur.snapshot.controller, &site_tz(st, &r.site));
         let _ = send_and_record(st, r, &mail, true).await;
     }
-    let kind = RequestType::parse(&r.kind);
-    if kind.is_some_and(RequestType::withdraws_consent)
+    if r.kind.withdraws_consent()
         && let Some(receipt) = &r.receipt_id
         && let Err(e) = withdraw_consent(st, r, receipt, now).await
     {
@@ -764,7 +761,7 @@ async fn withdraw_consent(
 pub fn summary(r: &RightsRequestRow, now: i64) -> Value {
     let d = deadlines_of(r);
     let overdue =
-        r.status != Status::Received.as_str() && d.is_overdue(now) && r.erased_at_ms.is_none();
+        r.status != Status::Received && d.is_overdue(now) && r.erased_at_ms.is_none();
     json!({
         "id": r.id,
         "site": r.site,
@@ -794,10 +791,9 @@ pub async fn transition(
     extra: Value,
 ) -> ApiResult<()> {
     let now = st.clock.now_ms();
-    let from = Status::parse(&r.status).unwrap_or(Status::Received);
-    from.go(to).map_err(rights_error)?;
+    r.status.go(to).map_err(rights_error)?;
     let patch = RightsPatch {
-        status: Some(to.as_str().into()),
+        status: Some(to),
         ..patch
     };
     let kind = match to {
@@ -813,7 +809,7 @@ pub async fn transition(
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(&r.id, now, to.as_str(), actor, note)),
             Some(entry),
@@ -824,8 +820,7 @@ pub async fn transition(
             .store
             .rights_get(&r.id)
             .await?
-            .map(|x| x.status)
-            .unwrap_or_else(|| "erased".into());
+            .map_or_else(|| "erased".to_owned(), |x| x.status.to_string());
         return Err(ApiError::conflict(
             "illegal_transition",
             format!("illegal transition from {cur} to {to} (the request changed meanwhile)"),

@@ -471,7 +471,7 @@ pub struct ListQuery {
 }
 
 fn is_overdue(r: &RightsRequestRow, now: i64) -> bool {
-    r.status != Status::Received.as_str()
+    r.status != Status::Received
         && r.erased_at_ms.is_none()
         && svc::deadlines_of(r).is_overdue(now)
 }
@@ -501,14 +501,14 @@ pub async fn list(
     let all = st.store.rights_list(None).await?;
     let awaiting = all
         .iter()
-        .filter(|r| r.status == "received" && r.erased_at_ms.is_none())
+        .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
     let items: Vec<Value> = all
         .iter()
         .filter(|r| match status {
-            None => r.status != "received",
+            None => r.status != Status::Received,
             Some("all") => true,
-            Some(s) => r.status == s,
+            Some(s) => r.status.as_str() == s,
         })
         .filter(|r| q.site.as_deref().is_none_or(|s| r.site == s))
         .filter(|r| !q.overdue.unwrap_or(false) || is_overdue(r, now))
@@ -615,7 +615,7 @@ pub async fn add_note(
     }
     let note = text_field("note", &b.note, svc::MAX_DETAILS)?;
     let now = st.clock.now_ms();
-    let entry = svc::ledger_item("rights.note", &r, &r.status, now, json!({}))?;
+    let entry = svc::ledger_item("rights.note", &r, r.status.as_str(), now, json!({}))?;
     st.store
         .rights_add_event(
             &svc::event(&id, now, "note", &actor(&admin), Some(note)),
@@ -987,14 +987,14 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     };
     let awaiting = all
         .iter()
-        .filter(|r| r.status == "received" && r.erased_at_ms.is_none())
+        .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
     let mut open: Vec<RightsRequestRow> = all
         .into_iter()
         .filter(|r| {
             r.erased_at_ms.is_none()
-                && r.status != "received"
-                && !Status::parse(&r.status).is_some_and(Status::is_closed)
+                && r.status != Status::Received
+                && !r.status.is_closed()
         })
         .collect();
     queue_order(&mut open, now);
@@ -1003,8 +1003,8 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
         .map(|r| QueueRow {
             id: r.id.clone(),
             site: r.site.clone(),
-            kind: r.kind.clone(),
-            status: r.status.clone(),
+            kind: r.kind.to_string(),
+            status: r.status.to_string(),
             received_at_ms: r.received_at_ms,
             due_at_ms: svc::deadlines_of(r).effective_due(),
             overdue: is_overdue(r, now),
@@ -1036,8 +1036,8 @@ pub async fn detail_page(
     let fields = vec![
         ("Id", r.id.clone()),
         ("Site", r.site.clone()),
-        ("Type", r.kind.clone()),
-        ("Status", r.status.clone()),
+        ("Type", r.kind.to_string()),
+        ("Status", r.status.to_string()),
         ("Received (UTC)", rfc3339(r.received_at_ms)),
         ("Due (UTC)", rfc3339(d.effective_due())),
         ("Overdue", is_overdue(&r, st.clock.now_ms()).to_string()),
