@@ -760,8 +760,7 @@ async fn withdraw_consent(
 /// The admin's view of a request (what the list and the detail share).
 pub fn summary(r: &RightsRequestRow, now: i64) -> Value {
     let d = deadlines_of(r);
-    let overdue =
-        r.status != Status::Received && d.is_overdue(now) && r.erased_at_ms.is_none();
+    let overdue = r.status != Status::Received && d.is_overdue(now) && r.erased_at_ms.is_none();
     json!({
         "id": r.id,
         "site": r.site,

@@ -471,9 +471,7 @@ pub struct ListQuery {
 }
 
 fn is_overdue(r: &RightsRequestRow, now: i64) -> bool {
-    r.status != Status::Received
-        && r.erased_at_ms.is_none()
-        && svc::deadlines_of(r).is_overdue(now)
+    r.status != Status::Received && r.erased_at_ms.is_none() && svc::deadlines_of(r).is_overdue(now)
 }
 
 /// Overdue first, then by effective due date (the store returns them by due date).
@@ -992,9 +990,7 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     let mut open: Vec<RightsRequestRow> = all
         .into_iter()
         .filter(|r| {
-            r.erased_at_ms.is_none()
-                && r.status != Status::Received
-                && !r.status.is_closed()
+            r.erased_at_ms.is_none() && r.status != Status::Received && !r.status.is_closed()
         })
         .collect();
     queue_order(&mut open, now);
