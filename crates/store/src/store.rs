@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::location::{Location, SQLITE_FILE_NAME};
 use crate::postgres::PgStore;
 use crate::rows::{i64_at, str_at};
-use crate::sql::{Dialect, Mapper, Stmt, V, t};
+use crate::sql::{Dialect, Mapper, Stmt, V, sqlite_rows, t};
 use crate::sqlite::SqliteStore;
 use crate::stats::WriteStats;
 use crate::types::OpenOptions;
@@ -157,7 +157,7 @@ impl Store {
         f: Mapper<T>,
     ) -> Result<Vec<T>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.rows(sql, vals, f).await,
+            Store::Sqlite(s) => s.read(move |c| sqlite_rows(c, &sql, &vals, f)).await,
             Store::Postgres(p) => p.rows(&sql, &vals, f).await,
         }
     }

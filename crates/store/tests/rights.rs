@@ -23,6 +23,7 @@ suite!(
     attachments,
     erasure,
     changes_and_their_ledger_entries_commit_together,
+    unknown_status_or_type_is_corruption,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -53,6 +54,40 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
         overdue_at_ms: None,
         erased_at_ms: None,
     }
+}
+
+/// received -> verified at 10.
+fn verify_patch() -> RightsPatch {
+    RightsPatch {
+        status: Some(Status::Verified),
+        verified_at_ms: Some(10),
+        ..RightsPatch::default()
+    }
+}
+
+/// Eight concurrent identical transitions of request `a` from received to verified, at
+/// `base + k`, with a ledger entry each when `ledger`: how many won.
+async fn race_to_verify(s: &Store, base: i64, ledger: bool) -> usize {
+    let mut tasks = vec![];
+    for k in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.rights_update(
+                "a",
+                &RightsGuard::status(Status::Received),
+                &verify_patch(),
+                Some(&event("a", base + k, "verified", None)),
+                ledger.then(|| entry("rights.verified", base + k)),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    wins
 }
 
 fn event(id: &str, ts: i64, kind: &str, note: Option<&str>) -> RightsEventRow {
@@ -155,17 +190,12 @@ async fn guarded_updates(b: Backend) {
     s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
         .await
         .unwrap();
-    let verify = RightsPatch {
-        status: Some(Status::Verified),
-        verified_at_ms: Some(10),
-        ..RightsPatch::default()
-    };
     // Wrong expected status: nothing changes, no event.
     let ok = s
         .rights_update(
             "a",
             &RightsGuard::status(Status::Verified),
-            &verify,
+            &verify_patch(),
             Some(&event("a", 10, "x", None)),
             None,
         )
@@ -174,27 +204,7 @@ async fn guarded_updates(b: Backend) {
     assert!(!ok);
     assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
     // Concurrent identical transitions: exactly one wins.
-    let mut tasks = vec![];
-    for k in 0..8 {
-        let s = s.clone();
-        let verify = verify.clone();
-        tasks.push(tokio::spawn(async move {
-            s.rights_update(
-                "a",
-                &RightsGuard::status(Status::Received),
-                &verify,
-                Some(&event("a", 10 + k, "verified", None)),
-                None,
-            )
-            .await
-            .unwrap()
-        }));
-    }
-    let mut wins = 0;
-    for t in tasks {
-        wins += usize::from(t.await.unwrap());
-    }
-    assert_eq!(wins, 1);
+    assert_eq!(race_to_verify(&s, 10, false).await, 1);
     let r = s.rights_get("a").await.unwrap().unwrap();
     assert_eq!(
         (r.status.as_str(), r.verified_at_ms),
@@ -513,16 +523,11 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     // A guard that fails: no change, no history line, no entry.
-    let verify = RightsPatch {
-        status: Some(Status::Verified),
-        verified_at_ms: Some(10),
-        ..RightsPatch::default()
-    };
     let ok = s
         .rights_update(
             "a",
             &RightsGuard::status(Status::InProgress),
-            &verify,
+            &verify_patch(),
             Some(&event("a", 10, "verified", None)),
             Some(entry("rights.verified", 10)),
         )
@@ -532,26 +537,7 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
     // Eight concurrent identical transitions: one wins, one entry.
-    let mut tasks = vec![];
-    for k in 0..8 {
-        let (s, verify) = (s.clone(), verify.clone());
-        tasks.push(tokio::spawn(async move {
-            s.rights_update(
-                "a",
-                &RightsGuard::status(Status::Received),
-                &verify,
-                Some(&event("a", 20 + k, "verified", None)),
-                Some(entry("rights.verified", 20 + k)),
-            )
-            .await
-            .unwrap()
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1);
+    assert_eq!(race_to_verify(&s, 20, true).await, 1);
     assert_eq!(kinds(&s).await, ["rights.submitted", "rights.verified"]);
     assert_eq!(
         s.rights_get("a").await.unwrap().unwrap().status,
@@ -614,5 +600,46 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     // What was acknowledged is there after a reopen.
     let s = db.reopen().await.unwrap();
     assert_eq!(kinds(&s).await.len(), 5);
+    s.close().await;
+}
+
+/// A status or type this build does not know is reported as corruption naming the table,
+/// the column and the value: never read as some valid state.
+async fn unknown_status_or_type_is_corruption(b: Backend) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
+        .await
+        .unwrap();
+    for (column, value) in [("status", "on_hold"), ("type", "Access")] {
+        db.exec_raw(&format!(
+            "UPDATE rights_requests SET {column} = '{value}' WHERE id = 'a'"
+        ))
+        .await;
+        for got in [
+            s.rights_get("a").await.map(|_| ()),
+            s.rights_list(None).await.map(|_| ()),
+        ] {
+            match got {
+                Err(StoreError::CorruptValue {
+                    table,
+                    column: c,
+                    value: v,
+                }) => assert_eq!((table, c, v.as_str()), ("rights_requests", column, value)),
+                other => panic!("{column} = {value}: {other:?}"),
+            }
+        }
+        let restore = if column == "status" {
+            "received"
+        } else {
+            "access"
+        };
+        db.exec_raw(&format!(
+            "UPDATE rights_requests SET {column} = '{restore}' WHERE id = 'a'"
+        ))
+        .await;
+    }
+    assert_eq!(s.rights_get("a").await.unwrap().unwrap(), a);
     s.close().await;
 }

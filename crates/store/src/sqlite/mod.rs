@@ -41,7 +41,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::error::StoreError;
 use crate::rows::{ENTRY_COLS, ScanBatch, drain_scan, entry_with_payload};
-use crate::sql::{Mapper, V, sqlite_rows};
 use crate::stats::WriteStats;
 use crate::writer::{self as requests, Answer, Op, QUEUE_DEPTH, Req};
 
@@ -191,24 +190,14 @@ impl SqliteStore {
         self.inner.tx.is_closed()
     }
 
-    /// Runs `f` on a read-only connection on a blocking thread.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` on a pooled read-only connection on a blocking thread.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let mut guard = self.inner.readers.checkout().await?;
         blocking(move || -> Result<T, StoreError> { f(guard.conn()?) }).await?
-    }
-
-    /// Runs one query (SQL of `sql.rs`) on a pooled read-only connection.
-    pub(crate) async fn rows<T: Send + 'static>(
-        &self,
-        sql: String,
-        vals: Vec<V>,
-        f: Mapper<T>,
-    ) -> Result<Vec<T>, StoreError> {
-        self.read(move |c| sqlite_rows(c, &sql, &vals, f)).await
     }
 
     pub(crate) async fn for_each_entry<F>(&self, mut f: F) -> Result<u64, StoreError>

@@ -167,36 +167,30 @@ impl TestDb {
 
     /// Runs SQL directly against the database, bypassing the store.
     pub async fn exec_raw(&self, sql: &str) {
-        match self.backend {
-            Backend::Sqlite => {
-                let path = self.loc.sqlite_path().unwrap();
-                let sql = sql.to_owned();
-                tokio::task::spawn_blocking(move || {
-                    let c = rusqlite::Connection::open(path).unwrap();
-                    c.execute_batch(&sql).unwrap();
-                })
-                .await
-                .unwrap();
-            }
-            Backend::Postgres => {
-                let c = raw_pg(&pg_url()).await.unwrap();
-                let schema = self.schema.as_deref().unwrap();
-                c.batch_execute(&format!("SET search_path TO {schema}; {sql}"))
-                    .await
-                    .unwrap();
-            }
-        }
+        self.raw(sql, |c, sql| c.execute_batch(sql).map(|()| 0), false)
+            .await;
     }
 
     /// Runs a scalar integer query directly against the database.
     pub async fn count_raw(&self, sql: &str) -> i64 {
+        self.raw(sql, |c, sql| c.query_row(sql, [], |r| r.get(0)), true)
+            .await
+    }
+
+    /// `sqlite` on a fresh SQLite connection; on PostgreSQL, in the test's schema, the SQL
+    /// as a batch or (with `scalar`) as a query of one integer.
+    async fn raw(
+        &self,
+        sql: &str,
+        sqlite: fn(&rusqlite::Connection, &str) -> rusqlite::Result<i64>,
+        scalar: bool,
+    ) -> i64 {
         match self.backend {
             Backend::Sqlite => {
                 let path = self.loc.sqlite_path().unwrap();
                 let sql = sql.to_owned();
                 tokio::task::spawn_blocking(move || {
-                    let c = rusqlite::Connection::open(path).unwrap();
-                    c.query_row(&sql, [], |r| r.get(0)).unwrap()
+                    sqlite(&rusqlite::Connection::open(path).unwrap(), &sql).unwrap()
                 })
                 .await
                 .unwrap()
@@ -204,9 +198,12 @@ impl TestDb {
             Backend::Postgres => {
                 let c = raw_pg(&pg_url()).await.unwrap();
                 let schema = self.schema.as_deref().unwrap();
-                c.batch_execute(&format!("SET search_path TO {schema}"))
-                    .await
-                    .unwrap();
+                let path = format!("SET search_path TO {schema}");
+                if !scalar {
+                    c.batch_execute(&format!("{path}; {sql}")).await.unwrap();
+                    return 0;
+                }
+                c.batch_execute(&path).await.unwrap();
                 c.query_one(sql, &[]).await.unwrap().get(0)
             }
         }
