@@ -1,5 +1,5 @@
 //! Consent queries. A consent row holds only what consents are searched by (see
-//! [`ConsentKey`](crate::ConsentKey)); each query joins its ledger entry, whose payload is
+//! [`ConsentKey`](crate::types::ConsentKey)); each query joins its ledger entry, whose payload is
 //! the decision. The SQL differs by backend, because each follows its own indexes (SQLite:
 //! one chain, rowid tables keyed by `seq`, receipts found by time; PostgreSQL: several
 //! chains): both texts stand side by side in [`consent_sql`]; the methods and the row mapper

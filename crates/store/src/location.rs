@@ -16,7 +16,7 @@ pub enum Location {
     /// SQLite file at an explicit path (`sqlite://PATH`).
     SqliteFile(PathBuf),
     /// A `postgres://` / `postgresql://` URL, passed to tokio-postgres. An extra `schema=NAME`
-    /// query parameter selects the schema (see [`crate::OpenOptions::schema`]).
+    /// query parameter selects the schema (see [`crate::types::OpenOptions::schema`]).
     Postgres(String),
 }
 

@@ -1,10 +1,11 @@
-//! Embedded migrations, one list per backend with the same names.
+//! Embedded migrations: one list of names, embedded for each backend.
 //!
 //! To add a migration: create `migrations/sqlite/NNNN_name.sql` and
-//! `migrations/postgres/NNNN_name.sql` and add one line to each list below. The runners
-//! (in `sqlite.rs` and `postgres.rs`) apply every pending migration at open, in order, inside
-//! one transaction, and record it in `schema_migrations(version, name)`. A database that
-//! records a version this binary does not know is refused ([`StoreError::SchemaTooNew`]).
+//! `migrations/postgres/NNNN_name.sql` and add one line to the list below. The runners (in
+//! `sqlite/open.rs` and `postgres/connect.rs`) apply every pending migration at open, in
+//! order, inside one transaction, and record it in `schema_migrations(version, name)`. A
+//! database that records a version this binary does not know is refused
+//! ([`StoreError::SchemaTooNew`]).
 
 use crate::error::StoreError;
 

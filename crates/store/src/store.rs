@@ -42,7 +42,7 @@ impl Store {
     ///
     /// With `create: false` a missing SQLite file or data directory (or PostgreSQL schema
     /// named in the options/URL) is refused with [`StoreError::Missing`]. An unreachable
-    /// PostgreSQL fails within about [`crate::CONNECT_TIMEOUT`] with
+    /// PostgreSQL fails within about [`crate::postgres::CONNECT_TIMEOUT`] with
     /// [`StoreError::Connect`] naming `host:port`.
     pub async fn open(loc: &Location, opts: OpenOptions) -> Result<Store, StoreError> {
         match loc {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What `apply` hands to [`crate::Store::insert_policy_version`]; the store assigns the
+/// What `apply` hands to `Store::insert_policy_version`; the store assigns the
 /// version number and the consent floor atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPolicyVersion {

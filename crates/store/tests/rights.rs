@@ -56,6 +56,17 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
     }
 }
 
+/// A fresh store holding request `a` (received) and its first history line.
+async fn with_request_a(b: Backend) -> (TestDb, Store, RightsRequestRow) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
+        .await
+        .unwrap();
+    (db, s, a)
+}
+
 /// received -> verified at 10.
 fn verify_patch() -> RightsPatch {
     RightsPatch {
@@ -184,12 +195,7 @@ async fn requests_roundtrip_and_order(b: Backend) {
 }
 
 async fn guarded_updates(b: Backend) {
-    let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let a = request("a", "received", 3_000_000);
-    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
-        .await
-        .unwrap();
+    let (_db, s, _a) = with_request_a(b).await;
     // Wrong expected status: nothing changes, no event.
     let ok = s
         .rights_update(
@@ -606,12 +612,7 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
 /// A status or type this build does not know is reported as corruption naming the table,
 /// the column and the value: never read as some valid state.
 async fn unknown_status_or_type_is_corruption(b: Backend) {
-    let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let a = request("a", "received", 3_000_000);
-    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
-        .await
-        .unwrap();
+    let (db, s, a) = with_request_a(b).await;
     for (column, value) in [("status", "on_hold"), ("type", "Access")] {
         db.exec_raw(&format!(
             "UPDATE rights_requests SET {column} = '{value}' WHERE id = 'a'"
