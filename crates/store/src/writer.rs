@@ -244,3 +244,44 @@ pub(crate) const LATEST_POLICY_FLOOR: &str = "SELECT version, consent_floor FROM
 pub(crate) const INSERT_POLICY: &str = "INSERT INTO policy_versions (site, version, \
      content_hash, requires_fresh_consent, consent_floor, changes_json, registry_json, \
      source_toml, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered<T: std::fmt::Debug>(
+        out: Option<Result<T, StoreError>>,
+        batch: Option<&StoreError>,
+    ) -> Result<T, StoreError> {
+        let (tx, mut rx) = oneshot::channel();
+        Answer { tx, out }.send(batch);
+        rx.try_recv().unwrap()
+    }
+
+    /// A failed batch replaces a recorded success but not a request's own error; a request
+    /// that was never applied is an error, never a silent success.
+    #[test]
+    fn answers_keep_their_own_errors() {
+        let own = StoreError::Conflict("dup".into());
+        assert_eq!(answered(Some(Ok(7)), None).unwrap(), 7);
+        assert!(matches!(
+            answered(Some(Ok(7)), Some(&StoreError::Closed)),
+            Err(StoreError::Closed)
+        ));
+        assert!(matches!(
+            answered::<i64>(Some(Err(own)), Some(&StoreError::Closed)),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            answered::<i64>(None, None),
+            Err(StoreError::Internal(_))
+        ));
+        let (tx, _rx) = oneshot::channel::<Result<i64, StoreError>>();
+        let mut a = Answer {
+            tx,
+            out: Some(Ok(1)),
+        };
+        a.set_batch_err(&StoreError::Closed);
+        assert!(matches!(a.out, Some(Err(StoreError::Closed))));
+    }
+}
