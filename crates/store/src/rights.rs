@@ -25,7 +25,6 @@ use crate::error::StoreError;
 use crate::sql::{Cols, Stmt, V, i, ot, parsed, t};
 use crate::store::Store;
 use crate::types::AppendItem;
-use crate::writer::{Op, StmtsOp};
 
 /// A rights request as stored. Personal fields are `None` once erased.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,36 +373,12 @@ fn conflict_on_duplicate(e: StoreError, what: &str) -> StoreError {
 // The public interface
 
 impl Store {
-    /// Runs statements in one transaction; returns the rows changed by each. With
-    /// `guarded`, the first statement must change exactly one row, otherwise the transaction
-    /// is rolled back and `Ok(None)` returned. With `ledger`, the entry is appended in the
-    /// same transaction, through the writer that owns the chain (and only if the guard held).
-    async fn rights_tx(
-        &self,
-        stmts: Vec<Stmt>,
-        guarded: bool,
-        ledger: Option<AppendItem>,
-    ) -> Result<Option<Vec<u64>>, StoreError> {
-        if ledger.is_none() {
-            return self.exec(stmts, guarded).await;
-        }
-        let op = StmtsOp {
-            stmts,
-            guarded,
-            ledger,
-        };
-        self.call(|a| Op::Stmts(Box::new(op), a)).await
-    }
-
     async fn rights_write(
         &self,
         stmts: Vec<Stmt>,
         ledger: Option<AppendItem>,
     ) -> Result<Vec<u64>, StoreError> {
-        Ok(self
-            .rights_tx(stmts, false, ledger)
-            .await?
-            .unwrap_or_default())
+        Ok(self.exec(stmts, false, ledger).await?.unwrap_or_default())
     }
 
     /// Stores a new request with its verification tokens and first history line, and
@@ -480,7 +455,7 @@ impl Store {
         };
         let mut stmts = vec![update];
         stmts.extend(event.map(insert_event_stmt));
-        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
+        Ok(self.exec(stmts, true, ledger).await?.is_some())
     }
 
     /// Adds a line to a request's history, with `ledger` appended in the same transaction.
@@ -531,7 +506,7 @@ impl Store {
     /// so a link and its code cannot both be used.
     pub async fn rights_use_token(&self, hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
         let used = self
-            .rights_tx(
+            .exec(
                 vec![
                 (
                     "UPDATE rights_tokens SET used_at_ms = ?2 WHERE hash = ?1 AND used_at_ms IS NULL \
@@ -640,7 +615,7 @@ impl Store {
             })
             .collect();
         stmts.push(insert_event_stmt(event));
-        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
+        Ok(self.exec(stmts, true, ledger).await?.is_some())
     }
 }
 

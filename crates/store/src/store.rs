@@ -1,7 +1,7 @@
 //! [`Store`], the enum over the two backends, and the three ways every operation of the
 //! crate reaches a database: a query ([`Store::rows`], SQL of `sql.rs` with a row mapper),
-//! statements without a ledger entry ([`Store::exec`]), and writes through the backend's
-//! group-commit writer ([`Store::call`]). The operations themselves are written once, per
+//! statements with or without a ledger entry ([`Store::exec`]), and the other writes of
+//! the backend's group-commit writer ([`Store::call`]). The operations themselves are written once, per
 //! resource, in `policy.rs`, `tokens.rs`, `ledger.rs`, `consents.rs` and `rights.rs`.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::rows::{i64_at, str_at};
 use crate::sql::{Dialect, Mapper, Stmt, V, sqlite_rows, t};
 use crate::sqlite::SqliteStore;
 use crate::stats::WriteStats;
-use crate::types::OpenOptions;
+use crate::types::{AppendItem, OpenOptions};
 use crate::writer::{Answer, Op, StmtsOp};
 
 /// The store: enum dispatch over the two backends. Cheap to clone (an `Arc` inside);
@@ -141,7 +141,7 @@ impl Store {
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let sql = "INSERT INTO meta (key, value) VALUES (?1, ?2) \
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        self.exec(vec![(sql.to_owned(), vec![t(key), t(value)])], false)
+        self.exec(vec![(sql.to_owned(), vec![t(key), t(value)])], false, None)
             .await?;
         Ok(())
     }
@@ -172,26 +172,27 @@ impl Store {
         Ok(self.rows(sql, vals, f).await?.into_iter().next())
     }
 
-    /// Runs statements that need no ledger entry in one transaction; returns the rows each
-    /// changed. With `guarded`, the first statement must change exactly one row, otherwise
-    /// nothing is written and the answer is `None`. SQLite: through the writer thread (the
-    /// database's only writer). PostgreSQL: on a pooled connection.
+    /// Runs statements in one transaction; returns the rows changed by each. With
+    /// `guarded`, the first statement must change exactly one row, otherwise nothing is
+    /// written and the answer is `None`. With `ledger`, the entry is appended in the same
+    /// transaction (only if the guard held), through the writer that owns the chain.
+    /// Without, SQLite still writes through the writer thread (the database's only
+    /// writer) and PostgreSQL uses a pooled connection.
     pub(crate) async fn exec(
         &self,
         stmts: Vec<Stmt>,
         guarded: bool,
+        ledger: Option<AppendItem>,
     ) -> Result<Option<Vec<u64>>, StoreError> {
-        match self {
-            Store::Sqlite(_) => {
-                let op = StmtsOp {
-                    stmts,
-                    guarded,
-                    ledger: None,
-                };
-                self.call(|a| Op::Stmts(Box::new(op), a)).await
-            }
-            Store::Postgres(p) => p.exec(&stmts, guarded).await,
+        if let (Store::Postgres(p), None) = (self, &ledger) {
+            return p.exec(&stmts, guarded).await;
         }
+        let op = StmtsOp {
+            stmts,
+            guarded,
+            ledger,
+        };
+        self.call(|a| Op::Stmts(Box::new(op), a)).await
     }
 
     /// Sends a write to the backend's group-commit writer; returns when it is durable.

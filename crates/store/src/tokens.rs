@@ -19,7 +19,7 @@ impl Store {
             i(tok.created_at_ms),
             V::I(tok.revoked_at_ms),
         ];
-        self.exec(vec![(sql, vals)], false).await?;
+        self.exec(vec![(sql, vals)], false, None).await?;
         Ok(())
     }
 
@@ -41,7 +41,7 @@ impl Store {
         let sql =
             "UPDATE api_tokens SET revoked_at_ms = ?2 WHERE id = ?1 AND revoked_at_ms IS NULL";
         let changed = self
-            .exec(vec![(sql.to_owned(), vec![t(id), i(ts_ms)])], false)
+            .exec(vec![(sql.to_owned(), vec![t(id), i(ts_ms)])], false, None)
             .await?;
         Ok(changed.is_some_and(|n| n.first() == Some(&1)))
     }
