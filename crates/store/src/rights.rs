@@ -22,7 +22,7 @@ use assent_model::rights::{RequestType, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::sql::{Cols, Stmt, V, i, ot, parsed, t};
+use crate::sql::{Cols, Stmt, V, i, insert, ot, parsed, t};
 use crate::store::Store;
 use crate::types::AppendItem;
 
@@ -231,12 +231,10 @@ fn att_at(r: &dyn Cols) -> Result<RightsAttachmentRow, StoreError> {
     })
 }
 
-fn insert_request_stmt(q: &RightsRequestRow) -> (String, Vec<V>) {
-    (
-        format!(
-            "INSERT INTO rights_requests ({REQ_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-             ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
-        ),
+fn insert_request_stmt(q: &RightsRequestRow) -> Stmt {
+    insert(
+        "rights_requests",
+        REQ_COLS,
         vec![
             t(&q.id),
             t(&q.site),
@@ -264,9 +262,10 @@ fn insert_request_stmt(q: &RightsRequestRow) -> (String, Vec<V>) {
     )
 }
 
-fn insert_event_stmt(e: &RightsEventRow) -> (String, Vec<V>) {
-    (
-        format!("INSERT INTO rights_events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+fn insert_event_stmt(e: &RightsEventRow) -> Stmt {
+    insert(
+        "rights_events",
+        EVENT_COLS,
         vec![
             t(&e.request_id),
             i(e.ts_ms),
@@ -277,9 +276,10 @@ fn insert_event_stmt(e: &RightsEventRow) -> (String, Vec<V>) {
     )
 }
 
-fn insert_token_stmt(k: &RightsTokenRow) -> (String, Vec<V>) {
-    (
-        format!("INSERT INTO rights_tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+fn insert_token_stmt(k: &RightsTokenRow) -> Stmt {
+    insert(
+        "rights_tokens",
+        TOKEN_COLS,
         vec![
             V::B(k.hash.to_vec()),
             t(&k.request_id),
@@ -291,7 +291,7 @@ fn insert_token_stmt(k: &RightsTokenRow) -> (String, Vec<V>) {
     )
 }
 
-fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<(String, Vec<V>)> {
+fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<Stmt> {
     let mut sets: Vec<String> = vec![];
     let mut vals: Vec<V> = vec![];
     let mut set = |col: &str, v: V, vals: &mut Vec<V>| {
@@ -548,10 +548,9 @@ impl Store {
         a: &RightsAttachmentRow,
     ) -> Result<(), StoreError> {
         self.rights_write(
-            vec![(
-                "INSERT INTO rights_attachments (id, request_id, filename, content_type, bytes, \
-             created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                    .to_owned(),
+            vec![insert(
+                "rights_attachments",
+                "id, request_id, filename, content_type, bytes, created_at_ms, expires_at_ms",
                 vec![
                     t(&a.id),
                     t(&a.request_id),
@@ -602,7 +601,7 @@ impl Store {
         event: &RightsEventRow,
         ledger: Option<AppendItem>,
     ) -> Result<bool, StoreError> {
-        let mut stmts: Vec<(String, Vec<V>)> = ERASE_STMTS
+        let mut stmts: Vec<Stmt> = ERASE_STMTS
             .iter()
             .enumerate()
             .map(|(k, s)| {

@@ -58,6 +58,13 @@ pub(crate) fn i(n: i64) -> V {
 /// One statement with its parameters.
 pub(crate) type Stmt = (String, Vec<V>);
 
+/// `INSERT INTO table (cols) VALUES (?1, ..., ?n)` for `n` values, in column order.
+pub(crate) fn insert(table: &str, cols: &str, vals: Vec<V>) -> Stmt {
+    let marks: Vec<String> = (1..=vals.len()).map(|k| format!("?{k}")).collect();
+    let sql = format!("INSERT INTO {table} ({cols}) VALUES ({})", marks.join(", "));
+    (sql, vals)
+}
+
 /// A row mapper, written once for both drivers.
 pub(crate) type Mapper<T> = fn(&dyn Cols) -> Result<T, StoreError>;
 
@@ -288,6 +295,13 @@ mod tests {
             pg_sql("a = ?1 AND b = ?12 AND c LIKE '?'"),
             "a = $1 AND b = $12 AND c LIKE '?'"
         );
+    }
+
+    #[test]
+    fn inserts_number_their_values() {
+        let (sql, vals) = insert("t", "a, b", vec![i(1), t("x")]);
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?1, ?2)");
+        assert_eq!(vals.len(), 2);
     }
 
     #[test]

@@ -3,14 +3,13 @@
 
 use crate::error::StoreError;
 use crate::rows::{TOKEN_COLS, token_at};
-use crate::sql::{V, i, t};
+use crate::sql::{V, i, insert, t};
 use crate::store::Store;
 use crate::types::TokenRow;
 
 impl Store {
     /// Stores a token (its sha256 only). A duplicate id or hash is [`StoreError::Conflict`].
     pub async fn insert_token(&self, tok: TokenRow) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         let vals = vec![
             t(&tok.id),
             V::B(tok.hash.to_vec()),
@@ -19,7 +18,8 @@ impl Store {
             i(tok.created_at_ms),
             V::I(tok.revoked_at_ms),
         ];
-        self.exec(vec![(sql, vals)], false, None).await?;
+        let stmt = insert("api_tokens", TOKEN_COLS, vals);
+        self.exec(vec![stmt], false, None).await?;
         Ok(())
     }
 
