@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::Purpose;
-use assent_model::rights::{Deadlines, RequestType, Status};
+use assent_model::rights::{Deadlines, Status};
 use assent_store::{
     AppendItem, ConsentKey, RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow,
 };
@@ -46,7 +46,7 @@ pub async fn send_and_record(
         Ok(Outcome::Sent) => ledger_item(
             "rights.email_sent",
             r,
-            &r.status,
+            r.status.as_str(),
             now,
             json!({"template": mail.template, "to": who}),
         )
@@ -99,8 +99,8 @@ pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
     let row = RightsRequestRow {
         id: id.clone(),
         site: v.site.clone(),
-        kind: v.kind.as_str().to_owned(),
-        status: Status::Received.as_str().to_owned(),
+        kind: v.kind,
+        status: Status::Received,
         language: v.language.clone(),
         email: Some(v.email.clone()),
         name: Some(v.name.clone()),
@@ -201,7 +201,7 @@ pub async fn verify_link(st: &App, secret: &str) -> AppResult<Verified> {
     let now = st.clock.now_ms();
     if !st.store.rights_use_token(&hash, now).await? {
         return Ok(
-            if r.status != Status::Received.as_str() && r.erased_at_ms.is_none() {
+            if r.status != Status::Received && r.erased_at_ms.is_none() {
                 Verified::Already(r.language)
             } else {
                 Verified::Invalid
@@ -222,7 +222,7 @@ pub async fn verify_code(st: &App, site: &str, email: &str, code: &str) -> AppRe
     let now = st.clock.now_ms();
     for r in st
         .store
-        .rights_by_email(site, &email, Status::Received.as_str())
+        .rights_by_email(site, &email, Status::Received)
         .await?
     {
         let hash = code_hash(&r.id, code);
@@ -249,7 +249,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
     let mut d = deadlines_of(r);
     d.verify().map_err(AppError::from)?;
     let patch = RightsPatch {
-        status: Some(Status::Verified.as_str().into()),
+        status: Some(Status::Verified),
         verified_at_ms: Some(now),
         ..RightsPatch::default()
     };
@@ -258,7 +258,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(
                 &r.id,
@@ -278,8 +278,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         let mail = new_request_mail(st, r, &cur.snapshot.controller, &site_tz(st, &r.site));
         let _ = send_and_record(st, r, &mail, true).await;
     }
-    let kind = RequestType::parse(&r.kind);
-    if kind.is_some_and(RequestType::withdraws_consent)
+    if r.kind.withdraws_consent()
         && let Some(receipt) = &r.receipt_id
         && let Err(e) = withdraw_consent(st, r, receipt, now).await
     {
@@ -402,10 +401,9 @@ pub async fn transition(
     extra: Value,
 ) -> AppResult<()> {
     let now = st.clock.now_ms();
-    let from = Status::parse(&r.status).unwrap_or(Status::Received);
-    from.go(to).map_err(AppError::from)?;
+    r.status.go(to).map_err(AppError::from)?;
     let patch = RightsPatch {
-        status: Some(to.as_str().into()),
+        status: Some(to),
         ..patch
     };
     let kind = match to {
@@ -421,7 +419,7 @@ pub async fn transition(
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(&r.id, now, to.as_str(), actor, note)),
             Some(entry),
@@ -432,8 +430,7 @@ pub async fn transition(
             .store
             .rights_get(&r.id)
             .await?
-            .map(|x| x.status)
-            .unwrap_or_else(|| "erased".into());
+            .map_or_else(|| "erased".to_owned(), |x| x.status.to_string());
         return Err(AppError::conflict(
             "illegal_transition",
             format!("illegal transition from {cur} to {to} (the request changed meanwhile)"),

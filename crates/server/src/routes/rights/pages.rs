@@ -73,14 +73,12 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     };
     let awaiting = all
         .iter()
-        .filter(|r| r.status == "received" && r.erased_at_ms.is_none())
+        .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
     let mut open: Vec<RightsRequestRow> = all
         .into_iter()
         .filter(|r| {
-            r.erased_at_ms.is_none()
-                && r.status != "received"
-                && !Status::parse(&r.status).is_some_and(Status::is_closed)
+            r.erased_at_ms.is_none() && r.status != Status::Received && !r.status.is_closed()
         })
         .collect();
     queue_order(&mut open, now);
@@ -89,8 +87,8 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
         .map(|r| QueueRow {
             id: r.id.clone(),
             site: r.site.clone(),
-            kind: r.kind.clone(),
-            status: r.status.clone(),
+            kind: r.kind.to_string(),
+            status: r.status.to_string(),
             received_at_ms: r.received_at_ms,
             due_at_ms: svc::deadlines_of(r).effective_due(),
             overdue: is_overdue(r, now),
@@ -122,8 +120,8 @@ pub async fn detail_page(
     let fields = vec![
         ("Id", r.id.clone()),
         ("Site", r.site.clone()),
-        ("Type", r.kind.clone()),
-        ("Status", r.status.clone()),
+        ("Type", r.kind.to_string()),
+        ("Status", r.status.to_string()),
         ("Received (UTC)", rfc3339(r.received_at_ms)),
         ("Due (UTC)", rfc3339(d.effective_due())),
         ("Overdue", is_overdue(&r, st.clock.now_ms()).to_string()),
