@@ -81,6 +81,8 @@ pub struct App {
     pub sites: sites::SiteCache,
     pub ledger: ledger::LedgerService,
     pub checkpointer: tokio::sync::Mutex<ledger::Checkpointer>,
+    /// Verification emails per address and hour.
+    pub mail_limit: rights::limit::RecipientLimit,
 }
 
 impl App {
@@ -109,6 +111,7 @@ impl App {
             sites,
             ledger,
             checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
+            mail_limit: rights::limit::RecipientLimit::default(),
         })
     }
 

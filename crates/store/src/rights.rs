@@ -529,6 +529,33 @@ impl Store {
         Ok(used.is_some())
     }
 
+    /// Claims one attempt at a request's verification code, atomically: `true` when the
+    /// request has a live, unused `verify_code` token with fewer than `max` attempts, whose
+    /// count this call raised by one. The check and the count are one statement, so parallel
+    /// guesses cannot share an attempt (each statement re-reads the row under its lock on
+    /// PostgreSQL; SQLite's one writer runs them one after the other).
+    pub async fn rights_claim_code_attempt(
+        &self,
+        request_id: &str,
+        now_ms: i64,
+        max: i64,
+    ) -> Result<bool, StoreError> {
+        let claimed = self
+            .exec(
+                vec![(
+                    "UPDATE rights_tokens SET attempts = attempts + 1 WHERE request_id = ?1 \
+                     AND purpose = 'verify_code' AND used_at_ms IS NULL AND expires_at_ms > ?2 \
+                     AND attempts < ?3"
+                        .to_owned(),
+                    vec![t(request_id), i(now_ms), i(max)],
+                )],
+                true,
+                None,
+            )
+            .await?;
+        Ok(claimed.is_some())
+    }
+
     /// Counts a failed attempt against a token; returns the new count.
     pub async fn rights_token_attempt(&self, hash: &[u8; 32]) -> Result<i64, StoreError> {
         self.rights_write(

@@ -155,21 +155,53 @@ pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
         .await?;
     count_entry(st);
     let mail = verification_mail(st, &row, &controller, &v.email, &secret, &code);
-    Ok(Pending { request: row, mail })
+    // The requester gets the same answer either way: whether an address is flooded is not
+    // theirs to learn.
+    let allowed = st.mail_limit.allow(sha256(&v.email), now);
+    Ok(Pending {
+        request: row,
+        mail: allowed.then_some(mail),
+    })
 }
 
 /// The verification email of a submission, to be sent after answering the requester (the
-/// answer must not wait on SMTP, and must not reveal whether the address exists).
+/// answer must not wait on SMTP, and must not reveal whether the address exists). `None`
+/// when the address already received its hourly share of verification emails.
 #[derive(Debug)]
 pub struct Pending {
     request: RightsRequestRow,
-    mail: Mail,
+    mail: Option<Mail>,
 }
 
 impl Pending {
-    /// Sends the email and records the outcome on the request.
+    /// Sends the email and records the outcome on the request; or records on the request
+    /// that no email was sent because of the per-address limit.
     pub async fn deliver(self, st: &App) {
-        let _ = send_and_record(st, &self.request, &self.mail, false).await;
+        let r = &self.request;
+        match &self.mail {
+            Some(mail) => {
+                let _ = send_and_record(st, r, mail, false).await;
+            }
+            None => {
+                let now = st.clock.now_ms();
+                let note = format!(
+                    "verification email not sent: this address already received {} in the last hour",
+                    super::limit::MAX_PER_HOUR
+                );
+                let line = event(&r.id, now, "email_not_sent", "system", Some(note.clone()));
+                if let Err(e) = st.store.rights_add_event(&line, None).await {
+                    tracing::warn!(request = %r.id, error = %e, "recording a withheld email failed");
+                }
+                let patch = RightsPatch {
+                    mail_problem: Some(Some(note)),
+                    ..RightsPatch::default()
+                };
+                let _ = st
+                    .store
+                    .rights_update(&r.id, &RightsGuard::default(), &patch, None, None)
+                    .await;
+            }
+        }
     }
 }
 
@@ -225,21 +257,25 @@ pub async fn verify_code(st: &App, site: &str, email: &str, code: &str) -> AppRe
         .rights_by_email(site, &email, Status::Received)
         .await?
     {
-        let hash = code_hash(&r.id, code);
-        let tokens = st.store.rights_tokens(&r.id).await?;
-        let Some(live) = tokens.iter().find(|k| {
-            k.purpose == "verify_code" && k.used_at_ms.is_none() && k.expires_at_ms > now
-        }) else {
-            continue;
-        };
-        if live.attempts >= MAX_CODE_ATTEMPTS {
+        // Every guess, right or wrong, first claims one of the code's attempts in one atomic
+        // statement: parallel guesses cannot share an attempt, and none is compared once
+        // they are spent.
+        if !st
+            .store
+            .rights_claim_code_attempt(&r.id, now, MAX_CODE_ATTEMPTS)
+            .await?
+        {
             continue;
         }
-        if live.hash == hash && st.store.rights_use_token(&hash, now).await? {
+        let hash = code_hash(&r.id, code);
+        let tokens = st.store.rights_tokens(&r.id).await?;
+        let matches = tokens
+            .iter()
+            .any(|k| k.purpose == "verify_code" && k.hash == hash);
+        if matches && st.store.rights_use_token(&hash, now).await? {
             mark_verified(st, &r, now, "code").await?;
             return Ok(Verified::Now(r.language));
         }
-        st.store.rights_token_attempt(&live.hash).await?;
     }
     Ok(Verified::Invalid)
 }
