@@ -10,12 +10,14 @@
 //! |---|---|
 //! | [`consent`] | record a consent, its canonical record, receipts |
 //! | [`policy`] | apply a registry (new policy versions) |
-//! | [`tokens`] | API tokens and roles |
+//! | [`access`] | roles and the one table of their rights |
+//! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
 
+pub mod access;
 pub mod consent;
 pub mod error;
 pub mod exports;

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use assent_app::access::{Permission, Role};
 use assent_app::rights::dpo::{is_overdue, load, queue_order};
 use assent_app::rights::{self as svc};
 use assent_model::clock::rfc3339;
@@ -49,7 +50,11 @@ async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Stri
         .store
         .find_token(&assent_app::tokens::token_hash(&token))
         .await?;
-    Ok(row.filter(|r| r.revoked_at_ms.is_none()).map(|r| r.id))
+    // The pages show requests: a role that may not read them (marketing) is not let in.
+    Ok(row
+        .filter(|r| r.revoked_at_ms.is_none())
+        .filter(|r| Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read)))
+        .map(|r| r.id))
 }
 
 fn to_login() -> Response {
@@ -180,7 +185,11 @@ pub async fn login(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     let ok = valid_chars
-        && matches!(st.store.find_token(&assent_app::tokens::token_hash(&token)).await, Ok(Some(r)) if r.revoked_at_ms.is_none());
+        && matches!(
+            st.store.find_token(&assent_app::tokens::token_hash(&token)).await,
+            Ok(Some(r)) if r.revoked_at_ms.is_none()
+                && Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read))
+        );
     if !ok {
         return html_response(
             StatusCode::UNAUTHORIZED,
