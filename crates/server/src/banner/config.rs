@@ -300,20 +300,10 @@ pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) 
     })
 }
 
-/// Minimal HTML escaping for text and attribute values (the same characters as the script's).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// HTML escaping for text and attribute values: the pages crate's, so that the demo pages and
+/// the policy pages escape the same five characters (`&`, `<`, `>`, `"` and `'`, which matters
+/// in a single-quoted attribute).
+pub use assent_pages::html::esc;
 
 #[cfg(test)]
 mod tests {
@@ -451,5 +441,15 @@ mod tests {
         assert_eq!(t[0][18], "", "no GPC notice without a GPC purpose");
         // escaping
         assert_eq!(esc("a<b>&\"c"), "a&lt;b&gt;&amp;&quot;c");
+    }
+
+    #[test]
+    fn escaping_covers_single_quotes() {
+        // A value put in a single-quoted attribute must not be able to close it.
+        assert_eq!(esc("x' onmouseover='alert(1)"), "x&#39; onmouseover=&#39;alert(1)");
+        assert_eq!(
+            esc("<a href='/'>&\"</a>"),
+            "&lt;a href=&#39;/&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
     }
 }
