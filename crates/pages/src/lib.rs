@@ -11,8 +11,10 @@
 
 pub mod cookie;
 pub mod html;
+pub mod mail;
 pub mod privacy;
 pub mod register;
+pub mod rights;
 pub mod versions;
 
 use assent_model::registry::{Service, Site};
