@@ -16,7 +16,11 @@ use assent_pages::{Links, PolicyPage, cookie, privacy};
 const CREATED_MS: i64 = 1_790_000_000_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(std::env::args().nth(1).ok_or("usage: render_all <out-dir>")?);
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .ok_or("usage: render_all <out-dir>")?,
+    );
     std::fs::create_dir_all(&out)?;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut names: Vec<String> = std::fs::read_dir(&dir)?
@@ -75,7 +79,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 // A second version: one cookie lives longer, so the diff has a material change.
                 let mut reg2 = reg.clone();
-                if let Some(c) = reg2.cookies.iter_mut().find(|c| snap.cookies.iter().any(|x| x.name == c.name)) {
+                if let Some(c) = reg2
+                    .cookies
+                    .iter_mut()
+                    .find(|c| snap.cookies.iter().any(|x| x.name == c.name))
+                {
                     c.lifetime = Lifetime::For("25 months".parse()?);
                 }
                 if let Some(r) = reg2.retention.first_mut() {
@@ -107,7 +115,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     lang: &lang,
                     links: &links,
                 };
-                w(format!("{key}.history.html"), versions::history_html(&hp, &entries))?;
+                w(
+                    format!("{key}.history.html"),
+                    versions::history_html(&hp, &entries),
+                )?;
                 w(
                     format!("{key}.history.json"),
                     serde_json::to_string_pretty(&versions::history_json(&hp, &entries))?,
@@ -118,7 +129,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )?;
                 w(
                     format!("{key}.diff.json"),
-                    serde_json::to_string_pretty(&versions::diff_json(&hp, &entries[0], &entries[1], &changes))?,
+                    serde_json::to_string_pretty(&versions::diff_json(
+                        &hp,
+                        &entries[0],
+                        &entries[1],
+                        &changes,
+                    ))?,
                 )?;
                 w(
                     format!("{key}.error.html"),
