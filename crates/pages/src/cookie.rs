@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::PolicyPage;
 use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, plain, txt};
+use crate::i18n::texts;
 use crate::words;
 
 /// One row of the cookie table, in the page's language (plain text, not escaped).
@@ -154,10 +155,10 @@ pub fn consent_status(p: &Purpose, lang: &str) -> String {
             let mut s = txt(lang, "cookie.exempt_from_consent_audience").to_string();
             if let Some(d) = p.data_retention {
                 s.push(' ');
-                s.push_str(txt(lang, "cookie.collected_data_kept"));
-                s.push(' ');
-                s.push_str(&words::duration(d, lang));
-                s.push('.');
+                s.push_str(&texts(lang).fill(
+                    "cookie.collected_data_kept",
+                    &[("period", &words::duration(d, lang))],
+                ));
             }
             s
         }
