@@ -1,5 +1,5 @@
 //! Renders every page of every `examples/*.toml` site in every language the site lists (plus
-//! `en` and `fr`) into a folder, one file per page, so that a change of the rendering code can
+//! `en`, `fr` and `de`) into a folder, one file per page, so that a change of the rendering code can
 //! be checked with `diff -r` against a render made before it:
 //! `cargo run -p assent-pages --example render_all -- /tmp/before`.
 //! Fixed inputs (dates, versions, a synthetic second version for the history and diff pages):
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let src = std::fs::read_to_string(dir.join(&n))?;
         let (reg, _) = assent_model::check::parse(&src).map_err(|e| format!("{n}: {e:?}"))?;
         let stem = n.trim_end_matches(".toml");
-        let mut langs = vec!["en".to_string(), "fr".to_string()];
+        let mut langs = vec!["en".to_string(), "fr".to_string(), "de".to_string()];
         for s in &reg.sites {
             for l in &s.languages {
                 if !langs.contains(l) {
@@ -42,13 +42,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         for lang in &langs {
+            // German is rendered as if every site listed it (the examples do not, yet).
+            let mut reg = reg.clone();
+            if lang == "de" {
+                for s in &mut reg.sites {
+                    if !s.languages.iter().any(|l| l == "de") {
+                        s.languages.push("de".into());
+                    }
+                }
+            }
+            let reg = &reg;
             let w = |name: String, body: String| std::fs::write(out.join(name), body);
             for f in [Format::Csv, Format::Json, Format::Html] {
-                let r = register::export(&reg, None, f, lang, "2026-09-21T10:00:00Z")?;
+                let r = register::export(reg, None, f, lang, "2026-09-21T10:00:00Z")?;
                 w(format!("{stem}.register.{lang}.{}", f.extension()), r)?;
             }
             for site in &reg.sites {
-                let snap = SiteSnapshot::from_registry(&reg, &site.id).ok_or("no site")?;
+                let snap = SiteSnapshot::from_registry(reg, &site.id).ok_or("no site")?;
                 let extra: Vec<_> = reg
                     .services
                     .iter()

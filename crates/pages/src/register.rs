@@ -552,7 +552,7 @@ fn contact_html(c: &ContactRecord) -> String {
 
 /// The record as a printable HTML document. `generated_at` is shown as is (escaped).
 pub fn to_html(rec: &Record, generated_at: &str) -> String {
-    let lang = if rec.language == "fr" { "fr" } else { "en" };
+    let lang = crate::i18n::texts(&rec.language).lang();
     let c = &rec.controller;
     let mut b = String::new();
     let _ = write!(
