@@ -8,84 +8,54 @@ use assent_model::registry::{
 };
 
 use crate::PolicyPage;
-use crate::html::{self, Nav, Shell, country_with_code, esc, ext_link, loc, mailto, t};
+use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, txt};
+use crate::i18n::texts;
+use crate::words;
 
 /// A retention period in words: "3 years after the last contact", "For the duration of the
 /// contract", with the archived part when there is one.
 pub fn retention_period(r: &RetentionRule, lang: &str) -> String {
     let main = if r.period.amount == 0 {
         match r.trigger {
-            Trigger::ContractEnd => t(
-                lang,
-                "For the duration of the contract",
-                "Pendant la durée du contrat",
-            )
-            .to_string(),
-            Trigger::AccountClosure => t(
-                lang,
-                "Until the account is closed",
-                "Jusqu'à la clôture du compte",
-            )
-            .to_string(),
-            Trigger::ConsentWithdrawal => t(
-                lang,
-                "Until consent is withdrawn",
-                "Jusqu'au retrait du consentement",
-            )
-            .to_string(),
-            Trigger::EndOfCalendarYear => t(
-                lang,
-                "Until the end of the calendar year",
-                "Jusqu'à la fin de l'année civile",
-            )
-            .to_string(),
+            Trigger::ContractEnd => txt(lang, "privacy.duration_contract").to_string(),
+            Trigger::AccountClosure => txt(lang, "privacy.until_account_closed").to_string(),
+            Trigger::ConsentWithdrawal => txt(lang, "privacy.until_consent_withdrawn").to_string(),
+            Trigger::EndOfCalendarYear => txt(lang, "privacy.until_end_calendar_year").to_string(),
             Trigger::Collection | Trigger::LastContact | Trigger::LastActivity => {
-                t(lang, "Not kept", "Non conservées").to_string()
+                txt(lang, "privacy.not_kept").to_string()
             }
         }
     } else {
         let during = match r.trigger {
-            Trigger::ContractEnd => t(
-                lang,
-                "For the duration of the contract, then ",
-                "Pendant la durée du contrat, puis ",
-            ),
-            Trigger::AccountClosure => t(
-                lang,
-                "As long as the account is open, then ",
-                "Tant que le compte est ouvert, puis ",
-            ),
-            Trigger::EndOfCalendarYear => t(
-                lang,
-                "For the calendar year of collection, then ",
-                "Pendant l'année civile de la collecte, puis ",
-            ),
+            Trigger::ContractEnd => txt(lang, "privacy.duration_contract_then"),
+            Trigger::AccountClosure => txt(lang, "privacy.long_account_open_then"),
+            Trigger::EndOfCalendarYear => txt(lang, "privacy.calendar_year_collection_then"),
             _ => "",
         };
         if during.is_empty() {
-            let body = format!("{} {}", r.period.display(lang), r.trigger.label(lang));
+            let body = format!(
+                "{} {}",
+                words::duration(r.period, lang),
+                words::trigger(r.trigger, lang)
+            );
             let mut c = body.chars();
             match c.next() {
                 Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
                 None => body,
             }
         } else {
-            format!("{during}{}", r.period.display(lang))
+            format!("{during}{}", words::duration(r.period, lang))
         }
     };
-    let archived = t(
-        lang,
-        "in intermediate archives with restricted access",
-        "en archives intermédiaires à accès restreint",
-    );
+    let archived = txt(lang, "privacy.intermediate_archives_restricted_access");
     match r.archive {
         Some(a) if a.amount > 0 && a.seconds() >= r.period.seconds() => {
             format!("{main} {archived}")
         }
         Some(a) if a.amount > 0 => format!(
             "{main} ({} {} {archived})",
-            t(lang, "of which", "dont"),
-            a.display(lang),
+            txt(lang, "privacy.which"),
+            words::duration(a, lang),
         ),
         _ => main,
     }
@@ -94,8 +64,8 @@ pub fn retention_period(r: &RetentionRule, lang: &str) -> String {
 /// What happens at the end of the period.
 pub fn retention_action(a: RetentionAction, lang: &str) -> &'static str {
     match a {
-        RetentionAction::Delete => t(lang, "Deleted", "Supprimées"),
-        RetentionAction::Anonymise => t(lang, "Anonymised", "Anonymisées"),
+        RetentionAction::Delete => txt(lang, "privacy.deleted"),
+        RetentionAction::Anonymise => txt(lang, "privacy.anonymised"),
     }
 }
 
@@ -146,16 +116,16 @@ fn distinct<'a>(lists: impl Iterator<Item = &'a Text>, lang: &str, def: &str) ->
 
 fn contact_rows(b: &mut String, lang: &str, c: &assent_model::registry::Contact) {
     if let Some(n) = &c.name {
-        html::fact(b, t(lang, "Name", "Nom"), &esc(n));
+        html::fact(b, txt(lang, "privacy.name"), &esc(n));
     }
     if let Some(e) = &c.email {
-        html::fact(b, t(lang, "Email", "E-mail"), &mailto(e));
+        html::fact(b, txt(lang, "common.email"), &mailto(e));
     }
     if let Some(a) = &c.address {
-        html::fact(b, t(lang, "Address", "Adresse"), &esc(a));
+        html::fact(b, txt(lang, "common.address"), &esc(a));
     }
     if let Some(p) = &c.phone {
-        html::fact(b, t(lang, "Phone", "Téléphone"), &esc(p));
+        html::fact(b, txt(lang, "common.phone"), &esc(p));
     }
 }
 
@@ -172,106 +142,43 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let mut sections: Vec<(&str, String)> = vec![
         (
             "controller",
-            t(
-                lang,
-                "Who is responsible for your data",
-                "Responsable du traitement",
-            )
-            .into(),
+            txt(lang, "privacy.who_responsible_data").into(),
         ),
-        (
-            "dpo",
-            t(
-                lang,
-                "Data protection officer",
-                "Délégué à la protection des données",
-            )
-            .into(),
-        ),
-        (
-            "purposes",
-            t(
-                lang,
-                "Purposes and legal bases",
-                "Finalités et bases légales",
-            )
-            .into(),
-        ),
+        ("dpo", txt(lang, "common.data_protection_officer").into()),
+        ("purposes", txt(lang, "privacy.purposes_legal_bases").into()),
         (
             "activities",
-            t(
-                lang,
-                "Each processing activity in detail",
-                "Chaque traitement en détail",
-            )
-            .into(),
+            txt(lang, "privacy.each_processing_activity_detail").into(),
         ),
         (
             "interests",
-            t(lang, "Our legitimate interests", "Nos intérêts légitimes").into(),
+            txt(lang, "privacy.legitimate_interests").into(),
         ),
-        (
-            "data",
-            t(
-                lang,
-                "Data we process and whose",
-                "Données traitées et personnes concernées",
-            )
-            .into(),
-        ),
+        ("data", txt(lang, "privacy.data_process_whose").into()),
         (
             "recipients",
-            t(
-                lang,
-                "Recipients and subprocessors",
-                "Destinataires et sous-traitants",
-            )
-            .into(),
+            txt(lang, "privacy.recipients_subprocessors").into(),
         ),
         (
             "transfers",
-            t(
-                lang,
-                "Transfers outside the EEA",
-                "Transferts hors de l'EEE",
-            )
-            .into(),
+            txt(lang, "common.transfers_outside_eea").into(),
         ),
-        (
-            "retention",
-            t(lang, "How long we keep your data", "Durées de conservation").into(),
-        ),
+        ("retention", txt(lang, "privacy.how_long_keep_data").into()),
         (
             "rights",
-            t(
-                lang,
-                "Your rights and how to exercise them",
-                "Vos droits et comment les exercer",
-            )
-            .into(),
+            txt(lang, "privacy.rights_how_exercise_them").into(),
         ),
-        ("complaint", t(lang, "Complaints", "Réclamation").into()),
+        ("complaint", txt(lang, "privacy.complaints").into()),
     ];
     if french_law {
         sections.push((
             "post-mortem",
-            t(
-                lang,
-                "Instructions for after your death",
-                "Directives post mortem",
-            )
-            .into(),
+            txt(lang, "privacy.instructions_after_death").into(),
         ));
     }
-    sections.push((
-        "automated",
-        t(lang, "Automated decisions", "Décisions automatisées").into(),
-    ));
-    sections.push(("cookies", t(lang, "Cookies", "Cookies").into()));
-    sections.push((
-        "version",
-        t(lang, "Version of this policy", "Version de cette politique").into(),
-    ));
+    sections.push(("automated", txt(lang, "common.automated_decisions").into()));
+    sections.push(("cookies", txt(lang, "privacy.cookies").into()));
+    sections.push(("version", txt(lang, "common.version_policy").into()));
     let h2 = |b: &mut String, id: &str| {
         let title = sections
             .iter()
@@ -284,28 +191,22 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p class=\"lead\">{}</p>",
-        match lang {
-            "fr" => format!(
-                "{} traite des données personnelles des utilisateurs de {} en qualité de responsable du traitement. Cette politique explique quelles données sont traitées, pourquoi, sur quelle base légale, avec qui elles sont partagées, combien de temps elles sont conservées et comment exercer vos droits, conformément au règlement (UE) 2016/679 (RGPD){}.",
-                esc(&ctl.name),
-                esc(&site.name),
-                if french_law {
-                    " et à la loi n° 78-17 du 6 janvier 1978 modifiée (loi Informatique et Libertés)"
-                } else {
-                    ""
-                }
-            ),
-            _ => format!(
-                "{} processes personal data of the users of {} as data controller. This policy explains which data is processed, why, on which legal basis, with whom it is shared, how long it is kept and how to exercise your rights, in accordance with Regulation (EU) 2016/679 (GDPR){}.",
-                esc(&ctl.name),
-                esc(&site.name),
-                if french_law {
-                    " and the French Data Protection Act (Law No. 78-17 of 6 January 1978, as amended)"
-                } else {
-                    ""
-                }
-            ),
-        }
+        html::fill_raw(
+            lang,
+            "privacy.intro",
+            &[
+                ("controller", &esc(&ctl.name)),
+                ("site", &esc(&site.name)),
+                (
+                    "law",
+                    &if french_law {
+                        txt(lang, "privacy.intro_french_law")
+                    } else {
+                        ""
+                    }
+                )
+            ]
+        )
     );
     b.push_str(&html::toc(lang, &sections));
 
@@ -318,11 +219,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<h3>{}</h3><dl class=\"facts\">",
-            t(
-                lang,
-                "Representative in the European Union",
-                "Représentant dans l'Union européenne"
-            )
+            txt(lang, "privacy.representative_european_union")
         );
         contact_rows(&mut b, lang, rep);
         b.push_str("</dl>");
@@ -335,11 +232,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             let _ = write!(
                 b,
                 "<p>{}</p><dl class=\"facts\">",
-                t(
-                    lang,
-                    "You can contact our data protection officer about any question on the processing of your data:",
-                    "Vous pouvez contacter notre délégué à la protection des données pour toute question sur le traitement de vos données :"
-                )
+                txt(lang, "privacy.you_can_contact_data")
             );
             contact_rows(&mut b, lang, d);
             b.push_str("</dl>");
@@ -348,11 +241,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             let _ = write!(
                 b,
                 "<p>{} {}.</p>",
-                t(
-                    lang,
-                    "We have not designated a data protection officer. For any question about your data, write to",
-                    "Nous n'avons pas désigné de délégué à la protection des données. Pour toute question sur vos données, écrivez à"
-                ),
+                txt(lang, "privacy.have_not_designated_data"),
                 mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email))
             );
         }
@@ -364,29 +253,20 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<p>{}</p>",
-            t(
-                lang,
-                "No processing activity is declared for this site.",
-                "Aucun traitement n'est déclaré pour ce site."
-            )
+            txt(lang, "privacy.no_processing_activity_declared")
         );
     } else {
         let _ = write!(
             b,
             "<div class=\"table-wrap\"><table id=\"purposes-table\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            match lang {
-                "fr" => format!(
-                    "Finalités des traitements mis en œuvre par {} et leurs bases légales",
-                    esc(&ctl.name)
-                ),
-                _ => format!(
-                    "Purposes of the processing carried out by {} and their legal bases",
-                    esc(&ctl.name)
-                ),
-            },
-            t(lang, "Processing", "Traitement"),
-            t(lang, "Purpose", "Finalité"),
-            t(lang, "Legal basis", "Base légale"),
+            html::fill_raw(
+                lang,
+                "privacy.purposes_caption",
+                &[("controller", &esc(&ctl.name))]
+            ),
+            txt(lang, "privacy.processing"),
+            txt(lang, "common.purpose"),
+            txt(lang, "common.legal_basis"),
         );
         for a in &snap.activities {
             let _ = write!(
@@ -394,7 +274,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 "<tr><th scope=\"row\"><a href=\"#a-{id}\">{}</a></th><td>{}</td><td>{}</td></tr>",
                 loc(&a.name, lang, def),
                 loc(&a.description, lang, def),
-                esc(a.legal_basis.label(lang)),
+                esc(words::basis(a.legal_basis, lang)),
                 id = esc(&a.id),
             );
         }
@@ -409,15 +289,15 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             "<section class=\"card\" aria-labelledby=\"a-{id}\"><h3 id=\"a-{id}\">{name}</h3><dl class=\"facts\"><dt>{l1}</dt><dd>{desc}</dd><dt>{l2}</dt><dd>{basis}</dd>",
             id = esc(&a.id),
             name = loc(&a.name, lang, def),
-            l1 = t(lang, "Purpose", "Finalité"),
+            l1 = txt(lang, "common.purpose"),
             desc = loc(&a.description, lang, def),
-            l2 = t(lang, "Legal basis", "Base légale"),
-            basis = esc(a.legal_basis.label(lang)),
+            l2 = txt(lang, "common.legal_basis"),
+            basis = esc(words::basis(a.legal_basis, lang)),
         );
         if let Some(li) = &a.legitimate_interest {
             html::fact(
                 &mut b,
-                t(lang, "Legitimate interest", "Intérêt légitime"),
+                txt(lang, "common.legitimate_interest"),
                 &loc(li, lang, def),
             );
         }
@@ -425,41 +305,37 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             let _ = write!(
                 b,
                 "<dt>{}</dt><dd>{}</dd>",
-                t(lang, "Withdrawal", "Retrait"),
-                t(
-                    lang,
-                    "You may withdraw your consent at any time, without affecting the lawfulness of the processing before.",
-                    "Vous pouvez retirer votre consentement à tout moment, sans remettre en cause la licéité du traitement antérieur."
-                )
+                txt(lang, "privacy.withdrawal"),
+                txt(lang, "privacy.you_may_withdraw_consent")
             );
         }
         if !a.data_subjects.is_empty() {
             html::fact(
                 &mut b,
-                t(lang, "Data subjects", "Personnes concernées"),
+                txt(lang, "privacy.data_subjects"),
                 &list(&a.data_subjects, lang, def),
             );
         }
         if !a.data_categories.is_empty() {
             html::fact(
                 &mut b,
-                t(lang, "Data", "Données"),
+                txt(lang, "privacy.data"),
                 &list(&a.data_categories, lang, def),
             );
         }
         let _ = write!(
             b,
             "<dt>{}</dt><dd>{}</dd>",
-            t(lang, "Source", "Source"),
+            txt(lang, "common.source"),
             match &a.source {
                 Some(s) => loc(s, lang, def),
-                None => esc(t(lang, "Collected from you", "Collectées auprès de vous")),
+                None => esc(txt(lang, "privacy.collected_from_you")),
             }
         );
         if !a.recipients.is_empty() {
             html::fact(
                 &mut b,
-                t(lang, "Recipients", "Destinataires"),
+                txt(lang, "common.recipients"),
                 &list(&a.recipients, lang, def),
             );
         }
@@ -474,7 +350,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 .collect();
             html::fact(
                 &mut b,
-                t(lang, "Subprocessors", "Sous-traitants"),
+                txt(lang, "privacy.subprocessors"),
                 &names.join(", "),
             );
         }
@@ -485,19 +361,19 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 .map(|tr| {
                     format!(
                         "{}{} – {}",
-                        esc(&country_with_code(&tr.country, lang)),
+                        esc(&words::country_with_code(&tr.country, lang)),
                         tr.recipient
                             .as_deref()
                             .map(|r| format!(" ({})", esc(r)))
                             .unwrap_or_default(),
-                        esc(tr.safeguard.label(lang))
+                        esc(words::safeguard(tr.safeguard, lang))
                     )
                 })
                 .collect();
             let _ = write!(
                 b,
                 "<dt>{}</dt><dd><ul><li>{}</li></ul></dd>",
-                t(lang, "Transfers outside the EEA", "Transferts hors EEE"),
+                txt(lang, "privacy.transfers_outside_eea"),
                 items.join("</li><li>")
             );
         }
@@ -509,7 +385,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 format!(
                     "{}{}{}",
                     loc(&r.data_category, lang, def),
-                    t(lang, ": ", " : "),
+                    txt(lang, "common.x"),
                     esc(&retention_period(r, lang))
                 )
             })
@@ -518,21 +394,21 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             let _ = write!(
                 b,
                 "<dt>{}</dt><dd><ul><li>{}</li></ul></dd>",
-                t(lang, "Retention", "Conservation"),
+                txt(lang, "privacy.retention"),
                 rules.join("</li><li>")
             );
         }
         if !a.security_measures.is_empty() {
             html::fact(
                 &mut b,
-                t(lang, "Security measures", "Mesures de sécurité"),
+                txt(lang, "common.security_measures"),
                 &list(&a.security_measures, lang, def),
             );
         }
         if let Some(ad) = &a.automated_decisions {
             html::fact(
                 &mut b,
-                t(lang, "Automated decisions", "Décisions automatisées"),
+                txt(lang, "common.automated_decisions"),
                 &loc(ad, lang, def),
             );
         }
@@ -558,21 +434,13 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<p>{}</p>",
-            t(
-                lang,
-                "None of our processing relies on legitimate interest.",
-                "Aucun de nos traitements ne repose sur l'intérêt légitime."
-            )
+            txt(lang, "privacy.none_processing_relies_legitimate")
         );
     } else {
         let _ = write!(
             b,
             "<p>{}</p><ul>{}</ul>",
-            t(
-                lang,
-                "Where a processing relies on our legitimate interest, the interest pursued is the following. You may object to such processing on grounds relating to your particular situation (Art. 21 GDPR).",
-                "Lorsque nous nous fondons sur notre intérêt légitime, il s'agit des intérêts suivants. Vous pouvez vous opposer à ces traitements pour des raisons tenant à votre situation particulière (art. 21 RGPD)."
-            ),
+            txt(lang, "privacy.where_processing_relies_legitimate"),
             li.join("")
         );
     }
@@ -599,11 +467,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<h3>{}</h3><ul>",
-        t(
-            lang,
-            "Categories of personal data",
-            "Catégories de données personnelles"
-        )
+        txt(lang, "common.categories_personal_data")
     );
     for c in &cats {
         let _ = write!(b, "<li>{}</li>", loc(c, lang, def));
@@ -611,35 +475,23 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "</ul><h3>{}</h3><ul>",
-        t(
-            lang,
-            "Categories of data subjects",
-            "Catégories de personnes concernées"
-        )
+        txt(lang, "common.categories_data_subjects")
     );
     for s in &subjects {
         let _ = write!(b, "<li>{}</li>", loc(s, lang, def));
     }
-    let _ = write!(b, "</ul><h3>{}</h3>", t(lang, "Sources", "Sources"));
+    let _ = write!(b, "</ul><h3>{}</h3>", txt(lang, "privacy.sources"));
     if sources.is_empty() {
         let _ = write!(
             b,
             "<p>{}</p>",
-            t(
-                lang,
-                "We collect your data directly from you, through the site, our forms and your exchanges with us.",
-                "Nous collectons vos données directement auprès de vous, par le site, nos formulaires et vos échanges avec nous."
-            )
+            txt(lang, "privacy.collect_data_directly_from")
         );
     } else {
         let _ = write!(
             b,
             "<p>{}</p><ul>",
-            t(
-                lang,
-                "Most data is collected directly from you. Some comes from other sources:",
-                "La plupart des données sont collectées directement auprès de vous. Certaines proviennent d'autres sources :"
-            )
+            txt(lang, "privacy.most_data_collected_directly")
         );
         for s in &sources {
             let _ = write!(b, "<li>{}</li>", loc(s, lang, def));
@@ -658,11 +510,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<p>{}</p><ul>",
-            t(
-                lang,
-                "Your data is available only to those who need it:",
-                "Vos données ne sont accessibles qu'à ceux qui en ont besoin :"
-            )
+            txt(lang, "privacy.data_available_only_those")
         );
         for r in &recips {
             let _ = write!(b, "<li>{}</li>", loc(r, lang, def));
@@ -670,32 +518,20 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         b.push_str("</ul>");
     }
     let subs = subprocessors(page);
-    let _ = write!(b, "<h3>{}</h3>", t(lang, "Subprocessors", "Sous-traitants"));
+    let _ = write!(b, "<h3>{}</h3>", txt(lang, "privacy.subprocessors"));
     if subs.is_empty() {
-        let _ = write!(
-            b,
-            "<p>{}</p>",
-            t(
-                lang,
-                "We use no subprocessor.",
-                "Nous ne faisons appel à aucun sous-traitant."
-            )
-        );
+        let _ = write!(b, "<p>{}</p>", txt(lang, "privacy.use_no_subprocessor"));
     } else {
         let _ = write!(
             b,
             "<p>{}</p><div class=\"table-wrap\"><table id=\"subprocessors\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            t(
-                lang,
-                "These providers process data on our behalf and on our instructions, under a contract meeting Art. 28 GDPR:",
-                "Ces prestataires traitent des données pour notre compte et sur nos instructions, dans le cadre d'un contrat conforme à l'art. 28 du RGPD :"
-            ),
-            t(lang, "Subprocessors", "Sous-traitants"),
-            t(lang, "Subprocessor", "Sous-traitant"),
-            t(lang, "What for", "Pour quoi"),
-            t(lang, "Location", "Localisation"),
-            t(lang, "Transfer safeguard", "Garantie de transfert"),
-            t(lang, "Privacy policy", "Politique de confidentialité"),
+            txt(lang, "privacy.these_providers_process_data"),
+            txt(lang, "privacy.subprocessors"),
+            txt(lang, "privacy.subprocessor"),
+            txt(lang, "privacy.what"),
+            txt(lang, "privacy.location"),
+            txt(lang, "privacy.transfer_safeguard"),
+            txt(lang, "common.privacy_policy"),
         );
         for s in &subs {
             service_row(&mut b, page, s);
@@ -711,16 +547,8 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<h3>{}</h3><p>{}</p><ul>",
-            t(
-                lang,
-                "Third parties acting as controllers",
-                "Tiers agissant en tant que responsables de traitement"
-            ),
-            t(
-                lang,
-                "When you enable their content, these third parties collect data for their own purposes, under their own privacy policies:",
-                "Lorsque vous activez leurs contenus, ces tiers collectent des données pour leurs propres finalités, selon leurs propres politiques de confidentialité :"
-            )
+            txt(lang, "privacy.third_parties_acting_controllers"),
+            txt(lang, "privacy.when_you_enable_their")
         );
         for s in others {
             let _ = write!(
@@ -731,10 +559,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 crate::cookie::role_label(s.role, lang),
                 s.privacy_policy
                     .as_deref()
-                    .map(|u| format!(
-                        " – {}",
-                        ext_link(u, t(lang, "privacy policy", "politique de confidentialité"))
-                    ))
+                    .map(|u| format!(" – {}", ext_link(u, txt(lang, "common.privacy_policy2"))))
                     .unwrap_or_default()
             );
         }
@@ -747,9 +572,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     for a in &snap.activities {
         for tr in &a.transfers {
             let row = (
-                country_with_code(&tr.country, lang),
+                words::country_with_code(&tr.country, lang),
                 tr.recipient.clone().unwrap_or_default(),
-                tr.safeguard.label(lang).to_string(),
+                words::safeguard(tr.safeguard, lang).to_string(),
             );
             if !transfers.contains(&row) {
                 transfers.push(row);
@@ -761,11 +586,11 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             && !in_eea(c)
         {
             let row = (
-                country_with_code(c, lang),
+                words::country_with_code(c, lang),
                 s.provider.clone(),
                 s.safeguard
-                    .map(|g| g.label(lang).to_string())
-                    .unwrap_or_else(|| t(lang, "Not stated", "Non précisée").to_string()),
+                    .map(|g| words::safeguard(g, lang).to_string())
+                    .unwrap_or_else(|| txt(lang, "privacy.not_stated").to_string()),
             );
             if !transfers.iter().any(|x| x.0 == row.0 && x.1 == row.1) {
                 transfers.push(row);
@@ -776,29 +601,17 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<p>{}</p>",
-            t(
-                lang,
-                "We do not transfer personal data outside the European Economic Area.",
-                "Nous ne transférons pas de données personnelles hors de l'Espace économique européen."
-            )
+            txt(lang, "privacy.do_not_transfer_personal")
         );
     } else {
         let _ = write!(
             b,
             "<p>{}</p><div class=\"table-wrap\"><table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            t(
-                lang,
-                "Some recipients process data outside the European Economic Area. Each transfer relies on an adequacy decision or on appropriate safeguards (GDPR Arts. 45-49); you can obtain a copy of the safeguards by writing to us.",
-                "Certains destinataires traitent des données hors de l'Espace économique européen. Chaque transfert repose sur une décision d'adéquation ou sur des garanties appropriées (RGPD, art. 45 à 49) ; vous pouvez en obtenir une copie en nous écrivant."
-            ),
-            t(
-                lang,
-                "Transfers outside the EEA",
-                "Transferts hors de l'EEE"
-            ),
-            t(lang, "Recipient", "Destinataire"),
-            t(lang, "Country", "Pays"),
-            t(lang, "Safeguard", "Garantie"),
+            txt(lang, "privacy.some_recipients_process_data"),
+            txt(lang, "common.transfers_outside_eea"),
+            txt(lang, "privacy.recipient"),
+            txt(lang, "privacy.country"),
+            txt(lang, "privacy.safeguard"),
         );
         for (c, r, g) in &transfers {
             let _ = write!(
@@ -817,16 +630,12 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{}</p><div class=\"table-wrap\"><table id=\"retention\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(
-            lang,
-            "We keep data only as long as its purpose requires. When the period ends, the data is deleted or anonymised by a scheduled job, and each purge is logged.",
-            "Nous ne conservons les données que le temps nécessaire à leur finalité. À l'expiration du délai, elles sont supprimées ou anonymisées par une tâche planifiée, et chaque purge est journalisée."
-        ),
-        t(lang, "Retention periods", "Durées de conservation"),
-        t(lang, "Data", "Données"),
-        t(lang, "Period", "Durée"),
-        t(lang, "At the end", "À l'issue"),
-        t(lang, "Details", "Précisions"),
+        txt(lang, "privacy.keep_data_only_long"),
+        txt(lang, "privacy.retention_periods"),
+        txt(lang, "privacy.data"),
+        txt(lang, "privacy.period"),
+        txt(lang, "privacy.at_end"),
+        txt(lang, "privacy.details"),
     );
     for r in &snap.retention {
         let _ = write!(
@@ -848,75 +657,39 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{}</p><ul>",
-        t(
-            lang,
-            "Under Articles 15 to 22 of the GDPR, you have, free of charge, the right to:",
-            "En application des articles 15 à 22 du RGPD, vous disposez gratuitement des droits suivants :"
-        )
+        txt(lang, "privacy.under_articles_15_22")
     );
-    let rights: [(&str, &str); 8] = [
-        (
-            "<strong>access</strong> your data and obtain a copy of it, with the purposes, recipients, retention periods and source (Art. 15);",
-            "<strong>accéder</strong> à vos données et en obtenir une copie, avec les finalités, destinataires, durées de conservation et source (art. 15) ;",
-        ),
-        (
-            "have inaccurate data <strong>rectified</strong> and incomplete data completed (Art. 16);",
-            "faire <strong>rectifier</strong> des données inexactes et compléter des données incomplètes (art. 16) ;",
-        ),
-        (
-            "have your data <strong>erased</strong> (Art. 17);",
-            "obtenir l'<strong>effacement</strong> de vos données (art. 17) ;",
-        ),
-        (
-            "<strong>restrict</strong> the processing (Art. 18); we tell the recipients of any rectification, erasure or restriction (Art. 19);",
-            "obtenir la <strong>limitation</strong> du traitement (art. 18) ; nous informons les destinataires de toute rectification, effacement ou limitation (art. 19) ;",
-        ),
-        (
-            "receive your data in a structured, machine-readable format (JSON, CSV) and have it sent to another controller: <strong>portability</strong> (Art. 20);",
-            "recevoir vos données dans un format structuré et lisible par machine (JSON, CSV) et les faire transmettre à un autre responsable : <strong>portabilité</strong> (art. 20) ;",
-        ),
-        (
-            "<strong>object</strong> to processing based on our legitimate interest, and at any time, without reason, to direct marketing and the related profiling (Art. 21);",
-            "vous <strong>opposer</strong> aux traitements fondés sur notre intérêt légitime et, à tout moment et sans motif, à la prospection et au profilage lié (art. 21) ;",
-        ),
-        (
-            "not be subject to a decision based solely on automated processing that significantly affects you (Art. 22);",
-            "ne pas faire l'objet d'une décision fondée exclusivement sur un traitement automatisé vous affectant de manière significative (art. 22) ;",
-        ),
-        (
-            "<strong>withdraw your consent</strong> at any time, as easily as you gave it, without affecting the lawfulness of the processing before (Art. 7(3)).",
-            "<strong>retirer votre consentement</strong> à tout moment, aussi facilement que vous l'avez donné, sans remettre en cause la licéité du traitement antérieur (art. 7(3)).",
-        ),
+    const RIGHTS: [&str; 8] = [
+        "privacy.right.access_html",
+        "privacy.right.rectification_html",
+        "privacy.right.erasure_html",
+        "privacy.right.restriction_html",
+        "privacy.right.portability_html",
+        "privacy.right.objection_html",
+        "privacy.right.automated_html",
+        "privacy.right.withdraw_html",
     ];
-    for (en, fr) in rights {
-        let _ = write!(b, "<li>{}</li>", t(lang, en, fr));
+    for key in RIGHTS {
+        let _ = write!(b, "<li>{}</li>", texts(lang).markup(key, &[]));
     }
     if french_law {
         let _ = write!(
             b,
             "<li>{}</li>",
-            t(
-                lang,
-                "give instructions on what happens to your data after your death (see below).",
-                "définir des directives relatives au sort de vos données après votre décès (voir ci-dessous)."
-            )
+            txt(lang, "privacy.give_instructions_what_happens")
         );
     }
     b.push_str("</ul>");
     let _ = write!(
         b,
         "<h3>{}</h3><ul><li>{} <a href=\"{}\">{}</a></li><li>{} {}</li><li>{} {}</li></ul>",
-        t(lang, "How to exercise them", "Comment les exercer"),
-        t(lang, "Online:", "En ligne :"),
+        txt(lang, "privacy.how_exercise_them"),
+        txt(lang, "privacy.online"),
         esc(&links.rights(lang)),
-        t(
-            lang,
-            "rights request form",
-            "formulaire de demande d'exercice des droits"
-        ),
-        t(lang, "By email:", "Par e-mail :"),
+        txt(lang, "privacy.rights_request_form"),
+        txt(lang, "privacy.email"),
         mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email)),
-        t(lang, "By post:", "Par courrier :"),
+        txt(lang, "privacy.post"),
         esc(&format!(
             "{}, {}",
             ctl.name,
@@ -926,16 +699,8 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{}</p><p class=\"note\">{}</p>",
-        t(
-            lang,
-            "We may ask for information to confirm your identity when we have a reasonable doubt, never more than needed. Some rights have exceptions provided by law; if we cannot grant your request, we tell you why.",
-            "Nous pouvons demander des informations pour confirmer votre identité en cas de doute raisonnable, jamais plus que nécessaire. Certains droits connaissent des exceptions prévues par la loi ; si nous ne pouvons pas donner suite à votre demande, nous vous en indiquons les raisons."
-        ),
-        t(
-            lang,
-            "We answer <strong>within one month</strong> of receiving your request. This period may be extended by <strong>two further months</strong> given the complexity or number of requests; we then tell you so, with the reasons, within the first month (GDPR Art. 12(3)).",
-            "Nous répondons <strong>dans un délai d'un mois</strong> à compter de la réception de votre demande. Ce délai peut être prolongé de <strong>deux mois</strong> compte tenu de la complexité ou du nombre de demandes ; nous vous en informons alors, avec les motifs, dans le premier mois (RGPD, art. 12(3))."
-        )
+        txt(lang, "privacy.may_ask_information_confirm"),
+        txt(lang, "privacy.answer_within_one_month_html")
     );
 
     // Complaint
@@ -944,23 +709,15 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{}</p><dl class=\"facts\"><dt>{}</dt><dd>{}</dd>",
-        t(
-            lang,
-            "If you think the processing of your data does not comply with the rules, or if we do not answer, you can lodge a complaint with the supervisory authority (Art. 77 GDPR) or take the matter to court:",
-            "Si vous estimez que le traitement de vos données n'est pas conforme, ou en l'absence de réponse de notre part, vous pouvez introduire une réclamation auprès de l'autorité de contrôle (art. 77 RGPD) ou saisir la justice :"
-        ),
-        t(lang, "Authority", "Autorité"),
+        txt(lang, "privacy.if_you_think_processing"),
+        txt(lang, "privacy.authority"),
         esc(&auth.name)
     );
     if let Some(a) = &auth.address {
-        html::fact(&mut b, t(lang, "Address", "Adresse"), &esc(a));
+        html::fact(&mut b, txt(lang, "common.address"), &esc(a));
     }
     if let Some(u) = &auth.url {
-        html::fact(
-            &mut b,
-            t(lang, "Website", "Site web"),
-            &ext_link(u, &esc(u)),
-        );
+        html::fact(&mut b, txt(lang, "common.website"), &ext_link(u, &esc(u)));
     }
     b.push_str("</dl>");
 
@@ -970,11 +727,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         let _ = write!(
             b,
             "<p>{}</p>",
-            t(
-                lang,
-                "Under the French Data Protection Act (Articles 84 to 86 of Law No. 78-17, formerly Article 40-1), you can give instructions on the storage, erasure and communication of your personal data after your death. These instructions may be general (registered with a trusted digital third party certified by the CNIL) or specific to our processing (sent to us by the means above). You can change or revoke them at any time, and you can name a person to carry them out.",
-                "En application de la loi Informatique et Libertés (articles 84 à 86 de la loi n° 78-17, anciennement article 40-1), vous pouvez définir des directives relatives à la conservation, à l'effacement et à la communication de vos données personnelles après votre décès. Ces directives peuvent être générales (enregistrées auprès d'un tiers de confiance numérique certifié par la CNIL) ou particulières à nos traitements (adressées à nous par les moyens ci-dessus). Vous pouvez les modifier ou les révoquer à tout moment et désigner une personne chargée de leur exécution."
-            )
+            txt(lang, "privacy.under_french_data_protection")
         );
     }
 
@@ -994,15 +747,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         })
         .collect();
     if ad.is_empty() {
-        let _ = write!(
-            b,
-            "<p>{}</p>",
-            t(
-                lang,
-                "We make no decision based solely on automated processing, including profiling, that produces legal effects concerning you or similarly significantly affects you (Art. 22 GDPR).",
-                "Nous ne prenons aucune décision fondée exclusivement sur un traitement automatisé, y compris le profilage, produisant des effets juridiques vous concernant ou vous affectant de manière significative (art. 22 RGPD)."
-            )
-        );
+        let _ = write!(b, "<p>{}</p>", txt(lang, "privacy.make_no_decision_based"));
     } else {
         let _ = write!(b, "<ul>{}</ul>", ad.join(""));
     }
@@ -1012,13 +757,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{} <a href=\"{}\">{}</a>.</p>",
-        t(
-            lang,
-            "The cookies and other trackers of the site, their purposes and lifetimes, and how to change your choice are described in our",
-            "Les cookies et autres traceurs du site, leurs finalités et durées de vie, et la façon de modifier votre choix sont décrits dans notre"
-        ),
+        txt(lang, "privacy.cookies_other_trackers_site"),
         esc(&links.cookie_policy(lang)),
-        t(lang, "cookie policy", "politique cookies"),
+        txt(lang, "common.cookie_policy2"),
     );
 
     // Version
@@ -1026,25 +767,20 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let _ = write!(
         b,
         "<p>{}</p>",
-        match lang {
-            "fr" => format!(
-                "Ceci est la version {} de cette politique, publiée le {}. <a href=\"{}\">Consulter l'historique des versions</a>.",
-                page.version,
-                html::time_el(page.created_at_ms, page.tz(), lang),
-                esc(&links.versions(lang))
-            ),
-            _ => format!(
-                "This is version {} of this policy, published on {}. <a href=\"{}\">See the version history</a>.",
-                page.version,
-                html::time_el(page.created_at_ms, page.tz(), lang),
-                esc(&links.versions(lang))
-            ),
-        }
+        html::fill_raw(
+            lang,
+            "privacy.version_text_html",
+            &[
+                ("version", &page.version),
+                ("date", &html::time_el(page.created_at_ms, page.tz(), lang)),
+                ("href", &esc(&links.versions(lang)))
+            ]
+        )
     );
 
     html::shell(&Shell {
         lang,
-        title: t(lang, "Privacy policy", "Politique de confidentialité").to_string(),
+        title: txt(lang, "common.privacy_policy").to_string(),
         site_name: &site.name,
         nav: Nav::Privacy,
         links: links.nav(lang),
@@ -1073,11 +809,11 @@ fn service_row(b: &mut String, page: &PolicyPage<'_>, s: &Service) {
     let country = s
         .country
         .as_deref()
-        .map(|c| esc(&country_with_code(c, lang)))
-        .unwrap_or_else(|| t(lang, "Not stated", "Non précisée").to_string());
+        .map(|c| esc(&words::country_with_code(c, lang)))
+        .unwrap_or_else(|| txt(lang, "privacy.not_stated").to_string());
     let safeguard = match (s.country.as_deref(), s.safeguard) {
-        (Some(c), _) if in_eea(c) => t(lang, "Not needed (EEA)", "Inutile (EEE)").to_string(),
-        (_, Some(g)) => esc(g.label(lang)),
+        (Some(c), _) if in_eea(c) => txt(lang, "privacy.not_needed_eea").to_string(),
+        (_, Some(g)) => esc(words::safeguard(g, lang)),
         (_, None) => "–".to_string(),
     };
     let policy = match &s.privacy_policy {

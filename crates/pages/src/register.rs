@@ -12,8 +12,9 @@ use assent_model::Registry;
 use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_eea};
 use serde::Serialize;
 
-use crate::html::{self, Nav, Shell, country_with_code, esc, ext_link, mailto, plain, t};
+use crate::html::{self, Nav, Shell, esc, ext_link, mailto, plain, txt};
 use crate::privacy::{retention_action, retention_period};
+use crate::words;
 
 /// Output format of the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,13 +109,10 @@ impl ControllerRecord {
     /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
     /// address and country, email, phone, website), for a `<dl class="facts">`.
     pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
-        html::fact(b, t(lang, "Name", "Dénomination"), &esc(&self.name));
+        html::fact(b, txt(lang, "register.name"), &esc(&self.name));
         let optional = [
-            (&self.legal_form, t(lang, "Legal form", "Forme juridique")),
-            (
-                &self.registration,
-                t(lang, "Registration", "Immatriculation"),
-            ),
+            (&self.legal_form, txt(lang, "register.legal_form")),
+            (&self.registration, txt(lang, "register.registration")),
         ];
         for (value, label) in optional {
             if let Some(v) = value {
@@ -124,17 +122,17 @@ impl ControllerRecord {
         let _ = write!(
             b,
             "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-            t(lang, "Address", "Adresse"),
+            txt(lang, "common.address"),
             esc(&self.address),
-            esc(&html::country(&self.country, lang)),
-            t(lang, "Email", "E-mail"),
+            esc(&words::country(&self.country, lang)),
+            txt(lang, "common.email"),
             mailto(&self.email)
         );
         if let Some(p) = &self.phone {
-            html::fact(b, t(lang, "Phone", "Téléphone"), &esc(p));
+            html::fact(b, txt(lang, "common.phone"), &esc(p));
         }
         if let Some(w) = &self.website {
-            html::fact(b, t(lang, "Website", "Site web"), &ext_link(w, &esc(w)));
+            html::fact(b, txt(lang, "common.website"), &ext_link(w, &esc(w)));
         }
     }
 
@@ -288,7 +286,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                     country: t.country.clone(),
                     recipient: t.recipient.clone(),
                     safeguard: t.safeguard.as_str().into(),
-                    safeguard_label: t.safeguard.label(lang).into(),
+                    safeguard_label: words::safeguard(t.safeguard, lang).into(),
                 })
                 .collect();
             // A processor outside the EEA is a transfer even when the activity omits it.
@@ -304,7 +302,11 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                         country: c.to_string(),
                         recipient: Some(s.provider.clone()),
                         safeguard: s.safeguard.map(|g| g.as_str()).unwrap_or("").into(),
-                        safeguard_label: s.safeguard.map(|g| g.label(lang)).unwrap_or("").into(),
+                        safeguard_label: s
+                            .safeguard
+                            .map(|g| words::safeguard(g, lang))
+                            .unwrap_or("")
+                            .into(),
                     });
                 }
             }
@@ -318,15 +320,15 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                     ErasureRecord {
                         id: r.id.clone(),
                         data_category: plain(&r.data_category, lang, def),
-                        period: r.period.display(lang),
-                        trigger: r.trigger.label(lang).into(),
-                        archive: r.archive.map(|d| d.display(lang)),
+                        period: words::duration(r.period, lang),
+                        trigger: words::trigger(r.trigger, lang).into(),
+                        archive: r.archive.map(|d| words::duration(d, lang)),
                         action: action.into(),
                         period_text: period.clone(),
                         text: format!(
                             "{}{}{period}; {}",
                             plain(&r.data_category, lang, def),
-                            t(lang, ": ", " : "),
+                            txt(lang, "common.x"),
                             action.to_lowercase()
                         ),
                     }
@@ -340,7 +342,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                 name: plain(&a.name, lang, def),
                 purposes: plain(&a.description, lang, def),
                 legal_basis: legal_basis_code(a),
-                legal_basis_label: a.legal_basis.label(lang).into(),
+                legal_basis_label: words::basis(a.legal_basis, lang).into(),
                 legitimate_interest: a.legitimate_interest.as_ref().map(|x| plain(x, lang, def)),
                 data_subjects: texts(&a.data_subjects),
                 data_categories: texts(&a.data_categories),
@@ -377,7 +379,7 @@ fn processor(s: &Service, lang: &str) -> ProcessorRecord {
         role: role_code(s.role).into(),
         country: s.country.clone(),
         third_country: s.country.as_deref().is_some_and(|c| !in_eea(c)),
-        safeguard: s.safeguard.map(|g| g.label(lang).to_string()),
+        safeguard: s.safeguard.map(|g| words::safeguard(g, lang).to_string()),
         privacy_policy: s.privacy_policy.clone(),
     }
 }
@@ -390,7 +392,7 @@ impl ProcessorRecord {
             inner.push(self.provider.clone());
         }
         if let Some(c) = &self.country {
-            inner.push(country_with_code(c, lang));
+            inner.push(words::country_with_code(c, lang));
         }
         if inner.is_empty() {
             self.name.clone()
@@ -404,16 +406,19 @@ impl TransferRecord {
     pub fn line(&self, lang: &str) -> String {
         let who = self.recipient.as_deref().unwrap_or("");
         let safeguard = if self.safeguard_label.is_empty() {
-            t(lang, "safeguard not stated", "garantie non précisée")
+            txt(lang, "common.safeguard_not_stated")
         } else {
             self.safeguard_label.as_str()
         };
         if who.is_empty() {
-            format!("{}: {safeguard}", country_with_code(&self.country, lang))
+            format!(
+                "{}: {safeguard}",
+                words::country_with_code(&self.country, lang)
+            )
         } else {
             format!(
                 "{who} – {}: {safeguard}",
-                country_with_code(&self.country, lang)
+                words::country_with_code(&self.country, lang)
             )
         }
     }
@@ -422,45 +427,25 @@ impl TransferRecord {
 /// Column headers of the CSV export.
 pub fn csv_header(lang: &str) -> Vec<&'static str> {
     vec![
-        t(lang, "Activity id", "Identifiant du traitement"),
-        t(lang, "Processing activity", "Traitement"),
-        t(lang, "Controller", "Responsable du traitement"),
-        t(lang, "Representative", "Représentant"),
-        t(
-            lang,
-            "Data protection officer",
-            "Délégué à la protection des données",
-        ),
-        t(lang, "Purposes", "Finalités"),
-        t(lang, "Legal basis", "Base légale"),
-        t(lang, "Legitimate interest", "Intérêt légitime"),
-        t(
-            lang,
-            "Categories of data subjects",
-            "Catégories de personnes concernées",
-        ),
-        t(
-            lang,
-            "Categories of personal data",
-            "Catégories de données personnelles",
-        ),
-        t(lang, "Source", "Source"),
-        t(lang, "Recipients", "Destinataires"),
-        t(lang, "Processors", "Sous-traitants"),
-        t(
-            lang,
-            "Recipients in third countries",
-            "Destinataires dans des pays tiers",
-        ),
-        t(
-            lang,
-            "Transfers outside the EEA (country, safeguard)",
-            "Transferts hors EEE (pays, garantie)",
-        ),
-        t(lang, "Time limits for erasure", "Délais d'effacement"),
-        t(lang, "Security measures", "Mesures de sécurité"),
-        t(lang, "Automated decisions", "Décisions automatisées"),
-        t(lang, "Sites", "Sites"),
+        txt(lang, "register.activity_id"),
+        txt(lang, "register.processing_activity"),
+        txt(lang, "common.controller"),
+        txt(lang, "register.representative"),
+        txt(lang, "common.data_protection_officer"),
+        txt(lang, "common.purposes"),
+        txt(lang, "common.legal_basis"),
+        txt(lang, "common.legitimate_interest"),
+        txt(lang, "common.categories_data_subjects"),
+        txt(lang, "common.categories_personal_data"),
+        txt(lang, "common.source"),
+        txt(lang, "common.recipients"),
+        txt(lang, "register.processors"),
+        txt(lang, "register.recipients_third_countries"),
+        txt(lang, "register.transfers_outside_eea_country"),
+        txt(lang, "register.time_limits_erasure"),
+        txt(lang, "common.security_measures"),
+        txt(lang, "common.automated_decisions"),
+        txt(lang, "register.sites"),
     ]
 }
 
@@ -567,68 +552,53 @@ fn contact_html(c: &ContactRecord) -> String {
 
 /// The record as a printable HTML document. `generated_at` is shown as is (escaped).
 pub fn to_html(rec: &Record, generated_at: &str) -> String {
-    let lang = if rec.language == "fr" { "fr" } else { "en" };
+    let lang = crate::i18n::texts(&rec.language).lang();
     let c = &rec.controller;
     let mut b = String::new();
     let _ = write!(
         b,
         "<p class=\"lead\">{}</p>",
-        t(
-            lang,
-            "Record of processing activities kept under Article 30(1) of the GDPR, generated from the registry. One section per processing activity.",
-            "Registre des activités de traitement tenu en application de l'article 30(1) du RGPD, généré à partir du registre. Une section par traitement."
-        )
+        txt(lang, "register.record_processing_activities_kept")
     );
     let _ = write!(
         b,
         "<h2 id=\"controller\">{}</h2><dl class=\"facts\">",
-        t(lang, "Controller", "Responsable du traitement"),
+        txt(lang, "common.controller"),
     );
     c.facts_html(&mut b, lang);
     let _ = write!(
         b,
         "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        t(lang, "Representative (Art. 27)", "Représentant (art. 27)"),
+        txt(lang, "register.representative_art_27"),
         rec.representative
             .as_ref()
             .map(contact_html)
-            .unwrap_or_else(|| t(
-                lang,
-                "None (established in the EU)",
-                "Aucun (établi dans l'UE)"
-            )
-            .into()),
-        t(
-            lang,
-            "Data protection officer",
-            "Délégué à la protection des données"
-        ),
-        rec.dpo.as_ref().map(contact_html).unwrap_or_else(|| t(
-            lang,
-            "None designated",
-            "Aucun désigné"
-        )
-        .into()),
+            .unwrap_or_else(|| txt(lang, "register.none_established_eu").into()),
+        txt(lang, "common.data_protection_officer"),
+        rec.dpo
+            .as_ref()
+            .map(contact_html)
+            .unwrap_or_else(|| txt(lang, "register.none_designated").into()),
     );
 
     // Summary
     let _ = write!(
         b,
         "<h2 id=\"summary\">{}</h2><div class=\"table-wrap\"><table><caption>{} ({})</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(lang, "Processing activities", "Activités de traitement"),
-        t(lang, "Processing activities", "Activités de traitement"),
+        txt(lang, "register.processing_activities"),
+        txt(lang, "register.processing_activities"),
         rec.activities.len(),
-        t(lang, "Activity", "Traitement"),
-        t(lang, "Legal basis", "Base légale"),
-        t(lang, "Third-country transfers", "Transferts hors EEE"),
-        t(lang, "Time limits for erasure", "Délais d'effacement"),
+        txt(lang, "register.activity"),
+        txt(lang, "common.legal_basis"),
+        txt(lang, "register.third_country_transfers"),
+        txt(lang, "register.time_limits_erasure"),
     );
     for a in &rec.activities {
         let countries: Vec<String> = {
             let mut v: Vec<String> = a
                 .transfers
                 .iter()
-                .map(|t| country_with_code(&t.country, lang))
+                .map(|t| words::country_with_code(&t.country, lang))
                 .collect();
             v.dedup();
             v
@@ -660,7 +630,7 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
             id = esc(&a.id),
             n = i + 1,
             name = esc(&a.name),
-            cap = t(lang, "Article 30(1) fields", "Champs de l'article 30(1)"),
+            cap = txt(lang, "register.article_30_1_fields"),
         );
         let row = |b: &mut String, label: &str, value: String| {
             let _ = write!(
@@ -671,63 +641,43 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
         };
         row(
             &mut b,
-            t(lang, "Identifier", "Identifiant"),
+            txt(lang, "register.identifier"),
             format!("<code>{}</code>", esc(&a.id)),
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Purposes (Art. 30(1)(b))",
-                "Finalités (art. 30(1)(b))",
-            ),
+            txt(lang, "register.purposes_art_30_1"),
             esc(&a.purposes),
         );
         row(
             &mut b,
-            t(lang, "Legal basis", "Base légale"),
+            txt(lang, "common.legal_basis"),
             esc(&a.legal_basis_label),
         );
         if let Some(li) = &a.legitimate_interest {
-            row(
-                &mut b,
-                t(lang, "Legitimate interest", "Intérêt légitime"),
-                esc(li),
-            );
+            row(&mut b, txt(lang, "common.legitimate_interest"), esc(li));
         }
         row(
             &mut b,
-            t(
-                lang,
-                "Categories of data subjects (Art. 30(1)(c))",
-                "Catégories de personnes concernées (art. 30(1)(c))",
-            ),
+            txt(lang, "register.categories_data_subjects_art"),
             ul(&a.data_subjects),
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Categories of personal data (Art. 30(1)(c))",
-                "Catégories de données personnelles (art. 30(1)(c))",
-            ),
+            txt(lang, "register.categories_personal_data_art"),
             ul(&a.data_categories),
         );
         if let Some(s) = &a.source {
-            row(&mut b, t(lang, "Source", "Source"), esc(s));
+            row(&mut b, txt(lang, "common.source"), esc(s));
         }
         row(
             &mut b,
-            t(
-                lang,
-                "Recipients (Art. 30(1)(d))",
-                "Destinataires (art. 30(1)(d))",
-            ),
+            txt(lang, "register.recipients_art_30_1"),
             ul(&a.recipients),
         );
         row(
             &mut b,
-            t(lang, "Processors", "Sous-traitants"),
+            txt(lang, "register.processors"),
             ul(&a
                 .processors
                 .iter()
@@ -736,11 +686,7 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Recipients in third countries (Art. 30(1)(d))",
-                "Destinataires dans des pays tiers (art. 30(1)(d))",
-            ),
+            txt(lang, "register.recipients_third_countries_art"),
             ul(&a
                 .processors
                 .iter()
@@ -750,61 +696,48 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Transfers: country and safeguard (Art. 30(1)(e))",
-                "Transferts : pays et garantie (art. 30(1)(e))",
-            ),
+            txt(lang, "register.transfers_country_safeguard_art"),
             ul(&a.transfers.iter().map(|t| t.line(lang)).collect::<Vec<_>>()),
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Time limits for erasure (Art. 30(1)(f))",
-                "Délais d'effacement (art. 30(1)(f))",
-            ),
+            txt(lang, "register.time_limits_erasure_art"),
             ul(&a.erasure.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
         );
         row(
             &mut b,
-            t(
-                lang,
-                "Security measures (Art. 30(1)(g))",
-                "Mesures de sécurité (art. 30(1)(g))",
-            ),
+            txt(lang, "register.security_measures_art_30"),
             ul(&a.security_measures),
         );
         row(
             &mut b,
-            t(lang, "Automated decisions", "Décisions automatisées"),
+            txt(lang, "common.automated_decisions"),
             esc(a
                 .automated_decisions
                 .as_deref()
-                .unwrap_or(t(lang, "None", "Aucune"))),
+                .unwrap_or(txt(lang, "register.none"))),
         );
-        row(&mut b, t(lang, "Sites", "Sites"), esc(&a.sites.join(", ")));
+        row(
+            &mut b,
+            txt(lang, "register.sites"),
+            esc(&a.sites.join(", ")),
+        );
         b.push_str("</tbody></table></div></section>");
     }
 
     html::shell(&Shell {
         lang,
-        title: t(
-            lang,
-            "Record of processing activities",
-            "Registre des activités de traitement",
-        )
-        .to_string(),
+        title: txt(lang, "register.record_processing_activities").to_string(),
         site_name: &c.name,
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
         meta_html: format!(
             "<p>{} · {} {} · {} {}</p>",
-            t(lang, "GDPR Article 30", "RGPD, article 30"),
+            txt(lang, "register.gdpr_article_30"),
             rec.activities.len(),
-            t(lang, "activities", "traitements"),
-            t(lang, "generated", "généré le"),
+            txt(lang, "register.activities"),
+            txt(lang, "register.generated"),
             esc(generated_at),
         ),
         body_html: b,

@@ -9,7 +9,8 @@ use assent_model::version::Change;
 use serde_json::{Value, json};
 
 use crate::Links;
-use crate::html::{self, Alternate, Nav, Shell, esc, t};
+use crate::html::{self, Alternate, Nav, Shell, esc, txt};
+use crate::i18n::texts;
 
 /// One stored version, as the history shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +42,7 @@ fn changes_list(lang: &str, changes: &[Change]) -> String {
                 s,
                 "<li class=\"material\" data-kind=\"{}\"><span class=\"badge material\">{}</span> <strong>{}</strong></li>",
                 esc(&c.kind),
-                t(lang, "New consent needed", "Nouveau consentement requis"),
+                txt(lang, "versions.new_consent_needed"),
                 esc(c.text(lang))
             );
         } else {
@@ -61,25 +62,17 @@ fn fresh_badge(lang: &str, v: &VersionEntry) -> String {
     if v.version == 1 {
         format!(
             "<span class=\"badge\">{}</span>",
-            t(lang, "First version", "Première version")
+            txt(lang, "versions.first_version")
         )
     } else if v.requires_fresh_consent {
         format!(
             "<span class=\"badge material\">{}</span>",
-            t(
-                lang,
-                "Visitors were asked for their choice again",
-                "Le choix des visiteurs a été redemandé"
-            )
+            txt(lang, "versions.visitors_were_asked_their")
         )
     } else {
         format!(
             "<span class=\"badge exempt\">{}</span>",
-            t(
-                lang,
-                "Earlier choices remained valid",
-                "Les choix antérieurs sont restés valables"
-            )
+            txt(lang, "versions.earlier_choices_remained_valid")
         )
     }
 }
@@ -93,7 +86,7 @@ fn compare_form(p: &HistoryPage<'_>, versions: &[i64], from: i64, to: i64) -> St
                 format!(
                     "<option value=\"{v}\"{}>{} {v}</option>",
                     if *v == sel { " selected" } else { "" },
-                    t(lang, "Version", "Version")
+                    txt(lang, "common.version")
                 )
             })
             .collect::<String>()
@@ -102,12 +95,12 @@ fn compare_form(p: &HistoryPage<'_>, versions: &[i64], from: i64, to: i64) -> St
         "<form class=\"compare\" method=\"get\" action=\"{action}\"><label>{l1}<select name=\"from\">{o1}</select></label>\
 <label>{l2}<select name=\"to\">{o2}</select></label><input type=\"hidden\" name=\"lang\" value=\"{lang_v}\"><button type=\"submit\">{btn}</button></form>",
         action = esc(&p.links.diff_action()),
-        l1 = t(lang, "From", "De"),
+        l1 = txt(lang, "versions.from"),
         o1 = opts(from),
-        l2 = t(lang, "To", "À"),
+        l2 = txt(lang, "versions.to"),
         o2 = opts(to),
         lang_v = esc(lang),
-        btn = t(lang, "Compare", "Comparer"),
+        btn = txt(lang, "versions.compare"),
     )
 }
 
@@ -131,11 +124,7 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
     let _ = write!(
         b,
         "<p class=\"lead\">{}</p>",
-        t(
-            lang,
-            "Every change to the cookie and privacy policies of this site creates a new, dated version that is never altered afterwards. Each choice a visitor makes is recorded with the version it was given under. A significant change (a new purpose, a new provider, a new transfer, a longer tracker lifetime) makes the banner ask visitors again.",
-            "Chaque modification des politiques cookies et de confidentialité de ce site crée une nouvelle version datée, qui n'est plus jamais modifiée. Chaque choix d'un visiteur est enregistré avec la version sous laquelle il a été donné. Un changement important (nouvelle finalité, nouveau prestataire, nouveau transfert, durée de vie allongée) fait réapparaître le bandeau."
-        )
+        txt(lang, "versions.every_change_cookie_privacy")
     );
     let numbers: Vec<i64> = sorted.iter().map(|v| v.version).collect();
     if numbers.len() > 1 {
@@ -144,26 +133,26 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
         let _ = write!(
             b,
             "<h2 id=\"compare\">{}</h2>{}",
-            t(lang, "Compare two versions", "Comparer deux versions"),
+            txt(lang, "versions.compare_two_versions"),
             compare_form(p, &numbers, from, to)
         );
     }
     let _ = write!(
         b,
         "<h2 id=\"versions\">{}</h2><ol class=\"versions\" reversed>",
-        t(lang, "All versions", "Toutes les versions")
+        txt(lang, "versions.all_versions")
     );
     for v in &sorted {
         let _ = write!(
             b,
             "<li id=\"v{n}\"><h3>{} {n} <span class=\"small\">– {}</span></h3><p>{} · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a>",
-            t(lang, "Version", "Version"),
+            txt(lang, "common.version"),
             html::time_el(v.created_at_ms, p.timezone, lang),
             fresh_badge(lang, v),
             esc(&p.links.cookie_policy_version(lang, v.version)),
-            t(lang, "cookie policy", "politique cookies"),
+            txt(lang, "common.cookie_policy2"),
             esc(&p.links.privacy_policy_version(lang, v.version)),
-            t(lang, "privacy policy", "politique de confidentialité"),
+            txt(lang, "common.privacy_policy2"),
             n = v.version,
         );
         if v.version > 1 {
@@ -171,11 +160,7 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
                 b,
                 " · <a href=\"{}\">{}</a>",
                 esc(&p.links.diff(v.version - 1, v.version, lang)),
-                t(
-                    lang,
-                    "compare with the previous version",
-                    "comparer avec la version précédente"
-                )
+                txt(lang, "versions.compare_previous_version")
             );
         }
         b.push_str("</p>");
@@ -183,18 +168,10 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
             let _ = write!(
                 b,
                 "<p>{}</p>",
-                t(
-                    lang,
-                    "First published version.",
-                    "Première version publiée."
-                )
+                txt(lang, "versions.first_published_version")
             );
         } else if v.changes.is_empty() {
-            let _ = write!(
-                b,
-                "<p>{}</p>",
-                t(lang, "No change recorded.", "Aucun changement enregistré.")
-            );
+            let _ = write!(b, "<p>{}</p>", txt(lang, "versions.no_change_recorded"));
         } else {
             b.push_str(&changes_list(lang, &v.changes));
         }
@@ -204,21 +181,16 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
     let latest = sorted.first().map(|v| v.version).unwrap_or(0);
     html::shell(&Shell {
         lang,
-        title: t(
-            lang,
-            "Policy version history",
-            "Historique des versions de la politique",
-        )
-        .to_string(),
+        title: txt(lang, "versions.policy_version_history").to_string(),
         site_name: &p.site.name,
         nav: Nav::Versions,
         links: p.links.nav(lang),
         alternates: alternates(p, |l| p.links.versions(l)),
         meta_html: format!(
             "<p>{} {latest} · {} {}</p>",
-            t(lang, "Current version:", "Version en vigueur :"),
+            txt(lang, "versions.current_version"),
             sorted.len(),
-            t(lang, "versions", "versions")
+            txt(lang, "versions.versions")
         ),
         body_html: b,
         tail_html: String::new(),
@@ -271,22 +243,22 @@ pub fn diff_html(
     let _ = write!(
         b,
         "<p class=\"lead\">{}</p>",
-        match lang {
-            "fr" => format!(
-                "Ce qui a changé entre la version {} du {} et la version {} du {}.",
-                from.version,
-                html::time_el(from.created_at_ms, p.timezone, lang),
-                to.version,
-                html::time_el(to.created_at_ms, p.timezone, lang)
-            ),
-            _ => format!(
-                "What changed between version {} of {} and version {} of {}.",
-                from.version,
-                html::time_el(from.created_at_ms, p.timezone, lang),
-                to.version,
-                html::time_el(to.created_at_ms, p.timezone, lang)
-            ),
-        }
+        html::fill_raw(
+            lang,
+            "versions.diff_lead",
+            &[
+                ("from", &from.version),
+                (
+                    "from_date",
+                    &html::time_el(from.created_at_ms, p.timezone, lang)
+                ),
+                ("to", &to.version),
+                (
+                    "to_date",
+                    &html::time_el(to.created_at_ms, p.timezone, lang)
+                )
+            ]
+        )
     );
     let mut sorted = all_versions.to_vec();
     sorted.sort_by_key(|v| std::cmp::Reverse(*v));
@@ -295,24 +267,16 @@ pub fn diff_html(
         let _ = write!(
             b,
             "<p class=\"note\">{}</p>",
-            t(
-                lang,
-                "The two versions have the same content.",
-                "Les deux versions ont le même contenu."
-            )
+            txt(lang, "versions.two_versions_have_same")
         );
     }
     if !material.is_empty() {
         let _ = write!(
             b,
             "<h2 id=\"material\">{} <span class=\"small\">({})</span></h2><p>{}</p>{}",
-            t(lang, "Significant changes", "Changements importants"),
+            txt(lang, "versions.significant_changes"),
             material.len(),
-            t(
-                lang,
-                "These changes require visitors' consent again: the banner asks for a new choice.",
-                "Ces changements nécessitent un nouveau consentement : le bandeau redemande leur choix aux visiteurs."
-            ),
+            txt(lang, "versions.these_changes_require_visitors"),
             changes_list(lang, &material)
         );
     }
@@ -320,13 +284,9 @@ pub fn diff_html(
         let _ = write!(
             b,
             "<h2 id=\"other\">{} <span class=\"small\">({})</span></h2><p>{}</p>{}",
-            t(lang, "Other changes", "Autres changements"),
+            txt(lang, "versions.other_changes"),
             other.len(),
-            t(
-                lang,
-                "These changes do not affect choices already made.",
-                "Ces changements n'affectent pas les choix déjà exprimés."
-            ),
+            txt(lang, "versions.these_changes_do_not"),
             changes_list(lang, &other)
         );
     }
@@ -334,26 +294,20 @@ pub fn diff_html(
         b,
         "<p><a href=\"{}\">{} {}</a> · <a href=\"{}\">{} {}</a> · <a href=\"{}\">{}</a></p>",
         esc(&p.links.cookie_policy_version(lang, from.version)),
-        t(lang, "Cookie policy, version", "Politique cookies, version"),
+        txt(lang, "versions.cookie_policy_version"),
         from.version,
         esc(&p.links.cookie_policy_version(lang, to.version)),
-        t(lang, "Cookie policy, version", "Politique cookies, version"),
+        txt(lang, "versions.cookie_policy_version"),
         to.version,
         esc(&p.links.versions(lang)),
-        t(lang, "All versions", "Toutes les versions"),
+        txt(lang, "versions.all_versions"),
     );
     html::shell(&Shell {
         lang,
-        title: match lang {
-            "fr" => format!(
-                "Changements de la version {} à la version {}",
-                from.version, to.version
-            ),
-            _ => format!(
-                "Changes from version {} to version {}",
-                from.version, to.version
-            ),
-        },
+        title: texts(lang).fill(
+            "versions.diff_title",
+            &[("from", &from.version), ("to", &to.version)],
+        ),
         site_name: &p.site.name,
         nav: Nav::Versions,
         links: p.links.nav(lang),
@@ -361,15 +315,11 @@ pub fn diff_html(
         meta_html: format!(
             "<p><a href=\"{}\">{}</a> · {} {} · {} {}</p>",
             esc(&p.links.versions(lang)),
-            t(
-                lang,
-                "Policy version history",
-                "Historique des versions de la politique"
-            ),
+            txt(lang, "versions.policy_version_history"),
             material.len(),
-            t(lang, "significant", "importants"),
+            txt(lang, "versions.significant"),
             other.len(),
-            t(lang, "other", "autres"),
+            txt(lang, "versions.other"),
         ),
         body_html: b,
         tail_html: String::new(),
@@ -396,7 +346,7 @@ pub fn diff_json(
 
 /// A small page for errors (unknown site, unknown version, bad query), in `lang`.
 pub fn error_html(lang: &str, title: &str, message: &str) -> String {
-    let lang = if lang == "fr" { "fr" } else { "en" };
+    let lang = crate::i18n::texts(lang).lang();
     html::shell(&Shell {
         lang,
         title: title.to_string(),

@@ -289,7 +289,7 @@ description.fr = "Identifiant d'utilisateur Hotjar."
     assert!(body.contains("id=\"v2\"") && body.contains("id=\"v1\""));
     assert!(body.contains("Visitors were asked for their choice again"));
     assert!(
-        body.contains("href=\"/sites/callkom/policy-versions/diff?from=1&amp;to=2&amp;lang=en\"")
+        body.contains("href=\"/sites/callkom/policy-versions/diff?from=1&#38;to=2&#38;lang=en\"")
     );
     let (_, v) = json(app.get("/sites/callkom/policy-versions.json").await).await;
     assert_eq!(v["items"][0]["version"], 2);

@@ -189,8 +189,8 @@ mod tests {
         }];
         let page = detail_page(&d, &h);
         assert!(!page.contains("<script>") && !page.contains("<img") && !page.contains("<i>"));
-        assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "{page}");
-        assert!(page.contains("&lt;b&gt;Bold&lt;/b&gt;"));
+        assert!(page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"), "{page}");
+        assert!(page.contains("&#60;b&#62;Bold&#60;/b&#62;"));
         let row = QueueRow {
             id: "<a href=x>".into(),
             site: "<s>".into(),

@@ -440,7 +440,7 @@ mod tests {
         );
         assert_eq!(t[0][18], "", "no GPC notice without a GPC purpose");
         // escaping
-        assert_eq!(esc("a<b>&\"c"), "a&lt;b&gt;&amp;&quot;c");
+        assert_eq!(esc("a<b>&\"c"), "a&#60;b&#62;&#38;&#34;c");
     }
 
     #[test]
@@ -449,7 +449,7 @@ mod tests {
         assert_eq!(esc("x' onmouseover='alert(1)"), "x&#39; onmouseover=&#39;alert(1)");
         assert_eq!(
             esc("<a href='/'>&\"</a>"),
-            "&lt;a href=&#39;/&#39;&gt;&amp;&quot;&lt;/a&gt;"
+            "&#60;a href=&#39;/&#39;&#62;&#38;&#34;&#60;/a&#62;"
         );
     }
 }
