@@ -18,12 +18,13 @@ use serde_json::{Value, json};
 
 use assent_model::clock::{parse_time, rfc3339};
 use assent_model::rights::Status;
+use assent_pages::rights::admin::{self, Detail, HistoryLine, QueueRow};
+use assent_pages::rights::{self as html, FormSite, FormValues};
 use assent_store::{RightsAttachmentRow, RightsPatch, RightsRequestRow, RightsTokenRow};
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
-use crate::rights::html::{self, FormValues, QueueRow};
 use crate::rights::mailer::Outcome;
 use crate::rights::{self as svc, Submission, Verified};
 use crate::routes::consent::rate_limit;
@@ -88,8 +89,18 @@ fn html_response(status: StatusCode, body: String) -> Response {
 }
 
 fn html_error(lang: &str, e: &ApiError) -> Response {
-    let heading = if lang == "fr" { "Erreur" } else { "Error" };
-    html_response(e.status, html::message_page(lang, heading, &e.message))
+    html_response(e.status, html::error_page(lang, &e.message))
+}
+
+/// What the request form says about a site.
+fn form_site(s: &assent_model::version::SiteSnapshot) -> FormSite<'_> {
+    FormSite {
+        id: &s.site.id,
+        name: &s.site.name,
+        controller: &s.controller.name,
+        authority: &s.controller.supervisory_authority,
+        languages: &s.site.languages,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,15 +121,7 @@ pub async fn form_page(
     };
     let s = &cur.snapshot;
     let lang = html::pick_lang(q.lang.as_deref(), &s.site.languages);
-    let body = html::request_form(
-        lang,
-        &s.site.id,
-        &s.site.name,
-        &s.controller.name,
-        &s.controller.supervisory_authority,
-        &FormValues::default(),
-        None,
-    );
+    let body = html::request_form(lang, &form_site(s), &FormValues::default(), None);
     html_response(StatusCode::OK, body)
 }
 
@@ -189,33 +192,15 @@ pub async fn form_submit(
                 receipt: clip(f.receipt.as_deref().unwrap_or(""), 32),
             };
             let field = e.field.clone().unwrap_or_default();
-            let body = html::request_form(
-                lang,
-                &s.site.id,
-                &s.site.name,
-                &s.controller.name,
-                &s.controller.supervisory_authority,
-                &values,
-                Some((&field, &e.message)),
-            );
+            let body =
+                html::request_form(lang, &form_site(s), &values, Some((&field, &e.message)));
             return html_response(e.status, body);
         }
     };
     if let Err(e) = svc::submit(&st, valid).await {
         return html_error(lang, &e);
     }
-    let (h, t) = if lang == "fr" {
-        (
-            "Demande reçue",
-            "Votre demande a été reçue. Si l'adresse peut recevoir des e-mails, un lien et un code de confirmation y ont été envoyés ; ils sont valables 24 heures. Le délai de réponse d'un mois court à partir d'aujourd'hui.",
-        )
-    } else {
-        (
-            "Request received",
-            "Your request has been received. If the address can receive email, a confirmation link and code have been sent to it; they are valid for 24 hours. The one-month answer period runs from today.",
-        )
-    };
-    html_response(StatusCode::ACCEPTED, html::message_page(lang, h, t))
+    html_response(StatusCode::ACCEPTED, html::received_page(lang))
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,27 +260,9 @@ pub struct TokenQuery {
 fn verified_page(v: &Verified) -> Response {
     match v {
         Verified::Now(lang) | Verified::Already(lang) => {
-            let (h, t) = if lang == "fr" {
-                (
-                    "Demande confirmée",
-                    "Merci : votre adresse e-mail est confirmée et votre demande est transmise au délégué à la protection des données. Nous vous répondrons par e-mail.",
-                )
-            } else {
-                (
-                    "Request confirmed",
-                    "Thank you: your email address is confirmed and your request has been passed to the data protection officer. We will answer you by email.",
-                )
-            };
-            html_response(StatusCode::OK, html::message_page(lang, h, t))
+            html_response(StatusCode::OK, html::confirmed_page(lang))
         }
-        Verified::Invalid => html_response(
-            StatusCode::GONE,
-            html::message_page(
-                "en",
-                "Link invalid or expired / Lien invalide ou expiré",
-                "This link or code is invalid, already used or expired (they are valid for 24 hours). Ce lien ou ce code est invalide, déjà utilisé ou expiré (validité : 24 heures).",
-            ),
-        ),
+        Verified::Invalid => html_response(StatusCode::GONE, html::invalid_link_page()),
     }
 }
 
@@ -324,7 +291,7 @@ pub async fn code_page(
         return html_error("en", &ApiError::not_found("unknown site"));
     };
     let lang = html::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
-    html_response(StatusCode::OK, html::code_form(lang, &site, None))
+    html_response(StatusCode::OK, html::code_form(lang, &site, false))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -355,17 +322,10 @@ pub async fn code_submit(
     };
     let lang = html::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
     match svc::verify_code(&st, &site, &f.email, &f.code).await {
-        Ok(Verified::Invalid) => {
-            let msg = if lang == "fr" {
-                "Code invalide ou expiré. Vérifiez l'adresse et le code (valable 24 heures, 5 essais)."
-            } else {
-                "Invalid or expired code. Check the address and the code (valid for 24 hours, 5 attempts)."
-            };
-            html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                html::code_form(lang, &site, Some(msg)),
-            )
-        }
+        Ok(Verified::Invalid) => html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            html::code_form(lang, &site, true),
+        ),
         Ok(v) => verified_page(&v),
         Err(e) => html_error(lang, &e),
     }
@@ -1012,7 +972,7 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
             mail_problem: r.mail_problem.is_some(),
         })
         .collect();
-    html_response(StatusCode::OK, html::queue_page(&rows, awaiting, now))
+    html_response(StatusCode::OK, admin::queue_page(&rows, awaiting, now))
 }
 
 /// `GET /admin/requests/{id}`: one request and its history (all values escaped).
@@ -1033,31 +993,36 @@ pub async fn detail_page(
     let events = st.store.rights_events(&id).await.unwrap_or_default();
     let d = svc::deadlines_of(&r);
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    let fields = vec![
-        ("Id", r.id.clone()),
-        ("Site", r.site.clone()),
-        ("Type", r.kind.clone()),
-        ("Status", r.status.clone()),
-        ("Received (UTC)", rfc3339(r.received_at_ms)),
-        ("Due (UTC)", rfc3339(d.effective_due())),
-        ("Overdue", is_overdue(&r, st.clock.now_ms()).to_string()),
-        ("Email", opt(&r.email)),
-        ("Name", opt(&r.name)),
-        ("Details", opt(&r.details)),
-        ("Consent receipt", opt(&r.receipt_id)),
-        ("Extension reason", opt(&r.extension_reason)),
-        ("Answer", opt(&r.response)),
-        ("Email problem", opt(&r.mail_problem)),
-    ];
-    let history: Vec<(String, String, String, Option<String>)> = events
+    let detail = Detail {
+        id: r.id.clone(),
+        site: r.site.clone(),
+        kind: r.kind.clone(),
+        status: r.status.clone(),
+        received_at_ms: r.received_at_ms,
+        due_at_ms: d.effective_due(),
+        overdue: is_overdue(&r, st.clock.now_ms()),
+        email: opt(&r.email),
+        name: opt(&r.name),
+        details: opt(&r.details),
+        receipt: opt(&r.receipt_id),
+        extension_reason: opt(&r.extension_reason),
+        answer: opt(&r.response),
+        mail_problem: opt(&r.mail_problem),
+    };
+    let history: Vec<HistoryLine> = events
         .into_iter()
-        .map(|e| (rfc3339(e.ts_ms), e.kind, e.actor, e.note))
+        .map(|e| HistoryLine {
+            ts_ms: e.ts_ms,
+            kind: e.kind,
+            actor: e.actor,
+            note: e.note,
+        })
         .collect();
-    html_response(StatusCode::OK, html::detail_page(&fields, &history))
+    html_response(StatusCode::OK, admin::detail_page(&detail, &history))
 }
 
 pub async fn login_page() -> Response {
-    html_response(StatusCode::OK, html::login_page(None))
+    html_response(StatusCode::OK, admin::login_page(false))
 }
 
 /// Browser form posts must come from Assent's own origin (with SameSite=Strict cookies,
@@ -1100,7 +1065,7 @@ pub async fn login(
     if !ok {
         return html_response(
             StatusCode::UNAUTHORIZED,
-            html::login_page(Some("Invalid or revoked token.")),
+            admin::login_page(true),
         );
     }
     let secure = if st.public_base.starts_with("https://") {
@@ -1144,6 +1109,5 @@ mod tests {
     fn filenames() {
         assert_eq!(safe_filename("export 2026.json"), "export_2026.json");
         assert_eq!(safe_filename("..."), "download");
-        assert_eq!(html::esc("<"), "&lt;");
     }
 }
