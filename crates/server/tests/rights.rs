@@ -885,6 +885,118 @@ async fn pages_and_admin_login(b: Backend) {
     );
 }
 
+/// A site that lists German gets the form, its pages and the requester's emails in German;
+/// a site that does not keeps English for `?lang=de`.
+async fn german(b: Backend) {
+    let plain = TestApp::spawn(b).await;
+    let page = plain
+        .get("/sites/callkom/rights?lang=de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<html lang=\"en\"") && !page.contains("Deutsche Fassung"));
+    plain.stop().await;
+
+    let mut sink = SmtpSink::start().await;
+    // Callkom listing German, its texts copied from English (the registry lint wants every
+    // text in every language of the site).
+    let mut src = String::new();
+    for line in Options::default().registry_src.lines() {
+        src.push_str(line);
+        src.push('\n');
+        if let Some((key, value)) = line.split_once(".en = ") {
+            src.push_str(&format!("{key}.de = {value}\n"));
+        }
+    }
+    // Inline texts: `{ en = "x", fr = "y" }` gets `de = "x"`.
+    let mut out = String::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find("{ en = \"") {
+        let (head, tail) = rest.split_at(i);
+        let end = tail.find("\", fr = ").unwrap();
+        let en = &tail["{ en = ".len()..=end];
+        out.push_str(head);
+        out.push_str(&tail[..=end]);
+        out.push_str(&format!(", de = {en}"));
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    let src = out;
+    let src = src.replace(
+        "languages = [\"en\", \"fr\"]",
+        "languages = [\"en\", \"fr\", \"de\"]",
+    );
+    assert!(src.contains("\"de\"]"));
+    let app = TestApp::spawn_with(
+        b,
+        Options {
+            registry_src: src,
+            smtp: Some(sink.url.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let page = app
+        .get("/sites/callkom/rights?lang=de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "<html lang=\"de\"",
+        "Ihre Rechte ausüben",
+        "Auskunft über meine Daten",
+        "Berichtigung",
+        "Löschung",
+        "Einschränkung der Verarbeitung",
+        "Datenübertragbarkeit",
+        "Widerspruch",
+        "innerhalb eines Monats",
+        "Aufsichtsbehörde",
+        "Bestätigungscode",
+        "<input type=\"hidden\" name=\"lang\" value=\"de\">",
+    ] {
+        assert!(page.contains(needle), "{needle} missing in {page}");
+    }
+    let en = app
+        .get("/sites/callkom/rights?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("lang=\"de\">Deutsche Fassung</a>"), "{en}");
+    // The form in German: the answer page, the email and the confirmation are German.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "erasure"),
+            ("email", "d@example.org"),
+            ("name", "Dora Müller"),
+            ("lang", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert!(r.text().await.unwrap().contains("Antrag eingegangen"));
+    let mail = sink.next().await;
+    let body = mail.body();
+    for needle in [
+        "Guten Tag,",
+        "(Löschung meiner Daten)",
+        "Bestätigungscode",
+        "rights/verify?lang=de",
+    ] {
+        assert!(body.contains(needle), "{needle} missing in {body}");
+    }
+    let (s, page) = follow_link(&app, &mail).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Antrag bestätigt"), "{page}");
+    assert_eq!(only_request(&app).await["type"], "erasure");
+}
+
 both_backends!(
     full_flow,
     no_enumeration,
@@ -894,4 +1006,5 @@ both_backends!(
     reminders_overdue_and_retention,
     without_smtp,
     pages_and_admin_login,
+    german,
 );

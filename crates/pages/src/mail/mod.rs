@@ -293,3 +293,170 @@ pub fn reminder(r: &Reminder<'_>) -> MailText {
         &ReminderBody { t, r },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn controller(name: &str) -> Controller {
+        serde_json::from_value(serde_json::json!({
+            "name": name,
+            "address": "1 rue X",
+            "country": "FR",
+            "email": "dpo@example.org",
+            "timezone": "Europe/Paris",
+            "supervisory_authority": {"name": "CNIL", "url": "https://www.cnil.fr"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn verification_in_english() {
+        let m = verification(
+            "en",
+            &controller("Callkom"),
+            "access",
+            "https://a.example/v1/requests/verify?token=ab",
+            "https://a.example/sites/s/rights/verify?lang=en",
+            "012345",
+        );
+        assert_eq!(m.subject, "Callkom: confirm your request");
+        assert_eq!(
+            m.body,
+            "Hello,\n\nWe received a rights request (Access to my data (a copy)) addressed to \
+             Callkom with this email address.\n\nTo confirm it, open this link within 24 hours:\n\
+             https://a.example/v1/requests/verify?token=ab\n\nOr enter this code at \
+             https://a.example/sites/s/rights/verify?lang=en:\n012345\n\nThe one-month answer \
+             period runs from receipt of the request. If you did not make this request, ignore \
+             this message.\n\n--\nCallkom — sent by Assent, the rights-request service.\n"
+        );
+    }
+
+    #[test]
+    fn subjects_are_one_line() {
+        let c = controller("Evil\r\nBcc: victim@example.org\u{2028}x");
+        for m in [
+            verification("fr", &c, "access", "l", "p", "1"),
+            extension("de", &c, "id", "r", "d"),
+            completion("en", &c, "id", "m", &[], "u"),
+            rejection("fr", &c, "id", "r"),
+        ] {
+            assert!(
+                !m.subject.contains(['\r', '\n', '\u{2028}']),
+                "{:?}",
+                m.subject
+            );
+            assert!(
+                m.subject.starts_with("Evil  Bcc: victim@example.org x"),
+                "{:?}",
+                m.subject
+            );
+        }
+    }
+
+    #[test]
+    fn requester_text_is_kept_verbatim_and_never_expanded() {
+        let c = controller("C");
+        let links = vec![("a <b>.json".to_string(), "https://x/y?a=1&b=2".to_string())];
+        let m = completion(
+            "fr",
+            &c,
+            "r1",
+            "<b>{reference}</b> & 'x'",
+            &links,
+            "2026-01-01 10:00 CET",
+        );
+        assert_eq!(m.subject, "C : réponse à votre demande");
+        assert!(
+            m.body.contains("\n<b>{reference}</b> & 'x'\n"),
+            "{}",
+            m.body
+        );
+        assert!(
+            m.body.contains(
+                "Fichiers (liens valables jusqu'au 2026-01-01 10:00 CET) :\n\
+                 - a <b>.json: https://x/y?a=1&b=2\n"
+            ),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("(référence r1)"));
+    }
+
+    #[test]
+    fn german_mails() {
+        let c = controller("Callkom GmbH");
+        let v = verification("de", &c, "erasure", "L", "P", "123456");
+        assert_eq!(v.subject, "Callkom GmbH: Bitte bestätigen Sie Ihren Antrag");
+        for needle in [
+            "Guten Tag,",
+            "(Löschung meiner Daten)",
+            "Bestätigungscode",
+            "\n123456\n",
+        ] {
+            assert!(v.body.contains(needle), "{needle}: {}", v.body);
+        }
+        let r = rejection("de", &c, "r1", "Identität nicht nachgewiesen");
+        assert!(
+            r.body
+                .contains("Aufsichtsbehörde, CNIL (https://www.cnil.fr)")
+        );
+        assert!(r.body.contains("gerichtlichen Rechtsbehelf"));
+        let e = extension("de", &c, "r1", "Viele Anträge", "2026-03-31 23:59 CEST");
+        assert!(
+            e.body
+                .contains("um zwei Monate verlängert, bis zum 2026-03-31 23:59 CEST")
+        );
+        // A language without a catalog gets English words.
+        let x = rejection("xx", &c, "r1", "r");
+        assert!(x.body.starts_with("Hello,"));
+    }
+
+    #[test]
+    fn dpo_mails_in_english() {
+        let n = new_request(&NewRequest {
+            id: "r1",
+            site: "s",
+            kind: "access",
+            received: "R",
+            due: "D",
+            name: "<b>N</b>",
+            email: "e@x.org",
+            receipt: "",
+            details: "line 1\nline 2",
+            url: "https://a/admin/requests/r1",
+        });
+        assert_eq!(n.subject, "Assent: new access request (due D)");
+        assert!(
+            n.body
+                .contains("Name: <b>N</b>\nEmail: e@x.org\nConsent receipt: \n")
+        );
+        assert!(
+            n.body
+                .ends_with("Details:\nline 1\nline 2\n\nOpen it: https://a/admin/requests/r1\n")
+        );
+        let r = reminder(&Reminder {
+            days: 7,
+            id: "r1",
+            site: "s",
+            kind: "erasure",
+            status: "verified",
+            due: "L",
+            due_utc: "U",
+            url: "https://a/admin/requests/r1",
+        });
+        assert_eq!(r.subject, "Assent: rights request due in 7 day(s)");
+        assert_eq!(
+            r.body,
+            "The erasure request r1 (site s) is due on L (U).\nStatus: verified.\n\n\
+             Open the queue: https://a/admin/requests/r1\n"
+        );
+    }
+
+    #[test]
+    fn local_times() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(local_time(0, &tz), "1970-01-01 01:00 CET");
+        assert_eq!(local_time(i64::MAX, &tz), rfc3339(i64::MAX));
+    }
+}

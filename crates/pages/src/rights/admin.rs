@@ -189,7 +189,10 @@ mod tests {
         }];
         let page = detail_page(&d, &h);
         assert!(!page.contains("<script>") && !page.contains("<img") && !page.contains("<i>"));
-        assert!(page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"), "{page}");
+        assert!(
+            page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
+            "{page}"
+        );
         assert!(page.contains("&#60;b&#62;Bold&#60;/b&#62;"));
         let row = QueueRow {
             id: "<a href=x>".into(),
@@ -204,7 +207,10 @@ mod tests {
         };
         let q = queue_page(&[row], 2, 0);
         assert!(!q.contains("<a href=x") && !q.contains("<s>"), "{q}");
-        assert!(q.contains("(3 d left)") && q.contains("1 open request(s); 2 awaiting"), "{q}");
+        assert!(
+            q.contains("(3 d left)") && q.contains("1 open request(s); 2 awaiting"),
+            "{q}"
+        );
         assert!(login_page(true).contains("Invalid or revoked token."));
         assert!(!login_page(false).contains("role=\"alert\""));
     }

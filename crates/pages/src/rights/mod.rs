@@ -25,9 +25,12 @@ const ALWAYS: [&str; 2] = ["en", "fr"];
 /// `de` on a site that lists `de`), else the site's first language when it is French or
 /// German, else English.
 pub fn pick_lang(asked: Option<&str>, site_langs: &[String]) -> &'static str {
-    let offered = |l: &str| ALWAYS.contains(&l) || (l == "de" && site_langs.iter().any(|s| s == "de"));
+    let offered =
+        |l: &str| ALWAYS.contains(&l) || (l == "de" && site_langs.iter().any(|s| s == "de"));
     let known = |l: &str| -> Option<&'static str> {
-        ["en", "fr", "de"].into_iter().find(|k| *k == l && offered(l))
+        ["en", "fr", "de"]
+            .into_iter()
+            .find(|k| *k == l && offered(l))
     };
     if let Some(l) = asked.and_then(known) {
         return l;
@@ -176,9 +179,9 @@ fn other_langs(lang: &str, site_langs: &[String]) -> Vec<LangLink> {
 /// is http(s).
 fn complaint(t: Tr, a: &Authority) -> Markup {
     let name = match &a.url {
-        Some(u) if u.starts_with("https://") || u.starts_with("http://") => Markup::trusted(
-            format!("<a href=\"{}\">{}</a>", esc(u), esc(&a.name)),
-        ),
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+            Markup::trusted(format!("<a href=\"{}\">{}</a>", esc(u), esc(&a.name)))
+        }
         _ => Markup::text(&a.name),
     };
     t.markup_with("rights.complaint_html", &[("authority", &name)])
@@ -350,7 +353,10 @@ mod tests {
         assert!(html.contains("<label for=\"email\">"));
         assert!(html.contains("un mois"));
         assert!(html.contains("<a href=\"https://www.cnil.fr\">CNIL</a>"));
-        assert!(!html.contains("Deutsche Fassung"), "German only when listed");
+        assert!(
+            !html.contains("Deutsche Fassung"),
+            "German only when listed"
+        );
     }
 
     #[test]
@@ -365,7 +371,10 @@ mod tests {
             languages: &langs,
         };
         let en = request_form("en", &site, &FormValues::default(), None);
-        assert!(en.contains("hreflang=\"de\" lang=\"de\">Deutsche Fassung</a>"), "{en}");
+        assert!(
+            en.contains("hreflang=\"de\" lang=\"de\">Deutsche Fassung</a>"),
+            "{en}"
+        );
         let de = request_form("de", &site, &FormValues::default(), None);
         for needle in [
             "<html lang=\"de\"",
@@ -385,7 +394,10 @@ mod tests {
             assert!(de.contains(needle), "{needle} missing in {de}");
         }
         let code = code_form("de", "s", true);
-        assert!(code.contains("Antrag bestätigen") && code.contains("Ungültiger"), "{code}");
+        assert!(
+            code.contains("Antrag bestätigen") && code.contains("Ungültiger"),
+            "{code}"
+        );
     }
 
     #[test]
@@ -404,7 +416,10 @@ mod tests {
         assert!(received_page("fr").contains("Demande reçue"));
         assert!(confirmed_page("de").contains("Antrag bestätigt"));
         let p = invalid_link_page();
-        assert!(p.contains("Link invalid or expired / Lien invalide ou expiré"), "{p}");
+        assert!(
+            p.contains("Link invalid or expired / Lien invalide ou expiré"),
+            "{p}"
+        );
         assert!(error_page("en", "<x>").contains("&#60;x&#62;"));
     }
 }

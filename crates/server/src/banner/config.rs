@@ -446,7 +446,10 @@ mod tests {
     #[test]
     fn escaping_covers_single_quotes() {
         // A value put in a single-quoted attribute must not be able to close it.
-        assert_eq!(esc("x' onmouseover='alert(1)"), "x&#39; onmouseover=&#39;alert(1)");
+        assert_eq!(
+            esc("x' onmouseover='alert(1)"),
+            "x&#39; onmouseover=&#39;alert(1)"
+        );
         assert_eq!(
             esc("<a href='/'>&\"</a>"),
             "&#60;a href=&#39;/&#39;&#62;&#38;&#34;&#60;/a&#62;"

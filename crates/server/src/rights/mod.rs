@@ -12,10 +12,10 @@ pub mod mailer;
 use std::collections::BTreeMap;
 
 use assent_model::clock::rfc3339;
-use assent_pages::mail::local_time;
 use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::{Controller, Purpose};
 use assent_model::rights::{Deadlines, RequestType, RightsError, Status, time_zone};
+use assent_pages::mail::local_time;
 use assent_store::{
     AppendItem, ConsentKey, RightsEventRow, RightsGuard, RightsPatch, RightsRequestRow,
     RightsTokenRow,
@@ -805,7 +805,10 @@ pub fn new_request_mail(
     tz: &TimeZone,
 ) -> Mail {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    let (received, due) = (local_time(r.received_at_ms, tz), local_time(r.due_at_ms, tz));
+    let (received, due) = (
+        local_time(r.received_at_ms, tz),
+        local_time(r.due_at_ms, tz),
+    );
     let (name, email, receipt, details) = (
         opt(&r.name),
         opt(&r.email),

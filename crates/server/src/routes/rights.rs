@@ -192,8 +192,7 @@ pub async fn form_submit(
                 receipt: clip(f.receipt.as_deref().unwrap_or(""), 32),
             };
             let field = e.field.clone().unwrap_or_default();
-            let body =
-                html::request_form(lang, &form_site(s), &values, Some((&field, &e.message)));
+            let body = html::request_form(lang, &form_site(s), &values, Some((&field, &e.message)));
             return html_response(e.status, body);
         }
     };
@@ -1063,10 +1062,7 @@ pub async fn login(
     let ok = valid_chars
         && matches!(st.store.find_token(&crate::ops::token_hash(&token)).await, Ok(Some(r)) if r.revoked_at_ms.is_none());
     if !ok {
-        return html_response(
-            StatusCode::UNAUTHORIZED,
-            admin::login_page(true),
-        );
+        return html_response(StatusCode::UNAUTHORIZED, admin::login_page(true));
     }
     let secure = if st.public_base.starts_with("https://") {
         "; Secure"
