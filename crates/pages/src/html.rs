@@ -33,16 +33,16 @@ pub fn safe_url(u: &str) -> Option<&str> {
 }
 
 /// A link to an external page (new context, no referrer), or the URL as plain text when it is
-/// not a safe http(s) URL. `label_html` must already be escaped.
-pub fn ext_link(url: &str, label_html: &str) -> String {
-    match safe_url(url) {
+/// not a safe http(s) URL.
+pub fn ext_link(url: &str, label: &Markup) -> Markup {
+    Markup::trusted(match safe_url(url) {
         Some(u) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label_html}</a>",
+            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label}</a>",
             esc(u)
         ),
-        None if label_html == esc(url) => label_html.to_string(),
-        None => format!("{label_html} ({})", esc(url)),
-    }
+        None if label.as_str() == esc(url) => label.to_string(),
+        None => format!("{label} ({})", esc(url)),
+    })
 }
 
 /// The host of an http(s) URL without `www.` ("cloudflare.com"), for short link texts.
@@ -55,15 +55,15 @@ pub fn url_host(url: &str) -> Option<&str> {
 }
 
 /// A link to a privacy policy labelled with its host, or the URL as text when unsafe.
-pub fn policy_link(url: &str) -> String {
+pub fn policy_link(url: &str) -> Markup {
     match url_host(url) {
-        Some(h) => ext_link(url, &esc(h)),
-        None => esc(url),
+        Some(h) => ext_link(url, &Markup::text(h)),
+        None => Markup::text(url),
     }
 }
 
 /// A `mailto:` link when the address looks like one, else the escaped text.
-pub fn mailto(email: &str) -> String {
+pub fn mailto(email: &str) -> Markup {
     let e = email.trim();
     let ok = e.split('@').count() == 2
         && !e.starts_with('@')
@@ -77,9 +77,9 @@ pub fn mailto(email: &str) -> String {
                 )
         });
     if ok {
-        format!("<a href=\"mailto:{0}\">{0}</a>", esc(e))
+        Markup::trusted(format!("<a href=\"mailto:{0}\">{0}</a>", esc(e)))
     } else {
-        esc(email)
+        Markup::text(email)
     }
 }
 
@@ -116,9 +116,9 @@ pub(crate) fn fill_raw(
 
 /// A registry text in `lang` (falling back to the site's default language), escaped. When the
 /// translation is missing, the fallback is wrapped in a `lang` span so screen readers switch.
-pub fn loc(text: &Text, lang: &str, default: &str) -> String {
+pub fn loc(text: &Text, lang: &str, default: &str) -> Markup {
     let s = text.get(lang, default);
-    match text {
+    Markup::trusted(match text {
         Text::Localized(m) if !m.contains_key(lang) => {
             let used = [default, "en"]
                 .into_iter()
@@ -132,7 +132,7 @@ pub fn loc(text: &Text, lang: &str, default: &str) -> String {
             }
         }
         _ => esc(s),
-    }
+    })
 }
 
 /// A registry text in `lang`, unescaped (for JSON and CSV).
@@ -141,12 +141,12 @@ pub fn plain(text: &Text, lang: &str, default: &str) -> String {
 }
 
 /// A `<time>` element with the long date.
-pub fn time_el(ms: i64, tz: &str, lang: &str) -> String {
-    format!(
+pub fn time_el(ms: i64, tz: &str, lang: &str) -> Markup {
+    Markup::trusted(format!(
         "<time datetime=\"{}\">{}</time>",
         crate::words::iso_date(ms, tz),
         esc(&crate::words::long_date(ms, tz, lang))
-    )
+    ))
 }
 
 /// Which page of the site a shell is for (to mark the current entry of the navigation).
@@ -387,11 +387,11 @@ form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radi
 "#;
 
 /// One `<dt>label</dt><dd>value</dd>` pair of a facts list; `value_html` is already escaped.
-pub fn fact(b: &mut String, label: &str, value_html: &str) {
+pub fn fact(b: &mut String, label: &str, value_html: impl std::fmt::Display) {
     b.push_str("<dt>");
     b.push_str(label);
     b.push_str("</dt><dd>");
-    b.push_str(value_html);
+    let _ = write!(b, "{value_html}");
     b.push_str("</dd>");
 }
 
@@ -412,9 +412,17 @@ mod tests {
         assert_eq!(safe_url("data:text/html,<b>"), None);
         assert_eq!(safe_url("https://x.example/\" onmouseover=\"x"), None);
         assert_eq!(safe_url("//evil.example"), None);
-        assert!(!ext_link("javascript:alert(1)", "Policy").contains("href"));
-        assert!(mailto("a@b.example").contains("mailto:a@b.example"));
-        assert!(!mailto("javascript:alert(1)@x").contains("href"));
+        assert!(
+            !ext_link("javascript:alert(1)", &Markup::text("Policy"))
+                .as_str()
+                .contains("href")
+        );
+        assert!(
+            mailto("a@b.example")
+                .as_str()
+                .contains("mailto:a@b.example")
+        );
+        assert!(!mailto("javascript:alert(1)@x").as_str().contains("href"));
         assert_eq!(pct("a b/é"), "a%20b%2F%C3%A9");
     }
 }

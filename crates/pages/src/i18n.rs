@@ -99,6 +99,11 @@ impl Texts {
         })
     }
 
+    /// The markup of an `_html` key without placeholders.
+    pub fn html(&'static self, key: &str) -> Markup {
+        Markup(self.get(key).to_string())
+    }
+
     /// The markup of an `_html` key with its placeholders filled from `args`, each escaped:
     /// the catalog is ours, the arguments may come from the registry.
     pub fn markup(&'static self, key: &str, args: &[(&str, &dyn Display)]) -> Markup {

@@ -9,7 +9,7 @@ use assent_model::registry::{
 
 use crate::PolicyPage;
 use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, txt};
-use crate::i18n::texts;
+use crate::i18n::{Markup, texts};
 use crate::words;
 
 /// A retention period in words: "3 years after the last contact", "For the duration of the
@@ -328,7 +328,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             "<dt>{}</dt><dd>{}</dd>",
             txt(lang, "common.source"),
             match &a.source {
-                Some(s) => loc(s, lang, def),
+                Some(s) => loc(s, lang, def).into_string(),
                 None => esc(txt(lang, "privacy.collected_from_you")),
             }
         );
@@ -559,7 +559,10 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 crate::cookie::role_label(s.role, lang),
                 s.privacy_policy
                     .as_deref()
-                    .map(|u| format!(" – {}", ext_link(u, txt(lang, "common.privacy_policy2"))))
+                    .map(|u| format!(
+                        " – {}",
+                        ext_link(u, &Markup::text(txt(lang, "common.privacy_policy2")))
+                    ))
                     .unwrap_or_default()
             );
         }
@@ -717,7 +720,11 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         html::fact(&mut b, txt(lang, "common.address"), &esc(a));
     }
     if let Some(u) = &auth.url {
-        html::fact(&mut b, txt(lang, "common.website"), &ext_link(u, &esc(u)));
+        html::fact(
+            &mut b,
+            txt(lang, "common.website"),
+            ext_link(u, &Markup::text(u)),
+        );
     }
     b.push_str("</dl>");
 
@@ -795,12 +802,12 @@ pub fn html(page: &PolicyPage<'_>) -> String {
 fn service_row(b: &mut String, page: &PolicyPage<'_>, s: &Service) {
     let (lang, def) = (page.lang, page.default_lang());
     let what = match &s.description {
-        Some(d) => loc(d, lang, def),
+        Some(d) => loc(d, lang, def).into_string(),
         None => s
             .purposes
             .iter()
             .map(|p| match page.snap.purpose(p) {
-                Some(p) => loc(&p.name, lang, def),
+                Some(p) => loc(&p.name, lang, def).into_string(),
                 None => esc(p),
             })
             .collect::<Vec<_>>()
@@ -817,7 +824,7 @@ fn service_row(b: &mut String, page: &PolicyPage<'_>, s: &Service) {
         (_, None) => "–".to_string(),
     };
     let policy = match &s.privacy_policy {
-        Some(u) => html::policy_link(u),
+        Some(u) => html::policy_link(u).into_string(),
         None => "–".to_string(),
     };
     let _ = write!(

@@ -13,6 +13,7 @@ use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_ee
 use serde::Serialize;
 
 use crate::html::{self, Nav, Shell, esc, ext_link, mailto, plain, txt};
+use crate::i18n::Markup;
 use crate::privacy::{retention_action, retention_period};
 use crate::words;
 
@@ -132,7 +133,11 @@ impl ControllerRecord {
             html::fact(b, txt(lang, "common.phone"), &esc(p));
         }
         if let Some(w) = &self.website {
-            html::fact(b, txt(lang, "common.website"), &ext_link(w, &esc(w)));
+            html::fact(
+                b,
+                txt(lang, "common.website"),
+                ext_link(w, &Markup::text(w)),
+            );
         }
     }
 
@@ -544,7 +549,7 @@ fn ul(items: &[String]) -> String {
 fn contact_html(c: &ContactRecord) -> String {
     let mut parts = vec![];
     parts.extend(c.name.as_deref().map(esc));
-    parts.extend(c.email.as_deref().map(mailto));
+    parts.extend(c.email.as_deref().map(|e| mailto(e).into_string()));
     parts.extend(c.address.as_deref().map(esc));
     parts.extend(c.phone.as_deref().map(esc));
     parts.join(", ")

@@ -96,7 +96,9 @@ fn used_keys() -> BTreeSet<(String, String)> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
             let ns = lit.split('.').next().unwrap_or("");
-            if ok_shape && namespaces.contains(ns) && !lit.ends_with('.') {
+            // Template paths ("cookie.html") share the namespaces' names.
+            let template_path = [".html", ".txt"].iter().any(|e| lit.ends_with(e));
+            if ok_shape && namespaces.contains(ns) && !lit.ends_with('.') && !template_path {
                 out.insert((lit.to_string(), f.display().to_string()));
             }
         }
