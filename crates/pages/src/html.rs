@@ -135,6 +135,16 @@ pub fn loc(text: &Text, lang: &str, default: &str) -> Markup {
     })
 }
 
+/// A `<ul>` of items, or nothing when there are none.
+pub fn ul(items: impl IntoIterator<Item = Markup>) -> Markup {
+    let inner: String = items.into_iter().map(|i| format!("<li>{i}</li>")).collect();
+    if inner.is_empty() {
+        Markup::default()
+    } else {
+        Markup::trusted(format!("<ul>{inner}</ul>"))
+    }
+}
+
 /// A registry text in `lang`, unescaped (for JSON and CSV).
 pub fn plain(text: &Text, lang: &str, default: &str) -> String {
     text.get(lang, default).to_string()

@@ -9,13 +9,13 @@
 use std::fmt::Write as _;
 
 use assent_model::Registry;
-use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_eea};
+use assent_model::registry::{Activity, Role, Service, in_eea};
 use serde::Serialize;
 
-use crate::html::{self, Nav, Shell, esc, ext_link, mailto, plain, txt};
-use crate::i18n::Markup;
-use crate::privacy::{retention_action, retention_period};
+pub use crate::facts::{ContactRecord, ControllerRecord};
+use crate::html::{self, Nav, Shell, esc, mailto, plain, txt};
 use crate::words;
+use crate::words::{retention_action, retention_period};
 
 /// Output format of the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,105 +63,6 @@ pub enum RegisterError {
     Format(String),
     #[error("cannot write CSV: {0}")]
     Csv(String),
-}
-
-/// A contact of the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContactRecord {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl ContactRecord {
-    fn from(c: &Contact) -> Self {
-        Self {
-            name: c.name.clone(),
-            email: c.email.clone(),
-            address: c.address.clone(),
-            phone: c.phone.clone(),
-        }
-    }
-    /// "Name, email, address, phone" (the parts that are known).
-    pub fn line(&self) -> String {
-        [&self.name, &self.email, &self.address, &self.phone]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ControllerRecord {
-    pub name: String,
-    pub legal_form: Option<String>,
-    pub registration: Option<String>,
-    pub address: String,
-    pub country: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-}
-
-impl ControllerRecord {
-    /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
-    /// address and country, email, phone, website), for a `<dl class="facts">`.
-    pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
-        html::fact(b, txt(lang, "register.name"), &esc(&self.name));
-        let optional = [
-            (&self.legal_form, txt(lang, "register.legal_form")),
-            (&self.registration, txt(lang, "register.registration")),
-        ];
-        for (value, label) in optional {
-            if let Some(v) = value {
-                let _ = write!(b, "<dt>{label}</dt><dd>{}</dd>", esc(v));
-            }
-        }
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-            txt(lang, "common.address"),
-            esc(&self.address),
-            esc(&words::country(&self.country, lang)),
-            txt(lang, "common.email"),
-            mailto(&self.email)
-        );
-        if let Some(p) = &self.phone {
-            html::fact(b, txt(lang, "common.phone"), &esc(p));
-        }
-        if let Some(w) = &self.website {
-            html::fact(
-                b,
-                txt(lang, "common.website"),
-                ext_link(w, &Markup::text(w)),
-            );
-        }
-    }
-
-    pub(crate) fn from(c: &Controller) -> Self {
-        Self {
-            name: c.name.clone(),
-            legal_form: c.legal_form.clone(),
-            registration: c.registration.clone(),
-            address: c.address.clone(),
-            country: c.country.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-            website: c.website.clone(),
-        }
-    }
-    pub fn line(&self) -> String {
-        let mut parts = vec![self.name.clone()];
-        parts.extend(self.legal_form.clone());
-        parts.extend(self.registration.clone());
-        parts.push(format!("{} ({})", self.address, self.country));
-        parts.push(self.email.clone());
-        parts.extend(self.phone.clone());
-        parts.join(", ")
-    }
 }
 
 /// A processor (or other service) involved in an activity.
@@ -570,7 +471,7 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
         "<h2 id=\"controller\">{}</h2><dl class=\"facts\">",
         txt(lang, "common.controller"),
     );
-    c.facts_html(&mut b, lang);
+    b.push_str(&crate::facts::items_html(&c.facts(lang)));
     let _ = write!(
         b,
         "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
