@@ -25,14 +25,6 @@ impl Fact {
     }
 }
 
-/// Facts as `<dt>`/`<dd>` pairs, for the pages still assembled in code.
-pub(crate) fn items_html(facts: &[Fact]) -> String {
-    facts
-        .iter()
-        .map(|f| format!("<dt>{}</dt><dd>{}</dd>", crate::html::esc(f.label), f.value))
-        .collect()
-}
-
 impl ContactRecord {
     /// The known parts of a contact as facts.
     pub(crate) fn facts(&self, lang: &str) -> Vec<Fact> {
