@@ -101,19 +101,6 @@ pub fn txt(lang: &str, key: &'static str) -> &'static str {
     crate::i18n::texts(lang).get(key)
 }
 
-/// The catalog text of `key` with `{name}` placeholders replaced by `args` as they are: both
-/// the catalog text and the arguments must already be HTML (escaped values, numbers, markup
-/// the crate built). For the pages still assembled in code; templates use [`crate::i18n::Markup`].
-pub(crate) fn fill_raw(
-    lang: &str,
-    key: &'static str,
-    args: &[(&str, &dyn std::fmt::Display)],
-) -> String {
-    crate::i18n::fill(txt(lang, key), args, |v, out| {
-        let _ = write!(out, "{v}");
-    })
-}
-
 /// A registry text in `lang` (falling back to the site's default language), escaped. When the
 /// translation is missing, the fallback is wrapped in a `lang` span so screen readers switch.
 pub fn loc(text: &Text, lang: &str, default: &str) -> Markup {
