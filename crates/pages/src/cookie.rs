@@ -437,10 +437,6 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             ],
         ),
     };
-    let script = format!(
-        "<script src=\"{}\" defer></script>",
-        esc(&links.banner_script())
-    );
     html::shell(&Shell {
         lang,
         title: t.get("common.cookie_policy").to_string(),
@@ -448,9 +444,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         nav: Nav::Cookies,
         links: links.nav(lang),
         alternates: page.alternates(|l| links.cookie_policy(l)),
-        meta_html: page.version_line(&links.cookie_policy(lang)),
-        body_html: html::render(&view).into_string(),
-        tail_html: script,
+        meta: page.version_line(&links.cookie_policy(lang)),
+        body: html::render(&view),
+        script: Some(links.banner_script()),
         canonical: None,
     })
 }

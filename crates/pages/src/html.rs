@@ -162,7 +162,36 @@ pub struct Alternate {
     pub href: String,
 }
 
-/// Everything the page shell needs. Strings ending in `_html` are already escaped.
+/// The line under a page's title.
+pub enum Meta {
+    None,
+    /// "Version 3 · published on … · Version history", and a notice when an older version
+    /// is shown: `older` is the current version's URL and number.
+    Policy {
+        version: i64,
+        date: Markup,
+        history_href: String,
+        older: Option<(String, i64)>,
+    },
+    /// "GDPR Article 30 · 6 activities · generated …".
+    Register {
+        activities: usize,
+        generated_at: String,
+    },
+    /// "Current version: 3 · 3 versions".
+    History {
+        latest: i64,
+        count: usize,
+    },
+    /// "Policy version history · 2 significant · 1 other".
+    Diff {
+        history_href: String,
+        material: usize,
+        other: usize,
+    },
+}
+
+/// Everything the page shell needs.
 pub struct Shell<'a> {
     pub lang: &'a str,
     pub title: String,
@@ -171,11 +200,11 @@ pub struct Shell<'a> {
     /// `(nav, label, href)` entries of the site navigation.
     pub links: Vec<(Nav, &'static str, String)>,
     pub alternates: Vec<Alternate>,
-    /// A line under the title (version, date), escaped HTML.
-    pub meta_html: String,
-    pub body_html: String,
-    /// Extra tags at the end of `<body>` (the banner script).
-    pub tail_html: String,
+    pub meta: Meta,
+    /// The page's own content, rendered from its template.
+    pub body: Markup,
+    /// The banner script's URL, on the pages that load the banner.
+    pub script: Option<String>,
     pub canonical: Option<String>,
 }
 
@@ -226,9 +255,9 @@ struct Layout<'a> {
     alternates: Vec<LangItem<'a>>,
     show_langs: bool,
     css: Markup,
-    meta: Markup,
-    body: Markup,
-    tail: Markup,
+    meta: &'a Meta,
+    body: &'a Markup,
+    script: Option<&'a str>,
 }
 
 /// Renders a template into markup. Rendering fails only when a value's `Display` fails, which
@@ -271,24 +300,11 @@ pub fn shell(s: &Shell<'_>) -> String {
             .collect(),
         show_langs: s.alternates.len() > 1,
         css: Markup::trusted(CSS.to_string()),
-        meta: Markup::trusted(s.meta_html.clone()),
-        body: Markup::trusted(s.body_html.clone()),
-        tail: Markup::trusted(s.tail_html.clone()),
+        meta: &s.meta,
+        body: &s.body,
+        script: s.script.as_deref(),
     };
     render(&layout).into_string()
-}
-
-/// A table of contents from `(anchor, heading)` pairs.
-pub fn toc(lang: &str, entries: &[(&str, String)]) -> String {
-    let mut out = format!(
-        "<nav class=\"toc\" aria-labelledby=\"toc-h\"><h2 id=\"toc-h\">{}</h2><ol>",
-        txt(lang, "common.contents")
-    );
-    for (id, h) in entries {
-        let _ = write!(out, "<li><a href=\"#{id}\">{}</a></li>", esc(h));
-    }
-    out.push_str("</ol></nav>");
-    out
 }
 
 /// One embedded stylesheet: readable, high-contrast, printable.
@@ -382,15 +398,6 @@ form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radi
  .note,.warn,ul.changes li{background:none!important}
 }
 "#;
-
-/// One `<dt>label</dt><dd>value</dd>` pair of a facts list; `value_html` is already escaped.
-pub fn fact(b: &mut String, label: &str, value_html: impl std::fmt::Display) {
-    b.push_str("<dt>");
-    b.push_str(label);
-    b.push_str("</dt><dd>");
-    let _ = write!(b, "{value_html}");
-    b.push_str("</dd>");
-}
 
 #[cfg(test)]
 mod tests {

@@ -192,26 +192,13 @@ impl PolicyPage<'_> {
     }
     /// "Version 3 · published on 21 September 2026 · Version history", plus a notice when an
     /// older version is shown.
-    fn version_line(&self, current_href: &str) -> String {
-        let lang = self.lang;
-        let mut s = format!(
-            "<p>{} {} · {} {} · <a href=\"{}\">{}</a></p>",
-            txt(lang, "common.version"),
-            self.version,
-            txt(lang, "common.published"),
-            html::time_el(self.created_at_ms, self.tz(), lang),
-            html::esc(&self.links.versions(lang)),
-            txt(lang, "common.version_history"),
-        );
-        if self.version != self.current_version {
-            s.push_str(&format!(
-                "<p class=\"warn\" role=\"note\">{} <a href=\"{}\">{} {}</a>.</p>",
-                txt(lang, "common.you_reading_earlier_version"),
-                html::esc(current_href),
-                txt(lang, "common.read_current_version"),
-                self.current_version,
-            ));
+    fn version_line(&self, current_href: &str) -> html::Meta {
+        html::Meta::Policy {
+            version: self.version,
+            date: html::time_el(self.created_at_ms, self.tz(), self.lang),
+            history_href: self.links.versions(self.lang),
+            older: (self.version != self.current_version)
+                .then(|| (current_href.to_string(), self.current_version)),
         }
-        s
     }
 }

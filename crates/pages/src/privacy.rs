@@ -464,9 +464,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         nav: Nav::Privacy,
         links: links.nav(lang),
         alternates: page.alternates(|l| links.privacy_policy(l)),
-        meta_html: page.version_line(&links.privacy_policy(lang)),
-        body_html: html::render(&view).into_string(),
-        tail_html: String::new(),
+        meta: page.version_line(&links.privacy_policy(lang)),
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::facts::Fact;
 pub use crate::facts::{ContactRecord, ControllerRecord};
-use crate::html::{self, Nav, Shell, esc, mailto, plain, txt};
+use crate::html::{self, Meta, Nav, Shell, esc, mailto, plain, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words;
 use crate::words::{retention_action, retention_period};
@@ -594,16 +594,12 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
-        meta_html: format!(
-            "<p>{} · {} {} · {} {}</p>",
-            esc(t.get("register.gdpr_article_30")),
-            rec.activities.len(),
-            esc(t.get("register.activities")),
-            esc(t.get("register.generated")),
-            esc(generated_at),
-        ),
-        body_html: html::render(&view).into_string(),
-        tail_html: String::new(),
+        meta: Meta::Register {
+            activities: rec.activities.len(),
+            generated_at: generated_at.to_string(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }

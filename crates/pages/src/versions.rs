@@ -7,7 +7,7 @@ use assent_model::version::Change;
 use serde_json::{Value, json};
 
 use crate::Links;
-use crate::html::{self, Alternate, Nav, Shell, esc};
+use crate::html::{self, Alternate, Meta, Nav, Shell};
 use crate::i18n::{Markup, Texts, texts};
 
 /// One stored version, as the history shows it.
@@ -151,14 +151,12 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
         nav: Nav::Versions,
         links: p.links.nav(lang),
         alternates: alternates(p, |l| p.links.versions(l)),
-        meta_html: format!(
-            "<p>{} {latest} · {} {}</p>",
-            esc(t.get("versions.current_version")),
-            sorted.len(),
-            esc(t.get("versions.versions"))
-        ),
-        body_html: html::render(&view).into_string(),
-        tail_html: String::new(),
+        meta: Meta::History {
+            latest,
+            count: sorted.len(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }
@@ -241,17 +239,13 @@ pub fn diff_html(
         nav: Nav::Versions,
         links: p.links.nav(lang),
         alternates: alternates(p, |l| p.links.diff(from.version, to.version, l)),
-        meta_html: format!(
-            "<p><a href=\"{}\">{}</a> · {} {} · {} {}</p>",
-            esc(&p.links.versions(lang)),
-            esc(t.get("versions.policy_version_history")),
-            view.material.len(),
-            esc(t.get("versions.significant")),
-            view.other.len(),
-            esc(t.get("versions.other")),
-        ),
-        body_html: html::render(&view).into_string(),
-        tail_html: String::new(),
+        meta: Meta::Diff {
+            history_href: p.links.versions(lang),
+            material: view.material.len(),
+            other: view.other.len(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }
@@ -273,6 +267,13 @@ pub fn diff_json(
     })
 }
 
+/// `templates/error.html`.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    message: &'a str,
+}
+
 /// A small page for errors (unknown site, unknown version, bad query), in `lang`.
 pub fn error_html(lang: &str, title: &str, message: &str) -> String {
     let lang = crate::i18n::texts(lang).lang();
@@ -283,9 +284,9 @@ pub fn error_html(lang: &str, title: &str, message: &str) -> String {
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
-        meta_html: String::new(),
-        body_html: format!("<p class=\"warn\" role=\"alert\">{}</p>", esc(message)),
-        tail_html: String::new(),
+        meta: Meta::None,
+        body: html::render(&ErrorView { message }),
+        script: None,
         canonical: None,
     })
 }
