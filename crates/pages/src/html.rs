@@ -163,6 +163,19 @@ pub struct Alternate {
     pub href: String,
 }
 
+impl Alternate {
+    /// The page in each of the site's languages.
+    pub fn all(languages: &[String], href: impl Fn(&str) -> String) -> Vec<Alternate> {
+        languages
+            .iter()
+            .map(|l| Alternate {
+                lang: l.clone(),
+                href: href(l),
+            })
+            .collect()
+    }
+}
+
 /// The line under a page's title.
 pub enum Meta {
     None,

@@ -180,15 +180,7 @@ impl PolicyPage<'_> {
             .or_else(|| self.extra_services.iter().find(|s| s.id == id))
     }
     fn alternates(&self, href: impl Fn(&str) -> String) -> Vec<Alternate> {
-        self.snap
-            .site
-            .languages
-            .iter()
-            .map(|l| Alternate {
-                lang: l.clone(),
-                href: href(l),
-            })
-            .collect()
+        Alternate::all(&self.snap.site.languages, href)
     }
     /// "Version 3 · published on 21 September 2026 · Version history", plus a notice when an
     /// older version is shown.

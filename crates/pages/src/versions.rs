@@ -105,14 +105,7 @@ struct DiffView<'a> {
 }
 
 fn alternates(p: &HistoryPage<'_>, href: impl Fn(&str) -> String) -> Vec<Alternate> {
-    p.site
-        .languages
-        .iter()
-        .map(|l| Alternate {
-            lang: l.clone(),
-            href: href(l),
-        })
-        .collect()
+    Alternate::all(&p.site.languages, href)
 }
 
 /// The version history, newest first. `versions` may come in any order.
