@@ -217,7 +217,7 @@ fn activity_facts(page: &PolicyPage<'_>, a: &Activity) -> Vec<Fact> {
                 loc(&r.data_category, lang, def),
                 esc(&format!(
                     "{}{}",
-                    t.get("common.x"),
+                    t.get("common.colon"),
                     retention_period(r, lang)
                 ))
             ))
@@ -417,7 +417,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 policy: s
                     .privacy_policy
                     .as_deref()
-                    .map(|u| ext_link(u, &Markup::text(t.get("common.privacy_policy2")))),
+                    .map(|u| ext_link(u, &Markup::text(t.get("common.privacy_policy_link")))),
             })
             .collect(),
         transfers: transfer_rows(page, &subs),

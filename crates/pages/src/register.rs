@@ -234,7 +234,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                         text: format!(
                             "{}{}{period}; {}",
                             plain(&r.data_category, lang, def),
-                            txt(lang, "common.x"),
+                            txt(lang, "common.colon"),
                             action.to_lowercase()
                         ),
                     }
