@@ -129,6 +129,8 @@ fn fallbacks() {
     assert_eq!(texts("de").get("no.such.key"), "no.such.key");
     let m = texts("en").markup("cookie.list_intro_html", &[("n", &"<b>")]);
     assert!(m.as_str().contains("&lt;b&gt;") || m.as_str().contains("&#60;b&#62;"));
+    // A string that is not a key never becomes markup.
+    assert_eq!(texts("en").html("<script>").as_str(), "&#60;script&#62;");
     assert_eq!(
         texts("en").fill("versions.diff_title", &[("from", &1), ("to", &2)]),
         "Changes from version 1 to version 2"
