@@ -3,8 +3,6 @@
 //! third parties, transfers outside the EEA, how to change one's choice, refusal impacts, the
 //! consent lifetime, contact and the policy version.
 
-use std::fmt::Write as _;
-
 use assent_model::clock::rfc3339;
 use assent_model::registry::{
     Cookie, Exemption, LegalBasis, Purpose, Role, Service, StorageKind, in_eea,
@@ -13,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::PolicyPage;
 use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, plain, txt};
-use crate::i18n::texts;
+use crate::i18n::{Markup, Texts, texts};
 use crate::words;
 
 /// One row of the cookie table, in the page's language (plain text, not escaped).
@@ -85,9 +83,9 @@ pub fn cookie_rows(page: &PolicyPage<'_>) -> Vec<CookieRow> {
 
 /// A long tracker name, escaped, with line-break opportunities after `_` and `-` so that it
 /// does not widen the table's name column (`wp-wpml_current_language`).
-fn breakable(name: &str) -> String {
+fn breakable(name: &str) -> Markup {
     if name.chars().count() <= 16 {
-        return esc(name);
+        return Markup::text(name);
     }
     let mut out = String::new();
     let mut chars = name.chars().peekable();
@@ -101,7 +99,7 @@ fn breakable(name: &str) -> String {
             out.push_str("<wbr>");
         }
     }
-    out
+    Markup::trusted(out)
 }
 
 /// Label of a storage kind.
@@ -192,14 +190,13 @@ fn transfers<'a>(page: &'a PolicyPage<'_>) -> Vec<&'a Service> {
         .collect()
 }
 
-fn purpose_names(page: &PolicyPage<'_>, ids: &[String]) -> String {
+fn purpose_names(page: &PolicyPage<'_>, ids: &[String]) -> Vec<Markup> {
     ids.iter()
         .map(|id| match page.snap.purpose(id) {
             Some(p) => loc(&p.name, page.lang, page.default_lang()),
-            None => esc(id),
+            None => Markup::text(id),
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
 const BROWSERS: [(&str, &str); 4] = [
@@ -221,384 +218,235 @@ const BROWSERS: [(&str, &str); 4] = [
     ),
 ];
 
+/// One purpose card of the cookie policy.
+struct PurposeCard {
+    id: String,
+    name: Markup,
+    consent_required: bool,
+    description: Markup,
+    consent: String,
+    basis: &'static str,
+    providers: Vec<String>,
+    trackers: usize,
+    refusal: Markup,
+}
+
+/// One row of the cookie table, as shown.
+struct RowView {
+    category: String,
+    name: Markup,
+    kind: Option<&'static str>,
+    domain: Option<String>,
+    provider: Option<String>,
+    description: String,
+    exempt: Option<String>,
+    basis: &'static str,
+    lifetime: String,
+}
+
+/// One third-party service, as the cookie policy's table shows it.
+struct ServiceView {
+    name: String,
+    provider: String,
+    description: Option<Markup>,
+    purposes: Vec<Markup>,
+    role: &'static str,
+    country: Option<String>,
+    policy: Option<Markup>,
+}
+
+/// One transfer outside the EEA.
+struct TransferView {
+    name: String,
+    provider: String,
+    country: String,
+    safeguard: Option<&'static str>,
+}
+
+/// `templates/cookie.html`.
+#[derive(askama::Template)]
+#[template(path = "cookie.html")]
+struct CookieView {
+    t: &'static Texts,
+    toc: [(&'static str, &'static str); 10],
+    intro: Markup,
+    purposes: Vec<PurposeCard>,
+    list_intro: Markup,
+    rows: Vec<RowView>,
+    controller: String,
+    services: Vec<ServiceView>,
+    transfers: Vec<TransferView>,
+    no_js: Markup,
+    choice_kept: Markup,
+    gpc: Vec<Markup>,
+    refusals: Vec<(Markup, Markup)>,
+    browsers: Vec<Markup>,
+    email: Markup,
+    dpo: Option<Markup>,
+    rights_href: String,
+    privacy_href: String,
+    version_text: Markup,
+}
+
+/// The sections of the cookie policy: anchor and catalog key of the heading.
+const SECTIONS: [(&str, &str); 10] = [
+    ("what", "cookie.what_cookies_trackers"),
+    ("purposes", "cookie.why_use_them_categories"),
+    ("list", "cookie.every_cookie_tracker_use"),
+    ("third-parties", "cookie.third_parties"),
+    ("transfers", "common.transfers_outside_eea"),
+    ("choices", "cookie.choices_how_change_them"),
+    ("refusal", "cookie.what_refusing_changes"),
+    ("browser", "cookie.browser_settings"),
+    ("contact", "cookie.contact_rights"),
+    ("version", "common.version_policy"),
+];
+
+fn refusal(p: &Purpose, lang: &str, def: &str) -> Markup {
+    match &p.refusal_impact {
+        Some(r) => loc(r, lang, def),
+        None => Markup::text(default_refusal(p, lang)),
+    }
+}
+
 /// The cookie policy as a complete HTML document.
 pub fn html(page: &PolicyPage<'_>) -> String {
     let snap = page.snap;
     let (lang, def) = (page.lang, page.default_lang());
+    let t = texts(lang);
     let site = &snap.site;
     let ctl = &snap.controller;
     let links = page.links;
-    let site_name = esc(&site.name);
-    let mut b = String::new();
-
-    let sections: Vec<(&str, String)> = vec![
-        ("what", txt(lang, "cookie.what_cookies_trackers").into()),
-        (
-            "purposes",
-            txt(lang, "cookie.why_use_them_categories").into(),
-        ),
-        ("list", txt(lang, "cookie.every_cookie_tracker_use").into()),
-        ("third-parties", txt(lang, "cookie.third_parties").into()),
-        (
-            "transfers",
-            txt(lang, "common.transfers_outside_eea").into(),
-        ),
-        (
-            "choices",
-            txt(lang, "cookie.choices_how_change_them").into(),
-        ),
-        ("refusal", txt(lang, "cookie.what_refusing_changes").into()),
-        ("browser", txt(lang, "cookie.browser_settings").into()),
-        ("contact", txt(lang, "cookie.contact_rights").into()),
-        ("version", txt(lang, "common.version_policy").into()),
-    ];
-
-    // Introduction
-    let _ = write!(
-        b,
-        "<p class=\"lead\">{}</p>",
-        html::fill_raw(
-            lang,
-            "cookie.intro_html",
-            &[("controller", &esc(&ctl.name)), ("site_name", &site_name)]
-        )
-    );
-    b.push_str(&html::toc(lang, &sections));
-
-    // What
-    let _ = write!(b, "<h2 id=\"what\">{}</h2>", esc(&sections[0].1));
-    b.push_str(txt(lang, "cookie.cookie_small_text_file_html"));
-
-    // Purposes
-    let _ = write!(b, "<h2 id=\"purposes\">{}</h2>", esc(&sections[1].1));
-    for p in &snap.purposes {
-        let n = snap.cookies.iter().filter(|c| c.purpose == p.id).count();
-        let services: Vec<&Service> = snap
-            .services
-            .iter()
-            .filter(|s| s.purposes.iter().any(|x| x == &p.id))
-            .collect();
-        let badge = if p.consent_required {
-            format!(
-                "<span class=\"badge consent\">{}</span>",
-                txt(lang, "cookie.consent_required")
-            )
-        } else {
-            format!(
-                "<span class=\"badge exempt\">{}</span>",
-                txt(lang, "cookie.exempt_from_consent2")
-            )
-        };
-        let _ = write!(
-            b,
-            "<section class=\"card\" aria-labelledby=\"p-{id}\"><h3 id=\"p-{id}\">{name} {badge}</h3><p>{desc}</p><dl class=\"facts\">\
-<dt>{l_consent}</dt><dd>{consent}</dd><dt>{l_basis}</dt><dd>{basis}</dd>",
-            id = esc(&p.id),
-            name = loc(&p.name, lang, def),
-            desc = loc(&p.description, lang, def),
-            l_consent = txt(lang, "cookie.consent"),
-            consent = esc(&consent_status(p, lang)),
-            l_basis = txt(lang, "common.legal_basis"),
-            basis = esc(words::basis(p.legal_basis, lang)),
-        );
-        if !services.is_empty() {
-            let names: Vec<String> = services.iter().map(|s| esc(&s.name)).collect();
-            html::fact(&mut b, txt(lang, "cookie.providers"), &names.join(", "));
-        }
-        let _ = write!(b, "<dt>{}</dt><dd>{n}</dd>", txt(lang, "cookie.trackers"));
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{}</dd></dl></section>",
-            txt(lang, "cookie.if_you_refuse"),
-            match &p.refusal_impact {
-                Some(r) => loc(r, lang, def),
-                None => esc(default_refusal(p, lang)),
-            }
-        );
-    }
-
-    // Table
-    let rows = cookie_rows(page);
-    let _ = write!(
-        b,
-        "<h2 id=\"list\">{}</h2><p>{}</p>",
-        esc(&sections[2].1),
-        html::fill_raw(lang, "cookie.list_intro_html", &[("n", &rows.len())])
-    );
-    let _ = write!(
-        b,
-        "<div class=\"table-wrap\"><table id=\"cookie-table\"><caption>{cap}</caption><thead><tr>\
-<th scope=\"col\">{c1}</th><th scope=\"col\">{c2}</th><th scope=\"col\">{c3}</th><th scope=\"col\">{c4}</th><th scope=\"col\">{c5}</th><th scope=\"col\">{c6}</th></tr></thead><tbody>",
-        cap = txt(lang, "cookie.cookies_other_trackers"),
-        c1 = txt(lang, "cookie.category"),
-        c2 = txt(lang, "cookie.cookie_name"),
-        c3 = txt(lang, "cookie.domain_provider"),
-        c4 = txt(lang, "common.purpose"),
-        c5 = txt(lang, "common.legal_basis"),
-        c6 = txt(lang, "cookie.lifetime"),
-    );
-    for r in &rows {
-        let domain = r.domain.as_deref().map(esc).unwrap_or_default();
-        let provider = match &r.provider {
-            Some(p) => esc(p),
-            None => format!(
-                "{} <span class=\"small\">({})</span>",
-                esc(&ctl.name),
-                txt(lang, "cookie.first_party")
-            ),
-        };
-        let dp = if domain.is_empty() {
-            provider
-        } else {
-            format!("{domain} / {provider}")
-        };
-        let kind = if r.kind == StorageKind::Cookie {
-            String::new()
-        } else {
-            format!(
-                "<br><span class=\"small\">{}</span>",
-                kind_label(r.kind, lang)
-            )
-        };
-        let exempt = match (&r.exemption_reason, r.consent_required) {
-            (Some(why), false) => format!(
-                "<br><span class=\"small\">{} {}</span>",
-                txt(lang, "cookie.exempt_from_consent3"),
-                esc(why)
-            ),
-            _ => String::new(),
-        };
-        let _ = write!(
-            b,
-            "<tr><td>{cat}</td><th scope=\"row\"><code>{name}</code>{kind}</th><td>{dp}</td><td>{desc}{exempt}</td><td>{basis}</td><td>{life}</td></tr>",
-            cat = esc(&r.category),
-            name = breakable(&r.name),
-            desc = esc(&r.description),
-            basis = esc(words::basis(r.legal_basis, lang)),
-            life = esc(&r.lifetime),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-
-    // Third parties
-    let _ = write!(b, "<h2 id=\"third-parties\">{}</h2>", esc(&sections[3].1));
-    if snap.services.is_empty() {
-        b.push_str(&format!(
-            "<p>{}</p>",
-            txt(lang, "cookie.no_third_party_service")
-        ));
-    } else {
-        let _ = write!(
-            b,
-            "<p>{}</p><div class=\"table-wrap\"><table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            txt(lang, "cookie.these_providers_place_trackers"),
-            txt(lang, "cookie.third_party_services"),
-            txt(lang, "cookie.service"),
-            txt(lang, "common.purposes"),
-            txt(lang, "cookie.role"),
-            txt(lang, "cookie.where_data_processed"),
-            txt(lang, "common.privacy_policy"),
-        );
-        for s in &snap.services {
-            let desc = s
-                .description
-                .as_ref()
-                .map(|d| format!("<br><span class=\"small\">{}</span>", loc(d, lang, def)))
-                .unwrap_or_default();
-            let policy = match &s.privacy_policy {
-                Some(u) => html::policy_link(u),
-                None => format!(
-                    "<span class=\"small\">{}</span>",
-                    txt(lang, "cookie.not_provided")
-                ),
-            };
-            let _ = write!(
-                b,
-                "<tr><th scope=\"row\">{name}<br><span class=\"small\">{provider}</span>{desc}</th><td>{purposes}</td><td>{role}</td><td>{country}</td><td>{policy}</td></tr>",
-                name = esc(&s.name),
-                provider = esc(&s.provider),
-                purposes = purpose_names(page, &s.purposes),
-                role = role_label(s.role, lang),
-                country = s
-                    .country
-                    .as_deref()
-                    .map(|c| esc(&words::country_with_code(c, lang)))
-                    .unwrap_or_else(|| txt(lang, "cookie.not_stated").to_string()),
-            );
-        }
-        b.push_str("</tbody></table></div>");
-    }
-
-    // Transfers
-    let _ = write!(b, "<h2 id=\"transfers\">{}</h2>", esc(&sections[4].1));
-    let tr = transfers(page);
-    if tr.is_empty() {
-        let _ = write!(
-            b,
-            "<p>{}</p>",
-            txt(lang, "cookie.none_providers_above_processes")
-        );
-    } else {
-        let _ = write!(
-            b,
-            "<p>{}</p><ul>",
-            txt(lang, "cookie.following_providers_process_data")
-        );
-        for s in tr {
-            let _ = write!(
-                b,
-                "<li><strong>{}</strong> ({}) – {} – {}</li>",
-                esc(&s.name),
-                esc(&s.provider),
-                esc(&words::country_with_code(
-                    s.country.as_deref().unwrap_or(""),
-                    lang
-                )),
-                match s.safeguard {
-                    Some(g) => esc(words::safeguard(g, lang)),
-                    None => txt(lang, "common.safeguard_not_stated").to_string(),
-                }
-            );
-        }
-        b.push_str("</ul>");
-    }
-
-    // Choices
-    let life = words::lifetime_days(site.consent_lifetime_days, lang);
-    let _ = write!(b, "<h2 id=\"choices\">{}</h2>", esc(&sections[5].1));
-    let _ = write!(
-        b,
-        "<p>{}</p><p class=\"noprint\"><button type=\"button\" data-assent-manage class=\"manage\">{}</button></p><p class=\"small\">{}</p>",
-        txt(lang, "cookie.when_you_first_visit"),
-        txt(lang, "cookie.manage_my_cookies"),
-        html::fill_raw(lang, "cookie.no_js_html", &[("site_name", &site_name)])
-    );
-    let _ = write!(
-        b,
-        "<h3>{}</h3><p>{}</p>",
-        txt(lang, "cookie.how_long_choice_kept"),
-        html::fill_raw(
-            lang,
-            "cookie.choice_kept_html",
-            &[("life", &esc(&life)), ("days", &site.consent_lifetime_days)]
-        )
-    );
-    let _ = write!(
-        b,
-        "<h3>{}</h3><p>{}</p>",
-        txt(lang, "cookie.proof_choice"),
-        txt(lang, "cookie.each_choice_recorded_its")
-    );
-    let gpc: Vec<String> = snap
+    let purposes = snap
         .purposes
         .iter()
-        .filter(|p| p.gpc)
-        .map(|p| loc(&p.name, lang, def))
+        .map(|p| PurposeCard {
+            id: p.id.clone(),
+            name: loc(&p.name, lang, def),
+            consent_required: p.consent_required,
+            description: loc(&p.description, lang, def),
+            consent: consent_status(p, lang),
+            basis: words::basis(p.legal_basis, lang),
+            providers: snap
+                .services
+                .iter()
+                .filter(|s| s.purposes.iter().any(|x| x == &p.id))
+                .map(|s| s.name.clone())
+                .collect(),
+            trackers: snap.cookies.iter().filter(|c| c.purpose == p.id).count(),
+            refusal: refusal(p, lang, def),
+        })
         .collect();
-    if !gpc.is_empty() {
-        let _ = write!(
-            b,
-            "<h3>{}</h3><p>{} <strong>{}</strong>.</p>",
-            txt(lang, "cookie.global_privacy_control"),
-            txt(lang, "cookie.if_browser_sends_global"),
-            gpc.join(", ")
-        );
-    }
-
-    // Refusal impact
-    let _ = write!(b, "<h2 id=\"refusal\">{}</h2><ul>", esc(&sections[6].1));
-    for p in &snap.purposes {
-        let _ = write!(
-            b,
-            "<li><strong>{}</strong> – {}</li>",
-            loc(&p.name, lang, def),
-            match &p.refusal_impact {
-                Some(r) => loc(r, lang, def),
-                None => esc(default_refusal(p, lang)),
-            }
-        );
-    }
-    b.push_str("</ul>");
-
-    // Browser
-    let _ = write!(
-        b,
-        "<h2 id=\"browser\">{}</h2><p>{}</p><ul>",
-        esc(&sections[7].1),
-        txt(lang, "cookie.you_can_also_see")
-    );
-    for (name, url) in BROWSERS {
-        let _ = write!(b, "<li>{}</li>", ext_link(url, name));
-    }
+    let rows: Vec<RowView> = cookie_rows(page)
+        .into_iter()
+        .map(|r| RowView {
+            name: breakable(&r.name),
+            kind: (r.kind != StorageKind::Cookie).then(|| kind_label(r.kind, lang)),
+            domain: r.domain.filter(|d| !d.is_empty()),
+            provider: r.provider,
+            exempt: r.exemption_reason.filter(|_| !r.consent_required),
+            basis: words::basis(r.legal_basis, lang),
+            category: r.category,
+            description: r.description,
+            lifetime: r.lifetime,
+        })
+        .collect();
+    let services = snap
+        .services
+        .iter()
+        .map(|s| ServiceView {
+            name: s.name.clone(),
+            provider: s.provider.clone(),
+            description: s.description.as_ref().map(|d| loc(d, lang, def)),
+            purposes: purpose_names(page, &s.purposes),
+            role: role_label(s.role, lang),
+            country: s
+                .country
+                .as_deref()
+                .map(|c| words::country_with_code(c, lang)),
+            policy: s.privacy_policy.as_deref().map(html::policy_link),
+        })
+        .collect();
+    let transfers = transfers(page)
+        .into_iter()
+        .map(|s| TransferView {
+            name: s.name.clone(),
+            provider: s.provider.clone(),
+            country: words::country_with_code(s.country.as_deref().unwrap_or(""), lang),
+            safeguard: s.safeguard.map(|g| words::safeguard(g, lang)),
+        })
+        .collect();
+    let mut browsers: Vec<Markup> = BROWSERS
+        .iter()
+        .map(|(name, url)| ext_link(url, &Markup::text(name)))
+        .collect();
     // The supervisory authority's own guide, for the languages whose catalog names one.
-    let guide = txt(lang, "cookie.browser_guide_url");
+    let guide = t.get("cookie.browser_guide_url");
     if !guide.is_empty() {
-        let label = esc(txt(lang, "cookie.browser_guide_label"));
-        let _ = write!(b, "<li>{}</li>", ext_link(guide, &label));
+        browsers.push(ext_link(
+            guide,
+            &Markup::text(t.get("cookie.browser_guide_label")),
+        ));
     }
-    b.push_str("</ul>");
-
-    // Contact
-    let _ = write!(b, "<h2 id=\"contact\">{}</h2>", esc(&sections[8].1));
-    let _ = write!(
-        b,
-        "<p>{}</p><dl class=\"facts\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
-        txt(lang, "cookie.you_have_rights_access"),
-        txt(lang, "common.controller"),
-        esc(&ctl.name),
-        txt(lang, "common.email"),
-        mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email)),
-    );
-    if let Some(dpo) = &ctl.dpo
-        && let Some(e) = &dpo.email
-    {
-        html::fact(
-            &mut b,
-            txt(lang, "common.data_protection_officer"),
-            &mailto(e),
-        );
-    }
-    let _ = write!(
-        b,
-        "<dt>{}</dt><dd><a href=\"{}\">{}</a></dd></dl><p>{} <a href=\"{}\">{}</a>.</p>",
-        txt(lang, "cookie.online_form"),
-        esc(&links.rights(lang)),
-        txt(lang, "common.exercise_rights"),
-        txt(lang, "cookie.other_processing_personal_data"),
-        esc(&links.privacy_policy(lang)),
-        txt(lang, "common.privacy_policy2"),
-    );
-
-    // Version
-    let _ = write!(
-        b,
-        "<h2 id=\"version\">{}</h2><p>{}</p>",
-        esc(&sections[9].1),
-        html::fill_raw(
-            lang,
+    let life = words::lifetime_days(site.consent_lifetime_days, lang);
+    let n_rows = rows.len();
+    let view = CookieView {
+        t,
+        toc: SECTIONS,
+        intro: t.markup(
+            "cookie.intro_html",
+            &[("controller", &ctl.name), ("site_name", &site.name)],
+        ),
+        purposes,
+        list_intro: t.markup("cookie.list_intro_html", &[("n", &n_rows)]),
+        rows,
+        controller: ctl.name.clone(),
+        services,
+        transfers,
+        no_js: t.markup("cookie.no_js_html", &[("site_name", &site.name)]),
+        choice_kept: t.markup(
+            "cookie.choice_kept_html",
+            &[("life", &life), ("days", &site.consent_lifetime_days)],
+        ),
+        gpc: snap
+            .purposes
+            .iter()
+            .filter(|p| p.gpc)
+            .map(|p| loc(&p.name, lang, def))
+            .collect(),
+        refusals: snap
+            .purposes
+            .iter()
+            .map(|p| (loc(&p.name, lang, def), refusal(p, lang, def)))
+            .collect(),
+        browsers,
+        email: mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email)),
+        dpo: ctl
+            .dpo
+            .as_ref()
+            .and_then(|d| d.email.as_deref())
+            .map(mailto),
+        rights_href: links.rights(lang),
+        privacy_href: links.privacy_policy(lang),
+        version_text: t.markup_with(
             "cookie.version_text_html",
             &[
-                ("version", &page.version),
+                ("version", &Markup::text(&page.version.to_string())),
                 ("date", &html::time_el(page.created_at_ms, page.tz(), lang)),
-                ("href", &esc(&links.versions(lang)))
-            ]
-        )
-    );
-
-    let script = format!(
-        "<script src=\"{}\" defer></script>",
-        esc(&links.banner_script())
-    );
+                ("href", &Markup::text(&links.versions(lang))),
+            ],
+        ),
+    };
     html::shell(&Shell {
         lang,
-        title: txt(lang, "common.cookie_policy").to_string(),
+        title: t.get("common.cookie_policy").to_string(),
         site_name: &site.name,
         nav: Nav::Cookies,
         links: links.nav(lang),
         alternates: page.alternates(|l| links.cookie_policy(l)),
-        meta_html: page.version_line(&links.cookie_policy(lang)),
-        body_html: b,
-        tail_html: script,
+        meta: page.version_line(&links.cookie_policy(lang)),
+        body: html::render(&view),
+        script: Some(links.banner_script()),
         canonical: None,
     })
 }

@@ -1,7 +1,8 @@
 //! Small building blocks shared by every page: escaping, safe links, localized labels, dates,
 //! the page shell and its one stylesheet.
 //!
-//! Every string that comes from the registry goes through [`esc`] (or [`loc`], which escapes);
+//! Templates escape every string; the few pieces of markup built here ([`loc`], links, `<time>`)
+//! escape theirs with the same escaper and are returned as [`Markup`];
 //! a URL becomes a link only when it is http(s) ([`safe_url`]), otherwise it is shown as text.
 
 use std::fmt::Write as _;
@@ -13,7 +14,7 @@ use crate::i18n::{Markup, Texts, texts};
 /// HTML-escapes text for element content and quoted attribute values, exactly as the
 /// templates do (askama's HTML escaper: `&#60;`, `&#38;`, `&#34;`, `&#39;`, `&#62;`), so that
 /// markup built in code and markup from templates agree byte for byte.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     match askama::filters::escape(s, askama::filters::Html) {
         Ok(e) => e.to_string(),
         Err(never) => match never {},
@@ -33,16 +34,16 @@ pub fn safe_url(u: &str) -> Option<&str> {
 }
 
 /// A link to an external page (new context, no referrer), or the URL as plain text when it is
-/// not a safe http(s) URL. `label_html` must already be escaped.
-pub fn ext_link(url: &str, label_html: &str) -> String {
-    match safe_url(url) {
+/// not a safe http(s) URL.
+pub fn ext_link(url: &str, label: &Markup) -> Markup {
+    Markup::trusted(match safe_url(url) {
         Some(u) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label_html}</a>",
+            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label}</a>",
             esc(u)
         ),
-        None if label_html == esc(url) => label_html.to_string(),
-        None => format!("{label_html} ({})", esc(url)),
-    }
+        None if label.as_str() == esc(url) => label.to_string(),
+        None => format!("{label} ({})", esc(url)),
+    })
 }
 
 /// The host of an http(s) URL without `www.` ("cloudflare.com"), for short link texts.
@@ -55,15 +56,15 @@ pub fn url_host(url: &str) -> Option<&str> {
 }
 
 /// A link to a privacy policy labelled with its host, or the URL as text when unsafe.
-pub fn policy_link(url: &str) -> String {
+pub fn policy_link(url: &str) -> Markup {
     match url_host(url) {
-        Some(h) => ext_link(url, &esc(h)),
-        None => esc(url),
+        Some(h) => ext_link(url, &Markup::text(h)),
+        None => Markup::text(url),
     }
 }
 
 /// A `mailto:` link when the address looks like one, else the escaped text.
-pub fn mailto(email: &str) -> String {
+pub fn mailto(email: &str) -> Markup {
     let e = email.trim();
     let ok = e.split('@').count() == 2
         && !e.starts_with('@')
@@ -77,9 +78,9 @@ pub fn mailto(email: &str) -> String {
                 )
         });
     if ok {
-        format!("<a href=\"mailto:{0}\">{0}</a>", esc(e))
+        Markup::trusted(format!("<a href=\"mailto:{0}\">{0}</a>", esc(e)))
     } else {
-        esc(email)
+        Markup::text(email)
     }
 }
 
@@ -101,24 +102,11 @@ pub fn txt(lang: &str, key: &'static str) -> &'static str {
     crate::i18n::texts(lang).get(key)
 }
 
-/// The catalog text of `key` with `{name}` placeholders replaced by `args` as they are: both
-/// the catalog text and the arguments must already be HTML (escaped values, numbers, markup
-/// the crate built). For the pages still assembled in code; templates use [`crate::i18n::Markup`].
-pub(crate) fn fill_raw(
-    lang: &str,
-    key: &'static str,
-    args: &[(&str, &dyn std::fmt::Display)],
-) -> String {
-    crate::i18n::fill(txt(lang, key), args, |v, out| {
-        let _ = write!(out, "{v}");
-    })
-}
-
 /// A registry text in `lang` (falling back to the site's default language), escaped. When the
 /// translation is missing, the fallback is wrapped in a `lang` span so screen readers switch.
-pub fn loc(text: &Text, lang: &str, default: &str) -> String {
+pub fn loc(text: &Text, lang: &str, default: &str) -> Markup {
     let s = text.get(lang, default);
-    match text {
+    Markup::trusted(match text {
         Text::Localized(m) if !m.contains_key(lang) => {
             let used = [default, "en"]
                 .into_iter()
@@ -132,6 +120,16 @@ pub fn loc(text: &Text, lang: &str, default: &str) -> String {
             }
         }
         _ => esc(s),
+    })
+}
+
+/// A `<ul>` of items, or nothing when there are none.
+pub fn ul(items: impl IntoIterator<Item = Markup>) -> Markup {
+    let inner: String = items.into_iter().map(|i| format!("<li>{i}</li>")).collect();
+    if inner.is_empty() {
+        Markup::default()
+    } else {
+        Markup::trusted(format!("<ul>{inner}</ul>"))
     }
 }
 
@@ -141,12 +139,12 @@ pub fn plain(text: &Text, lang: &str, default: &str) -> String {
 }
 
 /// A `<time>` element with the long date.
-pub fn time_el(ms: i64, tz: &str, lang: &str) -> String {
-    format!(
+pub fn time_el(ms: i64, tz: &str, lang: &str) -> Markup {
+    Markup::trusted(format!(
         "<time datetime=\"{}\">{}</time>",
         crate::words::iso_date(ms, tz),
         esc(&crate::words::long_date(ms, tz, lang))
-    )
+    ))
 }
 
 /// Which page of the site a shell is for (to mark the current entry of the navigation).
@@ -165,7 +163,49 @@ pub struct Alternate {
     pub href: String,
 }
 
-/// Everything the page shell needs. Strings ending in `_html` are already escaped.
+impl Alternate {
+    /// The page in each of the site's languages.
+    pub fn all(languages: &[String], href: impl Fn(&str) -> String) -> Vec<Alternate> {
+        languages
+            .iter()
+            .map(|l| Alternate {
+                lang: l.clone(),
+                href: href(l),
+            })
+            .collect()
+    }
+}
+
+/// The line under a page's title.
+pub enum Meta {
+    None,
+    /// "Version 3 · published on … · Version history", and a notice when an older version
+    /// is shown: `older` is the current version's URL and number.
+    Policy {
+        version: i64,
+        date: Markup,
+        history_href: String,
+        older: Option<(String, i64)>,
+    },
+    /// "GDPR Article 30 · 6 activities · generated …".
+    Register {
+        activities: usize,
+        generated_at: String,
+    },
+    /// "Current version: 3 · 3 versions".
+    History {
+        latest: i64,
+        count: usize,
+    },
+    /// "Policy version history · 2 significant · 1 other".
+    Diff {
+        history_href: String,
+        material: usize,
+        other: usize,
+    },
+}
+
+/// Everything the page shell needs.
 pub struct Shell<'a> {
     pub lang: &'a str,
     pub title: String,
@@ -174,11 +214,11 @@ pub struct Shell<'a> {
     /// `(nav, label, href)` entries of the site navigation.
     pub links: Vec<(Nav, &'static str, String)>,
     pub alternates: Vec<Alternate>,
-    /// A line under the title (version, date), escaped HTML.
-    pub meta_html: String,
-    pub body_html: String,
-    /// Extra tags at the end of `<body>` (the banner script).
-    pub tail_html: String,
+    pub meta: Meta,
+    /// The page's own content, rendered from its template.
+    pub body: Markup,
+    /// The banner script's URL, on the pages that load the banner.
+    pub script: Option<String>,
     pub canonical: Option<String>,
 }
 
@@ -229,9 +269,9 @@ struct Layout<'a> {
     alternates: Vec<LangItem<'a>>,
     show_langs: bool,
     css: Markup,
-    meta: Markup,
-    body: Markup,
-    tail: Markup,
+    meta: &'a Meta,
+    body: &'a Markup,
+    script: Option<&'a str>,
 }
 
 /// Renders a template into markup. Rendering fails only when a value's `Display` fails, which
@@ -274,24 +314,11 @@ pub fn shell(s: &Shell<'_>) -> String {
             .collect(),
         show_langs: s.alternates.len() > 1,
         css: Markup::trusted(CSS.to_string()),
-        meta: Markup::trusted(s.meta_html.clone()),
-        body: Markup::trusted(s.body_html.clone()),
-        tail: Markup::trusted(s.tail_html.clone()),
+        meta: &s.meta,
+        body: &s.body,
+        script: s.script.as_deref(),
     };
     render(&layout).into_string()
-}
-
-/// A table of contents from `(anchor, heading)` pairs.
-pub fn toc(lang: &str, entries: &[(&str, String)]) -> String {
-    let mut out = format!(
-        "<nav class=\"toc\" aria-labelledby=\"toc-h\"><h2 id=\"toc-h\">{}</h2><ol>",
-        txt(lang, "common.contents")
-    );
-    for (id, h) in entries {
-        let _ = write!(out, "<li><a href=\"#{id}\">{}</a></li>", esc(h));
-    }
-    out.push_str("</ol></nav>");
-    out
 }
 
 /// One embedded stylesheet: readable, high-contrast, printable.
@@ -386,25 +413,12 @@ form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radi
 }
 "#;
 
-/// One `<dt>label</dt><dd>value</dd>` pair of a facts list; `value_html` is already escaped.
-pub fn fact(b: &mut String, label: &str, value_html: &str) {
-    b.push_str("<dt>");
-    b.push_str(label);
-    b.push_str("</dt><dd>");
-    b.push_str(value_html);
-    b.push_str("</dd>");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn escapes_and_refuses_bad_urls() {
-        assert_eq!(
-            esc("<a href=\"x\">'&"),
-            "&#60;a href=&#34;x&#34;&#62;&#39;&#38;"
-        );
         assert_eq!(safe_url("https://x.example/p"), Some("https://x.example/p"));
         assert_eq!(safe_url("HTTP://x.example"), Some("HTTP://x.example"));
         assert_eq!(safe_url("javascript:alert(1)"), None);
@@ -412,9 +426,17 @@ mod tests {
         assert_eq!(safe_url("data:text/html,<b>"), None);
         assert_eq!(safe_url("https://x.example/\" onmouseover=\"x"), None);
         assert_eq!(safe_url("//evil.example"), None);
-        assert!(!ext_link("javascript:alert(1)", "Policy").contains("href"));
-        assert!(mailto("a@b.example").contains("mailto:a@b.example"));
-        assert!(!mailto("javascript:alert(1)@x").contains("href"));
+        assert!(
+            !ext_link("javascript:alert(1)", &Markup::text("Policy"))
+                .as_str()
+                .contains("href")
+        );
+        assert!(
+            mailto("a@b.example")
+                .as_str()
+                .contains("mailto:a@b.example")
+        );
+        assert!(!mailto("javascript:alert(1)@x").as_str().contains("href"));
         assert_eq!(pct("a b/é"), "a%20b%2F%C3%A9");
     }
 }

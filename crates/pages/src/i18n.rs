@@ -81,14 +81,26 @@ impl Texts {
     /// The text of `key`: this catalog's, else the English one, else the key itself (a missing
     /// key shows, it does not panic; the catalog test keeps it from happening).
     pub fn get<'k>(&'static self, key: &'k str) -> &'k str {
-        if let Some(v) = self.map.get(key) {
-            return v;
-        }
-        all()
-            .iter()
-            .find(|t| t.lang == FALLBACK)
-            .and_then(|en| en.map.get(key))
-            .map_or(key, String::as_str)
+        self.lookup(key).unwrap_or(key)
+    }
+
+    /// The text of `key` in this catalog or the English one.
+    fn lookup(&'static self, key: &str) -> Option<&'static str> {
+        self.map
+            .get(key)
+            .or_else(|| {
+                all()
+                    .iter()
+                    .find(|t| t.lang == FALLBACK)
+                    .and_then(|en| en.map.get(key))
+            })
+            .map(String::as_str)
+    }
+
+    /// The catalog's markup for `key`; a key that is not in the catalogs is shown as escaped
+    /// text, so that no string from elsewhere can become markup through a lookup.
+    fn markup_of(&'static self, key: &str) -> Result<&'static str, Markup> {
+        self.lookup(key).ok_or_else(|| Markup::text(key))
     }
 
     /// The plain text of `key` with its `{name}` placeholders filled from `args` (the result
@@ -99,18 +111,32 @@ impl Texts {
         })
     }
 
+    /// The markup of an `_html` key without placeholders.
+    pub fn html(&'static self, key: &str) -> Markup {
+        match self.markup_of(key) {
+            Ok(m) => Markup(m.to_string()),
+            Err(missing) => missing,
+        }
+    }
+
     /// The markup of an `_html` key with its placeholders filled from `args`, each escaped:
     /// the catalog is ours, the arguments may come from the registry.
     pub fn markup(&'static self, key: &str, args: &[(&str, &dyn Display)]) -> Markup {
-        Markup(fill(self.get(key), args, |v, out| {
-            out.push_str(&crate::html::esc(&v.to_string()));
-        }))
+        match self.markup_of(key) {
+            Ok(m) => Markup(fill(m, args, |v, out| {
+                out.push_str(&crate::html::esc(&v.to_string()));
+            })),
+            Err(missing) => missing,
+        }
     }
 
     /// The markup of an `_html` key whose placeholders take markup built by the crate (links,
     /// `<time>` elements), passed as [`Markup`] so that only escaped values can go in.
     pub fn markup_with(&'static self, key: &str, args: &[(&str, &Markup)]) -> Markup {
-        Markup(fill(self.get(key), args, |v, out| out.push_str(&v.0)))
+        match self.markup_of(key) {
+            Ok(m) => Markup(fill(m, args, |v, out| out.push_str(&v.0))),
+            Err(missing) => missing,
+        }
     }
 }
 

@@ -38,6 +38,7 @@
 //! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
 pub mod cookie;
+pub mod facts;
 pub mod html;
 pub mod i18n;
 pub mod mail;
@@ -181,38 +182,17 @@ impl PolicyPage<'_> {
             .or_else(|| self.extra_services.iter().find(|s| s.id == id))
     }
     fn alternates(&self, href: impl Fn(&str) -> String) -> Vec<Alternate> {
-        self.snap
-            .site
-            .languages
-            .iter()
-            .map(|l| Alternate {
-                lang: l.clone(),
-                href: href(l),
-            })
-            .collect()
+        Alternate::all(&self.snap.site.languages, href)
     }
     /// "Version 3 · published on 21 September 2026 · Version history", plus a notice when an
     /// older version is shown.
-    fn version_line(&self, current_href: &str) -> String {
-        let lang = self.lang;
-        let mut s = format!(
-            "<p>{} {} · {} {} · <a href=\"{}\">{}</a></p>",
-            txt(lang, "common.version"),
-            self.version,
-            txt(lang, "common.published"),
-            html::time_el(self.created_at_ms, self.tz(), lang),
-            html::esc(&self.links.versions(lang)),
-            txt(lang, "common.version_history"),
-        );
-        if self.version != self.current_version {
-            s.push_str(&format!(
-                "<p class=\"warn\" role=\"note\">{} <a href=\"{}\">{} {}</a>.</p>",
-                txt(lang, "common.you_reading_earlier_version"),
-                html::esc(current_href),
-                txt(lang, "common.read_current_version"),
-                self.current_version,
-            ));
+    fn version_line(&self, current_href: &str) -> html::Meta {
+        html::Meta::Policy {
+            version: self.version,
+            date: html::time_el(self.created_at_ms, self.tz(), self.lang),
+            history_href: self.links.versions(self.lang),
+            older: (self.version != self.current_version)
+                .then(|| (current_href.to_string(), self.current_version)),
         }
-        s
     }
 }

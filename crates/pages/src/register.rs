@@ -6,15 +6,16 @@
 //! recipients including those in third countries, transfers with the country and safeguard,
 //! the time limits for erasure and the security measures.
 
-use std::fmt::Write as _;
-
 use assent_model::Registry;
-use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_eea};
+use assent_model::registry::{Activity, Role, Service, in_eea};
 use serde::Serialize;
 
-use crate::html::{self, Nav, Shell, esc, ext_link, mailto, plain, txt};
-use crate::privacy::{retention_action, retention_period};
+use crate::facts::Fact;
+pub use crate::facts::{ContactRecord, ControllerRecord};
+use crate::html::{self, Meta, Nav, Shell, esc, mailto, plain, txt};
+use crate::i18n::{Markup, Texts, texts};
 use crate::words;
+use crate::words::{retention_action, retention_period};
 
 /// Output format of the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,101 +63,6 @@ pub enum RegisterError {
     Format(String),
     #[error("cannot write CSV: {0}")]
     Csv(String),
-}
-
-/// A contact of the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContactRecord {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl ContactRecord {
-    fn from(c: &Contact) -> Self {
-        Self {
-            name: c.name.clone(),
-            email: c.email.clone(),
-            address: c.address.clone(),
-            phone: c.phone.clone(),
-        }
-    }
-    /// "Name, email, address, phone" (the parts that are known).
-    pub fn line(&self) -> String {
-        [&self.name, &self.email, &self.address, &self.phone]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ControllerRecord {
-    pub name: String,
-    pub legal_form: Option<String>,
-    pub registration: Option<String>,
-    pub address: String,
-    pub country: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-}
-
-impl ControllerRecord {
-    /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
-    /// address and country, email, phone, website), for a `<dl class="facts">`.
-    pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
-        html::fact(b, txt(lang, "register.name"), &esc(&self.name));
-        let optional = [
-            (&self.legal_form, txt(lang, "register.legal_form")),
-            (&self.registration, txt(lang, "register.registration")),
-        ];
-        for (value, label) in optional {
-            if let Some(v) = value {
-                let _ = write!(b, "<dt>{label}</dt><dd>{}</dd>", esc(v));
-            }
-        }
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-            txt(lang, "common.address"),
-            esc(&self.address),
-            esc(&words::country(&self.country, lang)),
-            txt(lang, "common.email"),
-            mailto(&self.email)
-        );
-        if let Some(p) = &self.phone {
-            html::fact(b, txt(lang, "common.phone"), &esc(p));
-        }
-        if let Some(w) = &self.website {
-            html::fact(b, txt(lang, "common.website"), &ext_link(w, &esc(w)));
-        }
-    }
-
-    pub(crate) fn from(c: &Controller) -> Self {
-        Self {
-            name: c.name.clone(),
-            legal_form: c.legal_form.clone(),
-            registration: c.registration.clone(),
-            address: c.address.clone(),
-            country: c.country.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-            website: c.website.clone(),
-        }
-    }
-    pub fn line(&self) -> String {
-        let mut parts = vec![self.name.clone()];
-        parts.extend(self.legal_form.clone());
-        parts.extend(self.registration.clone());
-        parts.push(format!("{} ({})", self.address, self.country));
-        parts.push(self.email.clone());
-        parts.extend(self.phone.clone());
-        parts.join(", ")
-    }
 }
 
 /// A processor (or other service) involved in an activity.
@@ -328,7 +234,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                         text: format!(
                             "{}{}{period}; {}",
                             plain(&r.data_category, lang, def),
-                            txt(lang, "common.x"),
+                            txt(lang, "common.colon"),
                             action.to_lowercase()
                         ),
                     }
@@ -529,219 +435,171 @@ pub fn to_json(rec: &Record) -> String {
     serde_json::to_string_pretty(rec).unwrap_or_else(|_| "{}".into())
 }
 
-fn ul(items: &[String]) -> String {
+/// A list of texts, or a dash when there is none (a field of Art. 30 is never left blank).
+fn ul(items: &[String]) -> Markup {
     if items.is_empty() {
-        return "–".into();
+        return Markup::text("–");
     }
-    let mut s = String::from("<ul>");
-    for i in items {
-        let _ = write!(s, "<li>{}</li>", esc(i));
-    }
-    s.push_str("</ul>");
-    s
+    html::ul(items.iter().map(|i| Markup::text(i)))
 }
 
-fn contact_html(c: &ContactRecord) -> String {
+/// "Name, email, address, phone": the known parts, the email as a link.
+fn contact_html(c: &ContactRecord) -> Markup {
     let mut parts = vec![];
-    parts.extend(c.name.as_deref().map(esc));
+    parts.extend(c.name.as_deref().map(Markup::text));
     parts.extend(c.email.as_deref().map(mailto));
-    parts.extend(c.address.as_deref().map(esc));
-    parts.extend(c.phone.as_deref().map(esc));
-    parts.join(", ")
+    parts.extend(c.address.as_deref().map(Markup::text));
+    parts.extend(c.phone.as_deref().map(Markup::text));
+    let joined: Vec<String> = parts.into_iter().map(Markup::into_string).collect();
+    Markup::trusted(joined.join(", "))
+}
+
+/// One activity of the record as shown: a summary row and the Art. 30(1) fields.
+struct ActivityView {
+    id: String,
+    name: String,
+    basis: String,
+    countries: String,
+    erasure: Markup,
+    fields: Vec<Fact>,
+}
+
+/// `templates/register.html`.
+#[derive(askama::Template)]
+#[template(path = "register.html")]
+struct RegisterView {
+    t: &'static Texts,
+    controller: Vec<Fact>,
+    activities: Vec<ActivityView>,
+}
+
+/// The fields of Art. 30(1) for one activity, in the article's order.
+fn fields(a: &ActivityRecord, lang: &str) -> Vec<Fact> {
+    let t = texts(lang);
+    let mut f = vec![
+        Fact::new(
+            t.get("register.identifier"),
+            Markup::trusted(format!("<code>{}</code>", esc(&a.id))),
+        ),
+        Fact::text(t.get("register.purposes_art_30_1"), &a.purposes),
+        Fact::text(t.get("common.legal_basis"), &a.legal_basis_label),
+    ];
+    if let Some(li) = &a.legitimate_interest {
+        f.push(Fact::text(t.get("common.legitimate_interest"), li));
+    }
+    f.push(Fact::new(
+        t.get("register.categories_data_subjects_art"),
+        ul(&a.data_subjects),
+    ));
+    f.push(Fact::new(
+        t.get("register.categories_personal_data_art"),
+        ul(&a.data_categories),
+    ));
+    if let Some(s) = &a.source {
+        f.push(Fact::text(t.get("common.source"), s));
+    }
+    let lines = |it: &mut dyn Iterator<Item = String>| ul(&it.collect::<Vec<_>>());
+    f.extend([
+        Fact::new(t.get("register.recipients_art_30_1"), ul(&a.recipients)),
+        Fact::new(
+            t.get("register.processors"),
+            lines(&mut a.processors.iter().map(|p| p.line(lang))),
+        ),
+        Fact::new(
+            t.get("register.recipients_third_countries_art"),
+            lines(
+                &mut a
+                    .processors
+                    .iter()
+                    .filter(|p| p.third_country)
+                    .map(|p| p.line(lang)),
+            ),
+        ),
+        Fact::new(
+            t.get("register.transfers_country_safeguard_art"),
+            lines(&mut a.transfers.iter().map(|tr| tr.line(lang))),
+        ),
+        Fact::new(
+            t.get("register.time_limits_erasure_art"),
+            lines(&mut a.erasure.iter().map(|e| e.text.clone())),
+        ),
+        Fact::new(
+            t.get("register.security_measures_art_30"),
+            ul(&a.security_measures),
+        ),
+        Fact::text(
+            t.get("common.automated_decisions"),
+            a.automated_decisions
+                .as_deref()
+                .unwrap_or(t.get("register.none")),
+        ),
+        Fact::text(t.get("register.sites"), &a.sites.join(", ")),
+    ]);
+    f
 }
 
 /// The record as a printable HTML document. `generated_at` is shown as is (escaped).
 pub fn to_html(rec: &Record, generated_at: &str) -> String {
-    let lang = crate::i18n::texts(&rec.language).lang();
+    let t = texts(&rec.language);
+    let lang = t.lang();
     let c = &rec.controller;
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<p class=\"lead\">{}</p>",
-        txt(lang, "register.record_processing_activities_kept")
-    );
-    let _ = write!(
-        b,
-        "<h2 id=\"controller\">{}</h2><dl class=\"facts\">",
-        txt(lang, "common.controller"),
-    );
-    c.facts_html(&mut b, lang);
-    let _ = write!(
-        b,
-        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        txt(lang, "register.representative_art_27"),
+    let mut controller = c.facts(lang);
+    controller.push(Fact::new(
+        t.get("register.representative_art_27"),
         rec.representative
             .as_ref()
             .map(contact_html)
-            .unwrap_or_else(|| txt(lang, "register.none_established_eu").into()),
-        txt(lang, "common.data_protection_officer"),
+            .unwrap_or_else(|| Markup::text(t.get("register.none_established_eu"))),
+    ));
+    controller.push(Fact::new(
+        t.get("common.data_protection_officer"),
         rec.dpo
             .as_ref()
             .map(contact_html)
-            .unwrap_or_else(|| txt(lang, "register.none_designated").into()),
-    );
-
-    // Summary
-    let _ = write!(
-        b,
-        "<h2 id=\"summary\">{}</h2><div class=\"table-wrap\"><table><caption>{} ({})</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        txt(lang, "register.processing_activities"),
-        txt(lang, "register.processing_activities"),
-        rec.activities.len(),
-        txt(lang, "register.activity"),
-        txt(lang, "common.legal_basis"),
-        txt(lang, "register.third_country_transfers"),
-        txt(lang, "register.time_limits_erasure"),
-    );
-    for a in &rec.activities {
-        let countries: Vec<String> = {
-            let mut v: Vec<String> = a
+            .unwrap_or_else(|| Markup::text(t.get("register.none_designated"))),
+    ));
+    let activities = rec
+        .activities
+        .iter()
+        .map(|a| {
+            let mut countries: Vec<String> = a
                 .transfers
                 .iter()
-                .map(|t| words::country_with_code(&t.country, lang))
+                .map(|tr| words::country_with_code(&tr.country, lang))
                 .collect();
-            v.dedup();
-            v
-        };
-        let _ = write!(
-            b,
-            "<tr><th scope=\"row\"><a href=\"#a-{id}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&a.name),
-            esc(&a.legal_basis_label),
-            if countries.is_empty() {
-                "–".into()
-            } else {
-                esc(&countries.join(", "))
-            },
-            ul(&a
-                .erasure
-                .iter()
-                .map(|e| e.period_text.clone())
-                .collect::<Vec<_>>()),
-            id = esc(&a.id),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-
-    for (i, a) in rec.activities.iter().enumerate() {
-        let _ = write!(
-            b,
-            "<section class=\"record\" aria-labelledby=\"a-{id}\"><h2 id=\"a-{id}\">{n}. {name}</h2><div class=\"table-wrap\"><table><caption>{cap}</caption><tbody>",
-            id = esc(&a.id),
-            n = i + 1,
-            name = esc(&a.name),
-            cap = txt(lang, "register.article_30_1_fields"),
-        );
-        let row = |b: &mut String, label: &str, value: String| {
-            let _ = write!(
-                b,
-                "<tr><th scope=\"row\">{}</th><td>{value}</td></tr>",
-                esc(label)
-            );
-        };
-        row(
-            &mut b,
-            txt(lang, "register.identifier"),
-            format!("<code>{}</code>", esc(&a.id)),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.purposes_art_30_1"),
-            esc(&a.purposes),
-        );
-        row(
-            &mut b,
-            txt(lang, "common.legal_basis"),
-            esc(&a.legal_basis_label),
-        );
-        if let Some(li) = &a.legitimate_interest {
-            row(&mut b, txt(lang, "common.legitimate_interest"), esc(li));
-        }
-        row(
-            &mut b,
-            txt(lang, "register.categories_data_subjects_art"),
-            ul(&a.data_subjects),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.categories_personal_data_art"),
-            ul(&a.data_categories),
-        );
-        if let Some(s) = &a.source {
-            row(&mut b, txt(lang, "common.source"), esc(s));
-        }
-        row(
-            &mut b,
-            txt(lang, "register.recipients_art_30_1"),
-            ul(&a.recipients),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.processors"),
-            ul(&a
-                .processors
-                .iter()
-                .map(|p| p.line(lang))
-                .collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.recipients_third_countries_art"),
-            ul(&a
-                .processors
-                .iter()
-                .filter(|p| p.third_country)
-                .map(|p| p.line(lang))
-                .collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.transfers_country_safeguard_art"),
-            ul(&a.transfers.iter().map(|t| t.line(lang)).collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.time_limits_erasure_art"),
-            ul(&a.erasure.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.security_measures_art_30"),
-            ul(&a.security_measures),
-        );
-        row(
-            &mut b,
-            txt(lang, "common.automated_decisions"),
-            esc(a
-                .automated_decisions
-                .as_deref()
-                .unwrap_or(txt(lang, "register.none"))),
-        );
-        row(
-            &mut b,
-            txt(lang, "register.sites"),
-            esc(&a.sites.join(", ")),
-        );
-        b.push_str("</tbody></table></div></section>");
-    }
-
+            countries.dedup();
+            ActivityView {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                basis: a.legal_basis_label.clone(),
+                countries: countries.join(", "),
+                erasure: ul(&a
+                    .erasure
+                    .iter()
+                    .map(|e| e.period_text.clone())
+                    .collect::<Vec<_>>()),
+                fields: fields(a, lang),
+            }
+        })
+        .collect();
+    let view = RegisterView {
+        t,
+        controller,
+        activities,
+    };
     html::shell(&Shell {
         lang,
-        title: txt(lang, "register.record_processing_activities").to_string(),
+        title: t.get("register.record_processing_activities").to_string(),
         site_name: &c.name,
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
-        meta_html: format!(
-            "<p>{} · {} {} · {} {}</p>",
-            txt(lang, "register.gdpr_article_30"),
-            rec.activities.len(),
-            txt(lang, "register.activities"),
-            txt(lang, "register.generated"),
-            esc(generated_at),
-        ),
-        body_html: b,
-        tail_html: String::new(),
+        meta: Meta::Register {
+            activities: rec.activities.len(),
+            generated_at: generated_at.to_string(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }

@@ -4,7 +4,9 @@
 //! them by adding its file; the English and French words are those the model crate uses
 //! (`LegalBasis::label`, `Duration::display`, ...), so the pages and the stored texts agree.
 
-use assent_model::registry::{Duration, LegalBasis, Lifetime, Safeguard, Trigger, Unit};
+use assent_model::registry::{
+    Duration, LegalBasis, Lifetime, RetentionAction, RetentionRule, Safeguard, Trigger, Unit,
+};
 
 use crate::i18n::texts;
 
@@ -165,6 +167,63 @@ pub fn country_with_code(code: &str, lang: &str) -> String {
         name
     } else {
         format!("{name} ({c})")
+    }
+}
+
+/// A retention period in words: "3 years after the last contact", "For the duration of the
+/// contract", with the archived part when there is one.
+pub fn retention_period(r: &RetentionRule, lang: &str) -> String {
+    let main = if r.period.amount == 0 {
+        match r.trigger {
+            Trigger::ContractEnd => texts(lang).get("privacy.duration_contract").to_string(),
+            Trigger::AccountClosure => texts(lang).get("privacy.until_account_closed").to_string(),
+            Trigger::ConsentWithdrawal => texts(lang)
+                .get("privacy.until_consent_withdrawn")
+                .to_string(),
+            Trigger::EndOfCalendarYear => texts(lang)
+                .get("privacy.until_end_calendar_year")
+                .to_string(),
+            Trigger::Collection | Trigger::LastContact | Trigger::LastActivity => {
+                texts(lang).get("privacy.not_kept").to_string()
+            }
+        }
+    } else {
+        let during = match r.trigger {
+            Trigger::ContractEnd => texts(lang).get("privacy.duration_contract_then"),
+            Trigger::AccountClosure => texts(lang).get("privacy.long_account_open_then"),
+            Trigger::EndOfCalendarYear => texts(lang).get("privacy.calendar_year_collection_then"),
+            _ => "",
+        };
+        if during.is_empty() {
+            let body = format!("{} {}", duration(r.period, lang), trigger(r.trigger, lang));
+            let mut c = body.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => body,
+            }
+        } else {
+            format!("{during}{}", duration(r.period, lang))
+        }
+    };
+    let archived = texts(lang).get("privacy.intermediate_archives_restricted_access");
+    match r.archive {
+        Some(a) if a.amount > 0 && a.seconds() >= r.period.seconds() => {
+            format!("{main} {archived}")
+        }
+        Some(a) if a.amount > 0 => format!(
+            "{main} ({} {} {archived})",
+            texts(lang).get("privacy.which"),
+            duration(a, lang),
+        ),
+        _ => main,
+    }
+}
+
+/// What happens at the end of the period.
+pub fn retention_action(a: RetentionAction, lang: &str) -> &'static str {
+    match a {
+        RetentionAction::Delete => texts(lang).get("privacy.deleted"),
+        RetentionAction::Anonymise => texts(lang).get("privacy.anonymised"),
     }
 }
 

@@ -96,7 +96,9 @@ fn used_keys() -> BTreeSet<(String, String)> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
             let ns = lit.split('.').next().unwrap_or("");
-            if ok_shape && namespaces.contains(ns) && !lit.ends_with('.') {
+            // Template paths ("cookie.html") share the namespaces' names.
+            let template_path = [".html", ".txt"].iter().any(|e| lit.ends_with(e));
+            if ok_shape && namespaces.contains(ns) && !lit.ends_with('.') && !template_path {
                 out.insert((lit.to_string(), f.display().to_string()));
             }
         }
@@ -127,6 +129,8 @@ fn fallbacks() {
     assert_eq!(texts("de").get("no.such.key"), "no.such.key");
     let m = texts("en").markup("cookie.list_intro_html", &[("n", &"<b>")]);
     assert!(m.as_str().contains("&lt;b&gt;") || m.as_str().contains("&#60;b&#62;"));
+    // A string that is not a key never becomes markup.
+    assert_eq!(texts("en").html("<script>").as_str(), "&#60;script&#62;");
     assert_eq!(
         texts("en").fill("versions.diff_title", &[("from", &1), ("to", &2)]),
         "Changes from version 1 to version 2"

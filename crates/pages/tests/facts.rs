@@ -9,8 +9,8 @@ mod common;
 
 use assent_model::registry::{LegalBasis, Role, Trigger, in_eea};
 use assent_model::version::SiteSnapshot;
-use assent_pages::html::esc;
 use assent_pages::words::{country, lifetime_days};
+use common::esc;
 use common::{between, examples, render, some_row_has, table_rows};
 
 const LANGS: [&str; 2] = ["en", "fr"];

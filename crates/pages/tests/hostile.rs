@@ -247,3 +247,26 @@ fn check_refuses_javascript_urls() {
         );
     }
 }
+
+/// What the removed `html::esc` test checked, on rendered output: every character that could
+/// open markup or close an attribute is escaped, by the template engine.
+#[test]
+fn text_is_escaped_in_element_content_and_attributes() {
+    let html = versions::error_html("en", "T<i>'\"", "<a href=\"x\">'&");
+    assert!(
+        html.contains(
+            "<p class=\"warn\" role=\"alert\">&#60;a href=&#34;x&#34;&#62;&#39;&#38;</p>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<title>T&#60;i&#62;&#39;&#34; – Assent</title>"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>T&#60;i&#62;&#39;&#34;</h1>"), "{html}");
+    // Markup::text is the same escaper, for callers that predict rendered text.
+    assert_eq!(
+        assent_pages::i18n::Markup::text("<a href=\"x\">'&").as_str(),
+        "&#60;a href=&#34;x&#34;&#62;&#39;&#38;"
+    );
+}

@@ -7,8 +7,8 @@ mod common;
 use assent_model::registry::{Lifetime, Safeguard, Service};
 use assent_model::version::{SiteSnapshot, diff};
 use assent_pages::Links;
-use assent_pages::html::esc;
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
+use common::esc;
 
 fn changed() -> (SiteSnapshot, SiteSnapshot) {
     let old = common::callkom();

@@ -6,8 +6,12 @@
 mod common;
 
 use assent_model::version::{SiteSnapshot, diff};
-use assent_pages::html::esc;
 use common::{Backend, Options, TestApp, json};
+
+/// A text as the pages show it (escaped by their templates).
+fn esc(s: &str) -> String {
+    assent_pages::i18n::Markup::text(s).into_string()
+}
 
 fn content_type(r: &reqwest::Response) -> String {
     r.headers()

@@ -300,10 +300,14 @@ pub fn config(snap: &SiteSnapshot, version: i64, floor: i64, public_base: &str) 
     })
 }
 
-/// HTML escaping for text and attribute values: the pages crate's, so that the demo pages and
-/// the policy pages escape the same five characters (`&`, `<`, `>`, `"` and `'`, which matters
-/// in a single-quoted attribute).
-pub use assent_pages::html::esc;
+/// HTML escaping for text and attribute values: the pages crate's ([`Markup::text`], askama's
+/// escaper), so that the demo pages and the policy pages escape the same five characters (`&`,
+/// `<`, `>`, `"` and `'`, which matters in a single-quoted attribute).
+///
+/// [`Markup::text`]: assent_pages::i18n::Markup::text
+pub fn esc(s: &str) -> String {
+    assent_pages::i18n::Markup::text(s).into_string()
+}
 
 #[cfg(test)]
 mod tests {
