@@ -214,7 +214,8 @@ pub struct SubmitBody {
     details: Option<String>,
     #[serde(default)]
     receipt: Option<String>,
-    /// `fr` or `en`: the language of the emails (default: the site's first language).
+    /// `en`, `fr`, or `de` on a site that lists it: the language of the emails (default: the
+    /// site's first language when French or German, else English).
     #[serde(default)]
     language: Option<String>,
 }
