@@ -966,6 +966,23 @@ async fn german(b: Backend) {
         .await
         .unwrap();
     assert!(en.contains("lang=\"de\">Deutsche Fassung</a>"), "{en}");
+    // A refusal in German names the field in German.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "erasure"),
+            ("email", "d@example.org"),
+            ("name", "Dora\r\nBcc: x@example.org"),
+            ("lang", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(">Fehler: Vor- und Nachname: "), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
     // The form in German: the answer page, the email and the confirmation are German.
     let r = app
         .client

@@ -17,28 +17,24 @@ use assent_model::rights::RequestType;
 use crate::html::esc;
 use crate::i18n::{Markup, Texts, texts};
 
-/// The languages of the rights pages: English, French and German (the catalogs have them all).
-/// English and French are always offered (as before); German when the site lists it.
-const ALWAYS: [&str; 2] = ["en", "fr"];
+/// The languages the rights pages and emails speak: English and French are always offered
+/// (as before the catalogs); German when the site lists it.
+pub const LANGUAGES: [&str; 3] = ["en", "fr", "de"];
 
 /// The language of a rights page or email: the one asked for when offered (`en`, `fr`, or
 /// `de` on a site that lists `de`), else the site's first language when it is French or
 /// German, else English.
 pub fn pick_lang(asked: Option<&str>, site_langs: &[String]) -> &'static str {
-    let offered =
-        |l: &str| ALWAYS.contains(&l) || (l == "de" && site_langs.iter().any(|s| s == "de"));
-    let known = |l: &str| -> Option<&'static str> {
-        ["en", "fr", "de"]
-            .into_iter()
-            .find(|k| *k == l && offered(l))
-    };
-    if let Some(l) = asked.and_then(known) {
-        return l;
-    }
-    match site_langs.first().map(String::as_str) {
+    let lists_de = site_langs.iter().any(|s| s == "de");
+    match asked {
+        Some("en") => "en",
         Some("fr") => "fr",
-        Some("de") => "de",
-        _ => "en",
+        Some("de") if lists_de => "de",
+        _ => match site_langs.first().map(String::as_str) {
+            Some("fr") => "fr",
+            Some("de") => "de",
+            _ => "en",
+        },
     }
 }
 
@@ -135,11 +131,32 @@ struct KindOption {
     selected: bool,
 }
 
-/// An error shown above the form: the field it is about and the message.
+/// An error shown above the form: the field it is about, and what to say about it.
 #[derive(Debug)]
 struct FormError<'a> {
     field: &'a str,
-    message: &'a str,
+    /// `field: message` with the server's (English) message, or the catalog's sentence for the
+    /// field when it has one (`rights.field_error.<field>`: German; empty in English and
+    /// French, whose form shows the server's message as before).
+    text: String,
+}
+
+impl<'a> FormError<'a> {
+    fn new(t: Tr, field: &'a str, message: &str) -> Self {
+        let key = match field {
+            "type" => Some("rights.field_error.type"),
+            "email" => Some("rights.field_error.email"),
+            "name" => Some("rights.field_error.name"),
+            "details" => Some("rights.field_error.details"),
+            "receipt" => Some("rights.field_error.receipt"),
+            _ => None,
+        };
+        let text = match key.map(|k| t.get(k)).filter(|s| !s.is_empty()) {
+            Some(own) => own.to_string(),
+            None => format!("{field}: {message}"),
+        };
+        Self { field, text }
+    }
 }
 
 #[derive(Template)]
@@ -157,7 +174,7 @@ struct FormPage<'a> {
 }
 
 impl FormPage<'_> {
-    /// The attributes that mark `field` as the invalid one.
+    /// Whether `field` is the one the error is about (the template marks it `aria-invalid`).
     fn invalid(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|e| e.field == field)
     }
@@ -165,7 +182,7 @@ impl FormPage<'_> {
 
 /// The languages the form links to from `lang`.
 fn other_langs(lang: &str, site_langs: &[String]) -> Vec<LangLink> {
-    ["en", "fr", "de"]
+    LANGUAGES
         .into_iter()
         .filter(|l| *l != lang && pick_lang(Some(l), site_langs) == *l)
         .map(|l| LangLink {
@@ -218,7 +235,7 @@ pub fn request_form(
         complaint: complaint(t, site.authority),
         options,
         values,
-        error: error.map(|(field, message)| FormError { field, message }),
+        error: error.map(|(field, message)| FormError::new(t, field, message)),
     })
 }
 
@@ -393,6 +410,25 @@ mod tests {
         ] {
             assert!(de.contains(needle), "{needle} missing in {de}");
         }
+        let bad = FormValues {
+            name: "Eve".into(),
+            ..FormValues::default()
+        };
+        let err = request_form("de", &site, &bad, Some(("name", "a name is required")));
+        assert!(
+            err.contains("role=\"alert\" id=\"form-error\">Fehler: Vor- und Nachname: Geben Sie"),
+            "{err}"
+        );
+        let err = request_form("fr", &site, &bad, Some(("name", "a name is required")));
+        assert!(
+            err.contains(">Erreur: name: a name is required</p>"),
+            "{err}"
+        );
+        let err = request_form("en", &site, &bad, Some(("name", "a name is required")));
+        assert!(
+            err.contains(">Error: name: a name is required</p>"),
+            "{err}"
+        );
         let code = code_form("de", "s", true);
         assert!(
             code.contains("Antrag bestätigen") && code.contains("Ungültiger"),
