@@ -5,7 +5,7 @@
 //!
 //! Invariants: every value that did not come from Assent itself (site and controller names,
 //! what the requester typed, stored requests) reaches the HTML through askama's escaping, or
-//! through [`crate::html::esc`] when it is part of a [`Markup`] built here; every word of
+//! through the crate's `html::esc` when it is part of a [`Markup`] built here; every word of
 //! Assent's own comes from the catalogs (`i18n/*.json`, keys `rights.*` and `admin.*`).
 
 pub mod admin;
