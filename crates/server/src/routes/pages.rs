@@ -13,7 +13,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -49,8 +50,8 @@ fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The language of an error page: French when asked for, else English.
-fn error_lang(q: &[(String, String)]) -> &'static str {
+/// The language of error pages and of the Art. 30 record: French when asked for, else English.
+fn fr_or_en(q: &[(String, String)]) -> &'static str {
     if param(q, "lang") == Some("fr") {
         "fr"
     } else {
@@ -85,64 +86,48 @@ impl PageError {
     }
 
     fn html(self, lang: &str) -> Response {
-        let fr = lang == "fr";
+        // (English, French)
         let (status, title, msg) = match self {
             PageError::UnknownSite => (
                 StatusCode::NOT_FOUND,
-                if fr {
-                    "Page introuvable"
-                } else {
-                    "Page not found"
-                },
-                if fr {
-                    "Aucun site de ce nom n'est servi ici. Vérifiez l'adresse du lien."
-                } else {
-                    "No site of this name is served here. Check the address of the link."
-                },
+                ("Page not found", "Page introuvable"),
+                (
+                    "No site of this name is served here. Check the address of the link.",
+                    "Aucun site de ce nom n'est servi ici. Vérifiez l'adresse du lien.",
+                ),
             ),
             PageError::UnknownVersion => (
                 StatusCode::NOT_FOUND,
-                if fr {
-                    "Version introuvable"
-                } else {
-                    "Version not found"
-                },
-                if fr {
-                    "Cette version de la politique n'existe pas. Consultez l'historique des versions du site."
-                } else {
-                    "This version of the policy does not exist. See the site's version history."
-                },
+                ("Version not found", "Version introuvable"),
+                (
+                    "This version of the policy does not exist. See the site's version history.",
+                    "Cette version de la politique n'existe pas. Consultez l'historique des versions du site.",
+                ),
             ),
             PageError::BadQuery(_, msg) => (
                 StatusCode::BAD_REQUEST,
-                if fr {
-                    "Requête invalide"
-                } else {
-                    "Bad request"
-                },
-                msg,
+                ("Bad request", "Requête invalide"),
+                (msg, msg),
             ),
             PageError::Internal(e) => {
                 tracing::error!(error = %e, "policy page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    if fr {
-                        "Erreur interne"
-                    } else {
-                        "Internal error"
-                    },
-                    if fr {
-                        "Une erreur interne s'est produite ; elle a été journalisée."
-                    } else {
-                        "An internal error occurred; it has been logged."
-                    },
+                    ("Internal error", "Erreur interne"),
+                    (
+                        "An internal error occurred; it has been logged.",
+                        "Une erreur interne s'est produite ; elle a été journalisée.",
+                    ),
                 )
             }
         };
-        let mut resp = (status, versions::error_html(lang, title, msg)).into_response();
-        html_headers(resp.headers_mut(), None);
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let in_lang = |(en, fr): (&'static str, &'static str)| if lang == "fr" { fr } else { en };
+        let mut resp = (
+            status,
+            versions::error_html(lang, in_lang(title), in_lang(msg)),
+        )
+            .into_response();
+        uncached_html_headers(resp.headers_mut());
         resp
     }
 }
@@ -180,6 +165,12 @@ fn html_headers(h: &mut HeaderMap, frame_hosts: Option<&[String]>) {
     );
 }
 
+/// Headers of an HTML page that is never cached (errors, the Art. 30 record).
+fn uncached_html_headers(h: &mut HeaderMap) {
+    html_headers(h, None);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
 /// A weak validator from the parts that determine a page.
 fn etag(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -207,6 +198,8 @@ fn not_modified(req: &HeaderMap, tag: &str) -> bool {
     })
 }
 
+/// Whether a route answers with an HTML page or a JSON document.
+#[derive(Clone, Copy)]
 enum Kind {
     Html,
     Json,
@@ -261,23 +254,28 @@ fn cached(
 async fn load(
     st: &AppState,
     site: &str,
-    version: Option<&str>,
+    version_asked: Option<&str>,
 ) -> Result<(Arc<SiteVersion>, Arc<SiteVersion>), PageError> {
     let current = st.sites.current(site).ok_or(PageError::UnknownSite)?;
-    let target = match version {
+    let target = match version_asked {
         None => current.clone(),
         Some(v) => {
             let n: i64 = v.trim().parse().map_err(|_| PageError::UnknownVersion)?;
-            if n < 1 {
-                return Err(PageError::UnknownVersion);
-            }
-            st.sites
-                .version(&st.store, site, n)
-                .await?
-                .ok_or(PageError::UnknownVersion)?
+            version(st, site, n).await?
         }
     };
     Ok((current, target))
+}
+
+/// Stored version `n` of a site; numbers start at 1.
+async fn version(st: &AppState, site: &str, n: i64) -> Result<Arc<SiteVersion>, PageError> {
+    if n < 1 {
+        return Err(PageError::UnknownVersion);
+    }
+    st.sites
+        .version(&st.store, site, n)
+        .await?
+        .ok_or(PageError::UnknownVersion)
 }
 
 /// Services the site's processing activities name but its banner does not use: read from the
@@ -364,61 +362,121 @@ impl Policy {
     }
 }
 
-pub async fn cookie_html(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
+/// What every public policy route reads from its request: the site, the query as pairs (so
+/// that no query string is ever rejected) and the headers (for `If-None-Match`).
+pub struct PageRequest {
+    st: AppState,
+    site: String,
+    q: Vec<(String, String)>,
     headers: HeaderMap,
-) -> Response {
-    let p = match Policy::load(&st, &site, &q).await {
-        Ok(p) => p,
-        Err(e) => return e.html(error_lang(&q)),
+}
+
+impl FromRequestParts<AppState> for PageRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let Path(site) = Path::<String>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(q) = Pairs::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(PageRequest {
+            st: st.clone(),
+            site,
+            q,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl PageRequest {
+    fn param(&self, name: &str) -> Option<&str> {
+        param(&self.q, name)
+    }
+
+    /// Answers `e` as this kind of route does: an HTML page in the asked language, or the JSON
+    /// error body.
+    fn refuse(&self, kind: Kind, e: PageError) -> Response {
+        match kind {
+            Kind::Html => e.html(fr_or_en(&self.q)),
+            Kind::Json => e.api().into_response(),
+        }
+    }
+
+    /// Base of the links in the answer: relative in pages, absolute in JSON documents (which
+    /// other sites fetch).
+    fn links_base(&self, kind: Kind) -> &str {
+        match kind {
+            Kind::Html => "",
+            Kind::Json => &self.st.public_base,
+        }
+    }
+}
+
+/// Declares the HTML and the JSON handler of one route, both served by a function taking the
+/// [`Kind`] of answer, so that the page and the document cannot drift apart.
+macro_rules! html_and_json {
+    ($html:ident, $json:ident => $serve:ident) => {
+        pub async fn $html(req: PageRequest) -> Response {
+            $serve(req, Kind::Html).await
+        }
+
+        pub async fn $json(req: PageRequest) -> Response {
+            $serve(req, Kind::Json).await
+        }
     };
-    let tag = p.tag("cookie-policy", &site, &[]);
+}
+
+html_and_json!(cookie_html, cookie_json => cookie);
+html_and_json!(history_html, history_json => history);
+html_and_json!(diff_html, diff_json => diff_page);
+
+fn pretty(doc: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_default()
+}
+
+async fn cookie(req: PageRequest, kind: Kind) -> Response {
+    let p = match Policy::load(&req.st, &req.site, &req.q).await {
+        Ok(p) => p,
+        Err(e) => return req.refuse(kind, e),
+    };
+    let base = req.links_base(kind);
+    let tag = match kind {
+        Kind::Html => p.tag("cookie-policy", &req.site, &[]),
+        Kind::Json => p.tag("cookie-policy.json", &req.site, &[base]),
+    };
     let frame_hosts = Some(&p.v.snapshot.site.domains[..]);
-    cached(&headers, tag, p.max_age(), Kind::Html, frame_hosts, || {
-        let links = Links::new("", &site);
-        cookie::html(&page(&p.v, &p.current, &p.lang, &links, &[]))
+    cached(&req.headers, tag, p.max_age(), kind, frame_hosts, || {
+        let links = Links::new(base, &req.site);
+        let page = page(&p.v, &p.current, &p.lang, &links, &[]);
+        match kind {
+            Kind::Html => cookie::html(&page),
+            Kind::Json => pretty(&cookie::json(&page)),
+        }
     })
 }
 
-pub async fn cookie_json(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let p = match Policy::load(&st, &site, &q).await {
+pub async fn privacy_html(req: PageRequest) -> Response {
+    let p = match Policy::load(&req.st, &req.site, &req.q).await {
         Ok(p) => p,
-        Err(e) => return e.api().into_response(),
-    };
-    let base = &st.public_base;
-    let tag = p.tag("cookie-policy.json", &site, &[base]);
-    cached(&headers, tag, p.max_age(), Kind::Json, None, || {
-        let links = Links::new(base, &site);
-        let doc = cookie::json(&page(&p.v, &p.current, &p.lang, &links, &[]));
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    })
-}
-
-pub async fn privacy_html(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let p = match Policy::load(&st, &site, &q).await {
-        Ok(p) => p,
-        Err(e) => return e.html(error_lang(&q)),
+        Err(e) => return req.refuse(Kind::Html, e),
     };
     // The privacy policy also shows processing activities read from the stored source.
-    let tag = p.tag("privacy-policy", &site, &[&source_hash(&p.v)]);
+    let tag = p.tag("privacy-policy", &req.site, &[&source_hash(&p.v)]);
     let frame_hosts = Some(&p.v.snapshot.site.domains[..]);
-    cached(&headers, tag, p.max_age(), Kind::Html, frame_hosts, || {
-        let links = Links::new("", &site);
-        let extra = extra_services(&p.v);
-        privacy::html(&page(&p.v, &p.current, &p.lang, &links, &extra))
-    })
+    cached(
+        &req.headers,
+        tag,
+        p.max_age(),
+        Kind::Html,
+        frame_hosts,
+        || {
+            let links = Links::new("", &req.site);
+            let extra = extra_services(&p.v);
+            privacy::html(&page(&p.v, &p.current, &p.lang, &links, &extra))
+        },
+    )
 }
 
 fn page<'a>(
@@ -449,7 +507,7 @@ fn history_page<'a>(snap: &'a SiteSnapshot, lang: &'a str, links: &'a Links) -> 
 }
 
 /// The site's current version and all its stored versions.
-async fn history(
+async fn versions(
     st: &AppState,
     site: &str,
 ) -> Result<(Arc<SiteVersion>, Vec<PolicyVersionRow>), PageError> {
@@ -486,44 +544,27 @@ fn history_tag(
     ])
 }
 
-pub async fn history_html(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let (current, rows) = match history(&st, &site).await {
+async fn history(req: PageRequest, kind: Kind) -> Response {
+    let (current, rows) = match versions(&req.st, &req.site).await {
         Ok(x) => x,
-        Err(e) => return e.html(error_lang(&q)),
+        Err(e) => return req.refuse(kind, e),
     };
-    let lang = resolve_lang(param(&q, "lang"), &current.snapshot.site);
-    let tag = history_tag("policy-versions", &site, &rows, &lang, "");
-    let frame = current.snapshot.site.domains.clone();
-    cached(&headers, tag, 300, Kind::Html, Some(&frame), || {
-        let links = Links::new("", &site);
-        let entries: Vec<VersionEntry> = rows.iter().map(entry).collect();
-        versions::history_html(&history_page(&current.snapshot, &lang, &links), &entries)
-    })
-}
-
-pub async fn history_json(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let (current, rows) = match history(&st, &site).await {
-        Ok(x) => x,
-        Err(e) => return e.api().into_response(),
+    let lang = resolve_lang(req.param("lang"), &current.snapshot.site);
+    let base = req.links_base(kind);
+    let name = match kind {
+        Kind::Html => "policy-versions",
+        Kind::Json => "policy-versions.json",
     };
-    let lang = resolve_lang(param(&q, "lang"), &current.snapshot.site);
-    let base = &st.public_base;
-    let tag = history_tag("policy-versions.json", &site, &rows, &lang, base);
-    cached(&headers, tag, 300, Kind::Json, None, || {
-        let links = Links::new(base, &site);
+    let tag = history_tag(name, &req.site, &rows, &lang, base);
+    let frame = Some(&current.snapshot.site.domains[..]);
+    cached(&req.headers, tag, 300, kind, frame, || {
+        let links = Links::new(base, &req.site);
+        let page = history_page(&current.snapshot, &lang, &links);
         let entries: Vec<VersionEntry> = rows.iter().map(entry).collect();
-        let doc = versions::history_json(&history_page(&current.snapshot, &lang, &links), &entries);
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
+        match kind {
+            Kind::Html => versions::history_html(&page, &entries),
+            Kind::Json => pretty(&versions::history_json(&page, &entries)),
+        }
     })
 }
 
@@ -550,17 +591,8 @@ async fn diff_input(
             .map_err(|_| PageError::UnknownVersion)
     };
     let (a, b) = (num("from")?, num("to")?);
-    let get = |n: i64| async move {
-        if n < 1 {
-            return Err(PageError::UnknownVersion);
-        }
-        st.sites
-            .version(&st.store, site, n)
-            .await?
-            .ok_or(PageError::UnknownVersion)
-    };
-    let from = get(a).await?;
-    let to = get(b).await?;
+    let from = version(st, site, a).await?;
+    let to = version(st, site, b).await?;
     let all = (1..=current.row.version).collect();
     Ok(DiffInput {
         current,
@@ -570,71 +602,40 @@ async fn diff_input(
     })
 }
 
-pub async fn diff_html(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let d = match diff_input(&st, &site, &q).await {
+/// The changes between two versions; links stay relative in both kinds.
+async fn diff_page(req: PageRequest, kind: Kind) -> Response {
+    let d = match diff_input(&req.st, &req.site, &req.q).await {
         Ok(x) => x,
-        Err(e) => return e.html(error_lang(&q)),
+        Err(e) => return req.refuse(kind, e),
     };
-    let lang = resolve_lang(param(&q, "lang"), &d.current.snapshot.site);
-    let tag = etag(&[
-        "diff",
-        &site,
-        &d.from.row.content_hash,
-        &d.to.row.content_hash,
-        &d.from.row.version.to_string(),
-        &d.to.row.version.to_string(),
-        &d.current.row.version.to_string(),
-        &lang,
-    ]);
-    let frame = d.current.snapshot.site.domains.clone();
-    cached(&headers, tag, 86_400, Kind::Html, Some(&frame), || {
-        let links = Links::new("", &site);
-        let changes = diff(&d.from.snapshot, &d.to.snapshot);
-        versions::diff_html(
-            &history_page(&d.current.snapshot, &lang, &links),
-            &entry(&d.from.row),
-            &entry(&d.to.row),
-            &changes,
-            &d.all,
-        )
-    })
-}
-
-pub async fn diff_json(
-    State(st): State<AppState>,
-    Path(site): Path<String>,
-    Query(q): Pairs,
-    headers: HeaderMap,
-) -> Response {
-    let d = match diff_input(&st, &site, &q).await {
-        Ok(x) => x,
-        Err(e) => return e.api().into_response(),
+    let lang = resolve_lang(req.param("lang"), &d.current.snapshot.site);
+    let (from, to) = (d.from.row.version.to_string(), d.to.row.version.to_string());
+    let current = d.current.row.version.to_string();
+    let (from_hash, to_hash) = (&d.from.row.content_hash, &d.to.row.content_hash);
+    let tag = match kind {
+        Kind::Html => etag(&[
+            "diff", &req.site, from_hash, to_hash, &from, &to, &current, &lang,
+        ]),
+        Kind::Json => etag(&[
+            "diff.json",
+            &req.site,
+            from_hash,
+            to_hash,
+            &from,
+            &to,
+            &lang,
+        ]),
     };
-    let lang = resolve_lang(param(&q, "lang"), &d.current.snapshot.site);
-    let tag = etag(&[
-        "diff.json",
-        &site,
-        &d.from.row.content_hash,
-        &d.to.row.content_hash,
-        &d.from.row.version.to_string(),
-        &d.to.row.version.to_string(),
-        &lang,
-    ]);
-    cached(&headers, tag, 86_400, Kind::Json, None, || {
-        let links = Links::new("", &site);
+    let frame = Some(&d.current.snapshot.site.domains[..]);
+    cached(&req.headers, tag, 86_400, kind, frame, || {
+        let links = Links::new("", &req.site);
+        let page = history_page(&d.current.snapshot, &lang, &links);
         let changes = diff(&d.from.snapshot, &d.to.snapshot);
-        let doc = versions::diff_json(
-            &history_page(&d.current.snapshot, &lang, &links),
-            &entry(&d.from.row),
-            &entry(&d.to.row),
-            &changes,
-        );
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
+        let (from, to) = (entry(&d.from.row), entry(&d.to.row));
+        match kind {
+            Kind::Html => versions::diff_html(&page, &from, &to, &changes, &d.all),
+            Kind::Json => pretty(&versions::diff_json(&page, &from, &to, &changes)),
+        }
     })
 }
 
@@ -652,12 +653,7 @@ pub async fn register_export(
         .unwrap_or("json")
         .parse()
         .map_err(|e: RegisterError| ApiError::invalid("format", e.to_string()))?;
-    let lang = if param(&q, "lang") == Some("fr") {
-        "fr"
-    } else {
-        "en"
-    };
-    let record = register_record(&st, param(&q, "site"), lang)?;
+    let record = register_record(&st, param(&q, "site"), fr_or_en(&q))?;
     let body = record
         .render(format, &rfc3339(st.clock.now_ms()))
         .map_err(|e| ApiError::internal(&e))?;
@@ -669,8 +665,7 @@ pub async fn register_export(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if format == Format::Html {
-        html_headers(h, None);
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        uncached_html_headers(h);
     }
     let name = format!(
         "attachment; filename=\"art30-record{}.{}\"",
