@@ -6,6 +6,7 @@
 //!   opaque 500: causes may contain paths or SQL, never sent to clients.
 //! - Messages never echo personal data back (no email, no subject id in logs).
 
+use assent_app::AppError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,50 +35,39 @@ impl ApiError {
         self.field = Some(field.into());
         self
     }
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
-    }
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field)
-    }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-    pub fn too_many(retry_after: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests from this client: slow down",
-        );
-        e.retry_after = Some(retry_after.max(1));
-        e
-    }
+}
+
+/// Declares `ApiError` constructors that build the [`AppError`] of the same name, so that both
+/// layers say the same code and message and the status comes from the one mapping below.
+macro_rules! from_app_error {
+    ($( $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*); )*) => {
+        impl ApiError {
+            $(
+                $(#[$doc])*
+                pub fn $name($($arg: $ty),*) -> Self {
+                    AppError::$name($($arg),*).into()
+                }
+            )*
+        }
+    };
+}
+
+from_app_error! {
+    bad_request(message: impl Into<String>);
+    invalid(field: impl Into<String>, message: impl Into<String>);
+    not_found(message: impl Into<String>);
+    unauthorized(message: impl Into<String>);
+    forbidden(message: impl Into<String>);
+    conflict(code: &'static str, message: impl Into<String>);
+    too_many(retry_after: u64);
     /// Logs the cause and returns an opaque 500.
-    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; it has been logged",
-        )
-    }
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-    }
+    internal(cause: &dyn std::fmt::Display);
+    unavailable(message: impl Into<String>);
 }
 
 /// The one place where the application's error kinds become HTTP statuses.
-impl From<assent_app::AppError> for ApiError {
-    fn from(e: assent_app::AppError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         use assent_app::Kind;
         let status = match e.kind {
             Kind::BadRequest => StatusCode::BAD_REQUEST,
