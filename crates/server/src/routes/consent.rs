@@ -15,6 +15,7 @@ use assent_app::sites::SiteVersion;
 
 use crate::error::{ApiError, ApiResult};
 use crate::guard::rate_limit;
+use crate::routes::headers::set_static;
 use crate::state::AppState;
 
 /// Whether a browser `Origin` may call the consent API of a site: one of the site's domains
@@ -62,18 +63,13 @@ pub async fn preflight(
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     cors_headers(&mut resp, origin);
-    let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
+    set_static(
+        resp.headers_mut(),
+        &[
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
     );
     resp
 }

@@ -30,6 +30,7 @@ use assent_store::PolicyVersionRow;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
+use crate::routes::headers::set_static;
 use crate::state::AppState;
 use assent_app::exports::{register_record, source_hash};
 use assent_app::sites::SiteVersion;
@@ -134,10 +135,6 @@ impl PageError {
 
 /// Headers of every HTML page: the banner script may load from this server only.
 fn html_headers(h: &mut HeaderMap, frame_hosts: Option<&[String]>) {
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
     let mut ancestors = String::from("'self'");
     for d in frame_hosts.unwrap_or_default() {
         let d = d.trim_start_matches('.');
@@ -154,14 +151,14 @@ fn html_headers(h: &mut HeaderMap, frame_hosts: Option<&[String]>) {
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Not `no-referrer`: the banner's consent POST needs its Origin header.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    set_static(
+        h,
+        &[
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            // Not `no-referrer`: the banner's consent POST needs its Origin header.
+            (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        ],
     );
 }
 
@@ -222,21 +219,15 @@ fn cached(
     let h = resp.headers_mut();
     match kind {
         Kind::Html => html_headers(h, frame_hosts),
-        Kind::Json => {
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            // Public policy data: sites may fetch it to show it in their own pages.
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
-        }
+        Kind::Json => set_static(
+            h,
+            &[
+                (header::CONTENT_TYPE, "application/json"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                // Public policy data: sites may fetch it to show it in their own pages.
+                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            ],
+        ),
     }
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);

@@ -2,6 +2,7 @@
 //! link or code, and the download of what a completed request sent.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use assent_app::rights::{self as svc, Submission, Verified, dpo};
+use assent_app::sites::SiteVersion;
 
 use super::reply::{deliver_later, html_error, html_response};
 use crate::error::{ApiError, ApiResult};
@@ -31,6 +33,24 @@ fn form_site(s: &assent_model::version::SiteSnapshot) -> FormSite<'_> {
     }
 }
 
+/// The current version of a public form's site, or the English error page for an unknown one.
+fn site_or_error_page(st: &AppState, site: &str) -> Result<Arc<SiteVersion>, Response> {
+    st.sites
+        .current(site)
+        .ok_or_else(|| html_error("en", ApiError::not_found("unknown site")))
+}
+
+/// For a form post: the client's rate limit first, then the site, or the English error page.
+fn limited_site(
+    st: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    site: &str,
+) -> Result<Arc<SiteVersion>, Response> {
+    rate_limit(st, peer, headers).map_err(|e| html_error("en", e))?;
+    site_or_error_page(st, site)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
     lang: Option<String>,
@@ -41,8 +61,9 @@ pub async fn form_page(
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", ApiError::not_found("unknown site"));
+    let cur = match site_or_error_page(&st, &site) {
+        Ok(cur) => cur,
+        Err(page) => return page,
     };
     let s = &cur.snapshot;
     let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
@@ -50,19 +71,16 @@ pub async fn form_page(
     html_response(StatusCode::OK, body)
 }
 
+/// Every field may be missing: the handler, not the decoder, refuses an incomplete form.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct FormInput {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     details: Option<String>,
-    #[serde(default)]
     receipt: Option<String>,
-    #[serde(default)]
     lang: Option<String>,
 }
 
@@ -73,11 +91,9 @@ pub async fn form_submit(
     headers: HeaderMap,
     form: Result<Form<FormInput>, FormRejection>,
 ) -> Response {
-    if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", e);
-    }
-    let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", ApiError::not_found("unknown site"));
+    let cur = match limited_site(&st, peer, &headers, &site) {
+        Ok(cur) => cur,
+        Err(page) => return page,
     };
     let Form(f) = match form {
         Ok(f) => f,
@@ -214,20 +230,20 @@ pub async fn code_page(
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", ApiError::not_found("unknown site"));
+    let cur = match site_or_error_page(&st, &site) {
+        Ok(cur) => cur,
+        Err(page) => return page,
     };
     let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
     html_response(StatusCode::OK, html::code_form(lang, &site, false))
 }
 
+/// Every field may be missing: the handler, not the decoder, refuses an incomplete form.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct CodeInput {
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     lang: Option<String>,
 }
 
@@ -238,11 +254,9 @@ pub async fn code_submit(
     headers: HeaderMap,
     form: Result<Form<CodeInput>, FormRejection>,
 ) -> Response {
-    if let Err(e) = rate_limit(&st, peer, &headers) {
-        return html_error("en", e);
-    }
-    let Some(cur) = st.sites.current(&site) else {
-        return html_error("en", ApiError::not_found("unknown site"));
+    let cur = match limited_site(&st, peer, &headers, &site) {
+        Ok(cur) => cur,
+        Err(page) => return page,
     };
     let Ok(Form(f)) = form else {
         return html_error("en", ApiError::bad_request("the form could not be read"));
