@@ -2,8 +2,9 @@
 //! [`Admin`] and calls one operation of `assent_app::rights::dpo`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,8 +16,30 @@ use crate::error::ApiResult;
 use crate::json::ApiJson;
 use crate::state::AppState;
 
-fn actor(a: &Admin) -> String {
-    format!("admin:{}", a.token_id)
+/// An admin acting on request `{id}`: every write names its actor in the request's history.
+pub struct OnRequest {
+    st: AppState,
+    /// `admin:<token id>`.
+    actor: String,
+    id: String,
+}
+
+impl FromRequestParts<AppState> for OnRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let admin = Admin::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(id) = Path::<String>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(OnRequest {
+            st: st.clone(),
+            actor: format!("admin:{}", admin.token_id),
+            id,
+        })
+    }
 }
 
 /// `GET /admin/v1/requests?status=&overdue=true&site=`. Without `status`, requests awaiting
@@ -49,45 +72,26 @@ pub struct NoteBody {
 }
 
 /// `POST /admin/v1/requests/{id}/notes`.
-pub async fn add_note(
-    State(st): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    ApiJson(b): ApiJson<NoteBody>,
-) -> ApiResult<Response> {
-    let v = dpo::add_note(&st, &actor(&admin), &id, &b.note).await?;
+pub async fn add_note(r: OnRequest, ApiJson(b): ApiJson<NoteBody>) -> ApiResult<Response> {
+    let v = dpo::add_note(&r.st, &r.actor, &r.id, &b.note).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
 /// `POST /admin/v1/requests/{id}/start`: verified -> in_progress.
-pub async fn start(
-    State(st): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(dpo::start(&st, &actor(&admin), &id).await?))
+pub async fn start(r: OnRequest) -> ApiResult<Json<Value>> {
+    Ok(Json(dpo::start(&r.st, &r.actor, &r.id).await?))
 }
 
 /// `POST /admin/v1/requests/{id}/extend`: emails the requester the extension and its reason,
 /// then records it.
-pub async fn extend(
-    State(st): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    ApiJson(b): ApiJson<Extension>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(dpo::extend(&st, &actor(&admin), &id, &b).await?))
+pub async fn extend(r: OnRequest, ApiJson(b): ApiJson<Extension>) -> ApiResult<Json<Value>> {
+    Ok(Json(dpo::extend(&r.st, &r.actor, &r.id, &b).await?))
 }
 
 /// `POST /admin/v1/requests/{id}/complete`: records the answer, stores the attachments and
 /// emails the requester the message with 7-day download links.
-pub async fn complete(
-    State(st): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    ApiJson(b): ApiJson<Completion>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(dpo::complete(&st, &actor(&admin), &id, &b).await?))
+pub async fn complete(r: OnRequest, ApiJson(b): ApiJson<Completion>) -> ApiResult<Json<Value>> {
+    Ok(Json(dpo::complete(&r.st, &r.actor, &r.id, &b).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,13 +102,6 @@ pub struct RejectBody {
 
 /// `POST /admin/v1/requests/{id}/reject`: records the refusal and emails the reasons with
 /// the right to complain to the supervisory authority and to go to court.
-pub async fn reject(
-    State(st): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    ApiJson(b): ApiJson<RejectBody>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        dpo::reject(&st, &actor(&admin), &id, &b.reasons).await?,
-    ))
+pub async fn reject(r: OnRequest, ApiJson(b): ApiJson<RejectBody>) -> ApiResult<Json<Value>> {
+    Ok(Json(dpo::reject(&r.st, &r.actor, &r.id, &b.reasons).await?))
 }
