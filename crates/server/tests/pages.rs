@@ -6,18 +6,11 @@
 mod common;
 
 use assent_model::version::{SiteSnapshot, diff};
-use common::{Backend, Options, TestApp, json};
+use common::{Backend, Options, TestApp, content_type, json};
 
 /// A text as the pages show it (escaped by their templates).
 fn esc(s: &str) -> String {
     assent_pages::i18n::Markup::text(s).into_string()
-}
-
-fn content_type(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
 }
 
 async fn html(app: &TestApp, path: &str) -> (u16, String, String) {

@@ -10,7 +10,7 @@ mod common;
 use assent_app::rights::jobs::{JobReport, run_due_jobs};
 use assent_model::clock::{parse_time, rfc3339};
 use common::smtp_sink::{Captured, SmtpSink};
-use common::{BASE_TIME_MS, Backend, Options, TestApp, json, subject};
+use common::{BASE_TIME_MS, Backend, Options, TestApp, assert_error, content_type, json, subject};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400_000;
@@ -52,6 +52,22 @@ fn code_of(mail: &Captured) -> String {
         .to_owned()
 }
 
+/// Posts the verification code form; returns the status.
+async fn post_verify(app: &TestApp, form: &[(&str, &str)]) -> u16 {
+    app.post_form("/sites/callkom/rights/verify", form)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// `n` six-digit codes that are not `code`.
+fn wrong_codes(code: &str, n: u32) -> Vec<String> {
+    let code: u32 = code.parse().unwrap();
+    (0..n)
+        .map(|i| format!("{:06}", (code + 1 + i) % 1_000_000))
+        .collect()
+}
+
 /// Submits over the JSON API and returns the verification email.
 async fn submit(app: &TestApp, sink: &mut SmtpSink, email: &str, kind: &str) -> Captured {
     let (s, v) = json(
@@ -78,6 +94,16 @@ async fn only_request(app: &TestApp) -> Value {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
     v["items"][0].clone()
+}
+
+/// The id of that one request.
+async fn only_request_id(app: &TestApp) -> String {
+    only_request(app).await["id"].as_str().unwrap().to_owned()
+}
+
+/// Admin action `action` (`start`, `extend`, ...) on request `id`.
+async fn act(app: &TestApp, id: &str, action: &str, body: Value) -> (u16, Value) {
+    admin_json(app, &format!("/admin/v1/requests/{id}/{action}"), body).await
 }
 
 async fn admin_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -155,26 +181,12 @@ async fn full_flow(b: Backend) {
     assert_eq!(s, 200);
 
     // Start, then extend: the requester is emailed the reason before it is recorded.
-    let (s, v) = admin_json(&app, &format!("/admin/v1/requests/{id}/start"), json!({})).await;
+    let (s, v) = act(&app, &id, "start", json!({})).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("in_progress")), "{v}");
-    let (s, v) = admin_json(
-        &app,
-        &format!("/admin/v1/requests/{id}/extend"),
-        json!({"reason": "  "}),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["field"].as_str()),
-        (422, Some("reason")),
-        "{v}"
-    );
+    let answer = act(&app, &id, "extend", json!({"reason": " "})).await;
+    assert_error(&answer, 422, "field", "reason");
     let reason = "Your request covers ten years of call recordings.";
-    let (s, v) = admin_json(
-        &app,
-        &format!("/admin/v1/requests/{id}/extend"),
-        json!({"reason": reason}),
-    )
-    .await;
+    let (s, v) = act(&app, &id, "extend", json!({"reason": reason})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "extended");
     assert_eq!(v["extended_due_at"], "2026-12-21T22:59:59.999Z");
@@ -193,24 +205,15 @@ async fn full_flow(b: Backend) {
     let sent = kinds.iter().rposition(|k| *k == "email_sent").unwrap();
     let ext = kinds.iter().position(|k| *k == "extended").unwrap();
     assert!(sent < ext, "the notice precedes the extension: {kinds:?}");
-    let (s, v) = admin_json(
-        &app,
-        &format!("/admin/v1/requests/{id}/extend"),
-        json!({"reason": "again"}),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (409, Some("already_extended")),
-        "{v}"
-    );
+    let answer = act(&app, &id, "extend", json!({"reason": "again"})).await;
+    assert_error(&answer, 409, "code", "already_extended");
 
     // Complete with a JSON export; the email carries a download link valid 7 days.
     let export = br#"{"subject":"zoe","calls":[]}"#;
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(export);
     let body = json!({"message": "Here is a copy of your data.", "attachments": [{"filename": "export.json", "content_type": "application/json", "content_base64": b64}]});
-    let (s, v) = admin_json(&app, &format!("/admin/v1/requests/{id}/complete"), body).await;
+    let (s, v) = act(&app, &id, "complete", body).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         (v["status"].as_str(), v["email_sent"].as_bool()),
@@ -238,12 +241,8 @@ async fn full_flow(b: Backend) {
     let bad = format!("{}{}", &link[..link.len() - 4], "0000");
     assert_eq!(app.client.get(&bad).send().await.unwrap().status(), 404);
     app.clock.advance_ms(7 * DAY);
-    let (s, v) = json(app.client.get(&link).send().await.unwrap()).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (410, Some("expired")),
-        "{v}"
-    );
+    let answer = json(app.client.get(&link).send().await.unwrap()).await;
+    assert_error(&answer, 410, "code", "expired");
 
     // Every step is in the ledger, with no personal data in any payload.
     let ledger = ledger_payloads(&app).await;
@@ -290,17 +289,9 @@ async fn no_enumeration(b: Backend) {
     app.clock.advance_ms(24 * 3_600_000);
     let (s, page) = follow_link(&app, &mails[1]).await;
     assert_eq!(s, 410, "{page}");
-    let r = app
-        .client
-        .post(app.url("/sites/callkom/rights/verify"))
-        .form(&[
-            ("email", "never.seen@example.org"),
-            ("code", code_of(&mails[1]).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+    let code = code_of(&mails[1]);
+    let form = [("email", "never.seen@example.org"), ("code", &code)];
+    assert_eq!(post_verify(&app, &form).await, 422);
     app.clock.advance_ms(-1);
     let (s, _) = follow_link(&app, &mails[0]).await;
     assert_eq!(s, 200, "valid until the last millisecond");
@@ -355,17 +346,16 @@ async fn hostile_input(b: Backend) {
     assert_eq!(s, 413, "{v}");
     // Through the HTML form, the same refusals, as an accessible page.
     let r = app
-        .client
-        .post(app.url("/sites/callkom/rights"))
-        .form(&[
-            ("type", "access"),
-            ("email", "a@example.org"),
-            ("name", "Eve\r\nBcc: x@example.org"),
-            ("lang", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/sites/callkom/rights",
+            &[
+                ("type", "access"),
+                ("email", "a@example.org"),
+                ("name", "Eve\r\nBcc: x@example.org"),
+                ("lang", "en"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
     assert!(
@@ -393,7 +383,7 @@ async fn hostile_input(b: Backend) {
     );
     assert!(dpo.body().contains(evil), "{}", dpo.body());
     assert!(!dpo.headers().iter().any(|(_, v)| v.contains("<script>")));
-    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
+    let id = only_request_id(&app).await;
     let page = app.admin_get(&format!("/admin/requests/{id}")).await;
     assert_eq!(page.status(), 200);
     assert!(
@@ -412,58 +402,31 @@ async fn hostile_input(b: Backend) {
     assert!(page.contains("&#60;b&#62;Bold&#60;/b&#62;"), "{page}");
 }
 
+/// Asserts that `action` on request `id` is refused as the transition `from` -> `to`.
+async fn assert_illegal(app: &TestApp, id: &str, action: &str, body: Value, from: &str, to: &str) {
+    let answer = act(app, id, action, body).await;
+    assert_error(&answer, 409, "code", "illegal_transition");
+    let message = format!("illegal transition from {from} to {to}");
+    assert_eq!(answer.1["error"]["message"], message.as_str());
+}
+
 async fn illegal_transitions(b: Backend) {
     let (app, mut sink) = spawn(b).await;
     let mail = submit(&app, &mut sink, "t@example.org", "erasure").await;
-    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
-    let p = |a: &str| format!("/admin/v1/requests/{id}/{a}");
-    let (s, v) = admin_json(&app, &p("start"), json!({})).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (409, Some("illegal_transition")),
-        "{v}"
-    );
-    assert_eq!(
-        v["error"]["message"],
-        "illegal transition from received to in_progress"
-    );
-    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "done"})).await;
-    assert_eq!(
-        (s, v["error"]["message"].as_str()),
-        (409, Some("illegal transition from received to completed")),
-        "{v}"
-    );
+    let id = only_request_id(&app).await;
+    let done = || json!({"message": "done"});
+    assert_illegal(&app, &id, "start", json!({}), "received", "in_progress").await;
+    assert_illegal(&app, &id, "complete", done(), "received", "completed").await;
     follow_link(&app, &mail).await;
     let _ = sink.next().await;
-    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "done"})).await;
-    assert_eq!(
-        (s, v["error"]["message"].as_str()),
-        (409, Some("illegal transition from verified to completed")),
-        "{v}"
-    );
-    assert_eq!(admin_json(&app, &p("start"), json!({})).await.0, 200);
-    let (s, v) = admin_json(&app, &p("start"), json!({})).await;
-    assert_eq!(
-        (s, v["error"]["message"].as_str()),
-        (
-            409,
-            Some("illegal transition from in_progress to in_progress")
-        ),
-        "{v}"
-    );
+    assert_illegal(&app, &id, "complete", done(), "verified", "completed").await;
+    assert_eq!(act(&app, &id, "start", json!({})).await.0, 200);
+    assert_illegal(&app, &id, "start", json!({}), "in_progress", "in_progress").await;
     // Reject needs reasons; the email states them and the right to complain and to go to court.
-    let (s, v) = admin_json(&app, &p("reject"), json!({"reasons": ""})).await;
-    assert_eq!(
-        (s, v["error"]["field"].as_str()),
-        (422, Some("reasons")),
-        "{v}"
-    );
-    let (s, v) = admin_json(
-        &app,
-        &p("reject"),
-        json!({"reasons": "We hold no data about you."}),
-    )
-    .await;
+    let answer = act(&app, &id, "reject", json!({"reasons": ""})).await;
+    assert_error(&answer, 422, "field", "reasons");
+    let reasons = json!({"reasons": "We hold no data about you."});
+    let (s, v) = act(&app, &id, "reject", reasons).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("rejected")), "{v}");
     let refusal = sink.next().await;
     let text = refusal.body();
@@ -472,20 +435,11 @@ async fn illegal_transitions(b: Backend) {
         text.contains("CNIL") && text.contains("supervisory authority") && text.contains("court"),
         "{text}"
     );
-    let (s, v) = admin_json(&app, &p("complete"), json!({"message": "x"})).await;
-    assert_eq!(
-        (s, v["error"]["message"].as_str()),
-        (409, Some("illegal transition from rejected to completed")),
-        "{v}"
-    );
-    let (s, v) = admin_json(&app, &p("extend"), json!({"reason": "late"})).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (409, Some("illegal_transition")),
-        "{v}"
-    );
+    assert_illegal(&app, &id, "complete", done(), "rejected", "completed").await;
+    let late = json!({"reason": "late"});
+    assert_illegal(&app, &id, "extend", late, "rejected", "extended").await;
     // Notes are fine at any time; unknown ids are 404; an auditor may not write.
-    let (s, v) = admin_json(&app, &p("notes"), json!({"note": "Called the requester."})).await;
+    let (s, v) = act(&app, &id, "notes", json!({"note": "Called the requester."})).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(
         v["history"].as_array().unwrap().last().unwrap()["note"],
@@ -497,11 +451,10 @@ async fn illegal_transitions(b: Backend) {
             .0,
         404
     );
-    let (tok, row) = assent_app::tokens::new_token("auditor", "t", 0).unwrap();
-    app.state.store.insert_token(row).await.unwrap();
+    let (tok, _) = app.new_token("auditor").await;
     let r = app
         .client
-        .post(app.url(&p("notes")))
+        .post(app.url(&format!("/admin/v1/requests/{id}/notes")))
         .bearer_auth(&tok)
         .json(&json!({"note": "x"}))
         .send()
@@ -533,18 +486,17 @@ async fn withdrawal_records_consent(b: Backend) {
     let receipt = v["receipt"]["id"].as_str().unwrap().to_owned();
     // Through the HTML form, in French, with the receipt id.
     let r = app
-        .client
-        .post(app.url("/sites/callkom/rights"))
-        .form(&[
-            ("type", "withdraw_consent"),
-            ("email", "w@example.org"),
-            ("name", "Wanda"),
-            ("receipt", receipt.as_str()),
-            ("lang", "fr"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/sites/callkom/rights",
+            &[
+                ("type", "withdraw_consent"),
+                ("email", "w@example.org"),
+                ("name", "Wanda"),
+                ("receipt", receipt.as_str()),
+                ("lang", "fr"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 202);
     assert!(r.text().await.unwrap().contains("Demande reçue"));
     let mail = sink.next().await;
@@ -556,23 +508,13 @@ async fn withdrawal_records_consent(b: Backend) {
     let code = code_of(&mail);
     // Verify by typing the code; wrong codes are refused the same way as unknown emails.
     let post_code = |email: &'static str, code: String| {
-        let c = app.client.clone();
-        let url = app.url("/sites/callkom/rights/verify");
+        let app = &app;
         async move {
-            c.post(url)
-                .form(&[("email", email), ("code", code.as_str()), ("lang", "fr")])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+            let form = [("email", email), ("code", code.as_str()), ("lang", "fr")];
+            post_verify(app, &form).await
         }
     };
-    let wrong = if code == "000000" {
-        "000001".to_owned()
-    } else {
-        "000000".to_owned()
-    };
+    let wrong = wrong_codes(&code, 1).remove(0);
     assert_eq!(post_code("w@example.org", wrong).await, 422);
     assert_eq!(post_code("nobody@example.org", code.clone()).await, 422);
     assert_eq!(post_code("W@Example.org", code.clone()).await, 200);
@@ -681,11 +623,12 @@ async fn reminders_overdue_and_retention(b: Backend) {
     assert!(page.contains("OVERDUE") && page.contains(&id), "{page}");
 
     // Close it; erased at the end of the closure year + 2 (Paris time), not before.
-    let (s, _) = admin_json(&app, &format!("/admin/v1/requests/{id}/start"), json!({})).await;
+    let (s, _) = act(&app, &id, "start", json!({})).await;
     assert_eq!(s, 200);
-    let (s, v) = admin_json(
+    let (s, v) = act(
         &app,
-        &format!("/admin/v1/requests/{id}/reject"),
+        &id,
+        "reject",
         json!({"reasons": "Identity not proven."}),
     )
     .await;
@@ -728,16 +671,7 @@ async fn reminders_overdue_and_retention(b: Backend) {
     );
     assert!(ledger.iter().any(|(k, _)| k == "rights.overdue"));
     // Erased requests take no more transitions or notes.
-    assert_eq!(
-        admin_json(
-            &app,
-            &format!("/admin/v1/requests/{id}/notes"),
-            json!({"note": "x"})
-        )
-        .await
-        .0,
-        409
-    );
+    assert_eq!(act(&app, &id, "notes", json!({"note": "x"})).await.0, 409);
 }
 
 async fn without_smtp(b: Backend) {
@@ -764,12 +698,7 @@ async fn pages_and_admin_login(b: Backend) {
     let app = TestApp::spawn(b).await;
     let r = app.get("/sites/callkom/rights?lang=fr").await;
     assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(content_type(&r).starts_with("text/html"));
     let page = r.text().await.unwrap();
     for needle in [
         "<html lang=\"fr\"",
@@ -784,30 +713,15 @@ async fn pages_and_admin_login(b: Backend) {
         assert!(page.contains(needle), "{needle} missing");
     }
     assert!(!page.contains("<script"), "works without JavaScript");
-    let page = app
-        .get("/sites/callkom/rights?lang=en")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.text("/sites/callkom/rights?lang=en").await;
     assert!(page.contains("within one month") && page.contains("supervisory authority"));
     assert_eq!(app.get("/sites/nope/rights").await.status(), 404);
     assert_eq!(app.get("/sites/callkom/rights/verify").await.status(), 200);
-    let (s, _) = (
-        app.get("/v1/requests/verify?token=abc")
-            .await
-            .status()
-            .as_u16(),
-        (),
-    );
-    assert_eq!(s, 410);
+    assert_eq!(app.get("/v1/requests/verify?token=abc").await.status(), 410);
 
     // Browsers log in with a token into an HttpOnly, SameSite=Strict cookie.
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = c.get(app.url("/admin/requests")).send().await.unwrap();
+    let browser = Browser::new(&app);
+    let r = browser.get("/admin/requests", None).await;
     assert_eq!(
         (
             r.status().as_u16(),
@@ -815,36 +729,21 @@ async fn pages_and_admin_login(b: Backend) {
         ),
         (303, "/admin/login")
     );
+    assert_eq!(browser.get("/admin/login", None).await.status(), 200);
+    let token = [("token", app.token.as_str())];
+    let wrong = [("token", "assent_wrong")];
     assert_eq!(
-        c.get(app.url("/admin/login"))
-            .send()
+        browser
+            .post("/admin/login", &[], Some(&wrong))
             .await
-            .unwrap()
             .status(),
-        200
+        401
     );
-    let r = c
-        .post(app.url("/admin/login"))
-        .form(&[("token", "assent_wrong")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    let r = c
-        .post(app.url("/admin/login"))
-        .header("origin", "https://evil.example")
-        .form(&[("token", app.token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let evil = ("origin", "https://evil.example");
+    let r = browser.post("/admin/login", &[evil], Some(&token)).await;
     assert_eq!(r.status(), 403);
-    let r = c
-        .post(app.url("/admin/login"))
-        .header("origin", app.base.as_str())
-        .form(&[("token", app.token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let same = ("origin", app.base.as_str());
+    let r = browser.post("/admin/login", &[same], Some(&token)).await;
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
@@ -854,28 +753,15 @@ async fn pages_and_admin_login(b: Backend) {
         "{cookie}"
     );
     let pair = cookie.split(';').next().unwrap().to_owned();
-    let r = c
-        .get(app.url("/admin/requests"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let r = browser.get("/admin/requests", Some(&pair)).await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("Rights requests"));
-    let r = c
-        .post(app.url("/admin/logout"))
-        .header("origin", "https://evil.example")
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let with_cookie = ("cookie", pair.as_str());
+    let r = browser
+        .post("/admin/logout", &[evil, with_cookie], None)
+        .await;
     assert_eq!(r.status(), 403);
-    let r = c
-        .post(app.url("/admin/logout"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let r = browser.post("/admin/logout", &[with_cookie], None).await;
     assert_eq!(r.status(), 303);
     assert!(
         r.headers()["set-cookie"]
@@ -883,6 +769,46 @@ async fn pages_and_admin_login(b: Backend) {
             .unwrap()
             .contains("Max-Age=0")
     );
+}
+
+/// A browser on the admin pages: it does not follow redirects, so each answer is seen.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser { app, client }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.app.url(path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: Option<&[(&str, &str)]>,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.app.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(f) = form {
+            req = req.form(f);
+        }
+        req.send().await.unwrap()
+    }
 }
 
 /// Issue 20, finding 2: 40 wrong codes and the right one sent together used to be compared
@@ -893,25 +819,14 @@ async fn parallel_code_guesses(b: Backend) {
     let (app, mut sink) = spawn(b).await;
     let mail = submit(&app, &mut sink, "p@example.org", "access").await;
     let code = code_of(&mail);
-    let wrong: Vec<String> = (0..40)
-        .map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
-        .collect();
     let post = |code: String| {
-        let c = app.client.clone();
-        let url = app.url("/sites/callkom/rights/verify");
-        async move {
-            c.post(url)
-                .form(&[("email", "p@example.org"), ("code", code.as_str())])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        let app = &app;
+        async move { post_verify(app, &[("email", "p@example.org"), ("code", &code)]).await }
     };
-    let answers = futures_util::future::join_all(wrong.into_iter().map(post)).await;
+    let answers =
+        futures_util::future::join_all(wrong_codes(&code, 40).into_iter().map(post)).await;
     assert!(answers.iter().all(|s| *s == 422), "{answers:?}");
-    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
+    let id = only_request_id(&app).await;
     let tokens = app.state.store.rights_tokens(&id).await.unwrap();
     let code_token = tokens.iter().find(|t| t.purpose == "verify_code").unwrap();
     assert_eq!(
@@ -924,22 +839,11 @@ async fn parallel_code_guesses(b: Backend) {
     // All together: at most one of 41 parallel guesses can verify, and only 5 are compared.
     let mail = submit(&app, &mut sink, "q@example.org", "access").await;
     let code = code_of(&mail);
-    let mut guesses: Vec<String> = (0..40)
-        .map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
-        .collect();
+    let mut guesses = wrong_codes(&code, 40);
     guesses.insert(20, code);
     let post_q = |code: String| {
-        let c = app.client.clone();
-        let url = app.url("/sites/callkom/rights/verify");
-        async move {
-            c.post(url)
-                .form(&[("email", "q@example.org"), ("code", code.as_str())])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        let app = &app;
+        async move { post_verify(app, &[("email", "q@example.org"), ("code", &code)]).await }
     };
     let answers = futures_util::future::join_all(guesses.into_iter().map(post_q)).await;
     assert!(
@@ -1016,20 +920,8 @@ async fn german(b: Backend) {
         "languages = [\"en\", \"fr\"]",
     );
     assert!(!without_de.contains("\"fr\", \"de\"]"));
-    let plain = TestApp::spawn_with(
-        b,
-        Options {
-            registry_src: without_de,
-            ..Options::default()
-        },
-    )
-    .await;
-    let page = plain
-        .get("/sites/callkom/rights?lang=de")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let plain = TestApp::spawn_with_registry(b, without_de).await;
+    let page = plain.text("/sites/callkom/rights?lang=de").await;
     assert!(page.contains("<html lang=\"en\"") && !page.contains("Deutsche Fassung"));
     plain.stop().await;
 
@@ -1046,12 +938,7 @@ async fn german(b: Backend) {
         },
     )
     .await;
-    let page = app
-        .get("/sites/callkom/rights?lang=de")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.text("/sites/callkom/rights?lang=de").await;
     for needle in [
         "<html lang=\"de\"",
         "Ihre Rechte ausüben",
@@ -1068,43 +955,28 @@ async fn german(b: Backend) {
     ] {
         assert!(page.contains(needle), "{needle} missing in {page}");
     }
-    let en = app
-        .get("/sites/callkom/rights?lang=en")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let en = app.text("/sites/callkom/rights?lang=en").await;
     assert!(en.contains("lang=\"de\">Deutsche Fassung</a>"), "{en}");
     // A refusal in German names the field in German.
-    let r = app
-        .client
-        .post(app.url("/sites/callkom/rights"))
-        .form(&[
-            ("type", "erasure"),
-            ("email", "d@example.org"),
-            ("name", "Dora\r\nBcc: x@example.org"),
-            ("lang", "de"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let dora = |name: &'static str| {
+        let app = &app;
+        async move {
+            let form = [
+                ("type", "erasure"),
+                ("email", "d@example.org"),
+                ("name", name),
+                ("lang", "de"),
+            ];
+            app.post_form("/sites/callkom/rights", &form).await
+        }
+    };
+    let r = dora("Dora\r\nBcc: x@example.org").await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
     assert!(page.contains(">Fehler: Vor- und Nachname: "), "{page}");
     assert!(page.contains("aria-invalid=\"true\""), "{page}");
     // The form in German: the answer page, the email and the confirmation are German.
-    let r = app
-        .client
-        .post(app.url("/sites/callkom/rights"))
-        .form(&[
-            ("type", "erasure"),
-            ("email", "d@example.org"),
-            ("name", "Dora Müller"),
-            ("lang", "de"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = dora("Dora Müller").await;
     assert_eq!(r.status(), 202);
     assert!(r.text().await.unwrap().contains("Antrag eingegangen"));
     let mail = sink.next().await;

@@ -121,6 +121,15 @@ impl TestApp {
         Self::spawn_with(backend, Options::default()).await
     }
 
+    /// A server whose registry file has `registry_src`.
+    pub async fn spawn_with_registry(backend: Backend, registry_src: String) -> TestApp {
+        let opts = Options {
+            registry_src,
+            ..Options::default()
+        };
+        Self::spawn_with(backend, opts).await
+    }
+
     pub async fn spawn_with(backend: Backend, opts: Options) -> TestApp {
         let data = TempDir::new("server-test");
         let registry = data.path().join("registry.toml");
@@ -229,6 +238,57 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A GET with extra headers (`authorization`, `if-none-match`, ...).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        with_headers(self.client.get(self.url(path)), headers)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A GET with `token` as the bearer.
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.get_with(path, &[("authorization", &format!("Bearer {token}"))])
+            .await
+    }
+
+    /// A JSON POST with extra headers (`origin`, `sec-gpc`, ...).
+    pub async fn post_json_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Response {
+        with_headers(self.client.post(self.url(path)), headers)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts an HTML form (`application/x-www-form-urlencoded`).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The body of a GET, whatever its status.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// A new API token of `role`; returns the token and its id (to revoke it).
+    pub async fn new_token(&self, role: &str) -> (String, String) {
+        let (token, row) = assent_app::tokens::new_token(role, "tests", BASE_TIME_MS).unwrap();
+        let id = row.id.clone();
+        self.state.store.insert_token(row).await.unwrap();
+        (token, id)
+    }
+
     /// Posts a consent for the demo site.
     pub async fn consent(&self, body: Value) -> Response {
         self.post_json("/v1/sites/callkom/consents", &body).await
@@ -263,6 +323,34 @@ pub fn subject() -> String {
         &h[17..20],
         &h[20..32]
     )
+}
+
+/// The `content-type` of an answer (empty when there is none).
+pub fn content_type(r: &Response) -> String {
+    r.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn with_headers(
+    mut req: reqwest::RequestBuilder,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req
+}
+
+/// Asserts an error answer: its status, and `error.<key>` (`code`, `field` or `message`).
+#[track_caller]
+pub fn assert_error((status, v): &(u16, Value), want_status: u16, key: &str, want: &str) {
+    assert_eq!(
+        (*status, v["error"][key].as_str()),
+        (want_status, Some(want)),
+        "{v}"
+    );
 }
 
 pub async fn json(resp: Response) -> (u16, Value) {
