@@ -4,8 +4,21 @@
 
 mod common;
 
-use common::{Backend, Options, TestApp, json, subject};
-use serde_json::json;
+use common::{
+    Backend, Options, TestApp, assert_error, content_type, hotjar_service, json, subject,
+};
+use serde_json::{Value, json};
+
+const CONSENTS: &str = "/v1/sites/callkom/consents";
+
+/// Applies a registry through the admin API.
+async fn apply_registry(app: &TestApp, src: impl Into<reqwest::Body>) -> (u16, Value) {
+    json(
+        app.admin_post("/admin/v1/registry", src, "application/toml")
+            .await,
+    )
+    .await
+}
 
 async fn health_and_metrics(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -23,12 +36,7 @@ async fn health_and_metrics(b: Backend) {
     );
     let m = app.get("/metrics").await;
     assert_eq!(m.status(), 200);
-    assert!(
-        m.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(content_type(&m).starts_with("text/plain"));
     let body = m.text().await.unwrap();
     assert!(
         body.contains("assent_http_requests_total{class=\"2xx\"}"),
@@ -93,28 +101,19 @@ async fn admin_requires_a_token(b: Backend) {
         "/admin/v1/sites",
         "/admin/v1/consents?receipt=x",
     ] {
-        let (s, v) = json(app.get(path).await).await;
+        assert_error(
+            &json(app.get(path).await).await,
+            401,
+            "code",
+            "unauthorized",
+        );
         assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (401, Some("unauthorized")),
+            app.get_as(path, "assent_bad_token").await.status(),
+            401,
             "{path}"
         );
-        let r = app
-            .client
-            .get(app.url(path))
-            .bearer_auth("assent_bad_token")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401, "{path}");
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("authorization", "Basic Zm9vOmJhcg==")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401, "{path}");
+        let basic = [("authorization", "Basic Zm9vOmJhcg==")];
+        assert_eq!(app.get_with(path, &basic).await.status(), 401, "{path}");
     }
     let (s, v) = json(app.admin_get("/admin/v1/whoami").await).await;
     assert_eq!((s, v["role"].as_str()), (200, Some("admin")));
@@ -123,35 +122,13 @@ async fn admin_requires_a_token(b: Backend) {
     assert_eq!(v["items"][0]["id"], "callkom");
     assert_eq!(v["items"][0]["version"], 1);
     // A revoked token stops working at once.
-    let (tok, row) = assent_app::tokens::new_token("auditor", "t", 0).unwrap();
-    let id = row.id.clone();
-    app.state.store.insert_token(row).await.unwrap();
-    let r = app
-        .client
-        .get(app.url("/admin/v1/whoami"))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (tok, id) = app.new_token("auditor").await;
+    assert_eq!(app.get_as("/admin/v1/whoami", &tok).await.status(), 200);
     // An auditor may not write.
-    let r = app
-        .client
-        .post(app.url("/admin/v1/ledger/checkpoints"))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_as("/admin/v1/ledger/checkpoints", &tok).await;
     assert_eq!(r.status(), 403);
     app.state.store.revoke_token(&id, 1).await.unwrap();
-    let r = app
-        .client
-        .get(app.url("/admin/v1/whoami"))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(app.get_as("/admin/v1/whoami", &tok).await.status(), 401);
 }
 
 async fn bad_bodies(b: Backend) {
@@ -325,23 +302,11 @@ legal_basis = "consent"
 gpc = true
 consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
 "#;
-    let app = TestApp::spawn_with(
-        b,
-        Options {
-            registry_src: src,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with_registry(b, src).await;
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
     let r = app
-        .client
-        .post(app.url("/v1/sites/callkom/consents"))
-        .header("Sec-GPC", "1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json_with(CONSENTS, &[("Sec-GPC", "1")], &body)
+        .await;
     let (s, v) = json(r).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["receipt"]["choices"]["advertising"], false);
@@ -361,26 +326,16 @@ async fn cors_is_limited_to_site_domains(b: Backend) {
     let app = TestApp::spawn(b).await;
     let body = json!({"subject": subject(), "policy_version": 1, "action": "reject_all", "language": "en"});
     let r = app
-        .client
-        .post(app.url("/v1/sites/callkom/consents"))
-        .header("origin", "https://www.callkom.io")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json_with(CONSENTS, &[("origin", "https://www.callkom.io")], &body)
+        .await;
     assert_eq!(r.status(), 201);
     assert_eq!(
         r.headers()["access-control-allow-origin"],
         "https://www.callkom.io"
     );
     let r = app
-        .client
-        .post(app.url("/v1/sites/callkom/consents"))
-        .header("origin", "https://evil.example")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json_with(CONSENTS, &[("origin", "https://evil.example")], &body)
+        .await;
     assert_eq!(r.status(), 403);
     assert!(r.headers().get("access-control-allow-origin").is_none());
     let r = app
@@ -406,21 +361,11 @@ async fn receipts_verify_offline(b: Backend) {
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
     let (_, v) = json(app.consent(body).await).await;
     let id = v["receipt"]["id"].as_str().unwrap().to_string();
-    let key_text = app
-        .get("/.well-known/assent-ledger-key")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let key_text = app.text("/.well-known/assent-ledger-key").await;
     let key = assent_ledger::PublicKeyInfo::parse(&key_text).unwrap();
 
     // Before a checkpoint: hash-valid, pending.
-    let text = app
-        .get(&format!("/v1/receipts/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let text = app.text(&format!("/v1/receipts/{id}")).await;
     let receipt = assent_ledger::Receipt::from_json(&text).unwrap();
     assert_eq!(receipt.record["consentReceiptID"], id.as_str());
     for field in [
@@ -458,12 +403,7 @@ async fn receipts_verify_offline(b: Backend) {
         .admin_post("/admin/v1/ledger/checkpoints", "", "application/json")
         .await;
     assert_eq!(r.status(), 200);
-    let text = app
-        .get(&format!("/v1/receipts/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let text = app.text(&format!("/v1/receipts/{id}")).await;
     let receipt = assent_ledger::Receipt::from_json(&text).unwrap();
     assert!(matches!(
         assent_ledger::verify_receipt(&receipt, &key).unwrap(),
@@ -493,35 +433,21 @@ async fn receipts_verify_offline(b: Backend) {
         assert_eq!(s, 404, "{other}");
     }
     // Erasure: the record is gone (410), the chain still verifies, the erasure is recorded.
-    let r = app
-        .admin_post(
-            &format!("/admin/v1/consents/{id}/erase"),
-            r#"{"reason":"erasure request"}"#,
-            "application/json",
-        )
-        .await;
-    let (s, v) = json(r).await;
+    let erase = |reason: &'static str| {
+        let (app, path) = (&app, format!("/admin/v1/consents/{id}/erase"));
+        async move {
+            let body = json!({ "reason": reason }).to_string();
+            json(app.admin_post(&path, body, "application/json").await).await
+        }
+    };
+    let (s, v) = erase("erasure request").await;
     assert_eq!(s, 200, "{v}");
-    let r = app
-        .admin_post(
-            &format!("/admin/v1/consents/{id}/erase"),
-            r#"{"reason":"again"}"#,
-            "application/json",
-        )
-        .await;
     assert_eq!(
-        r.status(),
+        erase("again").await.0,
         404,
         "the queryable copy is gone, so the receipt is unknown now"
     );
-    let r = app
-        .admin_post(
-            &format!("/admin/v1/consents/{id}/erase"),
-            r#"{"reason":""}"#,
-            "application/json",
-        )
-        .await;
-    assert_eq!(r.status(), 422);
+    assert_eq!(erase("").await.0, 422);
     let r = app.get(&format!("/v1/receipts/{id}")).await;
     assert!(r.status() == 404 || r.status() == 410, "{}", r.status());
     // The whole store verifies.
@@ -541,32 +467,15 @@ async fn material_change_requires_fresh_consent(b: Backend) {
         "Measure the audience of the site",
     );
     assert_ne!(wording, src, "the fixture must contain the phrase");
-    let (s, v) = json(
-        app.admin_post("/admin/v1/registry", wording.clone(), "application/toml")
-            .await,
-    )
-    .await;
+    let (s, v) = apply_registry(&app, wording.clone()).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["applied"][0]["version"], 2);
     assert_eq!(v["applied"][0]["requires_fresh_consent"], false);
     let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
     assert_eq!(app.consent(body.clone()).await.status(), 201);
     // A new service: version 3 requires fresh consent; version 1 and 2 consents are stale.
-    let material = wording.clone()
-        + r#"
-[[services]]
-id = "hotjar"
-name = "Hotjar"
-provider = "Hotjar Ltd"
-purposes = ["performance"]
-privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
-country = "MT"
-"#;
-    let (s, v) = json(
-        app.admin_post("/admin/v1/registry", material, "application/toml")
-            .await,
-    )
-    .await;
+    let material = wording.clone() + &hotjar_service("MT");
+    let (s, v) = apply_registry(&app, material).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["applied"][0]["version"], 3);
     assert_eq!(v["applied"][0]["requires_fresh_consent"], true);
@@ -578,15 +487,7 @@ country = "MT"
     let body = json!({"subject": subject(), "policy_version": 3, "action": "accept_all", "language": "en"});
     assert_eq!(app.consent(body).await.status(), 201);
     // A registry with errors is refused and changes nothing.
-    let (s, v) = json(
-        app.admin_post(
-            "/admin/v1/registry",
-            "[controller]\nname = 1\n",
-            "application/toml",
-        )
-        .await,
-    )
-    .await;
+    let (s, v) = apply_registry(&app, "[controller]\nname = 1\n").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (422, Some("invalid_registry"))

@@ -6,7 +6,7 @@
 mod common;
 
 use assent_model::version::{SiteSnapshot, diff};
-use common::{Backend, Options, TestApp, content_type, json};
+use common::{Backend, Options, TestApp, content_type, header, hotjar_service, json};
 
 /// A text as the pages show it (escaped by their templates).
 fn esc(s: &str) -> String {
@@ -59,12 +59,8 @@ async fn cookie_policy_over_http(b: Backend) {
 
     // The same page again: 304 without a body.
     let r = app
-        .client
-        .get(app.url("/sites/callkom/cookie-policy"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .get_with("/sites/callkom/cookie-policy", &[("if-none-match", &etag)])
+        .await;
     assert_eq!(r.status(), 304);
     assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
     assert!(r.text().await.unwrap().is_empty());
@@ -196,15 +192,8 @@ async fn diff_names_each_material_change(b: Backend) {
             1,
         )
         .replace("Measure the site's audience", "Measure the audience of the site")
-        + r#"
-[[services]]
-id = "hotjar"
-name = "Hotjar"
-provider = "Hotjar Ltd"
-purposes = ["performance"]
-privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
-country = "US"
-safeguard = "dpf"
+        + &hotjar_service("US")
+        + r#"safeguard = "dpf"
 
 [[cookies]]
 name = "_hjSessionUser_*"
@@ -326,12 +315,7 @@ async fn register_endpoint(b: Backend) {
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(content_type(&r), "text/csv; charset=utf-8");
-    assert!(
-        r.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("art30-record-callkom.csv")
-    );
+    assert!(header(&r, "content-disposition").contains("art30-record-callkom.csv"));
     let csv = r.text().await.unwrap();
     let want = assent_pages::register::export(
         &reg,

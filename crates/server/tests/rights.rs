@@ -10,7 +10,9 @@ mod common;
 use assent_app::rights::jobs::{JobReport, run_due_jobs};
 use assent_model::clock::{parse_time, rfc3339};
 use common::smtp_sink::{Captured, SmtpSink};
-use common::{BASE_TIME_MS, Backend, Options, TestApp, assert_error, content_type, json, subject};
+use common::{
+    BASE_TIME_MS, Backend, Options, TestApp, assert_error, content_type, header, json, subject,
+};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400_000;
@@ -386,12 +388,7 @@ async fn hostile_input(b: Backend) {
     let id = only_request_id(&app).await;
     let page = app.admin_get(&format!("/admin/requests/{id}")).await;
     assert_eq!(page.status(), 200);
-    assert!(
-        page.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'none'")
-    );
+    assert!(header(&page, "content-security-policy").contains("default-src 'none'"));
     let page = page.text().await.unwrap();
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img src=x"), "{page}");

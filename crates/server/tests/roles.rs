@@ -8,12 +8,10 @@ mod common;
 
 use assent_app::access::Role;
 use assent_server::router::ROUTES;
-use common::{BASE_TIME_MS, Backend, TestApp};
+use common::{Backend, TestApp};
 
 async fn token(app: &TestApp, role: Role) -> String {
-    let (tok, row) = assent_app::tokens::new_token(role.as_str(), "roles", BASE_TIME_MS).unwrap();
-    app.state.store.insert_token(row).await.unwrap();
-    tok
+    app.new_token(role.as_str()).await.0
 }
 
 async fn call(app: &TestApp, method: &str, path: &str, bearer: Option<&str>) -> u16 {
@@ -87,10 +85,7 @@ async fn every_admin_route_with_every_role(b: Backend) {
 async fn dpo_is_not_admin(b: Backend) {
     let app = TestApp::spawn(b).await;
     let dpo = token(&app, Role::Dpo).await;
-    let registry = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml"),
-    )
-    .unwrap();
+    let registry = std::fs::read_to_string(common::examples_dir().join("callkom.toml")).unwrap();
     let r = app
         .client
         .post(app.url("/admin/v1/registry"))
@@ -117,14 +112,12 @@ async fn dpo_is_not_admin(b: Backend) {
         .await,
         403
     );
-    let r = app
-        .client
-        .get(app.url("/admin/v1/whoami"))
-        .bearer_auth(&dpo)
-        .send()
+    let v: serde_json::Value = app
+        .get_as("/admin/v1/whoami", &dpo)
+        .await
+        .json()
         .await
         .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["role"], "dpo");
     assert!(
         v["permissions"]

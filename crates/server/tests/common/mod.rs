@@ -252,6 +252,16 @@ impl TestApp {
             .await
     }
 
+    /// A bodiless POST with `token` as the bearer.
+    pub async fn post_as(&self, path: &str, token: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A JSON POST with extra headers (`origin`, `sec-gpc`, ...).
     pub async fn post_json_with(
         &self,
@@ -323,6 +333,28 @@ pub fn subject() -> String {
         &h[17..20],
         &h[20..32]
     )
+}
+
+/// The `[[services]]` table of Hotjar, a performance service run from `country`: the
+/// material change the registry tests apply.
+pub fn hotjar_service(country: &str) -> String {
+    format!(
+        r#"
+[[services]]
+id = "hotjar"
+name = "Hotjar"
+provider = "Hotjar Ltd"
+purposes = ["performance"]
+privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
+country = "{country}"
+"#
+    )
+}
+
+/// Header `name` of an answer, as text.
+#[track_caller]
+pub fn header<'a>(r: &'a Response, name: &str) -> &'a str {
+    r.headers()[name].to_str().unwrap()
 }
 
 /// The `content-type` of an answer (empty when there is none).
