@@ -15,7 +15,7 @@ use assent_server::config::{Config, Connections, RateLimit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use common::{BASE_TIME_MS, TempDir, examples_dir};
+use common::{BASE_TIME_MS, TempDir, examples_dir, serve};
 
 struct Server {
     addr: SocketAddr,
@@ -45,14 +45,7 @@ impl Server {
         };
         let clock: SharedClock = Arc::new(ManualClock::new(BASE_TIME_MS));
         let app = assent_server::build(config, clock).await.unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            app.run(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (tx, handle) = serve(app, listener);
         Server {
             addr,
             stop: Some(tx),
@@ -125,6 +118,16 @@ async fn closed_after(s: &mut TcpStream, limit: Duration) -> Duration {
             Ok(Ok(_)) => {}
         }
     }
+}
+
+/// Over a cap: a new connection is accepted and closed at once.
+async fn assert_closed_at_once(addr: SocketAddr) {
+    let mut over = TcpStream::connect(addr).await.unwrap();
+    let took = closed_after(&mut over, Duration::from_secs(5)).await;
+    assert!(
+        took < Duration::from_millis(400),
+        "not closed at once: {took:?}"
+    );
 }
 
 async fn healthz(addr: SocketAddr) -> Option<String> {
@@ -235,12 +238,7 @@ async fn over_the_network_cap_connections_are_accepted_and_closed() {
     }
     // Let the accept loop take all four before the next one.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut over = TcpStream::connect(srv.addr).await.unwrap();
-    let took = closed_after(&mut over, Duration::from_secs(5)).await;
-    assert!(
-        took < Duration::from_millis(400),
-        "not closed at once: {took:?}"
-    );
+    assert_closed_at_once(srv.addr).await;
     assert_eq!(healthz(srv.addr).await, None, "over the cap, even /healthz");
     for s in &mut slow {
         closed_after(s, Duration::from_secs(5)).await;
@@ -258,12 +256,7 @@ async fn over_the_global_cap_connections_are_accepted_and_closed() {
         held.push(TcpStream::connect(srv.addr).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut over = TcpStream::connect(srv.addr).await.unwrap();
-    let took = closed_after(&mut over, Duration::from_secs(5)).await;
-    assert!(
-        took < Duration::from_millis(400),
-        "not closed at once: {took:?}"
-    );
+    assert_closed_at_once(srv.addr).await;
     drop(held);
     // The server notices the closed sockets and frees their places.
     let t = Instant::now();

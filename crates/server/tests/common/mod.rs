@@ -172,14 +172,7 @@ impl TestApp {
         let state = app.state.clone();
         let (token, row) = assent_app::tokens::new_token("admin", "tests", BASE_TIME_MS).unwrap();
         state.store.insert_token(row).await.unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            app.run(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (tx, handle) = serve(app, listener);
         TestApp {
             addr,
             base: format!("http://{addr}"),
@@ -201,16 +194,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
+        send(self.client.get(self.url(path))).await
     }
 
+    /// A GET with the admin token of the test.
     pub async fn admin_get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap()
+        self.get_as(path, &self.token).await
     }
 
     pub async fn admin_post(
@@ -219,47 +208,27 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
         ct: &str,
     ) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .header("content-type", ct)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        let req = self.client.post(self.url(path)).bearer_auth(&self.token);
+        send(req.header("content-type", ct).body(body)).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.post_json_with(path, &[], body).await
     }
 
     /// A GET with extra headers (`authorization`, `if-none-match`, ...).
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        with_headers(self.client.get(self.url(path)), headers)
-            .send()
-            .await
-            .unwrap()
+        send(with_headers(self.client.get(self.url(path)), headers)).await
     }
 
     /// A GET with `token` as the bearer.
     pub async fn get_as(&self, path: &str, token: &str) -> Response {
-        self.get_with(path, &[("authorization", &format!("Bearer {token}"))])
-            .await
+        send(self.client.get(self.url(path)).bearer_auth(token)).await
     }
 
     /// A bodiless POST with `token` as the bearer.
     pub async fn post_as(&self, path: &str, token: &str) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        send(self.client.post(self.url(path)).bearer_auth(token)).await
     }
 
     /// A JSON POST with extra headers (`origin`, `sec-gpc`, ...).
@@ -269,21 +238,12 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: &Value,
     ) -> Response {
-        with_headers(self.client.post(self.url(path)), headers)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        send(with_headers(self.client.post(self.url(path)), headers).json(body)).await
     }
 
     /// Posts an HTML form (`application/x-www-form-urlencoded`).
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        send(self.client.post(self.url(path)).form(form)).await
     }
 
     /// The body of a GET, whatever its status.
@@ -321,6 +281,25 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Runs `app` on `listener` in a task; sending on the returned channel shuts it down.
+pub fn serve(
+    app: assent_server::App,
+    listener: tokio::net::TcpListener,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        app.run(listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (tx, handle)
 }
 
 pub fn subject() -> String {
@@ -363,6 +342,10 @@ pub fn content_type(r: &Response) -> String {
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Response {
+    req.send().await.unwrap()
 }
 
 fn with_headers(
