@@ -199,18 +199,7 @@ fn build_consent(
             assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?
         }
     };
-    let key = ConsentKey {
-        receipt_id: receipt_id.clone(),
-        site: site.to_string(),
-        subject,
-        created_at_ms: now,
-    };
-    let item = AppendItem {
-        ts_ms: now,
-        kind: "consent".into(),
-        payload,
-        consent: Some(key),
-    };
+    let item = consent_item(receipt_id.clone(), site.to_string(), subject, now, payload);
     let created = Created {
         receipt: CreatedReceipt {
             action: req.action.as_str(),
@@ -310,4 +299,27 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
 pub struct Erased {
     pub erased: assent_ledger::Entry,
     pub redaction: assent_ledger::Entry,
+}
+
+/// The ledger item of a consent record made at `now`: its canonical `payload`, found again
+/// by receipt id, site and subject. Banner consents and withdrawals through a rights request
+/// are stored alike.
+pub(crate) fn consent_item(
+    receipt_id: String,
+    site: String,
+    subject: String,
+    now: i64,
+    payload: Vec<u8>,
+) -> AppendItem {
+    AppendItem {
+        ts_ms: now,
+        kind: "consent".into(),
+        payload,
+        consent: Some(ConsentKey {
+            receipt_id,
+            site,
+            subject,
+            created_at_ms: now,
+        }),
+    }
 }

@@ -4,6 +4,8 @@
 //! input (naming the field), makes its change and ledger entry in one transaction through
 //! [`transition`], and sends the email the law asks for.
 
+use std::sync::Arc;
+
 use assent_model::clock::{parse_time, rfc3339};
 use assent_model::rights::Status;
 use assent_store::{RightsAttachmentRow, RightsPatch, RightsRequestRow, RightsTokenRow};
@@ -11,7 +13,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::mailer::Outcome;
+use super::mailer::{Mail, Outcome};
 use super::mails::{completion_mail, extension_mail, rejection_mail};
 use super::{
     DOWNLOAD_TTL_MS, MAX_DETAILS, count_entry, deadlines_of, event, ledger_item, new_id,
@@ -19,6 +21,7 @@ use super::{
 };
 use crate::App;
 use crate::error::{AppError, AppResult, Kind};
+use crate::sites::SiteVersion;
 
 /// Content types accepted for attachments (exports and documents).
 pub const ATTACHMENT_TYPES: &[&str] = &[
@@ -146,6 +149,31 @@ pub fn text_field(field: &str, v: &str, max: usize) -> AppResult<String> {
     Ok(v.to_owned())
 }
 
+/// The current version of the site a request was made to (for its controller).
+fn site_of(st: &App, r: &RightsRequestRow) -> AppResult<Arc<SiteVersion>> {
+    st.sites
+        .current(&r.site)
+        .ok_or_else(|| AppError::internal(&"site vanished"))
+}
+
+/// What closing a request (completed or rejected) records: when, and the answer given.
+fn closing(now: i64, response: &str) -> RightsPatch {
+    RightsPatch {
+        closed_at_ms: Some(now),
+        response: Some(response.to_owned()),
+        ..RightsPatch::default()
+    }
+}
+
+/// Emails the requester the answer that closed `r`; the detail carries `email_sent` (the
+/// request stays closed either way, the failure is in its history).
+async fn send_answer(st: &App, r: &RightsRequestRow, mail: &Mail) -> AppResult<Value> {
+    let sent = matches!(send_and_record(st, r, mail, false).await, Ok(Outcome::Sent));
+    let mut v = reload(st, &r.id).await?;
+    v["email_sent"] = json!(sent);
+    Ok(v)
+}
+
 /// The requester's address, unless the request has been erased.
 fn live_email(r: &RightsRequestRow) -> AppResult<String> {
     r.email
@@ -226,10 +254,7 @@ pub async fn extend(st: &App, actor: &str, id: &str, b: &Extension) -> AppResult
             t
         }
         None => {
-            let cur = st
-                .sites
-                .current(&r.site)
-                .ok_or_else(|| AppError::internal(&"site vanished"))?;
+            let cur = site_of(st, &r)?;
             let mail = extension_mail(&r, &cur.snapshot.controller, &to, &reason, new_due, &tz);
             match send_and_record(st, &r, &mail, false).await {
                 Ok(Outcome::Sent) => st.clock.now_ms(),
@@ -335,11 +360,7 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
     let files = decode_attachments(&b.attachments)?;
     let to = live_email(&r)?;
     let now = st.clock.now_ms();
-    let patch = RightsPatch {
-        closed_at_ms: Some(now),
-        response: Some(message.clone()),
-        ..RightsPatch::default()
-    };
+    let patch = closing(now, &message);
     transition(
         st,
         &r,
@@ -386,10 +407,7 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
             ));
         }
     }
-    let cur = st
-        .sites
-        .current(&r.site)
-        .ok_or_else(|| AppError::internal(&"site vanished"))?;
+    let cur = site_of(st, &r)?;
     let tz = site_tz(st, &r.site);
     let mail = completion_mail(
         &r,
@@ -400,13 +418,7 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
         expires,
         &tz,
     );
-    let sent = matches!(
-        send_and_record(st, &r, &mail, false).await,
-        Ok(Outcome::Sent)
-    );
-    let mut v = reload(st, id).await?;
-    v["email_sent"] = json!(sent);
-    Ok(v)
+    send_answer(st, &r, &mail).await
 }
 
 /// Records the refusal and emails the reasons with the right to complain to the supervisory
@@ -416,24 +428,11 @@ pub async fn reject(st: &App, actor: &str, id: &str, reasons: &str) -> AppResult
     let reasons = text_field("reasons", reasons, MAX_DETAILS)?;
     let to = live_email(&r)?;
     let now = st.clock.now_ms();
-    let patch = RightsPatch {
-        closed_at_ms: Some(now),
-        response: Some(reasons.clone()),
-        ..RightsPatch::default()
-    };
+    let patch = closing(now, &reasons);
     transition(st, &r, Status::Rejected, patch, actor, None, json!({})).await?;
-    let cur = st
-        .sites
-        .current(&r.site)
-        .ok_or_else(|| AppError::internal(&"site vanished"))?;
+    let cur = site_of(st, &r)?;
     let mail = rejection_mail(&r, &cur.snapshot.controller, &to, &reasons);
-    let sent = matches!(
-        send_and_record(st, &r, &mail, false).await,
-        Ok(Outcome::Sent)
-    );
-    let mut v = reload(st, id).await?;
-    v["email_sent"] = json!(sent);
-    Ok(v)
+    send_answer(st, &r, &mail).await
 }
 
 /// A file the requester downloads.

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::Purpose;
 use assent_model::rights::{Deadlines, Status};
-use assent_store::{
-    AppendItem, ConsentKey, RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow,
-};
+use assent_store::{RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow};
 use serde_json::{Value, json};
 
 use super::mailer::{self, Mail, MailError, Outcome};
@@ -290,21 +288,17 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         ..RightsPatch::default()
     };
     let entry = ledger_item("rights.verified", r, "verified", now, json!({"via": via}))?;
+    let line = event(
+        &r.id,
+        now,
+        "verified",
+        "requester",
+        Some(format!("by {via}")),
+    );
+    let guard = RightsGuard::status(r.status);
     let ok = st
         .store
-        .rights_update(
-            &r.id,
-            &RightsGuard::status(r.status),
-            &patch,
-            Some(&event(
-                &r.id,
-                now,
-                "verified",
-                "requester",
-                Some(format!("by {via}")),
-            )),
-            Some(entry),
-        )
+        .rights_update(&r.id, &guard, &patch, Some(&line), Some(entry))
         .await?;
     if !ok {
         return Ok(()); // verified concurrently
@@ -383,37 +377,28 @@ async fn withdraw_consent(
     let mut record = crate::consent::record::record_value(&cur.row, &cur.snapshot, &fields);
     record["rightsRequest"] = json!(r.id);
     let payload = assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?;
-    let key = ConsentKey {
-        receipt_id: receipt_id.clone(),
-        site: r.site.clone(),
-        subject: prev.subject.clone(),
-        created_at_ms: now,
-    };
-    let withdrawal = AppendItem {
-        ts_ms: now,
-        kind: "consent".into(),
+    let withdrawal = crate::consent::consent_item(
+        receipt_id.clone(),
+        r.site.clone(),
+        prev.subject.clone(),
+        now,
         payload,
-        consent: Some(key),
-    };
+    );
     // The withdrawal, the request's link to the subject and its history line: one
     // transaction (none of them if the request was erased meanwhile).
     let patch = RightsPatch {
         subject: Some(prev.subject.clone()),
         ..RightsPatch::default()
     };
+    let note = format!("new consent receipt {receipt_id}");
+    let line = event(&r.id, now, "consent_withdrawn", "system", Some(note));
     let recorded = st
         .store
         .rights_update(
             &r.id,
             &RightsGuard::default(),
             &patch,
-            Some(&event(
-                &r.id,
-                now,
-                "consent_withdrawn",
-                "system",
-                Some(format!("new consent receipt {receipt_id}")),
-            )),
+            Some(&line),
             Some(withdrawal),
         )
         .await?;
