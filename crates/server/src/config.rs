@@ -281,21 +281,15 @@ impl Config {
                 }
             } else {
                 let (a, b) = v.split_once('/').unwrap_or((v.as_str(), ""));
-                let per_second = a.parse().map_err(|_| {
-                    bad(
-                        "ASSENT_RATE_LIMIT",
-                        format!("`{v}`: expected PER_SECOND/BURST or off"),
-                    )
-                })?;
+                let unreadable = |_| {
+                    let message = format!("`{v}`: expected PER_SECOND/BURST or off");
+                    bad("ASSENT_RATE_LIMIT", message)
+                };
+                let per_second = a.parse().map_err(unreadable)?;
                 let burst = if b.is_empty() {
                     per_second * 10
                 } else {
-                    b.parse().map_err(|_| {
-                        bad(
-                            "ASSENT_RATE_LIMIT",
-                            format!("`{v}`: expected PER_SECOND/BURST or off"),
-                        )
-                    })?
+                    b.parse().map_err(unreadable)?
                 };
                 RateLimit { per_second, burst }
             };
