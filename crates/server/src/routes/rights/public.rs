@@ -33,11 +33,12 @@ fn form_site(s: &assent_model::version::SiteSnapshot) -> FormSite<'_> {
     }
 }
 
-/// The current version of a public form's site, or the English error page for an unknown one.
-fn site_or_error_page(st: &AppState, site: &str) -> Result<Arc<SiteVersion>, Response> {
+/// The current version of a public form's site (an unknown one is shown the English error
+/// page).
+fn form_site_version(st: &AppState, site: &str) -> Result<Arc<SiteVersion>, ApiError> {
     st.sites
         .current(site)
-        .ok_or_else(|| html_error("en", ApiError::not_found("unknown site")))
+        .ok_or_else(|| ApiError::not_found("unknown site"))
 }
 
 /// For a form post: the client's rate limit first, then the site, or the English error page.
@@ -46,9 +47,9 @@ fn limited_site(
     peer: SocketAddr,
     headers: &HeaderMap,
     site: &str,
-) -> Result<Arc<SiteVersion>, Response> {
-    rate_limit(st, peer, headers).map_err(|e| html_error("en", e))?;
-    site_or_error_page(st, site)
+) -> Result<Arc<SiteVersion>, ApiError> {
+    rate_limit(st, peer, headers)?;
+    form_site_version(st, site)
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,9 +62,9 @@ pub async fn form_page(
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let cur = match site_or_error_page(&st, &site) {
+    let cur = match form_site_version(&st, &site) {
         Ok(cur) => cur,
-        Err(page) => return page,
+        Err(e) => return html_error("en", e),
     };
     let s = &cur.snapshot;
     let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
@@ -93,7 +94,7 @@ pub async fn form_submit(
 ) -> Response {
     let cur = match limited_site(&st, peer, &headers, &site) {
         Ok(cur) => cur,
-        Err(page) => return page,
+        Err(e) => return html_error("en", e),
     };
     let Form(f) = match form {
         Ok(f) => f,
@@ -230,9 +231,9 @@ pub async fn code_page(
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let cur = match site_or_error_page(&st, &site) {
+    let cur = match form_site_version(&st, &site) {
         Ok(cur) => cur,
-        Err(page) => return page,
+        Err(e) => return html_error("en", e),
     };
     let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
     html_response(StatusCode::OK, html::code_form(lang, &site, false))
@@ -256,7 +257,7 @@ pub async fn code_submit(
 ) -> Response {
     let cur = match limited_site(&st, peer, &headers, &site) {
         Ok(cur) => cur,
-        Err(page) => return page,
+        Err(e) => return html_error("en", e),
     };
     let Ok(Form(f)) = form else {
         return html_error("en", ApiError::bad_request("the form could not be read"));
