@@ -120,6 +120,24 @@ async fn closed_after(s: &mut TcpStream, limit: Duration) -> Duration {
     }
 }
 
+/// A new connection on which `bytes` (possibly nothing) have been sent.
+async fn send_on_new(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    s
+}
+
+/// Opens `n` connections that send `start` (possibly nothing) and then wait, and lets the
+/// accept loop take them all before the next one.
+async fn fill(addr: SocketAddr, n: usize, start: &[u8]) -> Vec<TcpStream> {
+    let mut held = vec![];
+    for _ in 0..n {
+        held.push(send_on_new(addr, start).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    held
+}
+
 /// Over a cap: a new connection is accepted and closed at once.
 async fn assert_closed_at_once(addr: SocketAddr) {
     let mut over = TcpStream::connect(addr).await.unwrap();
@@ -153,8 +171,7 @@ async fn healthz(addr: SocketAddr) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_request_lines_are_closed_after_the_header_timeout() {
     let srv = Server::start(limits(300, 60_000, 1000, 1024)).await;
-    let mut slow = TcpStream::connect(srv.addr).await.unwrap();
-    slow.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let mut slow = send_on_new(srv.addr, b"GET / HTTP/1.1\r\n").await;
     let mut silent = TcpStream::connect(srv.addr).await.unwrap();
     let took = closed_after(&mut slow, Duration::from_secs(5)).await;
     assert!(
@@ -181,8 +198,7 @@ async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
     // The idle timeout (900 ms) is longer than the header timeout (200 ms): a keep-alive
     // connection may wait longer than a header may take.
     let srv = Server::start(limits(200, 900, 1000, 1024)).await;
-    let mut s = TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(HEALTHZ).await.unwrap();
+    let mut s = send_on_new(srv.addr, HEALTHZ).await;
     assert!(read_response(&mut s).await.starts_with("HTTP/1.1 200"));
     tokio::time::sleep(Duration::from_millis(450)).await;
     s.write_all(HEALTHZ).await.unwrap();
@@ -230,14 +246,7 @@ async fn keep_alive_clients_doing_many_requests_are_not_cut_off() {
 async fn over_the_network_cap_connections_are_accepted_and_closed() {
     // Every test client is 127.0.0.1, one network: the cap is 4.
     let srv = Server::start(limits(700, 60_000, 1000, 4)).await;
-    let mut slow = vec![];
-    for _ in 0..4 {
-        let mut s = TcpStream::connect(srv.addr).await.unwrap();
-        s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
-        slow.push(s);
-    }
-    // Let the accept loop take all four before the next one.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut slow = fill(srv.addr, 4, b"GET / HTTP/1.1\r\n").await;
     assert_closed_at_once(srv.addr).await;
     assert_eq!(healthz(srv.addr).await, None, "over the cap, even /healthz");
     for s in &mut slow {
@@ -251,11 +260,7 @@ async fn over_the_network_cap_connections_are_accepted_and_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_global_cap_connections_are_accepted_and_closed() {
     let srv = Server::start(limits(700, 60_000, 3, 1024)).await;
-    let mut held = vec![];
-    for _ in 0..3 {
-        held.push(TcpStream::connect(srv.addr).await.unwrap());
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let held = fill(srv.addr, 3, b"").await;
     assert_closed_at_once(srv.addr).await;
     drop(held);
     // The server notices the closed sockets and frees their places.
@@ -274,10 +279,8 @@ async fn over_the_global_cap_connections_are_accepted_and_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_does_not_wait_for_idle_or_half_sent_connections() {
     let srv = Server::start(limits(30_000, 30_000, 1000, 1024)).await;
-    let mut half = TcpStream::connect(srv.addr).await.unwrap();
-    half.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
-    let mut idle = TcpStream::connect(srv.addr).await.unwrap();
-    idle.write_all(HEALTHZ).await.unwrap();
+    let mut half = send_on_new(srv.addr, b"GET / HTTP/1.1\r\n").await;
+    let mut idle = send_on_new(srv.addr, HEALTHZ).await;
     assert!(read_response(&mut idle).await.starts_with("HTTP/1.1 200"));
     let took = srv.stop().await;
     assert!(took < Duration::from_secs(3), "shutdown waited {took:?}");
