@@ -6,6 +6,27 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 const BUCKETS_MS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
 
+/// Names and help texts of this process's own counters, in the order `render` writes them.
+const OWN_COUNTERS: [(&str, &str); 5] = [
+    ("assent_consents_total", "Consent records stored."),
+    (
+        "assent_consents_rejected_total",
+        "Consent requests refused as invalid.",
+    ),
+    (
+        "assent_rate_limited_total",
+        "Requests refused by the rate limiter.",
+    ),
+    (
+        "assent_ledger_entries_appended_total",
+        "Ledger entries appended by this process.",
+    ),
+    (
+        "assent_ledger_checkpoints_total",
+        "Signed checkpoints made by this process.",
+    ),
+];
+
 #[derive(Default)]
 pub struct Metrics {
     pub requests: [AtomicU64; 5], // by status class 1xx..5xx
@@ -71,40 +92,21 @@ impl Metrics {
         for h in histograms {
             histogram(&mut s, h);
         }
-        for (name, help, v) in [
-            (
-                "assent_consents_total",
-                "Consent records stored.",
-                g(&self.consents),
-            ),
-            (
-                "assent_consents_rejected_total",
-                "Consent requests refused as invalid.",
-                g(&self.consent_rejected),
-            ),
-            (
-                "assent_rate_limited_total",
-                "Requests refused by the rate limiter.",
-                g(&self.rate_limited),
-            ),
-            (
-                "assent_ledger_entries_appended_total",
-                "Ledger entries appended by this process.",
-                g(&self.ledger_entries),
-            ),
-            (
-                "assent_ledger_checkpoints_total",
-                "Signed checkpoints made by this process.",
-                g(&self.checkpoints),
-            ),
-        ] {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        let own = [
+            (OWN_COUNTERS[0], &self.consents),
+            (OWN_COUNTERS[1], &self.consent_rejected),
+            (OWN_COUNTERS[2], &self.rate_limited),
+            (OWN_COUNTERS[3], &self.ledger_entries),
+            (OWN_COUNTERS[4], &self.checkpoints),
+        ];
+        for ((name, help), v) in own {
+            sample(&mut s, "counter", name, help, g(v));
         }
         for (name, help, v) in counters {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            sample(&mut s, "counter", name, help, v);
         }
         for (name, help, v) in extra {
-            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+            sample(&mut s, "gauge", name, help, v);
         }
         s
     }
@@ -118,6 +120,11 @@ pub struct Histogram<'a> {
     pub bounds_s: &'a [f64],
     pub counts: &'a [u64],
     pub sum_s: f64,
+}
+
+/// One sample with its `HELP` and `TYPE` lines.
+fn sample(s: &mut String, kind: &str, name: &str, help: &str, v: impl std::fmt::Display) {
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
 }
 
 fn histogram(s: &mut String, h: &Histogram<'_>) {
