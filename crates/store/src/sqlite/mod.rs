@@ -234,13 +234,23 @@ impl SqliteStore {
         let src = self.inner.path.clone();
         let target = target.to_path_buf();
         blocking(move || {
-            let c = Connection::open_with_flags(
-                &src,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            c.busy_timeout(BUSY_TIMEOUT)?;
-            c.execute("VACUUM INTO ?1", [&target_str])?;
-            drop(c);
+            // A backup holds every record: private from its first byte (VACUUM INTO writes
+            // into an empty file).
+            crate::files::create_private_file(&target).map_err(|e| StoreError::io(&target, e))?;
+            let vacuum = || -> Result<(), StoreError> {
+                let c = Connection::open_with_flags(
+                    &src,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(BUSY_TIMEOUT)?;
+                c.execute("VACUUM INTO ?1", [&target_str])?;
+                Ok(())
+            };
+            if let Err(e) = vacuum() {
+                // No half-written backup left behind to block the next attempt.
+                let _ = std::fs::remove_file(&target);
+                return Err(e);
+            }
             // VACUUM INTO does not fsync its output: make the backup durable ourselves.
             std::fs::File::open(&target)
                 .and_then(|f| f.sync_all())

@@ -8,6 +8,7 @@ use assent_ledger::ChainHead;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use crate::error::StoreError;
+use crate::files::{create_private_dir, create_private_file};
 use crate::migrate;
 use crate::rows::{ENTRY_COLS, entry_at};
 
@@ -20,7 +21,14 @@ pub(crate) fn open_writer(
 ) -> Result<(Connection, ChainHead), StoreError> {
     if create {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+            create_private_dir(parent).map_err(|e| StoreError::io(parent, e))?;
+        }
+        // Created here, private, before SQLite opens it (an empty file is a new database);
+        // the WAL and shared-memory files get its mode.
+        match create_private_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, e)),
         }
     } else {
         if let Some(dir) = data_dir.filter(|d| !d.is_dir()) {
@@ -42,7 +50,7 @@ pub(crate) fn open_writer(
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let existed = path.exists();
+    let existed = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
