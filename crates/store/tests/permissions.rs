@@ -4,6 +4,7 @@
 //! Now what Assent creates is private: the directory 0700, the files 0600.
 #![cfg(unix)]
 
+#[allow(unused_macros)]
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
