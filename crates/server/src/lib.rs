@@ -49,6 +49,10 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
         config,
         app,
         limiter,
+        auth_failures: ratelimit::RateLimiter::new(config::RateLimit {
+            per_second: 1,
+            burst: 20,
+        }),
     }));
     Ok(App { state })
 }

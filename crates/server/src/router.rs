@@ -109,7 +109,7 @@ route_table! {
     probes("") {
         get "/healthz" => health::healthz, [200];
         get "/readyz" => health::readyz, [200, 503];
-        get "/metrics" => health::metrics, [200];
+        get "/metrics" => health::metrics, [200, 401, 403, 429];
         get "/.well-known/gpc.json" => wellknown::gpc, [200];
         get "/.well-known/assent-ledger-key" => wellknown::ledger_key, [200];
         get "/v1/ledger/checkpoint" => ledger::latest_checkpoint, [200, 404];

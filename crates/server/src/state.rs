@@ -12,6 +12,8 @@ pub struct Inner {
     pub config: Config,
     pub app: assent_app::App,
     pub limiter: RateLimiter,
+    /// Failed authentications per client network (bearer tokens of the admin API).
+    pub auth_failures: RateLimiter,
 }
 
 impl Deref for Inner {

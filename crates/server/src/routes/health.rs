@@ -1,9 +1,13 @@
+use std::net::SocketAddr;
+
+use assent_app::access::Permission;
 use axum::Json;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -24,7 +28,22 @@ pub async fn readyz(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     ))
 }
 
-pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`: Prometheus text. Needs a bearer token whose role may read, unless
+/// `metrics_public` is set.
+pub async fn metrics(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if !st.config.metrics_public {
+        auth::authenticate(&st, &headers, Some(peer))
+            .await?
+            .require(Permission::Read)?;
+    }
+    Ok(render_metrics(&st).into_response())
+}
+
+fn render_metrics(st: &AppState) -> impl IntoResponse {
     let sites = st.sites.site_ids().len() as f64;
     let w = st.store.write_stats().snapshot();
     let flush_bounds: Vec<f64> = assent_store::FLUSH_BOUNDS_US
