@@ -56,9 +56,11 @@ mod entry;
 mod error;
 mod hexser;
 mod merkle;
+mod note;
 mod receipt;
 mod redaction;
 mod verify;
+mod witness;
 mod writer;
 
 pub use canonical::{
@@ -76,11 +78,17 @@ pub use error::LedgerError;
 pub use hexser::{Hash, b64sig, b64url, hex32, hex32_vec, parse_b64url, parse_hash, to_hex};
 pub use merkle::{
     EMPTY_ROOT, MerkleAccumulator, consistency_proof, inclusion_proof, leaf_hash, merkle_root,
-    node_hash, subtree_inclusion_proof, subtree_root, verify_consistency, verify_inclusion,
+    node_hash, subtree_consistency_proof, subtree_inclusion_proof, subtree_root,
+    verify_consistency, verify_inclusion,
 };
-pub use receipt::{Anchor, RECEIPT_FORMAT, Receipt, ReceiptStatus, verify_receipt};
+pub use note::{MAX_NOTE_LEN, NoteCheckpoint, note_key_id, note_origin, split_notes, verify_note};
+pub use receipt::{
+    Anchor, RECEIPT_FORMAT, RECORD_FORMAT_BY_HASH, Receipt, ReceiptStatus, UNBOUND_CONTEXT,
+    check_context, verify_receipt,
+};
 pub use redaction::{REDACTION_KIND, RedactionRecord, redaction_payload};
 pub use verify::{ChainSummary, Problem, ProblemKind, REORDER_WINDOW, Report, Verifier};
+pub use witness::{WitnessChain, WitnessCheck};
 pub use writer::ChainWriter;
 
 /// The Ed25519 types used in this API, re-exported so that users need no direct
