@@ -88,7 +88,7 @@ pub use receipt::{
 };
 pub use redaction::{REDACTION_KIND, RedactionRecord, redaction_payload};
 pub use verify::{ChainSummary, Problem, ProblemKind, REORDER_WINDOW, Report, Verifier};
-pub use witness::{WitnessChain, WitnessCheck};
+pub use witness::{PinnedHead, WitnessChain, WitnessCheck, parse_pinned};
 pub use writer::ChainWriter;
 
 /// The Ed25519 types used in this API, re-exported so that users need no direct

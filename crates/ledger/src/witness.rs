@@ -170,3 +170,61 @@ impl WitnessChain {
         }
     }
 }
+
+/// One chain head kept outside the ledger's database, verified: what
+/// [`crate::Verifier::pin`] takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinnedHead {
+    /// The chain.
+    pub chain: u32,
+    /// Entries covered.
+    pub size: u64,
+    /// Their Merkle root.
+    pub root: Hash,
+    /// Hash of entry `size - 1`, when the source signs it (JSON checkpoints do, notes not).
+    pub head_hash: Option<Hash>,
+}
+
+/// Reads a checkpoint kept elsewhere: the JSON of `GET /v1/ledger/checkpoint` or the notes
+/// of `GET /ledger/checkpoint`, and checks its signatures with `key`. Every head of it, one
+/// per chain (empty chains left out).
+pub fn parse_pinned(
+    text: &str,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<Vec<PinnedHead>, LedgerError> {
+    if text.trim_start().starts_with('{') {
+        let cp: crate::SignedCheckpoint = serde_json::from_value(crate::parse_json_strict(text)?)?;
+        cp.verify(key)?;
+        return Ok(cp
+            .checkpoint
+            .heads
+            .iter()
+            .filter(|h| h.size > 0)
+            .map(|h| PinnedHead {
+                chain: h.chain,
+                size: h.size,
+                root: h.root,
+                head_hash: Some(h.head_hash),
+            })
+            .collect());
+    }
+    let notes = crate::split_notes(text);
+    if notes.is_empty() {
+        return Err(LedgerError::MalformedNote(
+            "no checkpoint in the file".into(),
+        ));
+    }
+    notes
+        .into_iter()
+        .map(|n| {
+            let cp = crate::verify_note(n, key)?;
+            Ok(PinnedHead {
+                chain: cp.chain,
+                size: cp.size,
+                root: cp.root,
+                head_hash: None,
+            })
+        })
+        .filter(|p: &Result<PinnedHead, LedgerError>| p.as_ref().map_or(true, |p| p.size > 0))
+        .collect()
+}
