@@ -81,7 +81,10 @@ pub use merkle::{
     node_hash, subtree_consistency_proof, subtree_inclusion_proof, subtree_root,
     verify_consistency, verify_inclusion,
 };
-pub use note::{MAX_NOTE_LEN, NoteCheckpoint, note_key_id, note_origin, split_notes, verify_note};
+pub use note::{
+    MAX_NOTE_LEN, NoteCheckpoint, note_key_id, note_origin, parse_proof_text, proof_text,
+    split_notes, verify_note,
+};
 pub use receipt::{
     Anchor, RECEIPT_FORMAT, RECORD_FORMAT_BY_HASH, Receipt, ReceiptStatus, UNBOUND_CONTEXT,
     check_context, verify_receipt,

@@ -127,6 +127,28 @@ impl NoteCheckpoint {
     }
 }
 
+/// The text of a consistency proof as `GET /ledger/consistency` serves it: one hash per
+/// line in standard base64.
+pub fn proof_text(proof: &[Hash]) -> String {
+    proof.iter().map(|h| format!("{}\n", b64std(h))).collect()
+}
+
+/// Parses [`proof_text`]; at most 128 hashes (a proof of a tree of 2^64 leaves has fewer).
+pub fn parse_proof_text(text: &str) -> Result<Vec<Hash>, LedgerError> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    if lines.len() > 128 {
+        return Err(LedgerError::encoding("consistency proof", "more than 128 hashes"));
+    }
+    lines
+        .into_iter()
+        .map(|l| {
+            let b = parse_b64std("consistency proof", l)?;
+            Hash::try_from(b.as_slice())
+                .map_err(|_| LedgerError::encoding("consistency proof", "a hash is not 32 bytes"))
+        })
+        .collect()
+}
+
 /// Splits the text of `GET /ledger/checkpoint` (one note per chain, one after the other)
 /// into notes. Each note ends with its last signature line.
 pub fn split_notes(text: &str) -> Vec<&str> {

@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -143,10 +142,7 @@ pub async fn consistency(
             ProofError::NotSigned { .. } => ApiError::not_found(e.to_string()),
             ProofError::Checkpoint(e) => ApiError::internal(&e),
         })?;
-    let body: String = proof
-        .iter()
-        .map(|h| format!("{}\n", base64::engine::general_purpose::STANDARD.encode(h)))
-        .collect();
+    let body = assent_ledger::proof_text(&proof);
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
