@@ -88,8 +88,8 @@ pub(crate) async fn cmd_ledger_verify(db: &DbArgs, args: &VerifyArgs<'_>) -> Res
     };
     let mut opts = assent_app::ledger::VerifyOptions::default();
     for f in args.trusted {
-        let text = std::fs::read_to_string(f)
-            .with_context(|| format!("{}: cannot read", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
         let pins = assent_ledger::parse_pinned(&text, &key).with_context(|| {
             format!(
                 "{}: not a checkpoint signed by the ledger key {}",
@@ -107,7 +107,8 @@ pub(crate) async fn cmd_ledger_verify(db: &DbArgs, args: &VerifyArgs<'_>) -> Res
     if args.checkpoint_interval > 0 {
         use assent_model::clock::Clock as _;
         let now = assent_model::clock::SystemClock.now_ms();
-        let interval = i64::try_from(args.checkpoint_interval.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let interval =
+            i64::try_from(args.checkpoint_interval.saturating_mul(1000)).unwrap_or(i64::MAX);
         opts.checkpoints_required_before_ms = Some(now.saturating_sub(interval));
     }
     let store = open_existing(db).await?;

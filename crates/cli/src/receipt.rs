@@ -86,7 +86,10 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
             println!("receipt {id}: NOT VERIFIED against the witness: {e:#}");
             return Ok(ExitCode::from(1));
         }
-        println!("receipt {id}: its checkpoint is consistent with the witness in {}", dir.display());
+        println!(
+            "receipt {id}: its checkpoint is consistent with the witness in {}",
+            dir.display()
+        );
     }
     println!(
         "receipt {id}: valid (Anchored in the checkpoint signed at {} by key {key_id}, chain {} of {tree_size} entries)",
@@ -99,9 +102,16 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
         );
         println!(
             "  NOT covered by this receipt's signature (they are policy version {}'s, bound only by policyHash {}; compare them with {}):",
-            receipt.record.get("policyVersion").map_or("?".into(), |v| v.to_string()),
-            ctx.get("policyHash").and_then(|v| v.as_str()).unwrap_or("?"),
-            ctx.get("policyUrl").and_then(|v| v.as_str()).unwrap_or("the policy version"),
+            receipt
+                .record
+                .get("policyVersion")
+                .map_or("?".into(), |v| v.to_string()),
+            ctx.get("policyHash")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?"),
+            ctx.get("policyUrl")
+                .and_then(|v| v.as_str())
+                .unwrap_or("the policy version"),
         );
         for f in UNBOUND_CONTEXT {
             println!("    {f}");

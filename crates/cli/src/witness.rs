@@ -201,9 +201,7 @@ pub(crate) async fn cmd_ledger_witness(
     let previous = WitnessState::load(state)?;
     if status == 404 {
         if previous.chains.iter().any(|c| c.latest().is_some()) {
-            eprintln!(
-                "ROLLBACK: the server has no checkpoint any more, but this witness saw some"
-            );
+            eprintln!("ROLLBACK: the server has no checkpoint any more, but this witness saw some");
             return Ok(ExitCode::from(1));
         }
         println!("no checkpoint yet: nothing to witness");
@@ -294,8 +292,8 @@ async fn pinned_key(fetch: &Fetcher, state: &Path, given: Option<&Path>) -> Resu
     let served = PublicKeyInfo::parse(&served).context("the served ledger key")?;
     let pinned = match (given, std::fs::read_to_string(&key_path)) {
         (Some(p), _) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
             Some(
                 PublicKeyInfo::parse(&text)
                     .with_context(|| format!("{}: not a public key document", p.display()))?,
