@@ -427,3 +427,66 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     let log = std::fs::read_to_string(state.join("chain-0.log")).unwrap();
     assert_eq!(log.lines().count(), 2, "{log}");
 }
+
+/// Finding 8: a payload re-typed by hand no longer aborts `ledger verify` (exit 2, no report):
+/// TEXT with the committed bytes still verifies, edited TEXT is reported as edited, another
+/// type as a missing payload, and the rest of the ledger is verified.
+#[test]
+fn a_retyped_payload_is_reported_and_verification_goes_on() {
+    let d = TempDir::new();
+    let data = d.join("data");
+    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+    let o = assent(&["token", "create", "--data", s(&data), "--role", "admin"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A key, as a server start would create it.
+    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    let verify = |dir: &Path| {
+        assent(&[
+            "ledger",
+            "verify",
+            "--data",
+            s(dir),
+            "--checkpoint-interval",
+            "0",
+        ])
+    };
+    let o = verify(&data);
+    assert!(o.status.success(), "{}", text(&o));
+    let cases = [
+        (
+            "same bytes as TEXT",
+            "UPDATE ledger_entries SET payload = CAST(payload AS TEXT) WHERE seq = 0",
+            Some(0),
+            "",
+        ),
+        (
+            "edited TEXT",
+            "UPDATE ledger_entries SET payload = 'edited' WHERE seq = 0",
+            Some(1),
+            "payload edited",
+        ),
+        (
+            "an integer",
+            "UPDATE ledger_entries SET payload = 42 WHERE seq = 0",
+            Some(1),
+            "payload missing",
+        ),
+    ];
+    for (name, sql, code, want) in cases {
+        let copy = d.join(&name.replace(' ', "_"));
+        copy_dir(&data, &copy);
+        let conn = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        let o = verify(&copy);
+        assert_eq!(o.status.code(), code, "{name}: {}", text(&o));
+        assert!(text(&o).contains(want), "{name}: {}", text(&o));
+        assert!(
+            text(&o).contains("position 0") || code == Some(0),
+            "{name}: {}",
+            text(&o)
+        );
+    }
+}

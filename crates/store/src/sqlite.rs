@@ -563,10 +563,13 @@ fn scan_rows(
     let mut rows = st.query([])?;
     let mut batch = Vec::with_capacity(SCAN_BATCH);
     while let Some(r) = rows.next()? {
-        let payload = r
-            .get_ref(7)?
-            .as_blob_or_null()
-            .map_err(rusqlite::Error::from)?;
+        // A payload re-typed by hand must not abort the whole verification: TEXT is read as
+        // its bytes (the payload hash then says whether they are the committed ones), any
+        // other type as a missing payload (reported unless a redaction record explains it).
+        let payload = match r.get_ref(7)? {
+            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Some(b),
+            _ => None,
+        };
         batch.push((entry_at(r, 0)?, payload.map(<[u8]>::to_vec)));
         if batch.len() == SCAN_BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
