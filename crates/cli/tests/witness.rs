@@ -185,7 +185,8 @@ fn copy_dir(from: &Path, to: &Path) {
 fn rewrite(data: &Path, at: i64, age_ms: i64) {
     let conn = rusqlite::Connection::open(data.join("assent.db")).unwrap();
     conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-    let rows: Vec<(i64, i64, String, Option<Vec<u8>>, Vec<u8>)> = {
+    type Row = (i64, i64, String, Option<Vec<u8>>, Vec<u8>);
+    let rows: Vec<Row> = {
         let mut st = conn
             .prepare(
                 "SELECT seq, ts_ms, kind, payload, payload_hash FROM ledger_entries ORDER BY seq",
