@@ -1,6 +1,9 @@
 //! Assent's tamper-evident ledger: canonical encoding, hash chains, Merkle
-//! checkpoints signed with Ed25519, inclusion proofs, receipts, verification and
-//! redaction. A pure library: it knows nothing of where the bytes are stored.
+//! checkpoints signed with Ed25519, inclusion and consistency proofs, receipts (with their
+//! context bound to the signed record), verification (against the ledger's own
+//! checkpoints, pinned ones and a freshness rule), redaction, and for witnesses the
+//! checkpoints as C2SP signed notes and the rules by which a witness accepts a new head.
+//! A pure library: it knows nothing of where the bytes are stored.
 //!
 //! # Format (version 1)
 //!
@@ -49,6 +52,12 @@
 //! **Redaction.** Erasing the payload of `(chain, seq)` appends an entry of kind
 //! `ledger.redaction` with payload `{"chain":..,"payload_hash":..,"reason":..,"seq":..}`;
 //! a verifier accepts a missing payload only when such a record exists.
+//!
+//! **Signed note.** The same heads, one chain at a time, in the C2SP `tlog-checkpoint`
+//! text form (`<host>/ledger/chain/<n>`, size, base64 root, blank line, `— <key name>
+//! <base64(key id || signature)>`), signed with the same key over the note text: see
+//! [`NoteCheckpoint`]. A witness ([`WitnessChain`]) accepts a new head only with an RFC 9162
+//! consistency proof from the last one it saw.
 
 mod canonical;
 mod checkpoint;
