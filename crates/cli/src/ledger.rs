@@ -149,6 +149,15 @@ pub(crate) async fn cmd_ledger_verify(db: &DbArgs, args: &VerifyArgs<'_>) -> Res
             report.problems.len(),
             report.entries
         );
+        if report
+            .problems
+            .iter()
+            .any(|p| matches!(p.kind, assent_ledger::ProblemKind::Uncheckpointed { .. }))
+        {
+            eprintln!(
+                "note: the server signs every interval and when it stops; if it crashed or never served this store, start it and verify again after one interval (or give --checkpoint-interval 0 for a store that is never served)"
+            );
+        }
         Ok(ExitCode::from(1))
     }
 }

@@ -137,7 +137,10 @@ pub fn proof_text(proof: &[Hash]) -> String {
 pub fn parse_proof_text(text: &str) -> Result<Vec<Hash>, LedgerError> {
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     if lines.len() > 128 {
-        return Err(LedgerError::encoding("consistency proof", "more than 128 hashes"));
+        return Err(LedgerError::encoding(
+            "consistency proof",
+            "more than 128 hashes",
+        ));
     }
     lines
         .into_iter()
