@@ -10,12 +10,14 @@
 //! |---|---|
 //! | [`consent`] | record a consent, its canonical record, receipts |
 //! | [`policy`] | apply a registry (new policy versions) |
-//! | [`tokens`] | API tokens and roles |
+//! | [`access`] | roles and the one table of their rights |
+//! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
 
+pub mod access;
 pub mod consent;
 pub mod error;
 pub mod exports;
@@ -81,6 +83,8 @@ pub struct App {
     pub sites: sites::SiteCache,
     pub ledger: ledger::LedgerService,
     pub checkpointer: tokio::sync::Mutex<ledger::Checkpointer>,
+    /// Verification emails per address and hour.
+    pub mail_limit: rights::limit::RecipientLimit,
 }
 
 impl App {
@@ -109,6 +113,7 @@ impl App {
             sites,
             ledger,
             checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
+            mail_limit: rights::limit::RecipientLimit::default(),
         })
     }
 

@@ -5,18 +5,17 @@ use assent_store::{Store, TokenRow};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::access::Role;
 use crate::error::{AppError, AppResult};
 use crate::ledger::audit;
 
-/// Roles an admin token may have.
-pub const ROLES: [&str; 3] = ["admin", "dpo", "auditor"];
-
 /// Creates a token; returns the secret (shown once) and the stored row (its hash only).
 pub fn new_token(role: &str, label: &str, now_ms: i64) -> Result<(String, TokenRow), String> {
-    if !ROLES.contains(&role) {
+    if Role::parse(role).is_none() {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         return Err(format!(
             "unknown role `{role}`: use one of {}",
-            ROLES.join(", ")
+            names.join(", ")
         ));
     }
     let mut secret = [0u8; 32];

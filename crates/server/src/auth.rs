@@ -1,9 +1,14 @@
-//! Admin authentication: `Authorization: Bearer <token>` on every `/admin/` route, checked by
-//! an extractor so a handler cannot forget it.
+//! Admin authentication and authorisation: `Authorization: Bearer <token>` on every `/admin/`
+//! route, checked by an extractor so a handler cannot forget it; and the guard that the route
+//! table puts on each admin route, which refuses a role without the route's permission
+//! (`assent_app::access::RIGHTS`) before the handler runs.
 
-use axum::extract::FromRequestParts;
+use assent_app::access::{Permission, Role};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -13,25 +18,45 @@ use assent_app::tokens::token_hash;
 #[derive(Debug, Clone)]
 pub struct Admin {
     pub token_id: String,
-    pub role: String,
+    pub role: Role,
 }
 
 impl Admin {
-    /// Refuses roles that may only read.
-    pub fn require_write(&self) -> Result<(), ApiError> {
-        if self.role == "auditor" {
-            return Err(ApiError::forbidden(
-                "this token's role (auditor) may only read",
-            ));
+    /// Refuses a role without `need`.
+    pub fn require(&self, need: Permission) -> Result<(), ApiError> {
+        if self.role.may(need) {
+            return Ok(());
         }
-        Ok(())
+        Err(ApiError::forbidden(format!(
+            "this token's role ({}) does not have the permission `{need}`",
+            self.role
+        )))
     }
+}
+
+/// The guard of an admin route that needs `need`: authenticates the caller, refuses a role
+/// without the permission (403, before the body is read), and hands the caller to the
+/// handler's [`Admin`] extractor.
+pub async fn require(st: AppState, need: Permission, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let admin = match Admin::from_request_parts(&mut parts, &st).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = admin.require(need) {
+        return e.into_response();
+    }
+    parts.extensions.insert(admin);
+    next.run(Request::from_parts(parts, body)).await
 }
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(a) = parts.extensions.get::<Admin>() {
+            return Ok(a.clone());
+        }
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -53,9 +78,11 @@ impl FromRequestParts<AppState> for Admin {
         if row.revoked_at_ms.is_some() {
             return Err(ApiError::unauthorized("this token has been revoked"));
         }
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| ApiError::internal(&format!("token {} has an unknown role", row.id)))?;
         Ok(Admin {
             token_id: row.id,
-            role: row.role,
+            role,
         })
     }
 }

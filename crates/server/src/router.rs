@@ -19,6 +19,9 @@ use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use assent_app::access::Permission;
+
+use crate::auth;
 use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::{admin, banner, consent, health, ledger, pages, rights, wellknown};
@@ -39,15 +42,34 @@ pub struct Route {
     /// Status codes the operation answers and documents, ascending. Left out because any
     /// operation may answer them: 405 (another method), 408 (request timeout), 500.
     pub codes: &'static [u16],
+    /// The permission a caller's role must have (`assent_app::access::RIGHTS`); a guard
+    /// refuses the others with 403 before the handler runs. `None`: public, or any
+    /// authenticated caller (`/whoami`).
+    pub needs: Option<Permission>,
 }
 
-/// Builds `fn table() -> Router<AppState>` and `pub const ROUTES` from one list of groups:
-/// `name("/prefix") layer(expr) { method "/path" => handler, [codes]; ... }`. A group with a
-/// prefix is nested under it; `layer(..)`, optional, wraps that group's routes only.
+/// Builds `fn table(&AppState) -> Router<AppState>` and `pub const ROUTES` from one list of
+/// groups: `name("/prefix") layer(expr) { method "/path" => handler, [codes] needs(Perm); ... }`.
+/// A group with a prefix is nested under it; `layer(..)`, optional, wraps that group's routes
+/// only; `needs(..)`, optional, puts the permission guard on that route.
 macro_rules! route_table {
+    (@needs) => { None };
+    (@needs $perm:ident) => { Some(Permission::$perm) };
+    (@route $state:ident, $method:ident, $handler:path) => {
+        axum::routing::$method($handler)
+    };
+    (@route $state:ident, $method:ident, $handler:path, $perm:ident) => {
+        axum::routing::$method($handler).route_layer(middleware::from_fn_with_state(
+            $state.clone(),
+            |State(st): State<AppState>, req: Request, next: Next| {
+                auth::require(st, Permission::$perm, req, next)
+            },
+        ))
+    };
     ($(
         $group:ident ($prefix:literal) $(layer($layer:expr))? {
-            $( $method:ident $path:literal => $handler:path, [$($code:literal),+ $(,)?]; )+
+            $( $method:ident $path:literal => $handler:path, [$($code:literal),+ $(,)?]
+               $(needs($perm:ident))?; )+
         }
     )+) => {
         /// Every operation served, generated from the same table as the router.
@@ -58,17 +80,18 @@ macro_rules! route_table {
                     path: concat!($prefix, $path),
                     group: stringify!($group),
                     codes: &[$($code),+],
+                    needs: route_table!(@needs $($perm)?),
                 },
             )+)+
         ];
 
-        /// The routes of [`ROUTES`] with their group layers; [`router`] adds the fallbacks
-        /// and the global layers.
-        fn table() -> Router<AppState> {
+        /// The routes of [`ROUTES`] with their group layers and permission guards; [`router`]
+        /// adds the fallbacks and the global layers.
+        fn table(state: &AppState) -> Router<AppState> {
             let mut app = Router::new();
             $(
                 let group = Router::new()
-                    $( .route($path, axum::routing::$method($handler)) )+;
+                    $( .route($path, route_table!(@route state, $method, $handler $(, $perm)?)) )+;
                 $( let group = group.layer($layer); )?
                 app = if $prefix.is_empty() {
                     app.merge(group)
@@ -145,35 +168,40 @@ route_table! {
         post "/admin/logout" => rights::logout, [303, 403];
     }
 
-    // Operators and the DPO's tools: the admin API (bearer token; the `auditor` role only
-    // reads). Registries and attachments are larger than public request bodies.
+    // Operators and the DPO's tools: the admin API (bearer token). Each route names the
+    // permission it needs (`assent_app::access::RIGHTS`: auditor reads, dpo acts on requests,
+    // admin does everything). Registries and attachments are larger than public bodies.
     admin_api("/admin/v1") layer(DefaultBodyLimit::max(ADMIN_MAX_BODY)) {
         get "/whoami" => admin::whoami, [200, 401];
-        get "/sites" => admin::sites, [200, 401];
-        get "/sites/{site}/policy-versions" => admin::policy_versions, [200, 401, 404];
-        post "/registry" => admin::apply, [200, 400, 401, 403, 413, 422];
-        get "/register" => pages::register_export, [200, 401, 404, 422];
-        get "/consents" => ledger::consents, [200, 400, 401, 422];
+        get "/sites" => admin::sites, [200, 401, 403] needs(Read);
+        get "/sites/{site}/policy-versions" => admin::policy_versions, [200, 401, 403, 404]
+            needs(Read);
+        post "/registry" => admin::apply, [200, 400, 401, 403, 413, 422]
+            needs(ApplyRegistry);
+        get "/register" => pages::register_export, [200, 401, 403, 404, 422] needs(Read);
+        get "/consents" => ledger::consents, [200, 400, 401, 403, 422] needs(Read);
         post "/consents/{receipt}/erase" => ledger::erase,
-            [200, 400, 401, 403, 404, 409, 413, 415, 422];
-        post "/ledger/checkpoints" => ledger::force_checkpoint, [200, 401, 403];
-        get "/requests" => rights::list, [200, 400, 401, 422];
-        get "/requests/{id}" => rights::show, [200, 401, 404];
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(EraseConsent);
+        post "/ledger/checkpoints" => ledger::force_checkpoint, [200, 401, 403]
+            needs(SignCheckpoint);
+        get "/requests" => rights::list, [200, 400, 401, 403, 422] needs(Read);
+        get "/requests/{id}" => rights::show, [200, 401, 403, 404] needs(Read);
         post "/requests/{id}/notes" => rights::add_note,
-            [201, 400, 401, 403, 404, 409, 413, 415, 422];
-        post "/requests/{id}/start" => rights::start, [200, 401, 403, 404, 409];
+            [201, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/start" => rights::start, [200, 401, 403, 404, 409]
+            needs(Requests);
         post "/requests/{id}/extend" => rights::extend,
-            [200, 400, 401, 403, 404, 409, 413, 415, 422, 502];
+            [200, 400, 401, 403, 404, 409, 413, 415, 422, 502] needs(Requests);
         post "/requests/{id}/complete" => rights::complete,
-            [200, 400, 401, 403, 404, 409, 413, 415, 422];
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
         post "/requests/{id}/reject" => rights::reject,
-            [200, 400, 401, 403, 404, 409, 413, 415, 422];
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
     }
 }
 
 pub fn router(state: AppState) -> Router {
     let cfg = &state.config;
-    table()
+    table(&state)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))

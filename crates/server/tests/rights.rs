@@ -885,6 +885,128 @@ async fn pages_and_admin_login(b: Backend) {
     );
 }
 
+/// Issue 20, finding 2: 40 wrong codes and the right one sent together used to be compared
+/// before their attempts were counted, so the right one got through with 30 attempts
+/// recorded. Now each guess claims an attempt atomically first: exactly 5 are compared,
+/// the rest are refused without a comparison, and the right code after them is refused.
+async fn parallel_code_guesses(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let mail = submit(&app, &mut sink, "p@example.org", "access").await;
+    let code = code_of(&mail);
+    let wrong: Vec<String> = (0..40)
+        .map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
+        .collect();
+    let post = |code: String| {
+        let c = app.client.clone();
+        let url = app.url("/sites/callkom/rights/verify");
+        async move {
+            c.post(url)
+                .form(&[("email", "p@example.org"), ("code", code.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let answers = futures_util::future::join_all(wrong.into_iter().map(post)).await;
+    assert!(answers.iter().all(|s| *s == 422), "{answers:?}");
+    let id = only_request(&app).await["id"].as_str().unwrap().to_owned();
+    let tokens = app.state.store.rights_tokens(&id).await.unwrap();
+    let code_token = tokens.iter().find(|t| t.purpose == "verify_code").unwrap();
+    assert_eq!(
+        code_token.attempts, 5,
+        "every guess counted, none beyond the limit"
+    );
+    assert_eq!(post(code).await, 422, "the right code after 5 wrong ones");
+    assert_eq!(only_request(&app).await["status"], "received");
+
+    // All together: at most one of 41 parallel guesses can verify, and only 5 are compared.
+    let mail = submit(&app, &mut sink, "q@example.org", "access").await;
+    let code = code_of(&mail);
+    let mut guesses: Vec<String> = (0..40)
+        .map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000))
+        .collect();
+    guesses.insert(20, code);
+    let post_q = |code: String| {
+        let c = app.client.clone();
+        let url = app.url("/sites/callkom/rights/verify");
+        async move {
+            c.post(url)
+                .form(&[("email", "q@example.org"), ("code", code.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let answers = futures_util::future::join_all(guesses.into_iter().map(post_q)).await;
+    assert!(
+        answers.iter().filter(|s| **s == 200).count() <= 1,
+        "{answers:?}"
+    );
+    let (_, list) = json(app.admin_get("/admin/v1/requests?status=all").await).await;
+    let q = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] != id.as_str())
+        .unwrap();
+    let tokens = app
+        .state
+        .store
+        .rights_tokens(q["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let t = tokens.iter().find(|t| t.purpose == "verify_code").unwrap();
+    assert!(t.attempts <= 5, "{} attempts claimed", t.attempts);
+}
+
+/// Issue 20, finding 2: 60 submissions for one address sent 60 emails in a second. Now an
+/// address gets at most 3 verification emails an hour; the requester's answer is the same.
+async fn verification_mails_per_address(b: Backend) {
+    let (app, mut sink) = spawn(b).await;
+    let bodies: Vec<Value> = (0..10)
+        .map(|_| request_body("victim@example.org", "access"))
+        .collect();
+    let answers = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|b| async { json(app.post_json("/v1/requests", b).await).await.0 }),
+    )
+    .await;
+    assert!(answers.iter().all(|s| *s == 202), "{answers:?}");
+    for _ in 0..3 {
+        let m = sink.next().await;
+        assert_eq!(m.rcpt, vec!["victim@example.org".to_string()]);
+    }
+    // The DPO sees why the others got no email (recorded by the same background tasks).
+    let mut problems = 0;
+    for _ in 0..100 {
+        let (_, v) = json(app.admin_get("/admin/v1/requests?status=received").await).await;
+        problems = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                r["email_problem"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("last hour"))
+            })
+            .count();
+        if problems == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(problems, 7);
+    assert!(
+        sink.try_next().is_none(),
+        "a fourth email reached the address"
+    );
+}
+
 both_backends!(
     full_flow,
     no_enumeration,
@@ -894,4 +1016,6 @@ both_backends!(
     reminders_overdue_and_retention,
     without_smtp,
     pages_and_admin_login,
+    parallel_code_guesses,
+    verification_mails_per_address,
 );

@@ -71,6 +71,19 @@ pub enum StoreError {
     /// A row could not be decoded (wrong hash length, negative sequence number, ...).
     #[error("corrupt data in the database: {0}")]
     Corrupt(String),
+    /// An enum-like column (a request's status or type) holds a value this build does not
+    /// know: it is reported, never replaced by a default.
+    #[error(
+        "corrupt data in the database: {table}.{column} holds `{value}`, which is not a known value"
+    )]
+    CorruptValue {
+        /// The table read.
+        table: &'static str,
+        /// The column read.
+        column: &'static str,
+        /// The value found.
+        value: String,
+    },
     /// A backup target already exists; backups never overwrite.
     #[error("backup target {} already exists; refusing to overwrite it", .0.display())]
     BackupTargetExists(PathBuf),

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// File name of the SQLite database inside the data directory.
 pub const SQLITE_FILE_NAME: &str = "assent.db";
@@ -16,7 +16,7 @@ pub enum Location {
     /// SQLite file at an explicit path (`sqlite://PATH`).
     SqliteFile(PathBuf),
     /// A `postgres://` / `postgresql://` URL, passed to tokio-postgres. An extra `schema=NAME`
-    /// query parameter selects the schema (see [`crate::OpenOptions::schema`]).
+    /// query parameter selects the schema (see [`crate::types::OpenOptions::schema`]).
     Postgres(String),
 }
 

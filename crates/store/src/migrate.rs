@@ -1,12 +1,13 @@
-//! Embedded migrations, one list per backend with the same names.
+//! Embedded migrations: one list of names, embedded for each backend.
 //!
 //! To add a migration: create `migrations/sqlite/NNNN_name.sql` and
-//! `migrations/postgres/NNNN_name.sql` and add one line to each list below. The runners
-//! (in `sqlite.rs` and `postgres.rs`) apply every pending migration at open, in order, inside
-//! one transaction, and record it in `schema_migrations(version, name)`. A database that
-//! records a version this binary does not know is refused ([`StoreError::SchemaTooNew`]).
+//! `migrations/postgres/NNNN_name.sql` and add one line to the list below. The runners (in
+//! `sqlite/open.rs` and `postgres/connect.rs`) apply every pending migration at open, in
+//! order, inside one transaction, and record it in `schema_migrations(version, name)`. A
+//! database that records a version this binary does not know is refused
+//! ([`StoreError::SchemaTooNew`]).
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// One embedded migration.
 #[derive(Debug, Clone, Copy)]
@@ -16,51 +17,30 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init",
-        sql: include_str!("../migrations/sqlite/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_rights",
-        sql: include_str!("../migrations/sqlite/0002_rights.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_ledger_write_path",
-        sql: include_str!("../migrations/sqlite/0003_ledger_write_path.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_consent_keys",
-        sql: include_str!("../migrations/sqlite/0004_consent_keys.sql"),
-    },
-];
+/// One list of migrations, by name, embedded from each backend's directory
+/// (`migrations/sqlite/`, `migrations/postgres/`): a migration cannot exist for one backend
+/// only, nor under two names.
+macro_rules! migrations {
+    ($($version:literal $name:literal),* $(,)?) => {
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+        }),*];
+        pub(crate) const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }),*];
+    };
+}
 
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init",
-        sql: include_str!("../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_rights",
-        sql: include_str!("../migrations/postgres/0002_rights.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_ledger_write_path",
-        sql: include_str!("../migrations/postgres/0003_ledger_write_path.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_consent_keys",
-        sql: include_str!("../migrations/postgres/0004_consent_keys.sql"),
-    },
-];
+migrations!(
+    1 "0001_init",
+    2 "0002_rights",
+    3 "0003_ledger_write_path",
+    4 "0004_consent_keys",
+);
 
 /// Highest migration version this binary knows (same for both backends).
 pub const SCHEMA_VERSION: i64 = 4;

@@ -28,7 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// What `sslmode` asks of the server's certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

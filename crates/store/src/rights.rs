@@ -8,35 +8,32 @@
 //! leave a change without its entry or an entry without its change. The state change is
 //! guarded (`WHERE status = expected`): of two concurrent transitions one wins, and only its
 //! entry is appended. Writes without a ledger entry (tokens, attempts, attachments) are
-//! small and rare and skip the writer: on SQLite each opens its own short-lived read-write
-//! connection (WAL, `BEGIN IMMEDIATE`, the same busy timeout as the writer, so the two take
-//! turns for the write lock); on PostgreSQL they use the connection pool.
+//! small and rare: on SQLite they go through the writer thread too (the database's only
+//! writer), on PostgreSQL they use the connection pool (see `Store::exec`).
+//!
+//! A request's status and type are read into `assent_model`'s enums; an unknown value in
+//! the database is [`StoreError::CorruptValue`], never a default.
 //!
 //! Erasure (end of retention) nulls every personal field of a request, deletes its tokens
 //! and attachments and the free-text notes of its history, and keeps ids, type, status and
 //! dates.
 
-use std::path::Path;
-use std::time::Duration;
-
-use rusqlite::types::{ToSqlOutput, Value};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use assent_model::rights::{RequestType, Status};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::types::ToSql as PgToSql;
 
-use crate::writer::{Op, Reply, RightsOp, hash32, unexpected};
-use crate::{AppendItem, Store, StoreError};
-
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::error::StoreError;
+use crate::sql::{Cols, Stmt, V, i, insert, ot, parsed, t};
+use crate::store::Store;
+use crate::types::AppendItem;
 
 /// A rights request as stored. Personal fields are `None` once erased.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RightsRequestRow {
     pub id: String,
     pub site: String,
-    /// The request type (`access`, `erasure`, ...): column `type`.
-    pub kind: String,
-    pub status: String,
+    /// The request type: column `type`.
+    pub kind: RequestType,
+    pub status: Status,
     /// Language of the requester's emails (`fr`, `en`).
     pub language: String,
     pub email: Option<String>,
@@ -122,14 +119,14 @@ impl RightsMark {
 /// erased, and (optionally) has this status and/or this mark unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RightsGuard {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub unset: Option<RightsMark>,
 }
 
 impl RightsGuard {
-    pub fn status(s: impl Into<String>) -> Self {
+    pub fn status(s: Status) -> Self {
         Self {
-            status: Some(s.into()),
+            status: Some(s),
             unset: None,
         }
     }
@@ -144,7 +141,7 @@ impl RightsGuard {
 /// Fields to set (`Some`); the others are left alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RightsPatch {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub verified_at_ms: Option<i64>,
     pub extended_due_at_ms: Option<i64>,
     pub extension_reason: Option<String>,
@@ -173,117 +170,12 @@ const ATT_COLS: &str =
 const ATT_META_COLS: &str = "id, request_id, filename, content_type, substr(bytes, 1, 0), length(bytes), created_at_ms, \
      expires_at_ms";
 
-/// A bound parameter.
-#[derive(Debug, Clone)]
-pub(crate) enum V {
-    I(Option<i64>),
-    T(Option<String>),
-    B(Vec<u8>),
-}
-
-fn t(s: &str) -> V {
-    V::T(Some(s.to_owned()))
-}
-fn ot(s: &Option<String>) -> V {
-    V::T(s.clone())
-}
-fn i(n: i64) -> V {
-    V::I(Some(n))
-}
-
-impl rusqlite::ToSql for V {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Owned(match self {
-            V::I(Some(n)) => Value::Integer(*n),
-            V::T(Some(s)) => Value::Text(s.clone()),
-            V::I(None) | V::T(None) => Value::Null,
-            V::B(b) => Value::Blob(b.clone()),
-        }))
-    }
-}
-
-fn pg_params(vals: &[V]) -> Vec<Box<dyn PgToSql + Sync + Send>> {
-    vals.iter()
-        .map(|v| -> Box<dyn PgToSql + Sync + Send> {
-            match v {
-                V::I(n) => Box::new(*n),
-                V::T(s) => Box::new(s.clone()),
-                V::B(b) => Box::new(b.clone()),
-            }
-        })
-        .collect()
-}
-
-/// `?N` -> `$N`.
-fn pg_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
-            out.push('$');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Column access common to both drivers' rows.
-trait Cols {
-    fn i64_(&self, i: usize) -> Result<i64, StoreError>;
-    fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError>;
-    fn str_(&self, i: usize) -> Result<String, StoreError>;
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError>;
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError>;
-}
-
-impl Cols for rusqlite::Row<'_> {
-    fn i64_(&self, i: usize) -> Result<i64, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get(i)?)
-    }
-}
-
-impl Cols for tokio_postgres::Row {
-    fn i64_(&self, i: usize) -> Result<i64, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        // `length(bytea)` is an INT4.
-        if self.columns().get(i).map(|c| c.type_()) == Some(&tokio_postgres::types::Type::INT4) {
-            let v: Option<i32> = self.try_get(i)?;
-            return Ok(v.map(i64::from));
-        }
-        Ok(self.try_get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-}
-
 fn req_at(r: &dyn Cols) -> Result<RightsRequestRow, StoreError> {
     Ok(RightsRequestRow {
         id: r.str_(0)?,
         site: r.str_(1)?,
-        kind: r.str_(2)?,
-        status: r.str_(3)?,
+        kind: parsed(r, 2, "rights_requests", "type", RequestType::parse)?,
+        status: parsed(r, 3, "rights_requests", "status", Status::parse)?,
         language: r.str_(4)?,
         email: r.ostr(5)?,
         name: r.ostr(6)?,
@@ -316,9 +208,8 @@ fn event_at(r: &dyn Cols) -> Result<RightsEventRow, StoreError> {
 }
 
 fn token_at(r: &dyn Cols) -> Result<RightsTokenRow, StoreError> {
-    let h = r.obytes(0)?.unwrap_or_default();
     Ok(RightsTokenRow {
-        hash: hash32(&h, "rights token hash")?,
+        hash: r.hash(0, "rights token hash")?,
         request_id: r.str_(1)?,
         purpose: r.str_(2)?,
         expires_at_ms: r.i64_(3)?,
@@ -340,17 +231,15 @@ fn att_at(r: &dyn Cols) -> Result<RightsAttachmentRow, StoreError> {
     })
 }
 
-fn insert_request_stmt(q: &RightsRequestRow) -> (String, Vec<V>) {
-    (
-        format!(
-            "INSERT INTO rights_requests ({REQ_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-             ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
-        ),
+fn insert_request_stmt(q: &RightsRequestRow) -> Stmt {
+    insert(
+        "rights_requests",
+        REQ_COLS,
         vec![
             t(&q.id),
             t(&q.site),
-            t(&q.kind),
-            t(&q.status),
+            t(q.kind.as_str()),
+            t(q.status.as_str()),
             t(&q.language),
             ot(&q.email),
             ot(&q.name),
@@ -373,9 +262,10 @@ fn insert_request_stmt(q: &RightsRequestRow) -> (String, Vec<V>) {
     )
 }
 
-fn insert_event_stmt(e: &RightsEventRow) -> (String, Vec<V>) {
-    (
-        format!("INSERT INTO rights_events ({EVENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+fn insert_event_stmt(e: &RightsEventRow) -> Stmt {
+    insert(
+        "rights_events",
+        EVENT_COLS,
         vec![
             t(&e.request_id),
             i(e.ts_ms),
@@ -386,9 +276,10 @@ fn insert_event_stmt(e: &RightsEventRow) -> (String, Vec<V>) {
     )
 }
 
-fn insert_token_stmt(k: &RightsTokenRow) -> (String, Vec<V>) {
-    (
-        format!("INSERT INTO rights_tokens ({TOKEN_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+fn insert_token_stmt(k: &RightsTokenRow) -> Stmt {
+    insert(
+        "rights_tokens",
+        TOKEN_COLS,
         vec![
             V::B(k.hash.to_vec()),
             t(&k.request_id),
@@ -400,15 +291,15 @@ fn insert_token_stmt(k: &RightsTokenRow) -> (String, Vec<V>) {
     )
 }
 
-fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<(String, Vec<V>)> {
+fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<Stmt> {
     let mut sets: Vec<String> = vec![];
     let mut vals: Vec<V> = vec![];
     let mut set = |col: &str, v: V, vals: &mut Vec<V>| {
         vals.push(v);
         sets.push(format!("{col} = ?{}", vals.len()));
     };
-    if let Some(s) = &p.status {
-        set("status", t(s), &mut vals);
+    if let Some(s) = p.status {
+        set("status", t(s.as_str()), &mut vals);
     }
     if let Some(n) = p.verified_at_ms {
         set("verified_at_ms", i(n), &mut vals);
@@ -449,8 +340,8 @@ fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<(String
         sets.join(", "),
         vals.len()
     );
-    if let Some(s) = &guard.status {
-        vals.push(t(s));
+    if let Some(s) = guard.status {
+        vals.push(t(s.as_str()));
         sql.push_str(&format!(" AND status = ?{}", vals.len()));
     }
     if let Some(m) = guard.unset {
@@ -468,112 +359,6 @@ const ERASE_STMTS: [&str; 4] = [
     "UPDATE rights_events SET note = NULL WHERE request_id = ?1",
 ];
 
-// ---------------------------------------------------------------------------------------
-// SQLite plumbing
-
-fn sqlite_open(path: &Path) -> Result<Connection, StoreError> {
-    let c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    c.busy_timeout(BUSY_TIMEOUT)?;
-    // Checkpoints are the store's checkpointer thread's job.
-    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")?;
-    Ok(c)
-}
-
-/// Runs a read on a fresh connection, off the async threads.
-async fn sqlite_read<T, F>(path: &Path, f: F) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-{
-    let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || -> Result<T, StoreError> { f(&sqlite_open(&path)?) })
-        .await
-        .map_err(|e| StoreError::Internal(format!("blocking task failed: {e}")))?
-}
-
-pub(crate) fn sqlite_exec(
-    c: &Connection,
-    (sql, vals): &(String, Vec<V>),
-) -> Result<usize, StoreError> {
-    Ok(c.prepare_cached(sql)?
-        .execute(rusqlite::params_from_iter(vals.iter()))?)
-}
-
-fn sqlite_rows<T>(
-    c: &Connection,
-    sql: &str,
-    vals: &[V],
-    f: fn(&dyn Cols) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let mut st = c.prepare_cached(sql)?;
-    let mut rows = st.query(rusqlite::params_from_iter(vals.iter()))?;
-    let mut out = vec![];
-    while let Some(r) = rows.next()? {
-        out.push(f(r)?);
-    }
-    Ok(out)
-}
-
-/// Statements of one rights write, each with its parameters.
-pub(crate) type Stmts = [(String, Vec<V>)];
-
-/// Whether to go on after statement `k` changed `n` rows: with `guarded`, the first
-/// statement must change exactly one row. `Ok(false)`: it changed none, so nothing was
-/// written and the rest is skipped. More than one is an error, which rolls back the
-/// caller's transaction (or savepoint).
-fn guard_held(guarded: bool, k: usize, n: u64) -> Result<bool, StoreError> {
-    match (guarded && k == 0, n) {
-        (true, 0) => Ok(false),
-        (true, 2..) => Err(StoreError::Internal(format!(
-            "a guarded rights update changed {n} rows instead of 1"
-        ))),
-        _ => Ok(true),
-    }
-}
-
-/// Runs `stmts` inside the caller's SQLite transaction: the rows each changed, or `None`
-/// when the guard failed (see [`guard_held`]).
-pub(crate) fn sqlite_run(
-    c: &Connection,
-    stmts: &Stmts,
-    guarded: bool,
-) -> Result<Option<Vec<u64>>, StoreError> {
-    let mut out = Vec::with_capacity(stmts.len());
-    for (k, st) in stmts.iter().enumerate() {
-        let n = sqlite_exec(c, st)? as u64;
-        if !guard_held(guarded, k, n)? {
-            return Ok(None);
-        }
-        out.push(n);
-    }
-    Ok(Some(out))
-}
-
-/// [`sqlite_run`] inside the caller's PostgreSQL transaction.
-pub(crate) async fn pg_run(
-    tx: &tokio_postgres::Transaction<'_>,
-    stmts: &Stmts,
-    guarded: bool,
-) -> Result<Option<Vec<u64>>, StoreError> {
-    let mut out = Vec::with_capacity(stmts.len());
-    for (k, (sql, vals)) in stmts.iter().enumerate() {
-        let params = pg_params(vals);
-        let refs: Vec<&(dyn PgToSql + Sync)> = params
-            .iter()
-            .map(|b| b.as_ref() as &(dyn PgToSql + Sync))
-            .collect();
-        let n = tx.execute(pg_sql(sql).as_str(), &refs).await?;
-        if !guard_held(guarded, k, n)? {
-            return Ok(None);
-        }
-        out.push(n);
-    }
-    Ok(Some(out))
-}
-
 /// A unique-constraint failure on insert is a conflict.
 fn conflict_on_duplicate(e: StoreError, what: &str) -> StoreError {
     let s = e.to_string();
@@ -588,88 +373,12 @@ fn conflict_on_duplicate(e: StoreError, what: &str) -> StoreError {
 // The public interface
 
 impl Store {
-    async fn rights_read<T: Send + 'static>(
-        &self,
-        sql: String,
-        vals: Vec<V>,
-        f: fn(&dyn Cols) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        match self {
-            Store::Sqlite(s) => {
-                sqlite_read(s.path(), move |c| sqlite_rows(c, &sql, &vals, f)).await
-            }
-            Store::Postgres(p) => {
-                let c = p.client().await?;
-                let st = c.prepare_cached(&pg_sql(&sql)).await?;
-                let params = pg_params(&vals);
-                let refs: Vec<&(dyn PgToSql + Sync)> = params
-                    .iter()
-                    .map(|b| b.as_ref() as &(dyn PgToSql + Sync))
-                    .collect();
-                let rows = c.query(&st, &refs).await?;
-                rows.iter().map(|r| f(r)).collect()
-            }
-        }
-    }
-
-    /// Runs statements in one transaction; returns the rows changed by each. With
-    /// `guarded`, the first statement must change exactly one row, otherwise the transaction
-    /// is rolled back and `Ok(None)` returned. With `ledger`, the entry is appended in the
-    /// same transaction, through the writer that owns the chain (and only if the guard held).
-    async fn rights_tx(
-        &self,
-        stmts: Vec<(String, Vec<V>)>,
-        guarded: bool,
-        ledger: Option<AppendItem>,
-    ) -> Result<Option<Vec<u64>>, StoreError> {
-        if let Some(ledger) = ledger {
-            let op = Op::Rights(Box::new(RightsOp {
-                stmts,
-                guarded,
-                ledger,
-            }));
-            return match self.call(op).await? {
-                Reply::Rights(r) => Ok(r.map(|(counts, _)| counts)),
-                other => Err(unexpected(other)),
-            };
-        }
-        match self {
-            Store::Sqlite(s) => {
-                let path = s.path().to_path_buf();
-                tokio::task::spawn_blocking(move || -> Result<Option<Vec<u64>>, StoreError> {
-                    let mut c = sqlite_open(&path)?;
-                    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let out = sqlite_run(&tx, &stmts, guarded)?;
-                    // Nothing to keep when the guard failed: dropping `tx` rolls back.
-                    if out.is_some() {
-                        tx.commit()?;
-                    }
-                    Ok(out)
-                })
-                .await
-                .map_err(|e| StoreError::Internal(format!("blocking task failed: {e}")))?
-            }
-            Store::Postgres(p) => {
-                let mut c = p.client().await?;
-                let tx = c.transaction().await?;
-                let out = pg_run(&tx, &stmts, guarded).await?;
-                if out.is_some() {
-                    tx.commit().await?;
-                }
-                Ok(out)
-            }
-        }
-    }
-
     async fn rights_write(
         &self,
-        stmts: Vec<(String, Vec<V>)>,
+        stmts: Vec<Stmt>,
         ledger: Option<AppendItem>,
     ) -> Result<Vec<u64>, StoreError> {
-        Ok(self
-            .rights_tx(stmts, false, ledger)
-            .await?
-            .unwrap_or_default())
+        Ok(self.exec(stmts, false, ledger).await?.unwrap_or_default())
     }
 
     /// Stores a new request with its verification tokens and first history line, and
@@ -694,27 +403,23 @@ impl Store {
     /// One request.
     pub async fn rights_get(&self, id: &str) -> Result<Option<RightsRequestRow>, StoreError> {
         let sql = format!("SELECT {REQ_COLS} FROM rights_requests WHERE id = ?1");
-        Ok(self
-            .rights_read(sql, vec![t(id)], req_at)
-            .await?
-            .into_iter()
-            .next())
+        self.row(sql, vec![t(id)], req_at).await
     }
 
     /// Requests (erased ones included), optionally of one status, by effective due date.
     pub async fn rights_list(
         &self,
-        status: Option<&str>,
+        status: Option<Status>,
     ) -> Result<Vec<RightsRequestRow>, StoreError> {
         match status {
             Some(s) => {
                 let sql =
                     format!("SELECT {REQ_COLS} FROM rights_requests WHERE status = ?1 {REQ_ORDER}");
-                self.rights_read(sql, vec![t(s)], req_at).await
+                self.rows(sql, vec![t(s.as_str())], req_at).await
             }
             None => {
                 let sql = format!("SELECT {REQ_COLS} FROM rights_requests {REQ_ORDER}");
-                self.rights_read(sql, vec![], req_at).await
+                self.rows(sql, vec![], req_at).await
             }
         }
     }
@@ -724,13 +429,13 @@ impl Store {
         &self,
         site: &str,
         email: &str,
-        status: &str,
+        status: Status,
     ) -> Result<Vec<RightsRequestRow>, StoreError> {
         let sql = format!(
             "SELECT {REQ_COLS} FROM rights_requests WHERE site = ?1 AND email = ?2 \
              AND status = ?3 {REQ_ORDER}"
         );
-        self.rights_read(sql, vec![t(site), t(email), t(status)], req_at)
+        self.rows(sql, vec![t(site), t(email), t(status.as_str())], req_at)
             .await
     }
 
@@ -750,7 +455,7 @@ impl Store {
         };
         let mut stmts = vec![update];
         stmts.extend(event.map(insert_event_stmt));
-        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
+        Ok(self.exec(stmts, true, ledger).await?.is_some())
     }
 
     /// Adds a line to a request's history, with `ledger` appended in the same transaction.
@@ -768,7 +473,7 @@ impl Store {
     pub async fn rights_events(&self, id: &str) -> Result<Vec<RightsEventRow>, StoreError> {
         let sql =
             format!("SELECT {EVENT_COLS} FROM rights_events WHERE request_id = ?1 ORDER BY id");
-        self.rights_read(sql, vec![t(id)], event_at).await
+        self.rows(sql, vec![t(id)], event_at).await
     }
 
     /// Stores a token. A duplicate hash is [`StoreError::Conflict`].
@@ -785,11 +490,7 @@ impl Store {
         hash: &[u8; 32],
     ) -> Result<Option<RightsTokenRow>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLS} FROM rights_tokens WHERE hash = ?1");
-        Ok(self
-            .rights_read(sql, vec![V::B(hash.to_vec())], token_at)
-            .await?
-            .into_iter()
-            .next())
+        self.row(sql, vec![V::B(hash.to_vec())], token_at).await
     }
 
     /// The tokens of a request.
@@ -797,7 +498,7 @@ impl Store {
         let sql = format!(
             "SELECT {TOKEN_COLS} FROM rights_tokens WHERE request_id = ?1 ORDER BY expires_at_ms"
         );
-        self.rights_read(sql, vec![t(request_id)], token_at).await
+        self.rows(sql, vec![t(request_id)], token_at).await
     }
 
     /// Consumes a single-use token: `true` only for the first use before expiry. Every other
@@ -805,7 +506,7 @@ impl Store {
     /// so a link and its code cannot both be used.
     pub async fn rights_use_token(&self, hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
         let used = self
-            .rights_tx(
+            .exec(
                 vec![
                 (
                     "UPDATE rights_tokens SET used_at_ms = ?2 WHERE hash = ?1 AND used_at_ms IS NULL \
@@ -828,6 +529,33 @@ impl Store {
         Ok(used.is_some())
     }
 
+    /// Claims one attempt at a request's verification code, atomically: `true` when the
+    /// request has a live, unused `verify_code` token with fewer than `max` attempts, whose
+    /// count this call raised by one. The check and the count are one statement, so parallel
+    /// guesses cannot share an attempt (each statement re-reads the row under its lock on
+    /// PostgreSQL; SQLite's one writer runs them one after the other).
+    pub async fn rights_claim_code_attempt(
+        &self,
+        request_id: &str,
+        now_ms: i64,
+        max: i64,
+    ) -> Result<bool, StoreError> {
+        let claimed = self
+            .exec(
+                vec![(
+                    "UPDATE rights_tokens SET attempts = attempts + 1 WHERE request_id = ?1 \
+                     AND purpose = 'verify_code' AND used_at_ms IS NULL AND expires_at_ms > ?2 \
+                     AND attempts < ?3"
+                        .to_owned(),
+                    vec![t(request_id), i(now_ms), i(max)],
+                )],
+                true,
+                None,
+            )
+            .await?;
+        Ok(claimed.is_some())
+    }
+
     /// Counts a failed attempt against a token; returns the new count.
     pub async fn rights_token_attempt(&self, hash: &[u8; 32]) -> Result<i64, StoreError> {
         self.rights_write(
@@ -847,10 +575,9 @@ impl Store {
         a: &RightsAttachmentRow,
     ) -> Result<(), StoreError> {
         self.rights_write(
-            vec![(
-                "INSERT INTO rights_attachments (id, request_id, filename, content_type, bytes, \
-             created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                    .to_owned(),
+            vec![insert(
+                "rights_attachments",
+                "id, request_id, filename, content_type, bytes, created_at_ms, expires_at_ms",
                 vec![
                     t(&a.id),
                     t(&a.request_id),
@@ -876,11 +603,7 @@ impl Store {
     ) -> Result<Option<RightsAttachmentRow>, StoreError> {
         let sql =
             format!("SELECT {ATT_COLS} FROM rights_attachments WHERE request_id = ?1 AND id = ?2");
-        Ok(self
-            .rights_read(sql, vec![t(request_id), t(id)], att_at)
-            .await?
-            .into_iter()
-            .next())
+        self.row(sql, vec![t(request_id), t(id)], att_at).await
     }
 
     /// The attachments of a request, without their bytes.
@@ -892,7 +615,7 @@ impl Store {
             "SELECT {ATT_META_COLS} FROM rights_attachments WHERE request_id = ?1 \
              ORDER BY created_at_ms, id"
         );
-        self.rights_read(sql, vec![t(request_id)], att_at).await
+        self.rows(sql, vec![t(request_id)], att_at).await
     }
 
     /// Erases a request's personal data (fields, tokens, attachments, notes), records
@@ -905,7 +628,7 @@ impl Store {
         event: &RightsEventRow,
         ledger: Option<AppendItem>,
     ) -> Result<bool, StoreError> {
-        let mut stmts: Vec<(String, Vec<V>)> = ERASE_STMTS
+        let mut stmts: Vec<Stmt> = ERASE_STMTS
             .iter()
             .enumerate()
             .map(|(k, s)| {
@@ -918,7 +641,7 @@ impl Store {
             })
             .collect();
         stmts.push(insert_event_stmt(event));
-        Ok(self.rights_tx(stmts, true, ledger).await?.is_some())
+        Ok(self.exec(stmts, true, ledger).await?.is_some())
     }
 }
 
@@ -927,19 +650,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders() {
-        assert_eq!(
-            pg_sql("a = ?1 AND b = ?12 AND c LIKE '?'"),
-            "a = $1 AND b = $12 AND c LIKE '?'"
-        );
+    fn update_statement() {
         let (sql, vals) = update_stmt(
             "x",
             &RightsGuard {
-                status: Some("received".into()),
+                status: Some(Status::Received),
                 unset: Some(RightsMark::Overdue),
             },
             &RightsPatch {
-                status: Some("verified".into()),
+                status: Some(Status::Verified),
                 verified_at_ms: Some(5),
                 ..RightsPatch::default()
             },

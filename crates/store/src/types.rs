@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What `apply` hands to [`crate::Store::insert_policy_version`]; the store assigns the
+/// What `apply` hands to `Store::insert_policy_version`; the store assigns the
 /// version number and the consent floor atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPolicyVersion {
@@ -102,10 +102,10 @@ impl ConsentRow {
         key: ConsentKey,
         payload: Option<&[u8]>,
         entry: assent_ledger::Entry,
-    ) -> Result<(Self, assent_ledger::Entry), crate::StoreError> {
+    ) -> Result<(Self, assent_ledger::Entry), crate::error::StoreError> {
         let at = format!("{}/{}", entry.chain, entry.seq);
         let payload = payload.ok_or_else(|| {
-            crate::StoreError::Corrupt(format!(
+            crate::error::StoreError::Corrupt(format!(
                 "ledger entry {at} is indexed as consent {} but its payload is erased",
                 key.receipt_id
             ))
@@ -119,16 +119,16 @@ impl ConsentRow {
         key: ConsentKey,
         payload: &[u8],
         at: &str,
-    ) -> Result<Self, crate::StoreError> {
+    ) -> Result<Self, crate::error::StoreError> {
         let r: RecordFields = serde_json::from_slice(payload).map_err(|e| {
-            crate::StoreError::Corrupt(format!(
+            crate::error::StoreError::Corrupt(format!(
                 "ledger entry {at} is indexed as consent {} but its payload is not a consent \
                  record: {e}",
                 key.receipt_id
             ))
         })?;
         let choices_json = serde_json::to_string(&r.purposes)
-            .map_err(|e| crate::StoreError::Internal(e.to_string()))?;
+            .map_err(|e| crate::error::StoreError::Internal(e.to_string()))?;
         Ok(ConsentRow {
             receipt_id: key.receipt_id,
             site: key.site,
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!((row.policy_version, row.expires_at_ms), (2, 9));
         assert_eq!((row.channel.as_str(), row.created_at_ms), ("banner", 5));
         let err = ConsentRow::from_record(key, br#"{"n":1}"#, "0/7").unwrap_err();
-        assert!(matches!(err, crate::StoreError::Corrupt(_)));
+        assert!(matches!(err, crate::error::StoreError::Corrupt(_)));
         assert!(err.to_string().contains("0/7"), "{err}");
     }
 }

@@ -1,164 +1,164 @@
 //! Requests to the group-commit writers (SQLite thread, PostgreSQL task).
 //!
-//! Callers send a [`Req`] and await the oneshot. A writer takes everything queued (up to
+//! Callers send an [`Op`] and await its oneshot. A writer takes everything queued (up to
 //! [`MAX_BATCH`] requests), applies it in ONE transaction, commits, then answers every waiter.
 //! If one request fails (e.g. a duplicate receipt id), the batch is rolled back and replayed
 //! so that only that request fails; if the commit fails, every waiter gets the error. The
 //! in-memory chain head is restored to its pre-batch state in both cases.
+//!
+//! Each operation carries its own [`Answer`], typed by what the caller gets back: the
+//! compiler pairs every operation with its result, so no answer can be of the wrong kind.
+//! A writer records the result in the answer when it applies the operation and sends it
+//! once the batch is committed (and, on SQLite, flushed); an error of the whole batch
+//! replaces a recorded success.
 
-use assent_ledger::{ChainHead, Entry};
+use assent_ledger::Entry;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{AppendItem, NewPolicyVersion, PolicyVersionRow, StoreError, TokenRow};
-
-/// Counters of a store's write path, for `/metrics`: requests per transaction and per
-/// flush show how well group commit works under the current load.
-#[derive(Debug, Default)]
-pub struct WriteStats {
-    /// Write transactions committed (SQLite: by the writer thread; PostgreSQL: by the writer
-    /// task).
-    pub transactions: std::sync::atomic::AtomicU64,
-    /// Write requests answered (each usually one ledger append).
-    pub requests: std::sync::atomic::AtomicU64,
-    /// Durable flushes (SQLite: WAL `fdatasync`; PostgreSQL: one per commit).
-    pub flushes: std::sync::atomic::AtomicU64,
-    /// Flushes by duration: one count per bound of [`FLUSH_BOUNDS_US`], then the rest.
-    flush_hist: [std::sync::atomic::AtomicU64; FLUSH_BOUNDS_US.len() + 1],
-    /// Time spent in flushes, in microseconds.
-    flush_us: std::sync::atomic::AtomicU64,
-}
-
-/// Upper bounds (microseconds) of the flush-duration histogram. Every acknowledged write
-/// waits for its group's flush, so these are the disk's share of the write latency.
-pub const FLUSH_BOUNDS_US: [u64; 9] = [
-    250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
-];
-
-/// A reading of [`WriteStats`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WriteSnapshot {
-    pub transactions: u64,
-    pub requests: u64,
-    pub flushes: u64,
-    /// Flushes per bucket of [`FLUSH_BOUNDS_US`] (not cumulative), the last one unbounded.
-    pub flush_hist: [u64; FLUSH_BOUNDS_US.len() + 1],
-    pub flush_us: u64,
-}
-
-impl WriteStats {
-    /// One committed transaction answering `requests` requests.
-    pub(crate) fn transaction(&self, requests: usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.transactions.fetch_add(1, Relaxed);
-        self.requests.fetch_add(requests as u64, Relaxed);
-    }
-
-    /// One durable flush, which took `took`.
-    pub(crate) fn flush(&self, took: std::time::Duration) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let bucket = FLUSH_BOUNDS_US
-            .iter()
-            .position(|b| us <= *b)
-            .unwrap_or(FLUSH_BOUNDS_US.len());
-        if let Some(b) = self.flush_hist.get(bucket) {
-            b.fetch_add(1, Relaxed);
-        }
-        self.flush_us.fetch_add(us, Relaxed);
-        self.flushes.fetch_add(1, Relaxed);
-    }
-
-    pub fn snapshot(&self) -> WriteSnapshot {
-        use std::sync::atomic::Ordering::Relaxed;
-        WriteSnapshot {
-            transactions: self.transactions.load(Relaxed),
-            requests: self.requests.load(Relaxed),
-            flushes: self.flushes.load(Relaxed),
-            flush_hist: std::array::from_fn(|i| self.flush_hist[i].load(Relaxed)),
-            flush_us: self.flush_us.load(Relaxed),
-        }
-    }
-}
+use crate::error::StoreError;
+use crate::sql::Stmt;
+use crate::types::{AppendItem, NewPolicyVersion, PolicyVersionRow};
 
 /// Requests taken per batch (a request usually carries one append).
 pub(crate) const MAX_BATCH: usize = 1024;
 /// Queue depth in requests; senders wait when it is full (back-pressure).
 pub(crate) const QUEUE_DEPTH: usize = 8192;
 
-/// A write operation.
+/// The caller's side of one request: its oneshot and, once the writer applied the
+/// request, the result to send when the batch is durable.
+#[derive(Debug)]
+pub(crate) struct Answer<T> {
+    tx: oneshot::Sender<Result<T, StoreError>>,
+    out: Option<Result<T, StoreError>>,
+}
+
+impl<T> Answer<T> {
+    /// Records the request's own result (sent later by [`Answer::send`]).
+    pub(crate) fn set(&mut self, r: Result<T, StoreError>) {
+        self.out = Some(r);
+    }
+
+    /// Records the failure of the whole batch (BEGIN, COMMIT): it replaces a recorded
+    /// success; a request's own error is kept.
+    fn set_batch_err(&mut self, e: &StoreError) {
+        if !matches!(self.out, Some(Err(_))) {
+            self.out = Some(Err(e.clone()));
+        }
+    }
+
+    /// Sends the result. `batch`, the error of the whole batch (failed BEGIN, COMMIT or
+    /// flush), replaces a success; a request's own error is kept.
+    fn send(self, batch: Option<&StoreError>) {
+        let r = match (self.out, batch) {
+            (Some(Err(e)), _) => Err(e),
+            (_, Some(e)) => Err(e.clone()),
+            (Some(Ok(v)), None) => Ok(v),
+            // Every path through a writer either records a result or fails the batch.
+            (None, None) => Err(StoreError::Internal(
+                "the writer answered a request it did not apply".to_owned(),
+            )),
+        };
+        let _ = self.tx.send(r);
+    }
+}
+
+/// A write operation with its typed answer.
 #[derive(Debug)]
 pub(crate) enum Op {
-    Append(Vec<AppendItem>),
-    Redact {
-        chain: u32,
-        seq: u64,
-        /// Boxed for the same reason as `InsertPolicy::v`.
-        item: Box<AppendItem>,
-    },
-    InsertPolicy {
-        /// Boxed: the largest variant would otherwise set the size of every `Op`, and every
-        /// consent's future holds a few of them.
-        v: Box<NewPolicyVersion>,
-        payload: Vec<u8>,
-        ts_ms: i64,
-    },
-    /// Rights-request statements and the ledger entry that records them, in one
-    /// transaction (boxed like `InsertPolicy::v`).
-    Rights(Box<RightsOp>),
-    // The rest only go through the writer on SQLite (single-writer database).
-    InsertToken(TokenRow),
-    RevokeToken {
-        id: String,
-        ts_ms: i64,
-    },
-    InsertCheckpoint {
-        ts_ms: i64,
-        body_json: String,
-    },
-    MetaSet {
-        key: String,
-        value: String,
-    },
+    Append(Vec<AppendItem>, Answer<Vec<Entry>>),
+    /// Boxed (request and answer) for the same reason as `InsertPolicy`.
+    Redact(Box<Redact>, Answer<Box<Entry>>),
+    /// Boxed (request and answer): the largest variant would otherwise set the size of
+    /// every `Op`, and the queue holds thousands of them (see the size check below).
+    InsertPolicy(Box<InsertPolicy>, Answer<Box<(PolicyVersionRow, Entry)>>),
+    /// Statements (and optionally the ledger entry that records them) in one transaction;
+    /// answered with the rows each statement changed, `None` when the guard failed.
+    Stmts(Box<StmtsOp>, Answer<Option<Vec<u64>>>),
+    /// A signed checkpoint; answered with its id.
+    Checkpoint(Box<(i64, String)>, Answer<i64>),
 }
 
-/// See [`Op::Rights`]: with `guarded`, the first statement must change exactly one row;
+/// See [`Op::Redact`].
+#[derive(Debug)]
+pub(crate) struct Redact {
+    pub chain: u32,
+    pub seq: u64,
+    pub item: AppendItem,
+}
+
+/// See [`Op::InsertPolicy`].
+#[derive(Debug)]
+pub(crate) struct InsertPolicy {
+    pub v: NewPolicyVersion,
+    pub payload: Vec<u8>,
+    pub ts_ms: i64,
+}
+
+/// See [`Op::Stmts`]: with `guarded`, the first statement must change exactly one row;
 /// when it changes none, nothing is written (the other statements and the ledger entry are
-/// skipped) and the answer is `Reply::Rights(None)`.
+/// skipped) and the answer is `None`.
 #[derive(Debug)]
-pub(crate) struct RightsOp {
-    pub stmts: Vec<(String, Vec<crate::rights::V>)>,
+pub(crate) struct StmtsOp {
+    pub stmts: Vec<Stmt>,
     pub guarded: bool,
-    pub ledger: AppendItem,
+    pub ledger: Option<AppendItem>,
 }
 
-/// The answer to an [`Op`].
-#[derive(Debug)]
-pub(crate) enum Reply {
-    Entries(Vec<Entry>),
-    Entry(Entry),
-    Policy(PolicyVersionRow, Entry),
-    Unit,
-    Bool(bool),
-    /// Rows changed per statement and the ledger entry; `None` when the guard failed.
-    Rights(Option<(Vec<u64>, Entry)>),
-    Id(i64),
+impl Op {
+    /// Records `e` as this request's own error.
+    pub(crate) fn fail(&mut self, e: StoreError) {
+        match self {
+            Op::Append(_, a) => a.set(Err(e)),
+            Op::Redact(_, a) => a.set(Err(e)),
+            Op::InsertPolicy(_, a) => a.set(Err(e)),
+            Op::Stmts(_, a) => a.set(Err(e)),
+            Op::Checkpoint(_, a) => a.set(Err(e)),
+        }
+    }
+
+    /// Records the failure of the whole batch; see [`Answer::set_batch_err`].
+    pub(crate) fn fail_batch(&mut self, e: &StoreError) {
+        match self {
+            Op::Append(_, a) => a.set_batch_err(e),
+            Op::Redact(_, a) => a.set_batch_err(e),
+            Op::InsertPolicy(_, a) => a.set_batch_err(e),
+            Op::Stmts(_, a) => a.set_batch_err(e),
+            Op::Checkpoint(_, a) => a.set_batch_err(e),
+        }
+    }
+
+    /// Sends the recorded result; see [`Answer::send`].
+    pub(crate) fn answer(self, batch: Option<&StoreError>) {
+        match self {
+            Op::Append(_, a) => a.send(batch),
+            Op::Redact(_, a) => a.send(batch),
+            Op::InsertPolicy(_, a) => a.send(batch),
+            Op::Stmts(_, a) => a.send(batch),
+            Op::Checkpoint(_, a) => a.send(batch),
+        }
+    }
 }
 
-pub(crate) type ReplyTx = oneshot::Sender<Result<Reply, StoreError>>;
+/// A consent's request is moved through the queue and the batch vectors: keep it small.
+const _: () = assert!(std::mem::size_of::<Req>() <= 88);
 
 pub(crate) enum Req {
-    Op(Op, ReplyTx),
+    Op(Op),
     /// Finish everything queued before this, then stop; the sender is answered when done.
     Shutdown(oneshot::Sender<()>),
 }
 
-/// Sends `op` to a writer and waits for its answer.
-pub(crate) async fn call(tx: &mpsc::Sender<Req>, op: Op) -> Result<Reply, StoreError> {
+/// Sends the operation built by `op` (around its answer) to a writer and waits for the
+/// answer.
+pub(crate) async fn call<T>(
+    tx: &mpsc::Sender<Req>,
+    op: impl FnOnce(Answer<T>) -> Op,
+) -> Result<T, StoreError> {
     // Reserve a slot, then send without awaiting: the future never holds a second copy of the
     // request inside a `send` future.
     let permit = tx.reserve().await.map_err(|_| StoreError::Closed)?;
     let (rtx, rrx) = oneshot::channel();
-    permit.send(Req::Op(op, rtx));
+    permit.send(Req::Op(op(Answer { tx: rtx, out: None })));
     rrx.await.map_err(|_| StoreError::Closed)?
 }
 
@@ -171,18 +171,14 @@ pub(crate) async fn shutdown(tx: &mpsc::Sender<Req>) {
 }
 
 /// Splits a received batch at the first shutdown request.
-pub(crate) fn split_batch(
-    reqs: &mut Vec<Req>,
-) -> (Vec<(Op, ReplyTx)>, Option<oneshot::Sender<()>>) {
+pub(crate) fn split_batch(reqs: &mut Vec<Req>) -> (Vec<Op>, Option<oneshot::Sender<()>>) {
     let mut ops = Vec::with_capacity(reqs.len());
     let mut shutdown = None;
     for r in reqs.drain(..) {
         match r {
-            Req::Op(op, tx) if shutdown.is_none() => ops.push((op, tx)),
+            Req::Op(op) if shutdown.is_none() => ops.push(op),
             // Requests after a shutdown in the same batch are refused.
-            Req::Op(_, tx) => {
-                let _ = tx.send(Err(StoreError::Closed));
-            }
+            Req::Op(op) => op.answer(Some(&StoreError::Closed)),
             Req::Shutdown(s) => {
                 if shutdown.is_none() {
                     shutdown = Some(s);
@@ -200,19 +196,12 @@ pub(crate) fn refuse_rest(rx: &mut mpsc::Receiver<Req>) {
     rx.close();
     while let Ok(r) = rx.try_recv() {
         match r {
-            Req::Op(_, tx) => {
-                let _ = tx.send(Err(StoreError::Closed));
-            }
+            Req::Op(op) => op.answer(Some(&StoreError::Closed)),
             Req::Shutdown(s) => {
                 let _ = s.send(());
             }
         }
     }
-}
-
-/// Copy of a chain head (to restore it when a batch fails).
-pub(crate) fn snapshot(h: &ChainHead) -> ChainHead {
-    h.clone()
 }
 
 /// Builds the row for a new policy version given the latest `(version, floor)` of the site.
@@ -243,28 +232,56 @@ pub(crate) fn next_policy_row(
 /// Ledger entry kind recorded with each policy version.
 pub(crate) const POLICY_VERSION_KIND: &str = "policy.version";
 
-/// `u64` sequence number to SQL `BIGINT`.
-pub(crate) fn seq_to_i64(seq: u64) -> Result<i64, StoreError> {
-    i64::try_from(seq).map_err(|_| StoreError::NotFound(format!("sequence number {seq}")))
-}
+/// The SQL both writers run for [`Op::Checkpoint`] (`?1` time, `?2` body).
+pub(crate) const INSERT_CHECKPOINT: &str =
+    "INSERT INTO ledger_checkpoints (ts_ms, body_json) VALUES (?1, ?2) RETURNING id";
 
-/// SQL `BIGINT` to `u64` sequence number.
-pub(crate) fn seq_from_i64(seq: i64) -> Result<u64, StoreError> {
-    u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative sequence number {seq}")))
-}
+/// The SQL both writers run to find a site's latest `(version, consent_floor)`.
+pub(crate) const LATEST_POLICY_FLOOR: &str = "SELECT version, consent_floor FROM policy_versions \
+     WHERE site = ?1 ORDER BY version DESC LIMIT 1";
 
-/// SQL `INTEGER` chain to `u32`.
-pub(crate) fn chain_from_i64(chain: i64) -> Result<u32, StoreError> {
-    u32::try_from(chain).map_err(|_| StoreError::Corrupt(format!("chain number {chain}")))
-}
+/// The SQL both writers run to store a policy version (`?1..?9` in this column order).
+pub(crate) const INSERT_POLICY: &str = "INSERT INTO policy_versions (site, version, \
+     content_hash, requires_fresh_consent, consent_floor, changes_json, registry_json, \
+     source_toml, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-/// 32-byte hash column.
-pub(crate) fn hash32(b: &[u8], what: &str) -> Result<[u8; 32], StoreError> {
-    <[u8; 32]>::try_from(b)
-        .map_err(|_| StoreError::Corrupt(format!("{what} has {} bytes, expected 32", b.len())))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Wrong reply variant: a bug.
-pub(crate) fn unexpected(r: Reply) -> StoreError {
-    StoreError::Internal(format!("unexpected writer reply {r:?}"))
+    fn answered<T: std::fmt::Debug>(
+        out: Option<Result<T, StoreError>>,
+        batch: Option<&StoreError>,
+    ) -> Result<T, StoreError> {
+        let (tx, mut rx) = oneshot::channel();
+        Answer { tx, out }.send(batch);
+        rx.try_recv().unwrap()
+    }
+
+    /// A failed batch replaces a recorded success but not a request's own error; a request
+    /// that was never applied is an error, never a silent success.
+    #[test]
+    fn answers_keep_their_own_errors() {
+        let own = StoreError::Conflict("dup".into());
+        assert_eq!(answered(Some(Ok(7)), None).unwrap(), 7);
+        assert!(matches!(
+            answered(Some(Ok(7)), Some(&StoreError::Closed)),
+            Err(StoreError::Closed)
+        ));
+        assert!(matches!(
+            answered::<i64>(Some(Err(own)), Some(&StoreError::Closed)),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            answered::<i64>(None, None),
+            Err(StoreError::Internal(_))
+        ));
+        let (tx, _rx) = oneshot::channel::<Result<i64, StoreError>>();
+        let mut a = Answer {
+            tx,
+            out: Some(Ok(1)),
+        };
+        a.set_batch_err(&StoreError::Closed);
+        assert!(matches!(a.out, Some(Err(StoreError::Closed))));
+    }
 }

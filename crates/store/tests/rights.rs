@@ -5,39 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-
+use assent_model::rights::{RequestType, Status};
 use assent_store::{
-    AppendItem, Location, OpenOptions, RightsAttachmentRow, RightsEventRow, RightsGuard,
-    RightsMark, RightsPatch, RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
+    AppendItem, RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch,
+    RightsRequestRow, RightsTokenRow, SCHEMA_VERSION, Store, StoreError,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+#[macro_use]
+mod common;
 
-macro_rules! suite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
+use common::{Backend, TestDb};
 
 suite!(
     requests_roundtrip_and_order,
@@ -46,138 +23,8 @@ suite!(
     attachments,
     erasure,
     changes_and_their_ledger_entries_commit_together,
+    unknown_status_or_type_is_corruption,
 );
-
-// ---------------------------------------------------------------------------------------
-// Harness
-
-fn pg_url() -> String {
-    std::env::var("ASSENT_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("assent-store-test-{}", random_hex(8)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A PostgreSQL schema dropped on drop (even when the test panics).
-struct PgSchema {
-    url: String,
-    name: String,
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (url, name) = (self.url.clone(), self.name.clone());
-        // Drop may run inside the test's runtime: use a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(c) = raw_pg(&url).await {
-                    let _ = c
-                        .batch_execute(&format!(
-                            "SET lock_timeout = '20s'; DROP SCHEMA IF EXISTS {name} CASCADE"
-                        ))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-async fn raw_pg(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
-}
-
-#[allow(dead_code)]
-struct TestDb {
-    backend: Backend,
-    loc: Location,
-    schema: Option<String>,
-    dir: TempDir,
-    _pg: Option<PgSchema>,
-}
-
-impl TestDb {
-    async fn new(backend: Backend) -> TestDb {
-        let dir = TempDir::new();
-        match backend {
-            Backend::Sqlite => TestDb {
-                backend,
-                loc: Location::DataDir(dir.path().join("data")),
-                schema: None,
-                dir,
-                _pg: None,
-            },
-            Backend::Postgres => {
-                let url = pg_url();
-                let client = raw_pg(&url).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL for the store tests is unreachable at {url}: {e:?}. Start \
-                         PostgreSQL or set ASSENT_TEST_DATABASE_URL (these tests never skip)"
-                    )
-                });
-                let name = format!("assent_t_{}", random_hex(6));
-                client
-                    .batch_execute(&format!("CREATE SCHEMA {name}"))
-                    .await
-                    .unwrap();
-                TestDb {
-                    backend,
-                    loc: Location::Postgres(url.clone()),
-                    schema: Some(name.clone()),
-                    dir,
-                    _pg: Some(PgSchema { url, name }),
-                }
-            }
-        }
-    }
-
-    fn opts(&self, create: bool) -> OpenOptions {
-        OpenOptions {
-            create,
-            schema: self.schema.clone(),
-        }
-    }
-
-    async fn open(&self) -> Store {
-        Store::open(&self.loc, self.opts(true)).await.unwrap()
-    }
-
-    async fn reopen(&self) -> Result<Store, StoreError> {
-        Store::open(&self.loc, self.opts(false)).await
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -186,8 +33,8 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
     RightsRequestRow {
         id: id.to_owned(),
         site: "shop".to_owned(),
-        kind: "access".to_owned(),
-        status: status.to_owned(),
+        kind: RequestType::Access,
+        status: Status::parse(status).unwrap(),
         language: "fr".to_owned(),
         email: Some(format!("{id}@example.org")),
         name: Some("Zoé <b>".to_owned()),
@@ -207,6 +54,51 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
         overdue_at_ms: None,
         erased_at_ms: None,
     }
+}
+
+/// A fresh store holding request `a` (received) and its first history line.
+async fn with_request_a(b: Backend) -> (TestDb, Store, RightsRequestRow) {
+    let db = TestDb::new(b).await;
+    let s = db.open().await;
+    let a = request("a", "received", 3_000_000);
+    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
+        .await
+        .unwrap();
+    (db, s, a)
+}
+
+/// received -> verified at 10.
+fn verify_patch() -> RightsPatch {
+    RightsPatch {
+        status: Some(Status::Verified),
+        verified_at_ms: Some(10),
+        ..RightsPatch::default()
+    }
+}
+
+/// Eight concurrent identical transitions of request `a` from received to verified, at
+/// `base + k`, with a ledger entry each when `ledger`: how many won.
+async fn race_to_verify(s: &Store, base: i64, ledger: bool) -> usize {
+    let mut tasks = vec![];
+    for k in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.rights_update(
+                "a",
+                &RightsGuard::status(Status::Received),
+                &verify_patch(),
+                Some(&event("a", base + k, "verified", None)),
+                ledger.then(|| entry("rights.verified", base + k)),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    wins
 }
 
 fn event(id: &str, ts: i64, kind: &str, note: Option<&str>) -> RightsEventRow {
@@ -266,7 +158,7 @@ async fn requests_roundtrip_and_order(b: Backend) {
         .collect();
     assert_eq!(ids, ["a", "d", "c"]);
     let ids: Vec<String> = s
-        .rights_list(Some("verified"))
+        .rights_list(Some(Status::Verified))
         .await
         .unwrap()
         .into_iter()
@@ -274,12 +166,12 @@ async fn requests_roundtrip_and_order(b: Backend) {
         .collect();
     assert_eq!(ids, ["d", "c"]);
     let found = s
-        .rights_by_email("shop", "a@example.org", "received")
+        .rights_by_email("shop", "a@example.org", Status::Received)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     assert!(
-        s.rights_by_email("other", "a@example.org", "received")
+        s.rights_by_email("other", "a@example.org", Status::Received)
             .await
             .unwrap()
             .is_empty()
@@ -303,23 +195,13 @@ async fn requests_roundtrip_and_order(b: Backend) {
 }
 
 async fn guarded_updates(b: Backend) {
-    let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let a = request("a", "received", 3_000_000);
-    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
-        .await
-        .unwrap();
-    let verify = RightsPatch {
-        status: Some("verified".into()),
-        verified_at_ms: Some(10),
-        ..RightsPatch::default()
-    };
+    let (_db, s, _a) = with_request_a(b).await;
     // Wrong expected status: nothing changes, no event.
     let ok = s
         .rights_update(
             "a",
-            &RightsGuard::status("verified"),
-            &verify,
+            &RightsGuard::status(Status::Verified),
+            &verify_patch(),
             Some(&event("a", 10, "x", None)),
             None,
         )
@@ -328,27 +210,7 @@ async fn guarded_updates(b: Backend) {
     assert!(!ok);
     assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
     // Concurrent identical transitions: exactly one wins.
-    let mut tasks = vec![];
-    for k in 0..8 {
-        let s = s.clone();
-        let verify = verify.clone();
-        tasks.push(tokio::spawn(async move {
-            s.rights_update(
-                "a",
-                &RightsGuard::status("received"),
-                &verify,
-                Some(&event("a", 10 + k, "verified", None)),
-                None,
-            )
-            .await
-            .unwrap()
-        }));
-    }
-    let mut wins = 0;
-    for t in tasks {
-        wins += usize::from(t.await.unwrap());
-    }
-    assert_eq!(wins, 1);
+    assert_eq!(race_to_verify(&s, 10, false).await, 1);
     let r = s.rights_get("a").await.unwrap().unwrap();
     assert_eq!(
         (r.status.as_str(), r.verified_at_ms),
@@ -602,7 +464,7 @@ async fn erasure(b: Backend) {
     );
     assert_eq!(s.rights_events("a").await.unwrap().len(), 3);
     let p = RightsPatch {
-        status: Some("rejected".into()),
+        status: Some(Status::Rejected),
         ..RightsPatch::default()
     };
     assert!(
@@ -667,16 +529,11 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     // A guard that fails: no change, no history line, no entry.
-    let verify = RightsPatch {
-        status: Some("verified".into()),
-        verified_at_ms: Some(10),
-        ..RightsPatch::default()
-    };
     let ok = s
         .rights_update(
             "a",
-            &RightsGuard::status("in_progress"),
-            &verify,
+            &RightsGuard::status(Status::InProgress),
+            &verify_patch(),
             Some(&event("a", 10, "verified", None)),
             Some(entry("rights.verified", 10)),
         )
@@ -686,28 +543,12 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     assert_eq!(s.rights_events("a").await.unwrap().len(), 1);
     // Eight concurrent identical transitions: one wins, one entry.
-    let mut tasks = vec![];
-    for k in 0..8 {
-        let (s, verify) = (s.clone(), verify.clone());
-        tasks.push(tokio::spawn(async move {
-            s.rights_update(
-                "a",
-                &RightsGuard::status("received"),
-                &verify,
-                Some(&event("a", 20 + k, "verified", None)),
-                Some(entry("rights.verified", 20 + k)),
-            )
-            .await
-            .unwrap()
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1);
+    assert_eq!(race_to_verify(&s, 20, true).await, 1);
     assert_eq!(kinds(&s).await, ["rights.submitted", "rights.verified"]);
-    assert_eq!(s.rights_get("a").await.unwrap().unwrap().status, "verified");
+    assert_eq!(
+        s.rights_get("a").await.unwrap().unwrap().status,
+        Status::Verified
+    );
     // In one batch with other appends, a failing rights write fails alone.
     let again = event("a", 31, "submitted", None);
     let (x, y) = tokio::join!(
@@ -765,5 +606,41 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     // What was acknowledged is there after a reopen.
     let s = db.reopen().await.unwrap();
     assert_eq!(kinds(&s).await.len(), 5);
+    s.close().await;
+}
+
+/// A status or type this build does not know is reported as corruption naming the table,
+/// the column and the value: never read as some valid state.
+async fn unknown_status_or_type_is_corruption(b: Backend) {
+    let (db, s, a) = with_request_a(b).await;
+    for (column, value) in [("status", "on_hold"), ("type", "Access")] {
+        db.exec_raw(&format!(
+            "UPDATE rights_requests SET {column} = '{value}' WHERE id = 'a'"
+        ))
+        .await;
+        for got in [
+            s.rights_get("a").await.map(|_| ()),
+            s.rights_list(None).await.map(|_| ()),
+        ] {
+            match got {
+                Err(StoreError::CorruptValue {
+                    table,
+                    column: c,
+                    value: v,
+                }) => assert_eq!((table, c, v.as_str()), ("rights_requests", column, value)),
+                other => panic!("{column} = {value}: {other:?}"),
+            }
+        }
+        let restore = if column == "status" {
+            "received"
+        } else {
+            "access"
+        };
+        db.exec_raw(&format!(
+            "UPDATE rights_requests SET {column} = '{restore}' WHERE id = 'a'"
+        ))
+        .await;
+    }
+    assert_eq!(s.rights_get("a").await.unwrap().unwrap(), a);
     s.close().await;
 }

@@ -43,9 +43,7 @@ pub struct QueueFilter {
 
 /// Whether a request is past its (possibly extended) deadline and still open.
 pub fn is_overdue(r: &RightsRequestRow, now: i64) -> bool {
-    r.status != Status::Received.as_str()
-        && r.erased_at_ms.is_none()
-        && deadlines_of(r).is_overdue(now)
+    r.status != Status::Received && r.erased_at_ms.is_none() && deadlines_of(r).is_overdue(now)
 }
 
 /// Overdue first, then by effective due date (the store returns them by due date).
@@ -56,26 +54,25 @@ pub fn queue_order(rows: &mut [RightsRequestRow], now: i64) {
 /// The queue as JSON summaries, and how many requests await email verification.
 pub async fn queue(st: &App, f: &QueueFilter) -> AppResult<(Vec<Value>, usize)> {
     let now = st.clock.now_ms();
+    // None: every request but those awaiting verification; Some(None): all of them.
     let status = match f.status.as_deref() {
         None | Some("") => None,
-        Some("all") => Some("all"),
-        Some(s) => Some(
-            Status::parse(s)
-                .map(|x| x.as_str())
-                .ok_or_else(|| AppError::invalid("status", format!("unknown status `{s}`")))?,
-        ),
+        Some("all") => Some(None),
+        Some(s) => Some(Some(Status::parse(s).ok_or_else(|| {
+            AppError::invalid("status", format!("unknown status `{s}`"))
+        })?)),
     };
     let all = st.store.rights_list(None).await?;
     let awaiting = all
         .iter()
-        .filter(|r| r.status == "received" && r.erased_at_ms.is_none())
+        .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
     let items: Vec<Value> = all
         .iter()
         .filter(|r| match status {
-            None => r.status != "received",
-            Some("all") => true,
-            Some(s) => r.status == s,
+            None => r.status != Status::Received,
+            Some(None) => true,
+            Some(Some(s)) => r.status == s,
         })
         .filter(|r| f.site.as_deref().is_none_or(|s| r.site == s))
         .filter(|r| !f.overdue.unwrap_or(false) || is_overdue(r, now))
@@ -164,7 +161,7 @@ pub async fn add_note(st: &App, actor: &str, id: &str, note: &str) -> AppResult<
     }
     let note = text_field("note", note, MAX_DETAILS)?;
     let now = st.clock.now_ms();
-    let entry = ledger_item("rights.note", &r, &r.status, now, json!({}))?;
+    let entry = ledger_item("rights.note", &r, r.status.as_str(), now, json!({}))?;
     st.store
         .rights_add_event(&event(id, now, "note", actor, Some(note)), Some(entry))
         .await?;

@@ -45,7 +45,7 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             let entry = ledger_item(
                 "rights.erased",
                 &r,
-                &r.status,
+                r.status.as_str(),
                 now,
                 json!({"retention_until": at}),
             )?;
@@ -77,7 +77,7 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             let entry = ledger_item(
                 "rights.overdue",
                 &r,
-                &r.status,
+                r.status.as_str(),
                 now,
                 json!({"due_at": d.effective_due()}),
             )?;

@@ -3,7 +3,6 @@
 
 use assent_model::clock::rfc3339;
 use assent_model::registry::Controller;
-use assent_model::rights::RequestType;
 use assent_store::RightsRequestRow;
 use jiff::tz::TimeZone;
 
@@ -72,9 +71,7 @@ pub fn verification_mail(
     code: &str,
 ) -> Mail {
     let base = &st.public_base;
-    let kind = RequestType::parse(&r.kind)
-        .map(|k| k.label(&r.language))
-        .unwrap_or("");
+    let kind = r.kind.label(&r.language);
     let link = format!("{base}/v1/requests/verify?token={secret}");
     let code_page = format!("{base}/sites/{}/rights/verify?lang={}", r.site, r.language);
     let body = if fr(&r.language) {

@@ -11,6 +11,7 @@
 
 pub mod dpo;
 pub mod jobs;
+pub mod limit;
 pub mod mailer;
 pub mod mails;
 mod request;

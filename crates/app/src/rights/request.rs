@@ -223,7 +223,7 @@ pub fn dpo_email(c: &Controller) -> String {
 /// The deadline state of a stored request.
 pub fn deadlines_of(r: &RightsRequestRow) -> Deadlines {
     Deadlines {
-        status: Status::parse(&r.status).unwrap_or(Status::Received),
+        status: r.status,
         received_at_ms: r.received_at_ms,
         due_at_ms: r.due_at_ms,
         extended_due_at_ms: r.extended_due_at_ms,
@@ -281,8 +281,7 @@ pub fn event(id: &str, now: i64, kind: &str, actor: &str, note: Option<String>) 
 /// The admin's view of a request (what the list and the detail share).
 pub fn summary(r: &RightsRequestRow, now: i64) -> Value {
     let d = deadlines_of(r);
-    let overdue =
-        r.status != Status::Received.as_str() && d.is_overdue(now) && r.erased_at_ms.is_none();
+    let overdue = r.status != Status::Received && d.is_overdue(now) && r.erased_at_ms.is_none();
     json!({
         "id": r.id,
         "site": r.site,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use assent_model::consent::{Action, Channel, Method, decide};
 use assent_model::registry::Purpose;
-use assent_model::rights::{Deadlines, RequestType, Status};
+use assent_model::rights::{Deadlines, Status};
 use assent_store::{
     AppendItem, ConsentKey, RightsGuard, RightsPatch, RightsRequestRow, RightsTokenRow,
 };
@@ -46,7 +46,7 @@ pub async fn send_and_record(
         Ok(Outcome::Sent) => ledger_item(
             "rights.email_sent",
             r,
-            &r.status,
+            r.status.as_str(),
             now,
             json!({"template": mail.template, "to": who}),
         )
@@ -99,8 +99,8 @@ pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
     let row = RightsRequestRow {
         id: id.clone(),
         site: v.site.clone(),
-        kind: v.kind.as_str().to_owned(),
-        status: Status::Received.as_str().to_owned(),
+        kind: v.kind,
+        status: Status::Received,
         language: v.language.clone(),
         email: Some(v.email.clone()),
         name: Some(v.name.clone()),
@@ -155,21 +155,53 @@ pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
         .await?;
     count_entry(st);
     let mail = verification_mail(st, &row, &controller, &v.email, &secret, &code);
-    Ok(Pending { request: row, mail })
+    // The requester gets the same answer either way: whether an address is flooded is not
+    // theirs to learn.
+    let allowed = st.mail_limit.allow(sha256(&v.email), now);
+    Ok(Pending {
+        request: row,
+        mail: allowed.then_some(mail),
+    })
 }
 
 /// The verification email of a submission, to be sent after answering the requester (the
-/// answer must not wait on SMTP, and must not reveal whether the address exists).
+/// answer must not wait on SMTP, and must not reveal whether the address exists). `None`
+/// when the address already received its hourly share of verification emails.
 #[derive(Debug)]
 pub struct Pending {
     request: RightsRequestRow,
-    mail: Mail,
+    mail: Option<Mail>,
 }
 
 impl Pending {
-    /// Sends the email and records the outcome on the request.
+    /// Sends the email and records the outcome on the request; or records on the request
+    /// that no email was sent because of the per-address limit.
     pub async fn deliver(self, st: &App) {
-        let _ = send_and_record(st, &self.request, &self.mail, false).await;
+        let r = &self.request;
+        match &self.mail {
+            Some(mail) => {
+                let _ = send_and_record(st, r, mail, false).await;
+            }
+            None => {
+                let now = st.clock.now_ms();
+                let note = format!(
+                    "verification email not sent: this address already received {} in the last hour",
+                    super::limit::MAX_PER_HOUR
+                );
+                let line = event(&r.id, now, "email_not_sent", "system", Some(note.clone()));
+                if let Err(e) = st.store.rights_add_event(&line, None).await {
+                    tracing::warn!(request = %r.id, error = %e, "recording a withheld email failed");
+                }
+                let patch = RightsPatch {
+                    mail_problem: Some(Some(note)),
+                    ..RightsPatch::default()
+                };
+                let _ = st
+                    .store
+                    .rights_update(&r.id, &RightsGuard::default(), &patch, None, None)
+                    .await;
+            }
+        }
     }
 }
 
@@ -201,7 +233,7 @@ pub async fn verify_link(st: &App, secret: &str) -> AppResult<Verified> {
     let now = st.clock.now_ms();
     if !st.store.rights_use_token(&hash, now).await? {
         return Ok(
-            if r.status != Status::Received.as_str() && r.erased_at_ms.is_none() {
+            if r.status != Status::Received && r.erased_at_ms.is_none() {
                 Verified::Already(r.language)
             } else {
                 Verified::Invalid
@@ -222,24 +254,28 @@ pub async fn verify_code(st: &App, site: &str, email: &str, code: &str) -> AppRe
     let now = st.clock.now_ms();
     for r in st
         .store
-        .rights_by_email(site, &email, Status::Received.as_str())
+        .rights_by_email(site, &email, Status::Received)
         .await?
     {
-        let hash = code_hash(&r.id, code);
-        let tokens = st.store.rights_tokens(&r.id).await?;
-        let Some(live) = tokens.iter().find(|k| {
-            k.purpose == "verify_code" && k.used_at_ms.is_none() && k.expires_at_ms > now
-        }) else {
-            continue;
-        };
-        if live.attempts >= MAX_CODE_ATTEMPTS {
+        // Every guess, right or wrong, first claims one of the code's attempts in one atomic
+        // statement: parallel guesses cannot share an attempt, and none is compared once
+        // they are spent.
+        if !st
+            .store
+            .rights_claim_code_attempt(&r.id, now, MAX_CODE_ATTEMPTS)
+            .await?
+        {
             continue;
         }
-        if live.hash == hash && st.store.rights_use_token(&hash, now).await? {
+        let hash = code_hash(&r.id, code);
+        let tokens = st.store.rights_tokens(&r.id).await?;
+        let matches = tokens
+            .iter()
+            .any(|k| k.purpose == "verify_code" && k.hash == hash);
+        if matches && st.store.rights_use_token(&hash, now).await? {
             mark_verified(st, &r, now, "code").await?;
             return Ok(Verified::Now(r.language));
         }
-        st.store.rights_token_attempt(&live.hash).await?;
     }
     Ok(Verified::Invalid)
 }
@@ -249,7 +285,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
     let mut d = deadlines_of(r);
     d.verify().map_err(AppError::from)?;
     let patch = RightsPatch {
-        status: Some(Status::Verified.as_str().into()),
+        status: Some(Status::Verified),
         verified_at_ms: Some(now),
         ..RightsPatch::default()
     };
@@ -258,7 +294,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(
                 &r.id,
@@ -278,8 +314,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         let mail = new_request_mail(st, r, &cur.snapshot.controller, &site_tz(st, &r.site));
         let _ = send_and_record(st, r, &mail, true).await;
     }
-    let kind = RequestType::parse(&r.kind);
-    if kind.is_some_and(RequestType::withdraws_consent)
+    if r.kind.withdraws_consent()
         && let Some(receipt) = &r.receipt_id
         && let Err(e) = withdraw_consent(st, r, receipt, now).await
     {
@@ -402,10 +437,9 @@ pub async fn transition(
     extra: Value,
 ) -> AppResult<()> {
     let now = st.clock.now_ms();
-    let from = Status::parse(&r.status).unwrap_or(Status::Received);
-    from.go(to).map_err(AppError::from)?;
+    r.status.go(to).map_err(AppError::from)?;
     let patch = RightsPatch {
-        status: Some(to.as_str().into()),
+        status: Some(to),
         ..patch
     };
     let kind = match to {
@@ -421,7 +455,7 @@ pub async fn transition(
         .store
         .rights_update(
             &r.id,
-            &RightsGuard::status(&r.status),
+            &RightsGuard::status(r.status),
             &patch,
             Some(&event(&r.id, now, to.as_str(), actor, note)),
             Some(entry),
@@ -432,8 +466,7 @@ pub async fn transition(
             .store
             .rights_get(&r.id)
             .await?
-            .map(|x| x.status)
-            .unwrap_or_else(|| "erased".into());
+            .map_or_else(|| "erased".to_owned(), |x| x.status.to_string());
         return Err(AppError::conflict(
             "illegal_transition",
             format!("illegal transition from {cur} to {to} (the request changed meanwhile)"),

@@ -14,7 +14,14 @@ use crate::state::AppState;
 use assent_app::policy::apply_source;
 
 pub async fn whoami(admin: Admin) -> Json<Value> {
-    Json(json!({"token_id": admin.token_id, "role": admin.role}))
+    let permissions: Vec<&str> = assent_app::access::Permission::ALL
+        .into_iter()
+        .filter(|p| admin.role.may(*p))
+        .map(|p| p.as_str())
+        .collect();
+    Json(
+        json!({"token_id": admin.token_id, "role": admin.role.as_str(), "permissions": permissions}),
+    )
 }
 
 pub async fn sites(_admin: Admin, State(st): State<AppState>) -> Json<Value> {
@@ -69,7 +76,6 @@ pub async fn apply(
     State(st): State<AppState>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     let src =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("body is not UTF-8 TOML"))?;
     let applied = apply_source(&st, &admin.token_id, src).await?;

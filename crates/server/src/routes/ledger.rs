@@ -36,8 +36,7 @@ pub async fn latest_checkpoint(State(st): State<AppState>) -> ApiResult<Response
 }
 
 /// Signs a checkpoint now (normally done every `checkpoint_interval_secs`).
-pub async fn force_checkpoint(admin: Admin, State(st): State<AppState>) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
+pub async fn force_checkpoint(_admin: Admin, State(st): State<AppState>) -> ApiResult<Json<Value>> {
     let made = st.sign_checkpoint().await?;
     let latest = st
         .store
@@ -90,7 +89,6 @@ pub async fn erase(
     Path(receipt): Path<String>,
     crate::json::ApiJson(req): crate::json::ApiJson<EraseRequest>,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     let done = assent_app::consent::erase(&st, &admin.token_id, &receipt, &req.reason).await?;
     let (e, red) = (done.erased, done.redaction);
     Ok(Json(

@@ -55,7 +55,6 @@ pub async fn add_note(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> ApiResult<Response> {
-    admin.require_write()?;
     let v = dpo::add_note(&st, &actor(&admin), &id, &b.note).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
@@ -66,7 +65,6 @@ pub async fn start(
     admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     Ok(Json(dpo::start(&st, &actor(&admin), &id).await?))
 }
 
@@ -78,7 +76,6 @@ pub async fn extend(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Extension>,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     Ok(Json(dpo::extend(&st, &actor(&admin), &id, &b).await?))
 }
 
@@ -90,7 +87,6 @@ pub async fn complete(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Completion>,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     Ok(Json(dpo::complete(&st, &actor(&admin), &id, &b).await?))
 }
 
@@ -108,7 +104,6 @@ pub async fn reject(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RejectBody>,
 ) -> ApiResult<Json<Value>> {
-    admin.require_write()?;
     Ok(Json(
         dpo::reject(&st, &actor(&admin), &id, &b.reasons).await?,
     ))

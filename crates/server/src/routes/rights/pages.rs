@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use assent_app::access::{Permission, Role};
 use assent_app::rights::dpo::{is_overdue, load, queue_order};
 use assent_app::rights::{self as svc};
 use assent_model::clock::rfc3339;
@@ -49,7 +50,11 @@ async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Stri
         .store
         .find_token(&assent_app::tokens::token_hash(&token))
         .await?;
-    Ok(row.filter(|r| r.revoked_at_ms.is_none()).map(|r| r.id))
+    // The pages show requests: a role that may not read them (marketing) is not let in.
+    Ok(row
+        .filter(|r| r.revoked_at_ms.is_none())
+        .filter(|r| Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read)))
+        .map(|r| r.id))
 }
 
 fn to_login() -> Response {
@@ -73,14 +78,12 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     };
     let awaiting = all
         .iter()
-        .filter(|r| r.status == "received" && r.erased_at_ms.is_none())
+        .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
     let mut open: Vec<RightsRequestRow> = all
         .into_iter()
         .filter(|r| {
-            r.erased_at_ms.is_none()
-                && r.status != "received"
-                && !Status::parse(&r.status).is_some_and(Status::is_closed)
+            r.erased_at_ms.is_none() && r.status != Status::Received && !r.status.is_closed()
         })
         .collect();
     queue_order(&mut open, now);
@@ -89,8 +92,8 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
         .map(|r| QueueRow {
             id: r.id.clone(),
             site: r.site.clone(),
-            kind: r.kind.clone(),
-            status: r.status.clone(),
+            kind: r.kind.to_string(),
+            status: r.status.to_string(),
             received_at_ms: r.received_at_ms,
             due_at_ms: svc::deadlines_of(r).effective_due(),
             overdue: is_overdue(r, now),
@@ -122,8 +125,8 @@ pub async fn detail_page(
     let fields = vec![
         ("Id", r.id.clone()),
         ("Site", r.site.clone()),
-        ("Type", r.kind.clone()),
-        ("Status", r.status.clone()),
+        ("Type", r.kind.to_string()),
+        ("Status", r.status.to_string()),
         ("Received (UTC)", rfc3339(r.received_at_ms)),
         ("Due (UTC)", rfc3339(d.effective_due())),
         ("Overdue", is_overdue(&r, st.clock.now_ms()).to_string()),
@@ -182,7 +185,11 @@ pub async fn login(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     let ok = valid_chars
-        && matches!(st.store.find_token(&assent_app::tokens::token_hash(&token)).await, Ok(Some(r)) if r.revoked_at_ms.is_none());
+        && matches!(
+            st.store.find_token(&assent_app::tokens::token_hash(&token)).await,
+            Ok(Some(r)) if r.revoked_at_ms.is_none()
+                && Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read))
+        );
     if !ok {
         return html_response(
             StatusCode::UNAUTHORIZED,
