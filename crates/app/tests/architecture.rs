@@ -309,7 +309,18 @@ fn graph(krate: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
                 while let Some(i) = rest.find(&pat) {
                     let before = rest[..i].chars().next_back();
                     if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
-                        named.push(vec!["self".to_string(), child.clone()]);
+                        let tail = &rest[i..];
+                        let len = tail
+                            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                            .unwrap_or(tail.len());
+                        let mut p = vec!["self".to_string()];
+                        p.extend(
+                            tail[..len]
+                                .split("::")
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_string),
+                        );
+                        named.push(p);
                     }
                     rest = &rest[i + pat.len()..];
                 }

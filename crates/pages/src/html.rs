@@ -1,28 +1,17 @@
 //! Small building blocks shared by every page: escaping, safe links, localized labels, dates,
 //! the page shell and its one stylesheet.
 //!
-//! Every string that comes from the registry goes through [`esc`] (or [`loc`], which escapes);
+//! Templates escape every string; the few pieces of markup built here ([`loc`], links, `<time>`)
+//! escape theirs with the same escaper and are returned as [`Markup`];
 //! a URL becomes a link only when it is http(s) ([`safe_url`]), otherwise it is shown as text.
 
 use std::fmt::Write as _;
 
 use assent_model::registry::Text;
 
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+use crate::i18n::{Markup, Texts, texts};
+
+pub(crate) use crate::i18n::esc;
 
 /// The URL when it may be put in an `href`: http(s) only, with no whitespace, quote, angle
 /// bracket or control character. `javascript:`, `data:` and relative URLs are refused.
@@ -37,16 +26,16 @@ pub fn safe_url(u: &str) -> Option<&str> {
 }
 
 /// A link to an external page (new context, no referrer), or the URL as plain text when it is
-/// not a safe http(s) URL. `label_html` must already be escaped.
-pub fn ext_link(url: &str, label_html: &str) -> String {
-    match safe_url(url) {
+/// not a safe http(s) URL.
+pub fn ext_link(url: &str, label: &Markup) -> Markup {
+    Markup::trusted(match safe_url(url) {
         Some(u) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label_html}</a>",
+            "<a href=\"{}\" rel=\"noopener noreferrer external\">{label}</a>",
             esc(u)
         ),
-        None if label_html == esc(url) => label_html.to_string(),
-        None => format!("{label_html} ({})", esc(url)),
-    }
+        None if label.as_str() == esc(url) => label.to_string(),
+        None => format!("{label} ({})", esc(url)),
+    })
 }
 
 /// The host of an http(s) URL without `www.` ("cloudflare.com"), for short link texts.
@@ -59,15 +48,15 @@ pub fn url_host(url: &str) -> Option<&str> {
 }
 
 /// A link to a privacy policy labelled with its host, or the URL as text when unsafe.
-pub fn policy_link(url: &str) -> String {
+pub fn policy_link(url: &str) -> Markup {
     match url_host(url) {
-        Some(h) => ext_link(url, &esc(h)),
-        None => esc(url),
+        Some(h) => ext_link(url, &Markup::text(h)),
+        None => Markup::text(url),
     }
 }
 
 /// A `mailto:` link when the address looks like one, else the escaped text.
-pub fn mailto(email: &str) -> String {
+pub fn mailto(email: &str) -> Markup {
     let e = email.trim();
     let ok = e.split('@').count() == 2
         && !e.starts_with('@')
@@ -81,9 +70,9 @@ pub fn mailto(email: &str) -> String {
                 )
         });
     if ok {
-        format!("<a href=\"mailto:{0}\">{0}</a>", esc(e))
+        Markup::trusted(format!("<a href=\"mailto:{0}\">{0}</a>", esc(e)))
     } else {
-        esc(email)
+        Markup::text(email)
     }
 }
 
@@ -100,16 +89,16 @@ pub fn pct(s: &str) -> String {
     out
 }
 
-/// Picks the English or French wording of a label of Assent itself.
-pub fn t(lang: &str, en: &'static str, fr: &'static str) -> &'static str {
-    if lang == "fr" { fr } else { en }
+/// A word of Assent's own in `lang`, from the message catalogs ([`crate::i18n`]).
+pub fn txt(lang: &str, key: &'static str) -> &'static str {
+    crate::i18n::texts(lang).get(key)
 }
 
 /// A registry text in `lang` (falling back to the site's default language), escaped. When the
 /// translation is missing, the fallback is wrapped in a `lang` span so screen readers switch.
-pub fn loc(text: &Text, lang: &str, default: &str) -> String {
+pub fn loc(text: &Text, lang: &str, default: &str) -> Markup {
     let s = text.get(lang, default);
-    match text {
+    Markup::trusted(match text {
         Text::Localized(m) if !m.contains_key(lang) => {
             let used = [default, "en"]
                 .into_iter()
@@ -123,6 +112,16 @@ pub fn loc(text: &Text, lang: &str, default: &str) -> String {
             }
         }
         _ => esc(s),
+    })
+}
+
+/// A `<ul>` of items, or nothing when there are none.
+pub fn ul(items: impl IntoIterator<Item = Markup>) -> Markup {
+    let inner: String = items.into_iter().map(|i| format!("<li>{i}</li>")).collect();
+    if inner.is_empty() {
+        Markup::default()
+    } else {
+        Markup::trusted(format!("<ul>{inner}</ul>"))
     }
 }
 
@@ -131,152 +130,13 @@ pub fn plain(text: &Text, lang: &str, default: &str) -> String {
     text.get(lang, default).to_string()
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
-/// The civil date of an instant in the controller's time zone (UTC when the zone is unknown):
-/// `(year, month 1-12, day)`.
-pub fn civil_date(ms: i64, tz: &str) -> Option<(i16, i8, i8)> {
-    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let d = ts.to_zoned_datetime(zone).date();
-    Some((d.year(), d.month(), d.day()))
-}
-
-/// "21 September 2026" / "21 septembre 2026" (the first of the month is "1er" in French).
-pub fn long_date(ms: i64, tz: &str, lang: &str) -> String {
-    let Some((y, m, d)) = civil_date(ms, tz) else {
-        return String::from("?");
-    };
-    let idx = usize::try_from(m - 1).unwrap_or(0).min(11);
-    if lang == "fr" {
-        let day = if d == 1 {
-            "1er".to_string()
-        } else {
-            d.to_string()
-        };
-        format!("{day} {} {y}", MONTHS_FR[idx])
-    } else {
-        format!("{d} {} {y}", MONTHS_EN[idx])
-    }
-}
-
-/// `YYYY-MM-DD` in the controller's time zone.
-pub fn iso_date(ms: i64, tz: &str) -> String {
-    match civil_date(ms, tz) {
-        Some((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
-        None => String::from("?"),
-    }
-}
-
 /// A `<time>` element with the long date.
-pub fn time_el(ms: i64, tz: &str, lang: &str) -> String {
-    format!(
+pub fn time_el(ms: i64, tz: &str, lang: &str) -> Markup {
+    Markup::trusted(format!(
         "<time datetime=\"{}\">{}</time>",
-        iso_date(ms, tz),
-        esc(&long_date(ms, tz, lang))
-    )
-}
-
-/// A consent lifetime in words: "6 months" for 182 days, "13 months" for 395, else days.
-pub fn lifetime_days(days: u32, lang: &str) -> String {
-    let months = (u64::from(days) * 12 + 182) / 365;
-    let back = months * 365 / 12;
-    let near = back.abs_diff(u64::from(days)) <= 2;
-    match (near && months > 0, lang == "fr") {
-        (true, true) => format!("{months} mois"),
-        (true, false) if months == 1 => "1 month".to_string(),
-        (true, false) => format!("{months} months"),
-        (false, true) if days == 1 => "1 jour".to_string(),
-        (false, true) => format!("{days} jours"),
-        (false, false) if days == 1 => "1 day".to_string(),
-        (false, false) => format!("{days} days"),
-    }
-}
-
-/// Country name for the ISO code (common codes; otherwise the code itself).
-pub fn country(code: &str, lang: &str) -> String {
-    let c = code.trim().to_ascii_uppercase();
-    let (en, fr) = match c.as_str() {
-        "EU" => ("European Union", "Union européenne"),
-        "EEA" => ("European Economic Area", "Espace économique européen"),
-        "ZZ" => (
-            "a country outside the EU not named by the controller",
-            "un pays hors de l'UE non précisé par le responsable",
-        ),
-        "US" => ("United States", "États-Unis"),
-        "GB" | "UK" => ("United Kingdom", "Royaume-Uni"),
-        "CH" => ("Switzerland", "Suisse"),
-        "CA" => ("Canada", "Canada"),
-        "JP" => ("Japan", "Japon"),
-        "KR" => ("South Korea", "Corée du Sud"),
-        "IN" => ("India", "Inde"),
-        "IL" => ("Israel", "Israël"),
-        "AU" => ("Australia", "Australie"),
-        "NZ" => ("New Zealand", "Nouvelle-Zélande"),
-        "SG" => ("Singapore", "Singapour"),
-        "CN" => ("China", "Chine"),
-        "BR" => ("Brazil", "Brésil"),
-        "AR" => ("Argentina", "Argentine"),
-        "UY" => ("Uruguay", "Uruguay"),
-        "FR" => ("France", "France"),
-        "DE" => ("Germany", "Allemagne"),
-        "IE" => ("Ireland", "Irlande"),
-        "NL" => ("Netherlands", "Pays-Bas"),
-        "BE" => ("Belgium", "Belgique"),
-        "LU" => ("Luxembourg", "Luxembourg"),
-        "ES" => ("Spain", "Espagne"),
-        "IT" => ("Italy", "Italie"),
-        "PT" => ("Portugal", "Portugal"),
-        "AT" => ("Austria", "Autriche"),
-        "SE" => ("Sweden", "Suède"),
-        "FI" => ("Finland", "Finlande"),
-        "DK" => ("Denmark", "Danemark"),
-        "PL" => ("Poland", "Pologne"),
-        "MT" => ("Malta", "Malte"),
-        "NO" => ("Norway", "Norvège"),
-        "IS" => ("Iceland", "Islande"),
-        "LI" => ("Liechtenstein", "Liechtenstein"),
-        _ => return code.to_string(),
-    };
-    t(lang, en, fr).to_string()
-}
-
-/// "United States (US)": the name and, for real codes, the code.
-pub fn country_with_code(code: &str, lang: &str) -> String {
-    let name = country(code, lang);
-    let c = code.trim().to_ascii_uppercase();
-    if name == code || c == "ZZ" || c == "EU" || c == "EEA" {
-        name
-    } else {
-        format!("{name} ({c})")
-    }
+        crate::words::iso_date(ms, tz),
+        esc(&crate::words::long_date(ms, tz, lang))
+    ))
 }
 
 /// Which page of the site a shell is for (to mark the current entry of the navigation).
@@ -295,7 +155,49 @@ pub struct Alternate {
     pub href: String,
 }
 
-/// Everything the page shell needs. Strings ending in `_html` are already escaped.
+impl Alternate {
+    /// The page in each of the site's languages.
+    pub fn all(languages: &[String], href: impl Fn(&str) -> String) -> Vec<Alternate> {
+        languages
+            .iter()
+            .map(|l| Alternate {
+                lang: l.clone(),
+                href: href(l),
+            })
+            .collect()
+    }
+}
+
+/// The line under a page's title.
+pub enum Meta {
+    None,
+    /// "Version 3 · published on … · Version history", and a notice when an older version
+    /// is shown: `older` is the current version's URL and number.
+    Policy {
+        version: i64,
+        date: Markup,
+        history_href: String,
+        older: Option<(String, i64)>,
+    },
+    /// "GDPR Article 30 · 6 activities · generated …".
+    Register {
+        activities: usize,
+        generated_at: String,
+    },
+    /// "Current version: 3 · 3 versions".
+    History {
+        latest: i64,
+        count: usize,
+    },
+    /// "Policy version history · 2 significant · 1 other".
+    Diff {
+        history_href: String,
+        material: usize,
+        other: usize,
+    },
+}
+
+/// Everything the page shell needs.
 pub struct Shell<'a> {
     pub lang: &'a str,
     pub title: String,
@@ -304,11 +206,11 @@ pub struct Shell<'a> {
     /// `(nav, label, href)` entries of the site navigation.
     pub links: Vec<(Nav, &'static str, String)>,
     pub alternates: Vec<Alternate>,
-    /// A line under the title (version, date), escaped HTML.
-    pub meta_html: String,
-    pub body_html: String,
-    /// Extra tags at the end of `<body>` (the banner script).
-    pub tail_html: String,
+    pub meta: Meta,
+    /// The page's own content, rendered from its template.
+    pub body: Markup,
+    /// The banner script's URL, on the pages that load the banner.
+    pub script: Option<String>,
     pub canonical: Option<String>,
 }
 
@@ -330,107 +232,85 @@ pub fn lang_ok(l: &str) -> bool {
     !l.is_empty() && l.len() <= 12 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// The complete document.
-pub fn shell(s: &Shell<'_>) -> String {
-    let lang = if lang_ok(s.lang) { s.lang } else { "en" };
-    let mut nav = String::new();
-    for (n, label, href) in &s.links {
-        let cur = if *n == s.nav {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            nav,
-            "<li><a href=\"{}\"{cur}>{}</a></li>",
-            esc(href),
-            esc(label)
-        );
-    }
-    let mut alts = String::new();
-    let mut alt_links = String::new();
-    for a in &s.alternates {
-        if !lang_ok(&a.lang) {
-            continue;
-        }
-        let _ = write!(
-            alt_links,
-            "<link rel=\"alternate\" hreflang=\"{0}\" href=\"{1}\">",
-            a.lang,
-            esc(&a.href)
-        );
-        if a.lang == lang {
-            let _ = write!(
-                alts,
-                "<li><span aria-current=\"true\" lang=\"{0}\">{1}</span></li>",
-                a.lang,
-                esc(lang_name(&a.lang))
-            );
-        } else {
-            let _ = write!(
-                alts,
-                "<li><a href=\"{1}\" hreflang=\"{0}\" lang=\"{0}\">{2}</a></li>",
-                a.lang,
-                esc(&a.href),
-                esc(lang_name(&a.lang))
-            );
-        }
-    }
-    let langs = if s.alternates.len() > 1 {
-        format!(
-            "<nav class=\"langs\" aria-label=\"{}\"><ul>{alts}</ul></nav>",
-            t(lang, "Language", "Langue")
-        )
-    } else {
-        String::new()
-    };
-    let pages_nav = if nav.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<nav aria-label=\"{}\"><ul class=\"pages\">{nav}</ul></nav>",
-            t(lang, "Policies", "Politiques")
-        )
-    };
-    let canonical = s
-        .canonical
-        .as_deref()
-        .map(|c| format!("<link rel=\"canonical\" href=\"{}\">", esc(c)))
-        .unwrap_or_default();
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{title} – {site}</title>\n{canonical}{alt_links}\n<style>{CSS}</style>\n</head>\n<body>\n\
-<a class=\"skip\" href=\"#main\">{skip}</a>\n\
-<header class=\"top\">\n<div class=\"wrap\">\n<p class=\"site\">{site}</p>\n\
-{pages_nav}\n{langs}\n</div>\n</header>\n\
-<main id=\"main\" tabindex=\"-1\">\n<div class=\"wrap\">\n<h1>{title}</h1>\n<div class=\"meta\">{meta}</div>\n\
-{body}\n</div>\n</main>\n<footer class=\"foot\"><div class=\"wrap\"><p>{generated}</p></div></footer>\n{tail}\n</body>\n</html>\n",
-        title = esc(&s.title),
-        site = esc(s.site_name),
-        skip = t(lang, "Skip to content", "Aller au contenu"),
-        meta = s.meta_html,
-        body = s.body_html,
-        tail = s.tail_html,
-        generated = t(
-            lang,
-            "This page is generated from the same registry that drives the consent banner, so the two always agree.",
-            "Cette page est générée à partir du registre qui pilote le bandeau de consentement : les deux concordent toujours."
-        ),
+/// One entry of the site navigation, as the layout shows it.
+struct NavItem<'a> {
+    label: &'a str,
+    href: &'a str,
+    current: bool,
+}
+
+/// One language the page exists in, as the layout shows it.
+struct LangItem<'a> {
+    lang: &'a str,
+    href: &'a str,
+    name: &'a str,
+    current: bool,
+}
+
+/// `templates/layout.html`: the document around every page.
+#[derive(askama::Template)]
+#[template(path = "layout.html")]
+struct Layout<'a> {
+    t: &'static Texts,
+    lang: &'a str,
+    title: &'a str,
+    site_name: &'a str,
+    canonical: Option<&'a str>,
+    nav: Vec<NavItem<'a>>,
+    /// Only those with a safe language code.
+    alternates: Vec<LangItem<'a>>,
+    show_langs: bool,
+    css: Markup,
+    meta: &'a Meta,
+    body: &'a Markup,
+    script: Option<&'a str>,
+}
+
+/// Renders a template into markup. Rendering fails only when a value's `Display` fails, which
+/// none of ours does; the page then says so instead of panicking.
+pub(crate) fn render(t: &impl askama::Template) -> Markup {
+    Markup::trusted(
+        t.render()
+            .unwrap_or_else(|_| String::from("<p>This page could not be rendered.</p>")),
     )
 }
 
-/// A table of contents from `(anchor, heading)` pairs.
-pub fn toc(lang: &str, entries: &[(&str, String)]) -> String {
-    let mut out = format!(
-        "<nav class=\"toc\" aria-labelledby=\"toc-h\"><h2 id=\"toc-h\">{}</h2><ol>",
-        t(lang, "Contents", "Sommaire")
-    );
-    for (id, h) in entries {
-        let _ = write!(out, "<li><a href=\"#{id}\">{}</a></li>", esc(h));
-    }
-    out.push_str("</ol></nav>");
-    out
+/// The complete document.
+pub fn shell(s: &Shell<'_>) -> String {
+    let lang = if lang_ok(s.lang) { s.lang } else { "en" };
+    let layout = Layout {
+        t: texts(lang),
+        lang,
+        title: &s.title,
+        site_name: s.site_name,
+        canonical: s.canonical.as_deref(),
+        nav: s
+            .links
+            .iter()
+            .map(|(n, label, href)| NavItem {
+                label,
+                href,
+                current: *n == s.nav,
+            })
+            .collect(),
+        alternates: s
+            .alternates
+            .iter()
+            .filter(|a| lang_ok(&a.lang))
+            .map(|a| LangItem {
+                lang: &a.lang,
+                href: &a.href,
+                name: lang_name(&a.lang),
+                current: a.lang == lang,
+            })
+            .collect(),
+        show_langs: s.alternates.len() > 1,
+        css: Markup::trusted(CSS.to_string()),
+        meta: &s.meta,
+        body: &s.body,
+        script: s.script.as_deref(),
+    };
+    render(&layout).into_string()
 }
 
 /// One embedded stylesheet: readable, high-contrast, printable.
@@ -525,25 +405,12 @@ form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radi
 }
 "#;
 
-/// One `<dt>label</dt><dd>value</dd>` pair of a facts list; `value_html` is already escaped.
-pub fn fact(b: &mut String, label: &str, value_html: &str) {
-    b.push_str("<dt>");
-    b.push_str(label);
-    b.push_str("</dt><dd>");
-    b.push_str(value_html);
-    b.push_str("</dd>");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn escapes_and_refuses_bad_urls() {
-        assert_eq!(
-            esc("<a href=\"x\">'&"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
-        );
         assert_eq!(safe_url("https://x.example/p"), Some("https://x.example/p"));
         assert_eq!(safe_url("HTTP://x.example"), Some("HTTP://x.example"));
         assert_eq!(safe_url("javascript:alert(1)"), None);
@@ -551,31 +418,17 @@ mod tests {
         assert_eq!(safe_url("data:text/html,<b>"), None);
         assert_eq!(safe_url("https://x.example/\" onmouseover=\"x"), None);
         assert_eq!(safe_url("//evil.example"), None);
-        assert!(!ext_link("javascript:alert(1)", "Policy").contains("href"));
-        assert!(mailto("a@b.example").contains("mailto:a@b.example"));
-        assert!(!mailto("javascript:alert(1)@x").contains("href"));
+        assert!(
+            !ext_link("javascript:alert(1)", &Markup::text("Policy"))
+                .as_str()
+                .contains("href")
+        );
+        assert!(
+            mailto("a@b.example")
+                .as_str()
+                .contains("mailto:a@b.example")
+        );
+        assert!(!mailto("javascript:alert(1)@x").as_str().contains("href"));
         assert_eq!(pct("a b/é"), "a%20b%2F%C3%A9");
-    }
-
-    #[test]
-    fn words() {
-        assert_eq!(lifetime_days(182, "en"), "6 months");
-        assert_eq!(lifetime_days(182, "fr"), "6 mois");
-        assert_eq!(lifetime_days(395, "en"), "13 months");
-        assert_eq!(lifetime_days(30, "en"), "1 month");
-        assert_eq!(lifetime_days(45, "en"), "45 days");
-        assert_eq!(
-            long_date(1_790_000_000_000, "Europe/Paris", "en"),
-            "21 September 2026"
-        );
-        assert_eq!(
-            long_date(1_790_000_000_000, "Europe/Paris", "fr"),
-            "21 septembre 2026"
-        );
-        assert_eq!(
-            long_date(1_788_220_800_000, "UTC", "fr"),
-            "1er septembre 2026"
-        );
-        assert_eq!(country_with_code("US", "fr"), "États-Unis (US)");
     }
 }

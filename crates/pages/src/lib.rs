@@ -6,19 +6,52 @@
 //! - [`versions`]: the version history and the differences between two versions in words;
 //! - [`register`]: the record of processing activities (Art. 30) as CSV, HTML or JSON.
 //!
-//! Pure rendering: no IO, no clock. Every registry string is escaped ([`html::esc`]); URLs
-//! become links only when they are http(s) ([`html::safe_url`]).
+//! Pure rendering: no IO, no clock. Pages are askama templates (`templates/`, HTML-escaped by
+//! construction; [`i18n::Markup`] is the only value written unescaped, and only the crate can
+//! build one from trusted parts); URLs become links only when they are http(s)
+//! ([`html::safe_url`]).
+//!
+//! # Words: the message catalogs ([`i18n`])
+//!
+//! Every word of Assent's own comes from `i18n/<lang>.json` (flat `"key": "text"`; one file
+//! per language, picked up by `build.rs` without code changes). The API, for the policy pages
+//! and for the rights form and mails that live beside them (`templates/rights/`,
+//! `templates/mail/`):
+//!
+//! ```
+//! use assent_pages::i18n::texts;
+//! let t = texts("fr"); // the catalog of `fr`, or English for a language without one
+//! assert_eq!(t.get("common.privacy_policy"), "Politique de confidentialité");
+//! // Placeholders `{name}` are filled by `fill` (plain text, to be escaped like any text)...
+//! assert_eq!(t.fill("versions.diff_title", &[("from", &1), ("to", &2)]),
+//!            "Changements de la version 1 à la version 2");
+//! // ...or, for `_html` keys (trusted markup of the catalog), by `markup`, which escapes
+//! // every argument and returns `Markup`, written as is by templates.
+//! let m = t.markup("cookie.list_intro_html", &[("n", &"<3>")]);
+//! assert!(m.as_str().contains("&#60;3&#62;"));
+//! ```
+//!
+//! In a template, pass the catalog as a field `t: &'static Texts` and write
+//! `{{ t.get("key") }}`; `tests/catalog.rs` scans `src/` and `templates/` for `"ns.key"`
+//! literals and fails when one is missing from `en.json`, or when a language lacks a key or
+//! changes a placeholder. Words that are not a lookup (dates, durations with plurals, country
+//! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
 pub mod cookie;
+pub mod facts;
 pub mod html;
+pub mod i18n;
+pub mod mail;
 pub mod privacy;
 pub mod register;
+pub mod rights;
 pub mod versions;
+pub mod words;
 
 use assent_model::registry::{Service, Site};
 use assent_model::version::SiteSnapshot;
 
-use crate::html::{Alternate, Nav, pct, t};
+use crate::html::{Alternate, Nav, pct, txt};
 
 /// The language a page is rendered in: the one asked for when the site offers it, else the
 /// site's default language.
@@ -86,9 +119,15 @@ impl Links {
     pub fn rights(&self, lang: &str) -> String {
         Self::with_lang(format!("{}/rights", self.site_path()), lang)
     }
-    /// The banner script of the site.
+    /// The banner script of the site (its language negotiated from the browser's
+    /// `Accept-Language`).
     pub fn banner_script(&self) -> String {
         format!("{}/assent.js?site={}", self.base, self.site)
+    }
+    /// The banner script of the site in `lang`, the language of the page it is put on: the
+    /// banner's response carries one language only.
+    pub fn banner_script_in(&self, lang: &str) -> String {
+        format!("{}&lang={}", self.banner_script(), pct(lang))
     }
 
     /// The site navigation shown at the top of every page.
@@ -96,22 +135,22 @@ impl Links {
         vec![
             (
                 Nav::Cookies,
-                t(lang, "Cookie policy", "Politique cookies"),
+                txt(lang, "common.cookie_policy"),
                 self.cookie_policy(lang),
             ),
             (
                 Nav::Privacy,
-                t(lang, "Privacy policy", "Politique de confidentialité"),
+                txt(lang, "common.privacy_policy"),
                 self.privacy_policy(lang),
             ),
             (
                 Nav::Versions,
-                t(lang, "Version history", "Historique des versions"),
+                txt(lang, "common.version_history"),
                 self.versions(lang),
             ),
             (
                 Nav::Rights,
-                t(lang, "Exercise your rights", "Exercer vos droits"),
+                txt(lang, "common.exercise_rights"),
                 self.rights(lang),
             ),
         ]
@@ -149,46 +188,17 @@ impl PolicyPage<'_> {
             .or_else(|| self.extra_services.iter().find(|s| s.id == id))
     }
     fn alternates(&self, href: impl Fn(&str) -> String) -> Vec<Alternate> {
-        self.snap
-            .site
-            .languages
-            .iter()
-            .map(|l| Alternate {
-                lang: l.clone(),
-                href: href(l),
-            })
-            .collect()
+        Alternate::all(&self.snap.site.languages, href)
     }
     /// "Version 3 · published on 21 September 2026 · Version history", plus a notice when an
     /// older version is shown.
-    fn version_line(&self, current_href: &str) -> String {
-        let lang = self.lang;
-        let mut s = format!(
-            "<p>{} {} · {} {} · <a href=\"{}\">{}</a></p>",
-            t(lang, "Version", "Version"),
-            self.version,
-            t(lang, "published on", "publiée le"),
-            html::time_el(self.created_at_ms, self.tz(), lang),
-            html::esc(&self.links.versions(lang)),
-            t(lang, "Version history", "Historique des versions"),
-        );
-        if self.version != self.current_version {
-            s.push_str(&format!(
-                "<p class=\"warn\" role=\"note\">{} <a href=\"{}\">{} {}</a>.</p>",
-                t(
-                    lang,
-                    "You are reading an earlier version of this policy.",
-                    "Vous consultez une version antérieure de cette politique."
-                ),
-                html::esc(current_href),
-                t(
-                    lang,
-                    "Read the current version",
-                    "Lire la version en vigueur"
-                ),
-                self.current_version,
-            ));
+    fn version_line(&self, current_href: &str) -> html::Meta {
+        html::Meta::Policy {
+            version: self.version,
+            date: html::time_el(self.created_at_ms, self.tz(), self.lang),
+            history_href: self.links.versions(self.lang),
+            older: (self.version != self.current_version)
+                .then(|| (current_href.to_string(), self.current_version)),
         }
-        s
     }
 }

@@ -6,14 +6,16 @@
 //! recipients including those in third countries, transfers with the country and safeguard,
 //! the time limits for erasure and the security measures.
 
-use std::fmt::Write as _;
-
 use assent_model::Registry;
-use assent_model::registry::{Activity, Contact, Controller, Role, Service, in_eea};
+use assent_model::registry::{Activity, Role, Service, in_eea};
 use serde::Serialize;
 
-use crate::html::{self, Nav, Shell, country_with_code, esc, ext_link, mailto, plain, t};
-use crate::privacy::{retention_action, retention_period};
+use crate::facts::Fact;
+pub use crate::facts::{ContactRecord, ControllerRecord};
+use crate::html::{self, Meta, Nav, Shell, esc, mailto, plain, txt};
+use crate::i18n::{Markup, Texts, texts};
+use crate::words;
+use crate::words::{retention_action, retention_period};
 
 /// Output format of the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,104 +63,6 @@ pub enum RegisterError {
     Format(String),
     #[error("cannot write CSV: {0}")]
     Csv(String),
-}
-
-/// A contact of the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContactRecord {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl ContactRecord {
-    fn from(c: &Contact) -> Self {
-        Self {
-            name: c.name.clone(),
-            email: c.email.clone(),
-            address: c.address.clone(),
-            phone: c.phone.clone(),
-        }
-    }
-    /// "Name, email, address, phone" (the parts that are known).
-    pub fn line(&self) -> String {
-        [&self.name, &self.email, &self.address, &self.phone]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ControllerRecord {
-    pub name: String,
-    pub legal_form: Option<String>,
-    pub registration: Option<String>,
-    pub address: String,
-    pub country: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-}
-
-impl ControllerRecord {
-    /// The controller's identity as `<dt>`/`<dd>` pairs (name, legal form, registration,
-    /// address and country, email, phone, website), for a `<dl class="facts">`.
-    pub(crate) fn facts_html(&self, b: &mut String, lang: &str) {
-        html::fact(b, t(lang, "Name", "Dénomination"), &esc(&self.name));
-        let optional = [
-            (&self.legal_form, t(lang, "Legal form", "Forme juridique")),
-            (
-                &self.registration,
-                t(lang, "Registration", "Immatriculation"),
-            ),
-        ];
-        for (value, label) in optional {
-            if let Some(v) = value {
-                let _ = write!(b, "<dt>{label}</dt><dd>{}</dd>", esc(v));
-            }
-        }
-        let _ = write!(
-            b,
-            "<dt>{}</dt><dd>{} ({})</dd><dt>{}</dt><dd>{}</dd>",
-            t(lang, "Address", "Adresse"),
-            esc(&self.address),
-            esc(&html::country(&self.country, lang)),
-            t(lang, "Email", "E-mail"),
-            mailto(&self.email)
-        );
-        if let Some(p) = &self.phone {
-            html::fact(b, t(lang, "Phone", "Téléphone"), &esc(p));
-        }
-        if let Some(w) = &self.website {
-            html::fact(b, t(lang, "Website", "Site web"), &ext_link(w, &esc(w)));
-        }
-    }
-
-    pub(crate) fn from(c: &Controller) -> Self {
-        Self {
-            name: c.name.clone(),
-            legal_form: c.legal_form.clone(),
-            registration: c.registration.clone(),
-            address: c.address.clone(),
-            country: c.country.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-            website: c.website.clone(),
-        }
-    }
-    pub fn line(&self) -> String {
-        let mut parts = vec![self.name.clone()];
-        parts.extend(self.legal_form.clone());
-        parts.extend(self.registration.clone());
-        parts.push(format!("{} ({})", self.address, self.country));
-        parts.push(self.email.clone());
-        parts.extend(self.phone.clone());
-        parts.join(", ")
-    }
 }
 
 /// A processor (or other service) involved in an activity.
@@ -288,7 +192,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                     country: t.country.clone(),
                     recipient: t.recipient.clone(),
                     safeguard: t.safeguard.as_str().into(),
-                    safeguard_label: t.safeguard.label(lang).into(),
+                    safeguard_label: words::safeguard(t.safeguard, lang).into(),
                 })
                 .collect();
             // A processor outside the EEA is a transfer even when the activity omits it.
@@ -304,7 +208,11 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                         country: c.to_string(),
                         recipient: Some(s.provider.clone()),
                         safeguard: s.safeguard.map(|g| g.as_str()).unwrap_or("").into(),
-                        safeguard_label: s.safeguard.map(|g| g.label(lang)).unwrap_or("").into(),
+                        safeguard_label: s
+                            .safeguard
+                            .map(|g| words::safeguard(g, lang))
+                            .unwrap_or("")
+                            .into(),
                     });
                 }
             }
@@ -318,15 +226,15 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                     ErasureRecord {
                         id: r.id.clone(),
                         data_category: plain(&r.data_category, lang, def),
-                        period: r.period.display(lang),
-                        trigger: r.trigger.label(lang).into(),
-                        archive: r.archive.map(|d| d.display(lang)),
+                        period: words::duration(r.period, lang),
+                        trigger: words::trigger(r.trigger, lang).into(),
+                        archive: r.archive.map(|d| words::duration(d, lang)),
                         action: action.into(),
                         period_text: period.clone(),
                         text: format!(
                             "{}{}{period}; {}",
                             plain(&r.data_category, lang, def),
-                            t(lang, ": ", " : "),
+                            txt(lang, "common.colon"),
                             action.to_lowercase()
                         ),
                     }
@@ -340,7 +248,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                 name: plain(&a.name, lang, def),
                 purposes: plain(&a.description, lang, def),
                 legal_basis: legal_basis_code(a),
-                legal_basis_label: a.legal_basis.label(lang).into(),
+                legal_basis_label: words::basis(a.legal_basis, lang).into(),
                 legitimate_interest: a.legitimate_interest.as_ref().map(|x| plain(x, lang, def)),
                 data_subjects: texts(&a.data_subjects),
                 data_categories: texts(&a.data_categories),
@@ -377,7 +285,7 @@ fn processor(s: &Service, lang: &str) -> ProcessorRecord {
         role: role_code(s.role).into(),
         country: s.country.clone(),
         third_country: s.country.as_deref().is_some_and(|c| !in_eea(c)),
-        safeguard: s.safeguard.map(|g| g.label(lang).to_string()),
+        safeguard: s.safeguard.map(|g| words::safeguard(g, lang).to_string()),
         privacy_policy: s.privacy_policy.clone(),
     }
 }
@@ -390,7 +298,7 @@ impl ProcessorRecord {
             inner.push(self.provider.clone());
         }
         if let Some(c) = &self.country {
-            inner.push(country_with_code(c, lang));
+            inner.push(words::country_with_code(c, lang));
         }
         if inner.is_empty() {
             self.name.clone()
@@ -404,16 +312,19 @@ impl TransferRecord {
     pub fn line(&self, lang: &str) -> String {
         let who = self.recipient.as_deref().unwrap_or("");
         let safeguard = if self.safeguard_label.is_empty() {
-            t(lang, "safeguard not stated", "garantie non précisée")
+            txt(lang, "common.safeguard_not_stated")
         } else {
             self.safeguard_label.as_str()
         };
         if who.is_empty() {
-            format!("{}: {safeguard}", country_with_code(&self.country, lang))
+            format!(
+                "{}: {safeguard}",
+                words::country_with_code(&self.country, lang)
+            )
         } else {
             format!(
                 "{who} – {}: {safeguard}",
-                country_with_code(&self.country, lang)
+                words::country_with_code(&self.country, lang)
             )
         }
     }
@@ -422,45 +333,25 @@ impl TransferRecord {
 /// Column headers of the CSV export.
 pub fn csv_header(lang: &str) -> Vec<&'static str> {
     vec![
-        t(lang, "Activity id", "Identifiant du traitement"),
-        t(lang, "Processing activity", "Traitement"),
-        t(lang, "Controller", "Responsable du traitement"),
-        t(lang, "Representative", "Représentant"),
-        t(
-            lang,
-            "Data protection officer",
-            "Délégué à la protection des données",
-        ),
-        t(lang, "Purposes", "Finalités"),
-        t(lang, "Legal basis", "Base légale"),
-        t(lang, "Legitimate interest", "Intérêt légitime"),
-        t(
-            lang,
-            "Categories of data subjects",
-            "Catégories de personnes concernées",
-        ),
-        t(
-            lang,
-            "Categories of personal data",
-            "Catégories de données personnelles",
-        ),
-        t(lang, "Source", "Source"),
-        t(lang, "Recipients", "Destinataires"),
-        t(lang, "Processors", "Sous-traitants"),
-        t(
-            lang,
-            "Recipients in third countries",
-            "Destinataires dans des pays tiers",
-        ),
-        t(
-            lang,
-            "Transfers outside the EEA (country, safeguard)",
-            "Transferts hors EEE (pays, garantie)",
-        ),
-        t(lang, "Time limits for erasure", "Délais d'effacement"),
-        t(lang, "Security measures", "Mesures de sécurité"),
-        t(lang, "Automated decisions", "Décisions automatisées"),
-        t(lang, "Sites", "Sites"),
+        txt(lang, "register.activity_id"),
+        txt(lang, "register.processing_activity"),
+        txt(lang, "common.controller"),
+        txt(lang, "register.representative"),
+        txt(lang, "common.data_protection_officer"),
+        txt(lang, "common.purposes"),
+        txt(lang, "common.legal_basis"),
+        txt(lang, "common.legitimate_interest"),
+        txt(lang, "common.categories_data_subjects"),
+        txt(lang, "common.categories_personal_data"),
+        txt(lang, "common.source"),
+        txt(lang, "common.recipients"),
+        txt(lang, "register.processors"),
+        txt(lang, "register.recipients_third_countries"),
+        txt(lang, "register.transfers_outside_eea_country"),
+        txt(lang, "register.time_limits_erasure"),
+        txt(lang, "common.security_measures"),
+        txt(lang, "common.automated_decisions"),
+        txt(lang, "register.sites"),
     ]
 }
 
@@ -544,271 +435,171 @@ pub fn to_json(rec: &Record) -> String {
     serde_json::to_string_pretty(rec).unwrap_or_else(|_| "{}".into())
 }
 
-fn ul(items: &[String]) -> String {
+/// A list of texts, or a dash when there is none (a field of Art. 30 is never left blank).
+fn ul(items: &[String]) -> Markup {
     if items.is_empty() {
-        return "–".into();
+        return Markup::text("–");
     }
-    let mut s = String::from("<ul>");
-    for i in items {
-        let _ = write!(s, "<li>{}</li>", esc(i));
-    }
-    s.push_str("</ul>");
-    s
+    html::ul(items.iter().map(|i| Markup::text(i)))
 }
 
-fn contact_html(c: &ContactRecord) -> String {
+/// "Name, email, address, phone": the known parts, the email as a link.
+fn contact_html(c: &ContactRecord) -> Markup {
     let mut parts = vec![];
-    parts.extend(c.name.as_deref().map(esc));
+    parts.extend(c.name.as_deref().map(Markup::text));
     parts.extend(c.email.as_deref().map(mailto));
-    parts.extend(c.address.as_deref().map(esc));
-    parts.extend(c.phone.as_deref().map(esc));
-    parts.join(", ")
+    parts.extend(c.address.as_deref().map(Markup::text));
+    parts.extend(c.phone.as_deref().map(Markup::text));
+    let joined: Vec<String> = parts.into_iter().map(Markup::into_string).collect();
+    Markup::trusted(joined.join(", "))
+}
+
+/// One activity of the record as shown: a summary row and the Art. 30(1) fields.
+struct ActivityView {
+    id: String,
+    name: String,
+    basis: String,
+    countries: String,
+    erasure: Markup,
+    fields: Vec<Fact>,
+}
+
+/// `templates/register.html`.
+#[derive(askama::Template)]
+#[template(path = "register.html")]
+struct RegisterView {
+    t: &'static Texts,
+    controller: Vec<Fact>,
+    activities: Vec<ActivityView>,
+}
+
+/// The fields of Art. 30(1) for one activity, in the article's order.
+fn fields(a: &ActivityRecord, lang: &str) -> Vec<Fact> {
+    let t = texts(lang);
+    let mut f = vec![
+        Fact::new(
+            t.get("register.identifier"),
+            Markup::trusted(format!("<code>{}</code>", esc(&a.id))),
+        ),
+        Fact::text(t.get("register.purposes_art_30_1"), &a.purposes),
+        Fact::text(t.get("common.legal_basis"), &a.legal_basis_label),
+    ];
+    if let Some(li) = &a.legitimate_interest {
+        f.push(Fact::text(t.get("common.legitimate_interest"), li));
+    }
+    f.push(Fact::new(
+        t.get("register.categories_data_subjects_art"),
+        ul(&a.data_subjects),
+    ));
+    f.push(Fact::new(
+        t.get("register.categories_personal_data_art"),
+        ul(&a.data_categories),
+    ));
+    if let Some(s) = &a.source {
+        f.push(Fact::text(t.get("common.source"), s));
+    }
+    let lines = |it: &mut dyn Iterator<Item = String>| ul(&it.collect::<Vec<_>>());
+    f.extend([
+        Fact::new(t.get("register.recipients_art_30_1"), ul(&a.recipients)),
+        Fact::new(
+            t.get("register.processors"),
+            lines(&mut a.processors.iter().map(|p| p.line(lang))),
+        ),
+        Fact::new(
+            t.get("register.recipients_third_countries_art"),
+            lines(
+                &mut a
+                    .processors
+                    .iter()
+                    .filter(|p| p.third_country)
+                    .map(|p| p.line(lang)),
+            ),
+        ),
+        Fact::new(
+            t.get("register.transfers_country_safeguard_art"),
+            lines(&mut a.transfers.iter().map(|tr| tr.line(lang))),
+        ),
+        Fact::new(
+            t.get("register.time_limits_erasure_art"),
+            lines(&mut a.erasure.iter().map(|e| e.text.clone())),
+        ),
+        Fact::new(
+            t.get("register.security_measures_art_30"),
+            ul(&a.security_measures),
+        ),
+        Fact::text(
+            t.get("common.automated_decisions"),
+            a.automated_decisions
+                .as_deref()
+                .unwrap_or(t.get("register.none")),
+        ),
+        Fact::text(t.get("register.sites"), &a.sites.join(", ")),
+    ]);
+    f
 }
 
 /// The record as a printable HTML document. `generated_at` is shown as is (escaped).
 pub fn to_html(rec: &Record, generated_at: &str) -> String {
-    let lang = if rec.language == "fr" { "fr" } else { "en" };
+    let t = texts(&rec.language);
+    let lang = t.lang();
     let c = &rec.controller;
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<p class=\"lead\">{}</p>",
-        t(
-            lang,
-            "Record of processing activities kept under Article 30(1) of the GDPR, generated from the registry. One section per processing activity.",
-            "Registre des activités de traitement tenu en application de l'article 30(1) du RGPD, généré à partir du registre. Une section par traitement."
-        )
-    );
-    let _ = write!(
-        b,
-        "<h2 id=\"controller\">{}</h2><dl class=\"facts\">",
-        t(lang, "Controller", "Responsable du traitement"),
-    );
-    c.facts_html(&mut b, lang);
-    let _ = write!(
-        b,
-        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        t(lang, "Representative (Art. 27)", "Représentant (art. 27)"),
+    let mut controller = c.facts(lang);
+    controller.push(Fact::new(
+        t.get("register.representative_art_27"),
         rec.representative
             .as_ref()
             .map(contact_html)
-            .unwrap_or_else(|| t(
-                lang,
-                "None (established in the EU)",
-                "Aucun (établi dans l'UE)"
-            )
-            .into()),
-        t(
-            lang,
-            "Data protection officer",
-            "Délégué à la protection des données"
-        ),
-        rec.dpo.as_ref().map(contact_html).unwrap_or_else(|| t(
-            lang,
-            "None designated",
-            "Aucun désigné"
-        )
-        .into()),
-    );
-
-    // Summary
-    let _ = write!(
-        b,
-        "<h2 id=\"summary\">{}</h2><div class=\"table-wrap\"><table><caption>{} ({})</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(lang, "Processing activities", "Activités de traitement"),
-        t(lang, "Processing activities", "Activités de traitement"),
-        rec.activities.len(),
-        t(lang, "Activity", "Traitement"),
-        t(lang, "Legal basis", "Base légale"),
-        t(lang, "Third-country transfers", "Transferts hors EEE"),
-        t(lang, "Time limits for erasure", "Délais d'effacement"),
-    );
-    for a in &rec.activities {
-        let countries: Vec<String> = {
-            let mut v: Vec<String> = a
+            .unwrap_or_else(|| Markup::text(t.get("register.none_established_eu"))),
+    ));
+    controller.push(Fact::new(
+        t.get("common.data_protection_officer"),
+        rec.dpo
+            .as_ref()
+            .map(contact_html)
+            .unwrap_or_else(|| Markup::text(t.get("register.none_designated"))),
+    ));
+    let activities = rec
+        .activities
+        .iter()
+        .map(|a| {
+            let mut countries: Vec<String> = a
                 .transfers
                 .iter()
-                .map(|t| country_with_code(&t.country, lang))
+                .map(|tr| words::country_with_code(&tr.country, lang))
                 .collect();
-            v.dedup();
-            v
-        };
-        let _ = write!(
-            b,
-            "<tr><th scope=\"row\"><a href=\"#a-{id}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&a.name),
-            esc(&a.legal_basis_label),
-            if countries.is_empty() {
-                "–".into()
-            } else {
-                esc(&countries.join(", "))
-            },
-            ul(&a
-                .erasure
-                .iter()
-                .map(|e| e.period_text.clone())
-                .collect::<Vec<_>>()),
-            id = esc(&a.id),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-
-    for (i, a) in rec.activities.iter().enumerate() {
-        let _ = write!(
-            b,
-            "<section class=\"record\" aria-labelledby=\"a-{id}\"><h2 id=\"a-{id}\">{n}. {name}</h2><div class=\"table-wrap\"><table><caption>{cap}</caption><tbody>",
-            id = esc(&a.id),
-            n = i + 1,
-            name = esc(&a.name),
-            cap = t(lang, "Article 30(1) fields", "Champs de l'article 30(1)"),
-        );
-        let row = |b: &mut String, label: &str, value: String| {
-            let _ = write!(
-                b,
-                "<tr><th scope=\"row\">{}</th><td>{value}</td></tr>",
-                esc(label)
-            );
-        };
-        row(
-            &mut b,
-            t(lang, "Identifier", "Identifiant"),
-            format!("<code>{}</code>", esc(&a.id)),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Purposes (Art. 30(1)(b))",
-                "Finalités (art. 30(1)(b))",
-            ),
-            esc(&a.purposes),
-        );
-        row(
-            &mut b,
-            t(lang, "Legal basis", "Base légale"),
-            esc(&a.legal_basis_label),
-        );
-        if let Some(li) = &a.legitimate_interest {
-            row(
-                &mut b,
-                t(lang, "Legitimate interest", "Intérêt légitime"),
-                esc(li),
-            );
-        }
-        row(
-            &mut b,
-            t(
-                lang,
-                "Categories of data subjects (Art. 30(1)(c))",
-                "Catégories de personnes concernées (art. 30(1)(c))",
-            ),
-            ul(&a.data_subjects),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Categories of personal data (Art. 30(1)(c))",
-                "Catégories de données personnelles (art. 30(1)(c))",
-            ),
-            ul(&a.data_categories),
-        );
-        if let Some(s) = &a.source {
-            row(&mut b, t(lang, "Source", "Source"), esc(s));
-        }
-        row(
-            &mut b,
-            t(
-                lang,
-                "Recipients (Art. 30(1)(d))",
-                "Destinataires (art. 30(1)(d))",
-            ),
-            ul(&a.recipients),
-        );
-        row(
-            &mut b,
-            t(lang, "Processors", "Sous-traitants"),
-            ul(&a
-                .processors
-                .iter()
-                .map(|p| p.line(lang))
-                .collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Recipients in third countries (Art. 30(1)(d))",
-                "Destinataires dans des pays tiers (art. 30(1)(d))",
-            ),
-            ul(&a
-                .processors
-                .iter()
-                .filter(|p| p.third_country)
-                .map(|p| p.line(lang))
-                .collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Transfers: country and safeguard (Art. 30(1)(e))",
-                "Transferts : pays et garantie (art. 30(1)(e))",
-            ),
-            ul(&a.transfers.iter().map(|t| t.line(lang)).collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Time limits for erasure (Art. 30(1)(f))",
-                "Délais d'effacement (art. 30(1)(f))",
-            ),
-            ul(&a.erasure.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
-        );
-        row(
-            &mut b,
-            t(
-                lang,
-                "Security measures (Art. 30(1)(g))",
-                "Mesures de sécurité (art. 30(1)(g))",
-            ),
-            ul(&a.security_measures),
-        );
-        row(
-            &mut b,
-            t(lang, "Automated decisions", "Décisions automatisées"),
-            esc(a
-                .automated_decisions
-                .as_deref()
-                .unwrap_or(t(lang, "None", "Aucune"))),
-        );
-        row(&mut b, t(lang, "Sites", "Sites"), esc(&a.sites.join(", ")));
-        b.push_str("</tbody></table></div></section>");
-    }
-
+            countries.dedup();
+            ActivityView {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                basis: a.legal_basis_label.clone(),
+                countries: countries.join(", "),
+                erasure: ul(&a
+                    .erasure
+                    .iter()
+                    .map(|e| e.period_text.clone())
+                    .collect::<Vec<_>>()),
+                fields: fields(a, lang),
+            }
+        })
+        .collect();
+    let view = RegisterView {
+        t,
+        controller,
+        activities,
+    };
     html::shell(&Shell {
         lang,
-        title: t(
-            lang,
-            "Record of processing activities",
-            "Registre des activités de traitement",
-        )
-        .to_string(),
+        title: t.get("register.record_processing_activities").to_string(),
         site_name: &c.name,
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
-        meta_html: format!(
-            "<p>{} · {} {} · {} {}</p>",
-            t(lang, "GDPR Article 30", "RGPD, article 30"),
-            rec.activities.len(),
-            t(lang, "activities", "traitements"),
-            t(lang, "generated", "généré le"),
-            esc(generated_at),
-        ),
-        body_html: b,
-        tail_html: String::new(),
+        meta: Meta::Register {
+            activities: rec.activities.len(),
+            generated_at: generated_at.to_string(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }

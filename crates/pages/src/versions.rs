@@ -1,15 +1,14 @@
 //! The version history of a site's policy and the differences between two versions, in plain
 //! words (from [`assent_model::version::diff`]), material changes first and highlighted.
 
-use std::fmt::Write as _;
-
 use assent_model::clock::rfc3339;
 use assent_model::registry::Site;
 use assent_model::version::Change;
 use serde_json::{Value, json};
 
 use crate::Links;
-use crate::html::{self, Alternate, Nav, Shell, esc, t};
+use crate::html::{self, Alternate, Meta, Nav, Shell};
+use crate::i18n::{Markup, Texts, texts};
 
 /// One stored version, as the history shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,195 +32,124 @@ pub struct HistoryPage<'a> {
     pub links: &'a Links,
 }
 
-fn changes_list(lang: &str, changes: &[Change]) -> String {
-    let mut s = String::from("<ul class=\"changes\">");
-    for c in changes {
-        if c.material {
-            let _ = write!(
-                s,
-                "<li class=\"material\" data-kind=\"{}\"><span class=\"badge material\">{}</span> <strong>{}</strong></li>",
-                esc(&c.kind),
-                t(lang, "New consent needed", "Nouveau consentement requis"),
-                esc(c.text(lang))
-            );
-        } else {
-            let _ = write!(
-                s,
-                "<li data-kind=\"{}\">{}</li>",
-                esc(&c.kind),
-                esc(c.text(lang))
-            );
-        }
-    }
-    s.push_str("</ul>");
-    s
+/// One change as listed.
+struct ChangeView<'a> {
+    kind: &'a str,
+    material: bool,
+    text: &'a str,
 }
 
-fn fresh_badge(lang: &str, v: &VersionEntry) -> String {
-    if v.version == 1 {
-        format!(
-            "<span class=\"badge\">{}</span>",
-            t(lang, "First version", "Première version")
-        )
-    } else if v.requires_fresh_consent {
-        format!(
-            "<span class=\"badge material\">{}</span>",
-            t(
-                lang,
-                "Visitors were asked for their choice again",
-                "Le choix des visiteurs a été redemandé"
-            )
-        )
-    } else {
-        format!(
-            "<span class=\"badge exempt\">{}</span>",
-            t(
-                lang,
-                "Earlier choices remained valid",
-                "Les choix antérieurs sont restés valables"
-            )
-        )
+fn change_views<'a>(changes: impl Iterator<Item = &'a Change>, lang: &str) -> Vec<ChangeView<'a>> {
+    changes
+        .map(|c| ChangeView {
+            kind: &c.kind,
+            material: c.material,
+            text: c.text(lang),
+        })
+        .collect()
+}
+
+/// The form that picks two versions to compare.
+struct CompareForm {
+    action: String,
+    versions: Vec<i64>,
+    from: i64,
+    to: i64,
+    lang: String,
+}
+
+fn compare_form(p: &HistoryPage<'_>, versions: &[i64], from: i64, to: i64) -> CompareForm {
+    CompareForm {
+        action: p.links.diff_action(),
+        versions: versions.to_vec(),
+        from,
+        to,
+        lang: p.lang.to_string(),
     }
 }
 
-fn compare_form(p: &HistoryPage<'_>, versions: &[i64], from: i64, to: i64) -> String {
-    let lang = p.lang;
-    let opts = |sel: i64| {
-        versions
-            .iter()
-            .map(|v| {
-                format!(
-                    "<option value=\"{v}\"{}>{} {v}</option>",
-                    if *v == sel { " selected" } else { "" },
-                    t(lang, "Version", "Version")
-                )
-            })
-            .collect::<String>()
-    };
-    format!(
-        "<form class=\"compare\" method=\"get\" action=\"{action}\"><label>{l1}<select name=\"from\">{o1}</select></label>\
-<label>{l2}<select name=\"to\">{o2}</select></label><input type=\"hidden\" name=\"lang\" value=\"{lang_v}\"><button type=\"submit\">{btn}</button></form>",
-        action = esc(&p.links.diff_action()),
-        l1 = t(lang, "From", "De"),
-        o1 = opts(from),
-        l2 = t(lang, "To", "À"),
-        o2 = opts(to),
-        lang_v = esc(lang),
-        btn = t(lang, "Compare", "Comparer"),
-    )
+/// One version in the history.
+struct VersionView<'a> {
+    version: i64,
+    date: Markup,
+    fresh: bool,
+    cookie_href: String,
+    privacy_href: String,
+    diff_href: Option<String>,
+    changes: Vec<ChangeView<'a>>,
+}
+
+/// `templates/history.html`.
+#[derive(askama::Template)]
+#[template(path = "history.html")]
+struct HistoryView<'a> {
+    t: &'static Texts,
+    compare: Option<CompareForm>,
+    versions: Vec<VersionView<'a>>,
+}
+
+/// `templates/diff.html`.
+#[derive(askama::Template)]
+#[template(path = "diff.html")]
+struct DiffView<'a> {
+    t: &'static Texts,
+    lead: Markup,
+    compare: CompareForm,
+    material: Vec<ChangeView<'a>>,
+    other: Vec<ChangeView<'a>>,
+    from: i64,
+    to: i64,
+    from_href: String,
+    to_href: String,
+    history_href: String,
 }
 
 fn alternates(p: &HistoryPage<'_>, href: impl Fn(&str) -> String) -> Vec<Alternate> {
-    p.site
-        .languages
-        .iter()
-        .map(|l| Alternate {
-            lang: l.clone(),
-            href: href(l),
-        })
-        .collect()
+    Alternate::all(&p.site.languages, href)
 }
 
 /// The version history, newest first. `versions` may come in any order.
 pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
     let lang = p.lang;
+    let t = texts(lang);
     let mut sorted: Vec<&VersionEntry> = versions.iter().collect();
     sorted.sort_by_key(|v| std::cmp::Reverse(v.version));
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<p class=\"lead\">{}</p>",
-        t(
-            lang,
-            "Every change to the cookie and privacy policies of this site creates a new, dated version that is never altered afterwards. Each choice a visitor makes is recorded with the version it was given under. A significant change (a new purpose, a new provider, a new transfer, a longer tracker lifetime) makes the banner ask visitors again.",
-            "Chaque modification des politiques cookies et de confidentialité de ce site crée une nouvelle version datée, qui n'est plus jamais modifiée. Chaque choix d'un visiteur est enregistré avec la version sous laquelle il a été donné. Un changement important (nouvelle finalité, nouveau prestataire, nouveau transfert, durée de vie allongée) fait réapparaître le bandeau."
-        )
-    );
     let numbers: Vec<i64> = sorted.iter().map(|v| v.version).collect();
-    if numbers.len() > 1 {
+    let compare = (numbers.len() > 1).then(|| {
         let to = numbers.first().copied().unwrap_or(1);
         let from = numbers.get(1).copied().unwrap_or(to);
-        let _ = write!(
-            b,
-            "<h2 id=\"compare\">{}</h2>{}",
-            t(lang, "Compare two versions", "Comparer deux versions"),
-            compare_form(p, &numbers, from, to)
-        );
-    }
-    let _ = write!(
-        b,
-        "<h2 id=\"versions\">{}</h2><ol class=\"versions\" reversed>",
-        t(lang, "All versions", "Toutes les versions")
-    );
-    for v in &sorted {
-        let _ = write!(
-            b,
-            "<li id=\"v{n}\"><h3>{} {n} <span class=\"small\">– {}</span></h3><p>{} · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a>",
-            t(lang, "Version", "Version"),
-            html::time_el(v.created_at_ms, p.timezone, lang),
-            fresh_badge(lang, v),
-            esc(&p.links.cookie_policy_version(lang, v.version)),
-            t(lang, "cookie policy", "politique cookies"),
-            esc(&p.links.privacy_policy_version(lang, v.version)),
-            t(lang, "privacy policy", "politique de confidentialité"),
-            n = v.version,
-        );
-        if v.version > 1 {
-            let _ = write!(
-                b,
-                " · <a href=\"{}\">{}</a>",
-                esc(&p.links.diff(v.version - 1, v.version, lang)),
-                t(
-                    lang,
-                    "compare with the previous version",
-                    "comparer avec la version précédente"
-                )
-            );
-        }
-        b.push_str("</p>");
-        if v.version == 1 {
-            let _ = write!(
-                b,
-                "<p>{}</p>",
-                t(
-                    lang,
-                    "First published version.",
-                    "Première version publiée."
-                )
-            );
-        } else if v.changes.is_empty() {
-            let _ = write!(
-                b,
-                "<p>{}</p>",
-                t(lang, "No change recorded.", "Aucun changement enregistré.")
-            );
-        } else {
-            b.push_str(&changes_list(lang, &v.changes));
-        }
-        b.push_str("</li>");
-    }
-    b.push_str("</ol>");
+        compare_form(p, &numbers, from, to)
+    });
+    let view = HistoryView {
+        t,
+        compare,
+        versions: sorted
+            .iter()
+            .map(|v| VersionView {
+                version: v.version,
+                date: html::time_el(v.created_at_ms, p.timezone, lang),
+                fresh: v.requires_fresh_consent,
+                cookie_href: p.links.cookie_policy_version(lang, v.version),
+                privacy_href: p.links.privacy_policy_version(lang, v.version),
+                diff_href: (v.version > 1).then(|| p.links.diff(v.version - 1, v.version, lang)),
+                changes: change_views(v.changes.iter(), lang),
+            })
+            .collect(),
+    };
     let latest = sorted.first().map(|v| v.version).unwrap_or(0);
     html::shell(&Shell {
         lang,
-        title: t(
-            lang,
-            "Policy version history",
-            "Historique des versions de la politique",
-        )
-        .to_string(),
+        title: t.get("versions.policy_version_history").to_string(),
         site_name: &p.site.name,
         nav: Nav::Versions,
         links: p.links.nav(lang),
         alternates: alternates(p, |l| p.links.versions(l)),
-        meta_html: format!(
-            "<p>{} {latest} · {} {}</p>",
-            t(lang, "Current version:", "Version en vigueur :"),
-            sorted.len(),
-            t(lang, "versions", "versions")
-        ),
-        body_html: b,
-        tail_html: String::new(),
+        meta: Meta::History {
+            latest,
+            count: sorted.len(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }
@@ -265,114 +193,52 @@ pub fn diff_html(
     all_versions: &[i64],
 ) -> String {
     let lang = p.lang;
-    let mut b = String::new();
-    let material: Vec<Change> = changes.iter().filter(|c| c.material).cloned().collect();
-    let other: Vec<Change> = changes.iter().filter(|c| !c.material).cloned().collect();
-    let _ = write!(
-        b,
-        "<p class=\"lead\">{}</p>",
-        match lang {
-            "fr" => format!(
-                "Ce qui a changé entre la version {} du {} et la version {} du {}.",
-                from.version,
-                html::time_el(from.created_at_ms, p.timezone, lang),
-                to.version,
-                html::time_el(to.created_at_ms, p.timezone, lang)
-            ),
-            _ => format!(
-                "What changed between version {} of {} and version {} of {}.",
-                from.version,
-                html::time_el(from.created_at_ms, p.timezone, lang),
-                to.version,
-                html::time_el(to.created_at_ms, p.timezone, lang)
-            ),
-        }
-    );
+    let t = texts(lang);
     let mut sorted = all_versions.to_vec();
     sorted.sort_by_key(|v| std::cmp::Reverse(*v));
-    b.push_str(&compare_form(p, &sorted, from.version, to.version));
-    if changes.is_empty() {
-        let _ = write!(
-            b,
-            "<p class=\"note\">{}</p>",
-            t(
-                lang,
-                "The two versions have the same content.",
-                "Les deux versions ont le même contenu."
-            )
-        );
-    }
-    if !material.is_empty() {
-        let _ = write!(
-            b,
-            "<h2 id=\"material\">{} <span class=\"small\">({})</span></h2><p>{}</p>{}",
-            t(lang, "Significant changes", "Changements importants"),
-            material.len(),
-            t(
-                lang,
-                "These changes require visitors' consent again: the banner asks for a new choice.",
-                "Ces changements nécessitent un nouveau consentement : le bandeau redemande leur choix aux visiteurs."
-            ),
-            changes_list(lang, &material)
-        );
-    }
-    if !other.is_empty() {
-        let _ = write!(
-            b,
-            "<h2 id=\"other\">{} <span class=\"small\">({})</span></h2><p>{}</p>{}",
-            t(lang, "Other changes", "Autres changements"),
-            other.len(),
-            t(
-                lang,
-                "These changes do not affect choices already made.",
-                "Ces changements n'affectent pas les choix déjà exprimés."
-            ),
-            changes_list(lang, &other)
-        );
-    }
-    let _ = write!(
-        b,
-        "<p><a href=\"{}\">{} {}</a> · <a href=\"{}\">{} {}</a> · <a href=\"{}\">{}</a></p>",
-        esc(&p.links.cookie_policy_version(lang, from.version)),
-        t(lang, "Cookie policy, version", "Politique cookies, version"),
-        from.version,
-        esc(&p.links.cookie_policy_version(lang, to.version)),
-        t(lang, "Cookie policy, version", "Politique cookies, version"),
-        to.version,
-        esc(&p.links.versions(lang)),
-        t(lang, "All versions", "Toutes les versions"),
-    );
+    let view = DiffView {
+        t,
+        lead: t.markup_with(
+            "versions.diff_lead",
+            &[
+                ("from", &Markup::text(&from.version.to_string())),
+                (
+                    "from_date",
+                    &html::time_el(from.created_at_ms, p.timezone, lang),
+                ),
+                ("to", &Markup::text(&to.version.to_string())),
+                (
+                    "to_date",
+                    &html::time_el(to.created_at_ms, p.timezone, lang),
+                ),
+            ],
+        ),
+        compare: compare_form(p, &sorted, from.version, to.version),
+        material: change_views(changes.iter().filter(|c| c.material), lang),
+        other: change_views(changes.iter().filter(|c| !c.material), lang),
+        from: from.version,
+        to: to.version,
+        from_href: p.links.cookie_policy_version(lang, from.version),
+        to_href: p.links.cookie_policy_version(lang, to.version),
+        history_href: p.links.versions(lang),
+    };
     html::shell(&Shell {
         lang,
-        title: match lang {
-            "fr" => format!(
-                "Changements de la version {} à la version {}",
-                from.version, to.version
-            ),
-            _ => format!(
-                "Changes from version {} to version {}",
-                from.version, to.version
-            ),
-        },
+        title: t.fill(
+            "versions.diff_title",
+            &[("from", &from.version), ("to", &to.version)],
+        ),
         site_name: &p.site.name,
         nav: Nav::Versions,
         links: p.links.nav(lang),
         alternates: alternates(p, |l| p.links.diff(from.version, to.version, l)),
-        meta_html: format!(
-            "<p><a href=\"{}\">{}</a> · {} {} · {} {}</p>",
-            esc(&p.links.versions(lang)),
-            t(
-                lang,
-                "Policy version history",
-                "Historique des versions de la politique"
-            ),
-            material.len(),
-            t(lang, "significant", "importants"),
-            other.len(),
-            t(lang, "other", "autres"),
-        ),
-        body_html: b,
-        tail_html: String::new(),
+        meta: Meta::Diff {
+            history_href: p.links.versions(lang),
+            material: view.material.len(),
+            other: view.other.len(),
+        },
+        body: html::render(&view),
+        script: None,
         canonical: None,
     })
 }
@@ -394,9 +260,16 @@ pub fn diff_json(
     })
 }
 
+/// `templates/error.html`.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    message: &'a str,
+}
+
 /// A small page for errors (unknown site, unknown version, bad query), in `lang`.
 pub fn error_html(lang: &str, title: &str, message: &str) -> String {
-    let lang = if lang == "fr" { "fr" } else { "en" };
+    let lang = crate::i18n::texts(lang).lang();
     html::shell(&Shell {
         lang,
         title: title.to_string(),
@@ -404,9 +277,9 @@ pub fn error_html(lang: &str, title: &str, message: &str) -> String {
         nav: Nav::Register,
         links: vec![],
         alternates: vec![],
-        meta_html: String::new(),
-        body_html: format!("<p class=\"warn\" role=\"alert\">{}</p>", esc(message)),
-        tail_html: String::new(),
+        meta: Meta::None,
+        body: html::render(&ErrorView { message }),
+        script: None,
         canonical: None,
     })
 }

@@ -9,7 +9,8 @@ mod common;
 
 use assent_model::registry::{LegalBasis, Role, Trigger, in_eea};
 use assent_model::version::SiteSnapshot;
-use assent_pages::html::{country, esc, lifetime_days};
+use assent_pages::words::{country, lifetime_days};
+use common::esc;
 use common::{between, examples, render, some_row_has, table_rows};
 
 const LANGS: [&str; 2] = ["en", "fr"];
@@ -28,7 +29,10 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
                 assert!(html.starts_with("<!doctype html>\n<html lang=\""), "{ctx}");
                 assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{ctx}");
                 assert!(
-                    html.contains(&format!("<script src=\"/assent.js?site={}\"", site.id)),
+                    html.contains(&format!(
+                        "<script src=\"/assent.js?site={}&#38;lang={lang}\"",
+                        site.id
+                    )),
                     "{ctx}: banner script"
                 );
                 assert!(

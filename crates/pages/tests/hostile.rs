@@ -107,7 +107,7 @@ fn assert_clean(ctx: &str, html: &str, scripts_allowed: usize) {
     assert!(!html.contains("href=\"mailto:javascript"), "{ctx}");
     // The text is shown, escaped.
     assert!(
-        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
         "{ctx}: escaped text missing"
     );
 }
@@ -131,7 +131,7 @@ fn policy_pages_escape_everything() {
         assert_clean(&format!("cookie {lang}"), &c, 1);
         assert!(
             c.contains(&format!(
-                "&quot;&gt;&lt;img src=x onerror=alert(1)&gt; / {}",
+                "&#34;&#62;&#60;img src=x onerror=alert(1)&#62; / {}",
                 "Svc"
             )),
             "domain / provider escaped"
@@ -197,7 +197,7 @@ fn history_diff_and_register_escape_everything() {
     for lang in ["en", "fr"] {
         let html = register::export(&bad, None, Format::Html, lang, "<now>").unwrap();
         assert_clean(&format!("register {lang}"), &html, 0);
-        assert!(html.contains("&lt;now&gt;"));
+        assert!(html.contains("&#60;now&#62;"));
     }
     let e = versions::error_html("en", SCRIPT, ATTR);
     assert!(!e.contains("<script>") && !e.contains("<img"));
@@ -246,4 +246,27 @@ fn check_refuses_javascript_urls() {
             "{to}: {text:#?}"
         );
     }
+}
+
+/// What the removed `html::esc` test checked, on rendered output: every character that could
+/// open markup or close an attribute is escaped, by the template engine.
+#[test]
+fn text_is_escaped_in_element_content_and_attributes() {
+    let html = versions::error_html("en", "T<i>'\"", "<a href=\"x\">'&");
+    assert!(
+        html.contains(
+            "<p class=\"warn\" role=\"alert\">&#60;a href=&#34;x&#34;&#62;&#39;&#38;</p>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<title>T&#60;i&#62;&#39;&#34; – Assent</title>"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>T&#60;i&#62;&#39;&#34;</h1>"), "{html}");
+    // Markup::text is the same escaper, for callers that predict rendered text.
+    assert_eq!(
+        assent_pages::i18n::Markup::text("<a href=\"x\">'&").as_str(),
+        "&#60;a href=&#34;x&#34;&#62;&#39;&#38;"
+    );
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use assent_model::registry::{Text, in_eea};
-use assent_pages::html::esc;
 use assent_pages::register::{self, Format, csv_cell, csv_header, csv_rows};
+use common::esc;
 
 fn parse_csv(s: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::ReaderBuilder::new()

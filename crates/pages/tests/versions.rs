@@ -7,8 +7,8 @@ mod common;
 use assent_model::registry::{Lifetime, Safeguard, Service};
 use assent_model::version::{SiteSnapshot, diff};
 use assent_pages::Links;
-use assent_pages::html::esc;
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
+use common::esc;
 
 fn changed() -> (SiteSnapshot, SiteSnapshot) {
     let old = common::callkom();
@@ -146,9 +146,9 @@ fn history_lists_versions_with_dates_and_fresh_consent() {
     assert!(html.contains("<time datetime=\"2026-10-31\">31 October 2026</time>"));
     assert!(html.contains("Visitors were asked for their choice again"));
     assert!(
-        html.contains("href=\"/sites/callkom/policy-versions/diff?from=1&amp;to=2&amp;lang=en\"")
+        html.contains("href=\"/sites/callkom/policy-versions/diff?from=1&#38;to=2&#38;lang=en\"")
     );
-    assert!(html.contains("href=\"/sites/callkom/cookie-policy?lang=en&amp;version=1\""));
+    assert!(html.contains("href=\"/sites/callkom/cookie-policy?lang=en&#38;version=1\""));
     for c in &changes {
         assert!(html.contains(&esc(&c.en)), "{}", c.en);
     }

@@ -9,7 +9,6 @@ pub mod error;
 pub mod guard;
 pub mod json;
 pub mod ratelimit;
-pub mod rights;
 pub mod router;
 pub mod routes;
 pub mod serve;

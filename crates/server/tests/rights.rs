@@ -406,10 +406,10 @@ async fn hostile_input(b: Backend) {
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img src=x"), "{page}");
     assert!(
-        page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
         "{page}"
     );
-    assert!(page.contains("&lt;b&gt;Bold&lt;/b&gt;"), "{page}");
+    assert!(page.contains("&#60;b&#62;Bold&#60;/b&#62;"), "{page}");
 }
 
 async fn illegal_transitions(b: Backend) {
@@ -1007,6 +1007,122 @@ async fn verification_mails_per_address(b: Backend) {
     );
 }
 
+/// A site that lists German gets the form, its pages and the requester's emails in German;
+/// a site that does not keeps English for `?lang=de`.
+async fn german(b: Backend) {
+    // Callkom without German among its languages (its registry has German texts).
+    let without_de = Options::default().registry_src.replace(
+        "languages = [\"en\", \"fr\", \"de\"]",
+        "languages = [\"en\", \"fr\"]",
+    );
+    assert!(!without_de.contains("\"fr\", \"de\"]"));
+    let plain = TestApp::spawn_with(
+        b,
+        Options {
+            registry_src: without_de,
+            ..Options::default()
+        },
+    )
+    .await;
+    let page = plain
+        .get("/sites/callkom/rights?lang=de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<html lang=\"en\"") && !page.contains("Deutsche Fassung"));
+    plain.stop().await;
+
+    let mut sink = SmtpSink::start().await;
+    // The example registry lists German (examples/callkom.toml).
+    let src = Options::default().registry_src;
+    assert!(src.contains("\"fr\", \"de\"]"));
+    let app = TestApp::spawn_with(
+        b,
+        Options {
+            registry_src: src,
+            smtp: Some(sink.url.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let page = app
+        .get("/sites/callkom/rights?lang=de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "<html lang=\"de\"",
+        "Ihre Rechte ausüben",
+        "Auskunft über meine Daten",
+        "Berichtigung",
+        "Löschung",
+        "Einschränkung der Verarbeitung",
+        "Datenübertragbarkeit",
+        "Widerspruch",
+        "innerhalb eines Monats",
+        "Aufsichtsbehörde",
+        "Bestätigungscode",
+        "<input type=\"hidden\" name=\"lang\" value=\"de\">",
+    ] {
+        assert!(page.contains(needle), "{needle} missing in {page}");
+    }
+    let en = app
+        .get("/sites/callkom/rights?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("lang=\"de\">Deutsche Fassung</a>"), "{en}");
+    // A refusal in German names the field in German.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "erasure"),
+            ("email", "d@example.org"),
+            ("name", "Dora\r\nBcc: x@example.org"),
+            ("lang", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(">Fehler: Vor- und Nachname: "), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    // The form in German: the answer page, the email and the confirmation are German.
+    let r = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "erasure"),
+            ("email", "d@example.org"),
+            ("name", "Dora Müller"),
+            ("lang", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert!(r.text().await.unwrap().contains("Antrag eingegangen"));
+    let mail = sink.next().await;
+    let body = mail.body();
+    for needle in [
+        "Guten Tag,",
+        "(Löschung meiner Daten)",
+        "Bestätigungscode",
+        "rights/verify?lang=de",
+    ] {
+        assert!(body.contains(needle), "{needle} missing in {body}");
+    }
+    let (s, page) = follow_link(&app, &mail).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Antrag bestätigt"), "{page}");
+    assert_eq!(only_request(&app).await["type"], "erasure");
+}
+
 both_backends!(
     full_flow,
     no_enumeration,
@@ -1018,4 +1134,5 @@ both_backends!(
     pages_and_admin_login,
     parallel_code_guesses,
     verification_mails_per_address,
+    german,
 );

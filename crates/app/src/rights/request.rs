@@ -187,20 +187,7 @@ pub fn new_code() -> AppResult<String> {
     }
 }
 
-/// `fr` if asked for (or if the site speaks French and nothing was asked), else `en`.
-pub fn pick_lang(asked: Option<&str>, site_langs: &[String]) -> &'static str {
-    match asked {
-        Some("fr") => "fr",
-        Some("en") => "en",
-        _ => {
-            if site_langs.first().map(String::as_str) == Some("fr") {
-                "fr"
-            } else {
-                "en"
-            }
-        }
-    }
-}
+pub use assent_pages::rights::pick_lang;
 
 /// The controller's time zone for a site (UTC if the site or zone is unknown; the registry
 /// lint refuses unknown zones).

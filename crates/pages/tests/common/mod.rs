@@ -9,6 +9,11 @@ use assent_model::registry::Service;
 use assent_model::version::SiteSnapshot;
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
+/// A text as the pages show it (escaped by the templates).
+pub fn esc(s: &str) -> String {
+    assent_pages::i18n::Markup::text(s).into_string()
+}
+
 pub const CREATED_MS: i64 = 1_790_000_000_000; // 2026-09-21
 
 /// The five example registries, validated by `assent check`'s parser.

@@ -288,19 +288,13 @@ pub fn config(
     })
 }
 
-/// Minimal HTML escaping for text and attribute values (the same characters as the script's).
+/// HTML escaping for text and attribute values: the pages crate's ([`Markup::text`], askama's
+/// escaper), so that the demo pages and the policy pages escape the same five characters (`&`,
+/// `<`, `>`, `"` and `'`, which matters in a single-quoted attribute).
+///
+/// [`Markup::text`]: assent_pages::i18n::Markup::text
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    assent_pages::i18n::Markup::text(s).into_string()
 }
 
 #[cfg(test)]
@@ -449,6 +443,19 @@ mod tests {
         );
         assert_eq!(t[0][18], "", "no GPC notice without a GPC purpose");
         // escaping
-        assert_eq!(esc("a<b>&\"c"), "a&lt;b&gt;&amp;&quot;c");
+        assert_eq!(esc("a<b>&\"c"), "a&#60;b&#62;&#38;&#34;c");
+    }
+
+    #[test]
+    fn escaping_covers_single_quotes() {
+        // A value put in a single-quoted attribute must not be able to close it.
+        assert_eq!(
+            esc("x' onmouseover='alert(1)"),
+            "x&#39; onmouseover=&#39;alert(1)"
+        );
+        assert_eq!(
+            esc("<a href='/'>&\"</a>"),
+            "&#60;a href=&#39;/&#39;&#62;&#38;&#34;&#60;/a&#62;"
+        );
     }
 }

@@ -12,15 +12,14 @@ use serde::Deserialize;
 use assent_app::access::{Permission, Role};
 use assent_app::rights::dpo::{is_overdue, load, queue_order};
 use assent_app::rights::{self as svc};
-use assent_model::clock::rfc3339;
 use assent_model::rights::Status;
 use assent_store::RightsRequestRow;
 
 use super::reply::{html_error, html_response};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::rate_limit;
-use crate::rights::html::{self, QueueRow};
 use crate::state::AppState;
+use assent_pages::rights::admin::{self, Detail, HistoryLine, QueueRow};
 
 const COOKIE: &str = "assent_admin";
 
@@ -101,7 +100,7 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
             mail_problem: r.mail_problem.is_some(),
         })
         .collect();
-    html_response(StatusCode::OK, html::queue_page(&rows, awaiting, now))
+    html_response(StatusCode::OK, admin::queue_page(&rows, awaiting, now))
 }
 
 /// `GET /admin/requests/{id}`: one request and its history (all values escaped).
@@ -122,31 +121,36 @@ pub async fn detail_page(
     let events = st.store.rights_events(&id).await.unwrap_or_default();
     let d = svc::deadlines_of(&r);
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    let fields = vec![
-        ("Id", r.id.clone()),
-        ("Site", r.site.clone()),
-        ("Type", r.kind.to_string()),
-        ("Status", r.status.to_string()),
-        ("Received (UTC)", rfc3339(r.received_at_ms)),
-        ("Due (UTC)", rfc3339(d.effective_due())),
-        ("Overdue", is_overdue(&r, st.clock.now_ms()).to_string()),
-        ("Email", opt(&r.email)),
-        ("Name", opt(&r.name)),
-        ("Details", opt(&r.details)),
-        ("Consent receipt", opt(&r.receipt_id)),
-        ("Extension reason", opt(&r.extension_reason)),
-        ("Answer", opt(&r.response)),
-        ("Email problem", opt(&r.mail_problem)),
-    ];
-    let history: Vec<(String, String, String, Option<String>)> = events
+    let detail = Detail {
+        id: r.id.clone(),
+        site: r.site.clone(),
+        kind: r.kind.to_string(),
+        status: r.status.to_string(),
+        received_at_ms: r.received_at_ms,
+        due_at_ms: d.effective_due(),
+        overdue: is_overdue(&r, st.clock.now_ms()),
+        email: opt(&r.email),
+        name: opt(&r.name),
+        details: opt(&r.details),
+        receipt: opt(&r.receipt_id),
+        extension_reason: opt(&r.extension_reason),
+        answer: opt(&r.response),
+        mail_problem: opt(&r.mail_problem),
+    };
+    let history: Vec<HistoryLine> = events
         .into_iter()
-        .map(|e| (rfc3339(e.ts_ms), e.kind, e.actor, e.note))
+        .map(|e| HistoryLine {
+            ts_ms: e.ts_ms,
+            kind: e.kind,
+            actor: e.actor,
+            note: e.note,
+        })
         .collect();
-    html_response(StatusCode::OK, html::detail_page(&fields, &history))
+    html_response(StatusCode::OK, admin::detail_page(&detail, &history))
 }
 
 pub async fn login_page() -> Response {
-    html_response(StatusCode::OK, html::login_page(None))
+    html_response(StatusCode::OK, admin::login_page(false))
 }
 
 /// Browser form posts must come from Assent's own origin (with SameSite=Strict cookies,
@@ -191,10 +195,7 @@ pub async fn login(
                 && Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read))
         );
     if !ok {
-        return html_response(
-            StatusCode::UNAUTHORIZED,
-            html::login_page(Some("Invalid or revoked token.")),
-        );
+        return html_response(StatusCode::UNAUTHORIZED, admin::login_page(true));
     }
     let secure = if st.public_base.starts_with("https://") {
         "; Secure"

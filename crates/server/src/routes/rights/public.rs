@@ -17,8 +17,19 @@ use super::reply::{deliver_later, html_error, html_response};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::rate_limit;
 use crate::json::ApiJson;
-use crate::rights::html::{self, FormValues};
 use crate::state::AppState;
+use assent_pages::rights::{self as html, FormSite, FormValues};
+
+/// What the request form says about a site.
+fn form_site(s: &assent_model::version::SiteSnapshot) -> FormSite<'_> {
+    FormSite {
+        id: &s.site.id,
+        name: &s.site.name,
+        controller: &s.controller.name,
+        authority: &s.controller.supervisory_authority,
+        languages: &s.site.languages,
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
@@ -35,15 +46,7 @@ pub async fn form_page(
     };
     let s = &cur.snapshot;
     let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
-    let body = html::request_form(
-        lang,
-        &s.site.id,
-        &s.site.name,
-        &s.controller.name,
-        &s.controller.supervisory_authority,
-        &FormValues::default(),
-        None,
-    );
+    let body = html::request_form(lang, &form_site(s), &FormValues::default(), None);
     html_response(StatusCode::OK, body)
 }
 
@@ -115,15 +118,7 @@ pub async fn form_submit(
                 receipt: clip(f.receipt.as_deref().unwrap_or(""), 32),
             };
             let field = e.field.clone().unwrap_or_default();
-            let body = html::request_form(
-                lang,
-                &s.site.id,
-                &s.site.name,
-                &s.controller.name,
-                &s.controller.supervisory_authority,
-                &values,
-                Some((&field, &e.message)),
-            );
+            let body = html::request_form(lang, &form_site(s), &values, Some((&field, &e.message)));
             return html_response(e.status, body);
         }
     };
@@ -131,18 +126,7 @@ pub async fn form_submit(
         Ok(pending) => deliver_later(&st, pending),
         Err(e) => return html_error(lang, e),
     }
-    let (h, t) = if lang == "fr" {
-        (
-            "Demande reçue",
-            "Votre demande a été reçue. Si l'adresse peut recevoir des e-mails, un lien et un code de confirmation y ont été envoyés ; ils sont valables 24 heures. Le délai de réponse d'un mois court à partir d'aujourd'hui.",
-        )
-    } else {
-        (
-            "Request received",
-            "Your request has been received. If the address can receive email, a confirmation link and code have been sent to it; they are valid for 24 hours. The one-month answer period runs from today.",
-        )
-    };
-    html_response(StatusCode::ACCEPTED, html::message_page(lang, h, t))
+    html_response(StatusCode::ACCEPTED, html::received_page(lang))
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,7 +141,8 @@ pub struct SubmitBody {
     details: Option<String>,
     #[serde(default)]
     receipt: Option<String>,
-    /// `fr` or `en`: the language of the emails (default: the site's first language).
+    /// `en`, `fr`, or `de` on a site that lists it: the language of the emails (default: the
+    /// site's first language when French or German, else English).
     #[serde(default)]
     language: Option<String>,
 }
@@ -202,27 +187,9 @@ pub struct TokenQuery {
 fn verified_page(v: &Verified) -> Response {
     match v {
         Verified::Now(lang) | Verified::Already(lang) => {
-            let (h, t) = if lang == "fr" {
-                (
-                    "Demande confirmée",
-                    "Merci : votre adresse e-mail est confirmée et votre demande est transmise au délégué à la protection des données. Nous vous répondrons par e-mail.",
-                )
-            } else {
-                (
-                    "Request confirmed",
-                    "Thank you: your email address is confirmed and your request has been passed to the data protection officer. We will answer you by email.",
-                )
-            };
-            html_response(StatusCode::OK, html::message_page(lang, h, t))
+            html_response(StatusCode::OK, html::confirmed_page(lang))
         }
-        Verified::Invalid => html_response(
-            StatusCode::GONE,
-            html::message_page(
-                "en",
-                "Link invalid or expired / Lien invalide ou expiré",
-                "This link or code is invalid, already used or expired (they are valid for 24 hours). Ce lien ou ce code est invalide, déjà utilisé ou expiré (validité : 24 heures).",
-            ),
-        ),
+        Verified::Invalid => html_response(StatusCode::GONE, html::invalid_link_page()),
     }
 }
 
@@ -251,7 +218,7 @@ pub async fn code_page(
         return html_error("en", ApiError::not_found("unknown site"));
     };
     let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
-    html_response(StatusCode::OK, html::code_form(lang, &site, None))
+    html_response(StatusCode::OK, html::code_form(lang, &site, false))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -282,17 +249,10 @@ pub async fn code_submit(
     };
     let lang = svc::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
     match svc::verify_code(&st, &site, &f.email, &f.code).await {
-        Ok(Verified::Invalid) => {
-            let msg = if lang == "fr" {
-                "Code invalide ou expiré. Vérifiez l'adresse et le code (valable 24 heures, 5 essais)."
-            } else {
-                "Invalid or expired code. Check the address and the code (valid for 24 hours, 5 attempts)."
-            };
-            html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                html::code_form(lang, &site, Some(msg)),
-            )
-        }
+        Ok(Verified::Invalid) => html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            html::code_form(lang, &site, true),
+        ),
         Ok(v) => verified_page(&v),
         Err(e) => html_error(lang, e),
     }
@@ -351,6 +311,5 @@ mod tests {
     fn filenames() {
         assert_eq!(safe_filename("export 2026.json"), "export_2026.json");
         assert_eq!(safe_filename("..."), "download");
-        assert_eq!(html::esc("<"), "&lt;");
     }
 }

@@ -5,8 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::rights::html;
 use crate::state::AppState;
+use assent_pages::rights as html;
 
 /// An HTML answer with a strict content security policy (no script at all).
 pub(crate) fn html_response(status: StatusCode, body: String) -> Response {
@@ -42,6 +42,5 @@ pub(crate) fn deliver_later(st: &AppState, pending: assent_app::rights::Pending)
 
 pub(crate) fn html_error(lang: &str, e: impl Into<ApiError>) -> Response {
     let e: ApiError = e.into();
-    let heading = if lang == "fr" { "Erreur" } else { "Error" };
-    html_response(e.status, html::message_page(lang, heading, &e.message))
+    html_response(e.status, html::error_page(lang, &e.message))
 }
