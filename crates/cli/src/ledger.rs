@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use crate::db::{DbArgs, open_existing};
+use crate::db::{DbArgs, location};
 
 #[derive(Subcommand)]
 pub(crate) enum LedgerCmd {
@@ -111,7 +111,8 @@ pub(crate) async fn cmd_ledger_verify(db: &DbArgs, args: &VerifyArgs<'_>) -> Res
             i64::try_from(args.checkpoint_interval.saturating_mul(1000)).unwrap_or(i64::MAX);
         opts.checkpoints_required_before_ms = Some(now.saturating_sub(interval));
     }
-    let store = open_existing(db).await?;
+    // Read-only: a copy on read-only media verifies too, and verification never migrates.
+    let store = assent_store::Store::open_read_only(&location(db)?).await?;
     let start = std::time::Instant::now();
     let report = assent_app::ledger::verify_store_with(&store, &key, &opts).await?;
     let secs = start.elapsed().as_secs_f64();

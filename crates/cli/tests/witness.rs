@@ -491,3 +491,63 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
         );
     }
 }
+
+/// Finding 8: `ledger verify` reads a copy of a data directory on read-only media (a
+/// write-protected USB stick, a read-only mount handed to an auditor). The read-only mount is
+/// made in a private mount namespace (`unshare -m`, which needs root): skipped elsewhere.
+#[test]
+fn ledger_verify_reads_a_copy_on_read_only_media() {
+    let private_ns = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !private_ns {
+        eprintln!("skipped: no private mount namespace (unshare -m) here");
+        return;
+    }
+    let d = TempDir::new();
+    let data = d.join("data");
+    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    // A copy as an operator hands it over: `assent backup` (one file, no -wal or -shm); and
+    // the same file switched to WAL mode, whose -shm cannot be created on read-only media.
+    for wal in [false, true] {
+        let copy = d.join(if wal { "copy-wal" } else { "copy" });
+        std::fs::create_dir_all(&copy).unwrap();
+        let o = assent(&[
+            "backup",
+            "--data",
+            s(&data),
+            "--out",
+            s(&copy.join("assent.db")),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        std::fs::copy(data.join("ledger.key"), copy.join("ledger.key")).unwrap();
+        if wal {
+            let c = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
+            let mode: String = c
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        let script = format!(
+            "mount --bind {c} {c} && mount -o remount,bind,ro {c} && touch {c}/probe 2>/dev/null && echo WRITABLE; {BIN} ledger verify --data {c} --checkpoint-interval 0",
+            c = s(&copy)
+        );
+        let o = Command::new("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .env_remove("ASSENT_DATABASE_URL")
+            .env_remove("ASSENT_DATA")
+            .output()
+            .unwrap();
+        assert!(!text(&o).contains("WRITABLE"), "the mount is not read-only");
+        assert!(o.status.success(), "wal={wal}: {}", text(&o));
+        assert!(
+            text(&o).contains("ledger OK: 2 entries"),
+            "wal={wal}: {}",
+            text(&o)
+        );
+    }
+}
