@@ -113,6 +113,8 @@ route_table! {
         get "/.well-known/gpc.json" => wellknown::gpc, [200];
         get "/.well-known/assent-ledger-key" => wellknown::ledger_key, [200];
         get "/v1/ledger/checkpoint" => ledger::latest_checkpoint, [200, 404];
+        get "/ledger/checkpoint" => ledger::checkpoint_notes, [200, 404];
+        get "/ledger/consistency" => ledger::consistency, [200, 400, 404, 429];
     }
 
     // Visitors' browsers: the consent API (CORS for the site's domains) and receipts.

@@ -116,6 +116,11 @@ pub(crate) trait Cols {
     fn str_(&self, i: usize) -> Result<String, StoreError>;
     fn ostr(&self, i: usize) -> Result<Option<String>, StoreError>;
     fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A ledger payload column for the verification scan: like [`Cols::obytes`], but a value
+    /// re-typed by hand must not abort the whole scan (see the SQLite impl).
+    fn payload(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        self.obytes(i)
+    }
     /// A 32-byte hash column (`what` names it in the corruption error), without copying.
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError>;
 }
@@ -138,6 +143,16 @@ impl Cols for rusqlite::Row<'_> {
     }
     fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.get(i)?)
+    }
+    /// TEXT is read as its bytes (the payload hash then says whether they are the committed
+    /// ones), any other type as a missing payload (reported unless a redaction explains it).
+    fn payload(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(match self.get_ref(i)? {
+            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                Some(b.to_vec())
+            }
+            _ => None,
+        })
     }
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         let b = self.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?;
