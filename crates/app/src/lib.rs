@@ -56,10 +56,11 @@ pub struct Settings {
 /// Failures of [`App::open`].
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] assent_store::StoreError),
+    /// Not a `source`: the message already says it, and `{:#}` would repeat it.
     #[error("ledger key: {0}")]
-    Ledger(#[from] assent_ledger::LedgerError),
+    Ledger(assent_ledger::LedgerError),
     #[error("{path}: cannot read the registry: {source}")]
     RegistryRead {
         path: String,
@@ -71,6 +72,12 @@ pub enum OpenError {
     DataDir(String, std::io::Error),
     #[error("ledger key: {0}")]
     InsecureKey(String),
+}
+
+impl From<assent_ledger::LedgerError> for OpenError {
+    fn from(e: assent_ledger::LedgerError) -> Self {
+        OpenError::Ledger(e)
+    }
 }
 
 /// The application: the store, the clock, the signing key and the caches every operation

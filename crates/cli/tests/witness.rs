@@ -497,12 +497,7 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
 /// made in a private mount namespace (`unshare -m`, which needs root): skipped elsewhere.
 #[test]
 fn ledger_verify_reads_a_copy_on_read_only_media() {
-    let private_ns = Command::new("unshare")
-        .args(["-m", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !private_ns {
-        eprintln!("skipped: no private mount namespace (unshare -m) here");
+    if !private_mount_namespace() {
         return;
     }
     let d = TempDir::new();
@@ -550,4 +545,55 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
             text(&o)
         );
     }
+}
+
+/// Whether this machine lets the test make a private mount namespace (`unshare -m`, root).
+/// Under `CI=true` it must: the test then fails instead of being skipped.
+fn private_mount_namespace() -> bool {
+    let ok = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and no private mount namespace (unshare -m needs root)"
+        );
+        eprintln!("skipped: no private mount namespace (unshare -m) here");
+    }
+    ok
+}
+
+/// Issue 20, finding 6: SQLite silently opened a write-protected database read-only, the
+/// server started, every consent failed with 500 and `/readyz` said ready. Now `serve`
+/// refuses to start on it and says why. (As root, file modes do not stop writes: the data
+/// directory is made read-only with a read-only bind mount in a private mount namespace.)
+#[test]
+fn serve_refuses_a_database_it_cannot_write() {
+    if !private_mount_namespace() {
+        return;
+    }
+    let d = TempDir::new();
+    let data = d.join("data");
+    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    let script = format!(
+        "mount --bind {c} {c} && mount -o remount,bind,ro {c} && touch {c}/probe 2>/dev/null && echo WRITABLE; timeout 20 {BIN} serve --data {c} --listen 127.0.0.1:0",
+        c = s(&data)
+    );
+    let o = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env_remove("ASSENT_DATABASE_URL")
+        .env_remove("ASSENT_DATA")
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert!(!out.contains("WRITABLE"), "the mount is not read-only");
+    assert!(
+        !o.status.success(),
+        "serve started on a read-only database: {out}"
+    );
+    assert!(out.contains("cannot be written"), "{out}");
 }

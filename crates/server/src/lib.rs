@@ -53,6 +53,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
             per_second: 1,
             burst: 20,
         }),
+        last_commit_probe_ms: std::sync::atomic::AtomicI64::new(0),
     }));
     Ok(App { state })
 }

@@ -14,6 +14,8 @@ pub struct Inner {
     pub limiter: RateLimiter,
     /// Failed authentications per client network (bearer tokens of the admin API).
     pub auth_failures: RateLimiter,
+    /// When `/readyz` last committed its probe (0: never, or it failed).
+    pub last_commit_probe_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Deref for Inner {

@@ -40,6 +40,16 @@ pub(crate) fn open_writer(
     let existed = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // SQLite falls back to read-only, silently, on a file it may not write: every consent
+    // would then fail. Refuse to start instead, saying why.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::Unsupported(format!(
+            "{} cannot be written by this account (read-only file, directory or medium): \
+             Assent needs to write consents; fix the permissions (the file and its directory \
+             must be writable), or verify a read-only copy with `assent ledger verify`",
+            path.display()
+        )));
+    }
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Unsupported(format!(
