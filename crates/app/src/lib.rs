@@ -27,6 +27,7 @@ pub mod policy;
 pub mod rights;
 mod secret;
 pub mod sites;
+pub mod throttle;
 pub mod tokens;
 
 use std::path::PathBuf;

@@ -63,7 +63,13 @@ impl ApiError {
     }
     /// Logs the cause and returns an opaque 500.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
+        if let Some(suppressed) = assent_app::throttle::INTERNAL_ERRORS.allow() {
+            if suppressed > 0 {
+                tracing::error!(error = %cause, suppressed, "internal error (and similar ones suppressed)");
+            } else {
+                tracing::error!(error = %cause, "internal error");
+            }
+        }
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -243,7 +243,12 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
     let status = resp.status().as_u16();
     st.metrics.observe(status, micros);
     if status >= 500 {
-        tracing::warn!(%method, route, status, micros, "request");
+        // One line per failing request would flood the log when the disk is full: the cause
+        // is logged (throttled) where it happens; this line is throttled too.
+        static FAILED: assent_app::throttle::Throttle = assent_app::throttle::Throttle::new(5);
+        if let Some(suppressed) = FAILED.allow() {
+            tracing::warn!(%method, route, status, micros, suppressed, "request");
+        }
     } else {
         tracing::debug!(%method, route, status, micros, "request");
     }
