@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod router;
 pub mod routes;
 pub mod serve;
+pub mod sessions;
 pub mod state;
 
 use std::future::Future;
@@ -54,6 +55,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
             burst: 20,
         }),
         last_commit_probe_ms: std::sync::atomic::AtomicI64::new(0),
+        sessions: sessions::Sessions::default(),
     }));
     Ok(App { state })
 }

@@ -802,7 +802,7 @@ async fn pages_and_admin_login(b: Backend) {
     );
     assert_eq!(s, 410);
 
-    // Browsers log in with a token into an HttpOnly, SameSite=Strict cookie.
+    // Browsers log in with a token; they get an HttpOnly, SameSite=Strict session cookie.
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -883,6 +883,20 @@ async fn pages_and_admin_login(b: Backend) {
             .unwrap()
             .contains("Max-Age=0")
     );
+    // Issue 20, finding 8: the cookie holds a session id, never the API token, and logging
+    // out ends the session on the server: the old cookie no longer opens the pages.
+    let value = pair.split_once('=').unwrap().1;
+    assert!(
+        !value.contains(&app.token) && !value.starts_with("assent_"),
+        "{pair}"
+    );
+    let r = c
+        .get(app.url("/admin/requests"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "a closed session still opens the queue");
 }
 
 /// Issue 20, finding 2: 40 wrong codes and the right one sent together used to be compared
