@@ -458,7 +458,7 @@ pub struct Summary {
     pub distinct_cookies: usize,
     /// Third-party hosts contacted, all scenarios.
     pub third_party_hosts: Vec<String>,
-    /// Whether a consent banner could be clicked.
+    /// Whether a consent banner was found: seen by the before-consent scenario, or clicked.
     pub banner_found: bool,
 }
 

@@ -325,11 +325,26 @@ async fn script_response_contract_and_size_budget() {
         .unwrap();
     assert!(r.headers().get("content-encoding").is_none());
 
-    // Errors.
-    let (s, v) = json(app.get("/assent.js").await).await;
-    assert_eq!((s, v["error"]["field"].as_str()), (400, Some("site")));
-    let (s, v) = json(app.get("/assent.js?site=nope").await).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
+    // Errors: a script that says what is wrong in the console (a JSON error would be dropped by
+    // the browser unseen), never cached; the id is echoed only when valid, as a JS string.
+    for (query, says) in [
+        ("", "missing `site`"),
+        ("?site=", "missing `site`"),
+        ("?site=nope", "unknown site \\\"nope\\\" in assent.js?site=nope"),
+        ("?site=%22%29%3Balert(1)%2F%2F%3C%2Fscript%3E", "not a valid site id"),
+        ("?site=x%E2%80%A8y", "not a valid site id"),
+    ] {
+        let r = app.get(&format!("/assent.js{query}")).await;
+        assert_eq!(r.status(), 200, "{query}");
+        let h = r.headers();
+        assert_eq!(h["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(h["cache-control"], "no-store");
+        let body = r.text().await.unwrap();
+        assert!(body.starts_with("console.error(\"Assent: "), "{body}");
+        assert!(body.ends_with("\");\n") && body.lines().count() == 1, "{body}");
+        assert!(body.contains(says), "{query}: {body}");
+        assert!(!body.contains("alert") && !body.contains('<') && !body.contains('\u{2028}'));
+    }
 
     // There is no second request: the former /assent.json is gone.
     assert_eq!(app.get("/assent.json?site=callkom&v=1").await.status(), 404);
@@ -1114,6 +1129,105 @@ async fn keyboard_only() {
         ledger(&app, "callkom", &subject).await[0]["action"],
         "reject_all"
     );
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser: integration mistakes speak in the console; the change event carries the receipt
+
+/// Records `console.error` calls in `window.__cerr` (before any page script).
+const CONSOLE_ERRORS: &str = "window.__cerr=[];{const e=console.error;console.error=(...a)=>{__cerr.push(a.map(String).join(' '));e.apply(console,a)}}";
+/// Records `assent:change` details in `window.__changes`.
+const CHANGES: &str =
+    "window.__changes=[];document.addEventListener('assent:change',e=>__changes.push(e.detail))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integration_mistakes_are_reported_in_the_console() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let assent = app.url("");
+    // A page of the integrator on an origin that is not among the site's `domains` (another
+    // port of 127.0.0.1), and one that names an unknown site.
+    let base = assent.clone();
+    let page_addr = assent_testkit::http::serve(
+        "127.0.0.1:0",
+        std::sync::Arc::new(move |req: &assent_testkit::http::Request| {
+            let site = if req.path() == "/unknown" { "nope" } else { "callkom" };
+            assent_testkit::http::Response::html(format!(
+                "<!doctype html><html lang=en><head><script src=\"{base}/assent.js?site={site}\"></script>\
+                 <script type=text/plain data-assent-purpose=performance>window.ran=1</script></head>\
+                 <body><a href=# data-assent-manage>Manage my cookies</a></body></html>"
+            ))
+        }),
+    )
+    .await;
+    let foreign = format!("http://127.0.0.1:{}", page_addr.port());
+    let browser = launch(None).await;
+
+    // --- An unknown site: one clear error, no `assent`, nothing released.
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS]).await;
+    visit(&page, &format!("{foreign}/unknown")).await;
+    wait_js(&page, "__cerr.length").await;
+    let errs = eval(&page, "__cerr").await;
+    assert_eq!(errs.as_array().unwrap().len(), 1, "{errs}");
+    assert!(
+        errs[0].as_str().unwrap().contains("unknown site \"nope\""),
+        "{errs}"
+    );
+    assert!(eval_bool(&page, "typeof assent === 'undefined' && !window.ran").await);
+    ctx.close().await.unwrap();
+
+    // --- A foreign origin: the choice applies on the page, but the POST is refused by CORS;
+    // one error names the origin's host and the setting, and the event says "no receipt".
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS, CHANGES]).await;
+    visit(&page, &format!("{foreign}/")).await;
+    assert!(banner_shown(&page).await);
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "__changes.length").await;
+    assert!(eval_bool(&page, "window.ran === 1 && __changes.length === 1 && __changes[0].receipt === null && !assent.choice().receipt").await);
+    let errs = eval(&page, "__cerr").await;
+    let errs = errs.as_array().unwrap();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let e = errs[0].as_str().unwrap();
+    for part in [
+        "NOT recorded",
+        "\"127.0.0.1\"",
+        "`domains`",
+        "site \"callkom\"",
+        "docs/banner.md",
+    ] {
+        assert!(e.contains(part), "{part} missing from: {e}");
+    }
+    let subject = eval(&page, "assent.choice().subject").await;
+    assert!(ledger(&app, "callkom", subject.as_str().unwrap()).await.is_empty());
+    ctx.close().await.unwrap();
+
+    // --- A listed origin (Assent's own, the demo): the event carries the receipt, once; no
+    // console error.
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS, CHANGES]).await;
+    visit(&page, &app.url("/demo/")).await;
+    assert!(banner_shown(&page).await);
+    eval(&page, "assent.onChange(c => window.__viaApi = c)").await;
+    // The ×'s accessible name is its visible label (the × itself is hidden from assistive
+    // technology): label in name, WCAG 2.5.3.
+    let ax = page
+        .call("Accessibility.getFullAXTree", assent_cdp::json!({}))
+        .await
+        .unwrap();
+    let names: Vec<&str> = ax["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["role"]["value"] == "button")
+        .filter_map(|n| n["name"]["value"].as_str())
+        .collect();
+    assert!(names.contains(&"Close (refuses all)"), "{names:?}");
+    assert!(eval_bool(&page, "(b => !b.hasAttribute('aria-label') && b.innerText.replace('×', '').trim() === 'Close (refuses all)')(document.querySelector('#assent-banner .assent-x'))").await);
+    click(&page, "#assent-banner [data-assent-action=reject-all]").await;
+    wait_js(&page, "__changes.length").await;
+    assert!(eval_bool(&page, "__changes.length === 1 && typeof __changes[0].receipt === 'string' && __changes[0].receipt === assent.choice().receipt && __viaApi.receipt === __changes[0].receipt && __changes[0].choices.performance === false").await);
+    assert_eq!(eval(&page, "__cerr").await, Value::Array(vec![]));
     ctx.close().await.unwrap();
     browser.close().await.unwrap();
     app.stop().await;

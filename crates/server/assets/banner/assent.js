@@ -34,7 +34,7 @@ var consent = (a, f, x = {}) => {
 };
 consent("default", i => i > 5, {wait_for_update: 500}); // security_storage only
 
-var P = C.p, queue = [], busy, B, M, viaBanner, back, started, DAY = 864e5;
+var P = C.p, queue = [], busy, B, M, viaBanner, back, started, warned = 0, DAY = 864e5;
 var gpc = nav.globalPrivacyControl === true, host = loc.hostname;
 var days = Math.min(C.d, 395); // never above 13 months
 // Assent's base URL as this page reached it: where this script came from (C.a, the configured
@@ -82,21 +82,28 @@ function decide(c, action, channel) {
   var choices = {}, o;
   P.map(p => choices[p[ID]] = ok(p, c));
   write(o = cur = {subject: sid, version: C.v, choices, time: now()});
-  // proof of consent: posted in the background, the page never waits for it
+  // proof of consent: posted in the background, the page never waits for it. `assent:change`
+  // follows the ledger's answer, so that it carries the receipt id (null when not recorded)
   fetch(API + "/v1/sites/" + encodeURIComponent(C.s) + "/consents", {
     method: "POST", keepalive: true, credentials: "omit", // mode "cors" is the default
     headers: {"Content-Type": "application/json"},
     body: JSON.stringify({subject: sid, policy_version: C.v, choices, action, language: lang, channel, gpc})
   }).then(r => r.json()).then(j => {
-    if (j.receipt && cur == o) o.receipt = j.receipt.id, write(o);
-  }).catch(e => 0);
+    if (!j.receipt) throw j.error?.message || "the ledger gave no receipt";
+    o.receipt = j.receipt.id;
+    cur == o && write(o);
+  }).catch(e => warned++ || console.error(
+    // a refused origin (CORS) and a network failure look alike here: name both, once per page
+    `Assent: this choice applies on this page but was NOT recorded (no receipt): ${e}. ` +
+    `${API} accepts choices only from the domains of site "${C.s}": add "${host}" to its \`domains\` ` +
+    `in the registry and apply it (docs/banner.md, "Domains").`
+  )).finally(() => d.dispatchEvent(new CustomEvent("assent:change", {detail: {receipt: null, ...JSON.parse(JSON.stringify(o))}})));
   M && close(1);
   B && B.remove();
   B = 0;
   update();
   scan(d);
   purge();
-  d.dispatchEvent(new CustomEvent("assent:change", {detail: choice()}));
 }
 
 /* ---- deleting the trackers of refused purposes: cookies, and web-storage keys of the same names,
@@ -181,7 +188,8 @@ var dialog = (id, k, x, last, inner) => mk(`<div id=assent-${id} class=assent la
     `<p id=assent-${id}-d>${esc(T[k + 1])} ${ext(C.a + "/sites/" + C.s + "/cookie-policy?lang=" + lang, T[POLICY])}</p>` +
     (gpc && T[GPC] ? `<p class=assent-g>${esc(T[GPC])}</p>` : "") + // only when GPC refuses something (else the text is empty)
     inner + `</div><div class=assent-bt>${btn("accept-all", T[ACCEPT])}${btn("reject-all", T[REJECT])}${btn(last, T[k + 3])}</div>` +
-    `<button class=assent-x data-assent-action=${x} aria-label="${esc(T[k + 2])}">×</button></div></div>`);
+    // the ×'s label is visible text too, so that its accessible name contains what is seen
+    `<button class=assent-x data-assent-action=${x}>${esc(T[k + 2])}<span aria-hidden=true> ×</span></button></div></div>`);
 
 // the second layer: focus moves in, is trapped inside while open and restored afterwards
 function show(fromBanner) {
@@ -262,7 +270,7 @@ on("focusin", e => M && !M.contains(e.target) && M.firstChild.focus());
 w.assent = {
   hasConsent: id => ok(byId(id)),
   show: () => show(),
-  onChange: f => on("assent:change", e => f(e.detail)),
+  onChange: f => on("assent:change", e => f(e.detail)), // once the ledger answered: with the receipt
   choice
 };
 
