@@ -396,11 +396,7 @@ async fn a_site_without_banner_is_still_audited() {
         f.kind,
         FindingKind::SetAfterRefusal | FindingKind::KeptAfterWithdrawal
     )));
-    assert!(
-        report
-            .to_html()
-            .contains("No consent banner was found")
-    );
+    assert!(report.to_html().contains("No consent banner was found"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

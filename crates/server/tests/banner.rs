@@ -330,8 +330,14 @@ async fn script_response_contract_and_size_budget() {
     for (query, says) in [
         ("", "missing `site`"),
         ("?site=", "missing `site`"),
-        ("?site=nope", "unknown site \\\"nope\\\" in assent.js?site=nope"),
-        ("?site=%22%29%3Balert(1)%2F%2F%3C%2Fscript%3E", "not a valid site id"),
+        (
+            "?site=nope",
+            "unknown site \\\"nope\\\" in assent.js?site=nope",
+        ),
+        (
+            "?site=%22%29%3Balert(1)%2F%2F%3C%2Fscript%3E",
+            "not a valid site id",
+        ),
         ("?site=x%E2%80%A8y", "not a valid site id"),
     ] {
         let r = app.get(&format!("/assent.js{query}")).await;
@@ -341,7 +347,10 @@ async fn script_response_contract_and_size_budget() {
         assert_eq!(h["cache-control"], "no-store");
         let body = r.text().await.unwrap();
         assert!(body.starts_with("console.error(\"Assent: "), "{body}");
-        assert!(body.ends_with("\");\n") && body.lines().count() == 1, "{body}");
+        assert!(
+            body.ends_with("\");\n") && body.lines().count() == 1,
+            "{body}"
+        );
         assert!(body.contains(says), "{query}: {body}");
         assert!(!body.contains("alert") && !body.contains('<') && !body.contains('\u{2028}'));
     }
@@ -1200,7 +1209,11 @@ async fn integration_mistakes_are_reported_in_the_console() {
         assert!(e.contains(part), "{part} missing from: {e}");
     }
     let subject = eval(&page, "assent.choice().subject").await;
-    assert!(ledger(&app, "callkom", subject.as_str().unwrap()).await.is_empty());
+    assert!(
+        ledger(&app, "callkom", subject.as_str().unwrap())
+            .await
+            .is_empty()
+    );
     ctx.close().await.unwrap();
 
     // --- A listed origin (Assent's own, the demo): the event carries the receipt, once; no
