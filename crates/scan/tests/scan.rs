@@ -140,6 +140,20 @@ async fn compliant_site_is_clean_and_fast() {
         "{:?}",
         sa.set_by
     );
+    // The inline snippet the banner released is blamed on the page that holds it, never on
+    // the banner's script.
+    let inl = accept
+        .cookies
+        .iter()
+        .find(|c| c.name == "_inl")
+        .expect("_inl");
+    assert!(
+        inl.set_by.iter().all(|s| s.kind == "inline"
+            && s.url.starts_with(&site.url)
+            && !s.url.contains("assent.js")),
+        "{:?}",
+        inl.set_by
+    );
     assert_eq!(sa.requested_lifetime_seconds, Some(31_536_000));
     assert!(sa.stored_lifetime_seconds.unwrap() > 31_536_000 - 60);
     assert_eq!(accept.third_party_requests[0].host, "thirdparty.test");
@@ -476,7 +490,7 @@ async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() 
     });
     declared
         .cookies
-        .retain(|c| c.name != "_sa_id" && c.name != "assent_consent");
+        .retain(|c| c.name != "_sa_id" && c.name != "assent_consent" && c.name != "_inl");
     let report = scan(&site.url, &declared, opts).await.unwrap();
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     let clicked: Vec<_> = report
@@ -509,4 +523,31 @@ async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() 
     );
     let bar = assent_scan::progress::bar_line(last, 10);
     assert!(bar.starts_with("[##########]"), "{bar}");
+}
+
+/// The before-consent scenario never clicks: a banner it sees is reported as found, not as a
+/// banner that "could not be clicked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banner_seen_before_consent_is_reported_as_found() {
+    let _one = exclusive().await;
+    let site = fixtures::serve_site(Kind::Compliant).await;
+    let opts = ScanOptions {
+        max_pages: 1,
+        scenarios: vec![Scenario::BeforeConsent],
+        ..options(&site)
+    };
+    let report = scan(&site.url, &fixtures::compliant_declared(), opts)
+        .await
+        .unwrap();
+    assert!(report.scenarios[0].banner.found);
+    assert!(report.scenarios[0].banner.clicked.is_empty());
+    assert!(report.summary.banner_found);
+    assert!(
+        !report.notes.iter().any(|n| n.contains("No consent banner")),
+        "{:?}",
+        report.notes
+    );
+    let html = report.to_html();
+    assert!(html.contains("Consent banner found (this scenario never clicks it)."));
+    assert!(!html.contains("could be clicked"));
 }
