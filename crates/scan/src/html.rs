@@ -233,6 +233,7 @@ mod tests {
             consent_required: true,
             lifetime_seconds: Some(3600),
             service: Some(h()),
+            declared_domain: Some(h()),
         };
         let classification = Classification {
             matched: h(),

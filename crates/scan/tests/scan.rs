@@ -551,3 +551,70 @@ async fn a_banner_seen_before_consent_is_reported_as_found() {
     assert!(html.contains("Consent banner found (this scenario never clicks it)."));
     assert!(!html.contains("could be clicked"));
 }
+
+/// A page served from a host that is not the declared cookie domain (a local test host): the
+/// declared cookies are matched by name, never "undeclared", and each gets one information
+/// finding saying where it was declared; a cookie declared on several domains and never seen is
+/// one finding listing its domains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_cookies_on_another_host_match_by_name() {
+    let _one = exclusive().await;
+    let site = fixtures::serve_site(Kind::Compliant).await;
+    let mut declared = fixtures::compliant_declared();
+    for c in &mut declared.cookies {
+        c.domain = Some(".shop.example".into());
+    }
+    for domain in ["shop.example", "www.shop.example"] {
+        declared.cookies.push(assent_scan::DeclaredCookie {
+            name: "_old".into(),
+            domain: Some(domain.into()),
+            purpose: "analytics".into(),
+            lifetime_seconds: Some(3600),
+            service: Some("Old analytics".into()),
+        });
+    }
+    let opts = ScanOptions {
+        max_pages: 2,
+        scenarios: vec![Scenario::BeforeConsent, Scenario::AcceptAll],
+        ..options(&site)
+    };
+    let report = scan(&site.url, &declared, opts).await.unwrap();
+    assert!(!report.has_violations(), "{:#?}", report.findings);
+    assert_eq!(
+        triples(&report),
+        set(&[
+            ("declared_on_other_domain", "accept_all", "_inl"),
+            ("declared_on_other_domain", "accept_all", "_sa_id"),
+            ("declared_on_other_domain", "accept_all", "assent_consent"),
+            ("declared_on_other_domain", "before_consent", "session_id"),
+            ("declared_not_seen", "", "_old"),
+        ])
+    );
+    let other = report
+        .findings_of(FindingKind::DeclaredOnOtherDomain)
+        .find(|f| f.name == "_sa_id")
+        .unwrap();
+    assert_eq!(other.severity, Severity::Info);
+    assert!(
+        other.message.contains("declared on shop.example only"),
+        "{}",
+        other.message
+    );
+    assert_eq!(
+        other.declared.as_ref().unwrap().declared_domain.as_deref(),
+        Some(".shop.example")
+    );
+    let old: Vec<_> = report.findings_of(FindingKind::DeclaredNotSeen).collect();
+    assert_eq!(old.len(), 1, "{old:#?}");
+    assert_eq!(
+        old[0].domain.as_deref(),
+        Some("shop.example, www.shop.example")
+    );
+    assert!(
+        old[0]
+            .message
+            .contains("was declared on shop.example, www.shop.example but not observed"),
+        "{}",
+        old[0].message
+    );
+}
