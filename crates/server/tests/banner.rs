@@ -355,6 +355,49 @@ async fn script_response_contract_and_size_budget() {
         assert!(!body.contains("alert") && !body.contains('<') && !body.contains('\u{2028}'));
     }
 
+    // The second layer's details: a separate cacheable response in the visitor's language,
+    // readable cross-origin, outside the first layer's budget (measured here).
+    let r = app
+        .client
+        .get(app.url("/assent-details.json?site=callkom&v=1&lang=fr"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/json; charset=utf-8");
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["etag"].to_str().unwrap().ends_with("-gz\""));
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public"));
+    let gz = r.bytes().await.unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut body).unwrap();
+    println!(
+        "/assent-details.json?site=callkom&lang=fr: {} bytes gzipped",
+        gz.len()
+    );
+    let d: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["r"], "Si vous refusez :");
+    let p = d["p"].as_array().unwrap();
+    assert_eq!(p.len(), 3);
+    assert!(
+        p[0][0].as_str().unwrap().starts_with("Indispensables"),
+        "{d}"
+    );
+    assert_eq!(p[0][1], Value::Null, "the exempt purpose cannot be refused");
+    assert!(
+        p[2][1]
+            .as_str()
+            .unwrap()
+            .starts_with("Nous ne mesurerons pas"),
+        "{d}"
+    );
+    let (s, _) = json(app.get("/assent-details.json?site=nope").await).await;
+    assert_eq!(s, 404);
+    let (s, _) = json(app.get("/assent-details.json").await).await;
+    assert_eq!(s, 400);
+
     // There is no second request: the former /assent.json is gone.
     assert_eq!(app.get("/assent.json?site=callkom&v=1").await.status(), 404);
 
@@ -648,11 +691,18 @@ async fn browser_flows() {
     visit(&page, &home).await;
     assert!(banner_shown(&page).await);
     let requests = "performance.getEntriesByType('resource').length";
+    // Once the first layer is shown, the second layer's details are fetched (one request).
+    wait_js(
+        &page,
+        "performance.getEntriesByType('resource').some(e=>e.name.includes('/assent-details.json'))",
+    )
+    .await;
     let before = eval(&page, requests).await;
     click(&page, "#assent-banner [data-assent-action=customize]").await;
     wait_js(&page, "document.getElementById('assent-s1d')").await;
     assert!(eval_bool(&page, "document.getElementById('assent-banner').hidden && !!document.activeElement.closest('#assent-prefs')").await);
-    // The second layer comes from the one /assent.js response: opening it made no request.
+    // The second layer comes from /assent.js and the details already fetched: opening it
+    // made no request.
     assert_eq!(
         eval(&page, requests).await,
         before,
@@ -661,10 +711,34 @@ async fn browser_flows() {
     assert!(
         eval_bool(
             &page,
-            "performance.getEntriesByType('resource').filter(e=>e.name.includes('/assent.')).map(e=>new URL(e.name).pathname).join()==='/assent.js'"
+            "performance.getEntriesByType('resource').filter(e=>e.name.includes('/assent')).map(e=>new URL(e.name).pathname).join()==='/assent.js,/assent-details.json'"
         )
         .await,
-        "one banner request: /assent.js"
+        "two banner requests: /assent.js, then /assent-details.json"
+    );
+    // Each purpose's description, and what refusing it changes (not for the exempt one), in
+    // the visitor's language, described to assistive technology with the switch.
+    let text = eval(
+        &page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    for s in [
+        "Essential to the site and the SaaS platform",
+        "If you refuse: We will not measure audience (GA4/HubSpot Analytics)",
+        "If you refuse: The site remains accessible, but Calendly is not loaded",
+    ] {
+        assert!(text.contains(s), "{s} missing from the preferences: {text}");
+    }
+    assert!(!text.contains("If you refuse: Without them"), "{text}");
+    assert_eq!(
+        eval(
+            &page,
+            "document.getElementById('assent-s2').getAttribute('aria-describedby')"
+        )
+        .await,
+        "assent-s2i assent-s2d"
     );
     // No pre-ticked switch; the exempt purpose is shown as always on.
     assert_eq!(
@@ -1241,6 +1315,24 @@ async fn integration_mistakes_are_reported_in_the_console() {
     wait_js(&page, "__changes.length").await;
     assert!(eval_bool(&page, "__changes.length === 1 && typeof __changes[0].receipt === 'string' && __changes[0].receipt === assent.choice().receipt && __viaApi.receipt === __changes[0].receipt && __changes[0].choices.performance === false").await);
     assert_eq!(eval(&page, "__cerr").await, Value::Array(vec![]));
+    // A returning visitor sees no first layer, so nothing was fetched: "Manage my cookies"
+    // opens the preferences at once, and the details are filled in when they arrive.
+    visit(&page, &app.url("/demo/page2")).await;
+    assert!(no_banner(&page).await);
+    assert!(
+        eval_bool(
+            &page,
+            "!performance.getEntriesByType('resource').some(e=>e.name.includes('/assent-details'))"
+        )
+        .await
+    );
+    click(&page, "[data-assent-manage]").await;
+    assert!(eval_bool(&page, "!!document.getElementById('assent-prefs')").await);
+    wait_js(
+        &page,
+        "document.getElementById('assent-s2i').textContent.includes('If you refuse:')",
+    )
+    .await;
     ctx.close().await.unwrap();
     browser.close().await.unwrap();
     app.stop().await;

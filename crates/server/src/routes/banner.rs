@@ -1,6 +1,8 @@
 //! The banner's public routes: `GET /assent.js?site=ID[&lang=LANG]` (script, CSS and the site's
-//! whole banner configuration in the visitor's language, in one cacheable response that varies
-//! with `Accept-Language`), and the demo site under `/demo/` when `config.demo` is set.
+//! banner configuration in the visitor's language, in one cacheable response that varies
+//! with `Accept-Language`; a one-line console error for a missing or unknown site),
+//! `GET /assent-details.json` (the second layer's longer texts, fetched once the first layer is
+//! shown), and the demo site under `/demo/` when `config.demo` is set.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -181,6 +183,61 @@ pub async fn script(
         "text/javascript; charset=utf-8",
         SCRIPT_CACHE,
     )
+}
+
+/// `GET /assent-details.json?site=ID&v=VERSION[&lang=LANG]`: each purpose's description and
+/// refusal impact in the visitor's language, fetched by the banner once its first layer is
+/// shown (so that opening the preferences never waits). Public data, read cross-origin by the
+/// site's pages without credentials (`Access-Control-Allow-Origin: *`); `v` only makes a new
+/// policy version a new URL.
+pub async fn details(
+    State(st): State<AppState>,
+    Extension(cache): Extension<Arc<BannerCache>>,
+    Query(q): Params,
+    headers: HeaderMap,
+) -> Response {
+    let site = match q.get("site").map(|s| s.trim()) {
+        Some(s) if !s.is_empty() => s,
+        _ => {
+            return ApiError::bad_request("missing `site`")
+                .field("site")
+                .into_response();
+        }
+    };
+    let Some(cur) = st.sites.current(site) else {
+        return ApiError::not_found(format!("unknown site `{site}`"))
+            .field("site")
+            .into_response();
+    };
+    let accept_language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = banner::visitor_lang(
+        &cur.snapshot,
+        q.get("lang").map(String::as_str),
+        accept_language,
+    )
+    .to_string();
+    let key = Key {
+        kind: "details",
+        site: cur.row.site.clone(),
+        version: cur.row.version,
+        content_hash: cur.row.content_hash.clone(),
+        public_base: String::new(),
+        lang: lang.clone(),
+    };
+    let built = cache.get_or_build(key, || banner::details(&cur.snapshot, &lang));
+    let mut resp = send(
+        &headers,
+        &built,
+        "application/json; charset=utf-8",
+        SCRIPT_CACHE,
+    );
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
 }
 
 fn html(body: String) -> Response {
