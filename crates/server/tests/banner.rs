@@ -1275,6 +1275,7 @@ async fn integration_mistakes_are_reported_in_the_console() {
     let e = errs[0].as_str().unwrap();
     for part in [
         "NOT recorded",
+        &format!("this page's origin is {foreign}"),
         "\"127.0.0.1\"",
         "`domains`",
         "site \"callkom\"",

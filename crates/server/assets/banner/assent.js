@@ -98,7 +98,7 @@ function decide(c, action, channel) {
   }).catch(e => warned++ || console.error(
     // a refused origin (CORS) and a network failure look alike here: name both, once per page
     `Assent: this choice applies on this page but was NOT recorded (no receipt): ${e}. ` +
-    `${API} accepts choices only from the domains of site "${C.s}": add "${host}" to its \`domains\` ` +
+    `${API} accepts choices only from the domains of site "${C.s}", and this page's origin is ${loc.origin}: add "${host}" to its \`domains\` ` +
     `in the registry and apply it (docs/banner.md, "Domains").`
   )).finally(() => d.dispatchEvent(new CustomEvent("assent:change", {detail: {receipt: null, ...JSON.parse(JSON.stringify(o))}})));
   M && close(1);
