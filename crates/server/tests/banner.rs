@@ -1567,7 +1567,7 @@ async fn screenshots() {
         )
         .unwrap();
         click(&page, "#assent-banner [data-assent-action=customize]").await;
-        wait_js(&page, "document.getElementById('assent-s2d')").await;
+        wait_js(&page, "document.getElementById('assent-s2i').textContent").await;
         eval(&page, "document.querySelectorAll('#assent-prefs details').forEach(d => d.open = true); document.activeElement.blur()").await;
         page.call(
             "Input.dispatchMouseEvent",
