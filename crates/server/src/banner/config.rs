@@ -107,6 +107,39 @@ pub fn period(days: u32, lang: &str) -> String {
     Duration { amount, unit }.display(lang)
 }
 
+/// "If you refuse:" in `lang` (English for other languages): the label of a purpose's refusal
+/// impact in the preferences. Kept out of `UI_KEYS`: it travels in the details, not in `C`.
+fn refusal_label(lang: &str) -> &'static str {
+    match lang {
+        "fr" => "Si vous refusez :",
+        "de" => "Wenn Sie ablehnen:",
+        _ => "If you refuse:",
+    }
+}
+
+/// The second layer's details in one language, fetched by the script once the first layer
+/// is shown (`GET /assent-details.json`): `{"r": "If you refuse:", "p": [[description,
+/// refusal impact or null], ...]}`, one entry per purpose in the order of `C.p`. A refusal
+/// impact is sent for purposes that can be refused only. Kept out of `C` so that the first
+/// response stays within its 6 KB budget: the preferences show these texts as soon as they have
+/// arrived, and never wait for them.
+pub fn details(snap: &SiteSnapshot, lang: &str) -> Value {
+    let def = default_lang(snap);
+    let purposes: Vec<Value> = snap
+        .purposes
+        .iter()
+        .map(|p| {
+            let impact = p
+                .refusal_impact
+                .as_ref()
+                .filter(|_| p.consent_required)
+                .map(|t| t.get(lang, def));
+            json!([p.description.get(lang, def), impact])
+        })
+        .collect();
+    json!({"r": refusal_label(lang), "p": purposes})
+}
+
 /// The UI strings of one language, site overrides and placeholders applied.
 fn ui_strings(snap: &SiteSnapshot, lang: &str, gpc_notice: bool) -> Vec<String> {
     let def = default_lang(snap);
@@ -287,39 +320,6 @@ pub fn config(
         "b": bases,
         "t": langs.iter().map(|l| ui_strings(snap, l, gpc_notice)).collect::<Vec<_>>(),
     })
-}
-
-/// "If you refuse:" in `lang` (English for other languages): the label of a purpose's refusal
-/// impact in the preferences. Kept out of `UI_KEYS`: it travels in the details, not in `C`.
-fn refusal_label(lang: &str) -> &'static str {
-    match lang {
-        "fr" => "Si vous refusez :",
-        "de" => "Wenn Sie ablehnen:",
-        _ => "If you refuse:",
-    }
-}
-
-/// The second layer's details in one language, fetched by the script once the first layer
-/// is shown (`GET /assent-details.json`): `{"r": "If you refuse:", "p": [[description,
-/// refusal impact or null], ...]}`, one entry per purpose in the order of `C.p`. A refusal
-/// impact is sent for purposes that can be refused only. Kept out of `C` so that the first
-/// response stays within its 6 KB budget: the preferences show these texts as soon as they have
-/// arrived, and never wait for them.
-pub fn details(snap: &SiteSnapshot, lang: &str) -> Value {
-    let def = default_lang(snap);
-    let purposes: Vec<Value> = snap
-        .purposes
-        .iter()
-        .map(|p| {
-            let impact = p
-                .refusal_impact
-                .as_ref()
-                .filter(|_| p.consent_required)
-                .map(|t| t.get(lang, def));
-            json!([p.description.get(lang, def), impact])
-        })
-        .collect();
-    json!({"r": refusal_label(lang), "p": purposes})
 }
 
 /// Minimal HTML escaping for text and attribute values (the same characters as the script's).
