@@ -128,7 +128,8 @@ route_table! {
     // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
     // banner's built-script cache lives with its routes.
     banner("") layer(Extension(Arc::new(BannerCache::default()))) {
-        get "/assent.js" => banner::script, [200, 304, 400, 404];
+        get "/assent.js" => banner::script, [200, 304];
+        get "/assent-details.json" => banner::details, [200, 304, 400, 404];
         get "/demo" => banner::demo_redirect, [308, 404];
         get "/demo/" => banner::demo_home, [200, 404];
         get "/demo/page2" => banner::demo_page2, [200, 404];
