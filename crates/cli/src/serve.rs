@@ -100,7 +100,8 @@ fn sqlite(cfg: &Config) -> bool {
 /// Takes the data directory's server lock (see the module comment), creating the directory
 /// when it is missing. The returned file holds the lock until it is dropped.
 fn lock_data_dir(dir: &Path) -> Result<File> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    assent_store::create_private_dir(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join("serve.lock");
     let mut file = OpenOptions::new()
         .read(true)
@@ -229,7 +230,7 @@ pub(crate) fn cmd_demo(args: DemoArgs) -> Result<ExitCode> {
     if let Some(s) = args.smtp {
         cfg.smtp = Some(Secret::new(s));
     }
-    std::fs::create_dir_all(&cfg.data_dir)
+    assent_store::create_private_dir(&cfg.data_dir)
         .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
     let reg = cfg.data_dir.join("demo-registry.toml");
     if !reg.exists() {
