@@ -58,7 +58,7 @@ pub fn run(name: &str, seeds: &[Vec<u8>], dict: &[&[u8]], target: impl Fn(&[u8])
     let mut rng = Rng(seed);
     let deadline = Instant::now() + budget();
     let mut inputs = 0u64;
-    let empty = vec![Vec::new()];
+    let empty = [Vec::new()];
     let seeds = if seeds.is_empty() { &empty[..] } else { seeds };
     // Silence the default hook's message per caught panic; the failure message says it all.
     let hook = std::panic::take_hook();
