@@ -579,8 +579,11 @@ fn serve_refuses_a_database_it_cannot_write() {
     let o = assent(&["apply", s(&reg), "--data", s(&data)]);
     assert!(o.status.success(), "{}", text(&o));
     assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    // The database file alone is read-only (its directory is not: the server's lock file
+    // and SQLite's -wal and -shm files could be created).
     let script = format!(
-        "mount --bind {c} {c} && mount -o remount,bind,ro {c} && touch {c}/probe 2>/dev/null && echo WRITABLE; timeout 20 {BIN} serve --data {c} --listen 127.0.0.1:0",
+        "mount --bind {f} {f} && mount -o remount,bind,ro {f} && (echo x >> {f}) 2>/dev/null && echo WRITABLE; timeout 20 {BIN} serve --data {c} --listen 127.0.0.1:0",
+        f = s(&data.join("assent.db")),
         c = s(&data)
     );
     let o = Command::new("unshare")
