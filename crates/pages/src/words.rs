@@ -270,36 +270,14 @@ mod tests {
     /// The English and French words are exactly the model's, which the ledger stores.
     #[test]
     fn enum_labels_match_the_model() {
-        use LegalBasis::*;
         for lang in ["en", "fr"] {
-            for b in [
-                Consent,
-                Contract,
-                LegalObligation,
-                VitalInterests,
-                PublicTask,
-                LegitimateInterest,
-            ] {
+            for b in LegalBasis::ALL {
                 assert_eq!(basis(b, lang), b.label(lang));
             }
-            for g in [
-                Safeguard::Adequacy,
-                Safeguard::Dpf,
-                Safeguard::Scc,
-                Safeguard::Bcr,
-                Safeguard::Derogation,
-            ] {
+            for g in Safeguard::ALL {
                 assert_eq!(safeguard(g, lang), g.label(lang));
             }
-            for tr in [
-                Trigger::Collection,
-                Trigger::LastContact,
-                Trigger::LastActivity,
-                Trigger::ContractEnd,
-                Trigger::AccountClosure,
-                Trigger::ConsentWithdrawal,
-                Trigger::EndOfCalendarYear,
-            ] {
+            for tr in Trigger::ALL {
                 assert_eq!(trigger(tr, lang), tr.label(lang));
             }
             for s in [
