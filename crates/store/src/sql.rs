@@ -120,6 +120,25 @@ pub(crate) trait Cols {
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError>;
 }
 
+/// The columns both drivers read alike: their own typed getter, its error converted. Only
+/// the getter's name differs (`get` for rusqlite, `try_get` for tokio-postgres).
+macro_rules! driver_typed_cols {
+    ($get:ident) => {
+        fn bool_(&self, i: usize) -> Result<bool, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn str_(&self, i: usize) -> Result<String, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+    };
+}
+
 impl Cols for rusqlite::Row<'_> {
     fn i64_(&self, i: usize) -> Result<i64, StoreError> {
         Ok(self.get(i)?)
@@ -127,18 +146,7 @@ impl Cols for rusqlite::Row<'_> {
     fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError> {
         Ok(self.get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get(i)?)
-    }
+    driver_typed_cols!(get);
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         let b = self.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?;
         hash32(b, what)
@@ -158,18 +166,7 @@ impl Cols for tokio_postgres::Row {
         }
         Ok(self.try_get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
+    driver_typed_cols!(try_get);
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         hash32(self.try_get(i)?, what)
     }
