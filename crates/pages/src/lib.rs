@@ -201,4 +201,40 @@ impl PolicyPage<'_> {
                 .then(|| (current_href.to_string(), self.current_version)),
         }
     }
+    /// The closing "this is version N of DATE (history)" sentence, from catalog `key`.
+    fn version_text(&self, key: &str) -> i18n::Markup {
+        let lang = self.lang;
+        i18n::texts(lang).markup_with(
+            key,
+            &[
+                ("version", &i18n::Markup::text(&self.version.to_string())),
+                ("date", &html::time_el(self.created_at_ms, self.tz(), lang)),
+                ("href", &i18n::Markup::text(&self.links.versions(lang))),
+            ],
+        )
+    }
+    /// A policy's whole page around its `body`: title (catalog `title_key`), navigation, the
+    /// other languages and the version line, all pointing at the policy's own URL (`href`).
+    fn shell(
+        &self,
+        title_key: &str,
+        nav: Nav,
+        href: fn(&Links, &str) -> String,
+        body: i18n::Markup,
+        script: Option<String>,
+    ) -> String {
+        let (lang, links) = (self.lang, self.links);
+        html::shell(&html::Shell {
+            lang,
+            title: i18n::texts(lang).get(title_key).to_string(),
+            site_name: &self.snap.site.name,
+            nav,
+            links: links.nav(lang),
+            alternates: self.alternates(|l| href(links, l)),
+            meta: self.version_line(&href(links, lang)),
+            body,
+            script,
+            canonical: None,
+        })
+    }
 }

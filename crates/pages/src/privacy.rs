@@ -3,11 +3,11 @@
 
 use assent_model::registry::{Activity, LegalBasis, Role, Service, Text, in_eea};
 
-use crate::PolicyPage;
 use crate::facts::{ContactRecord, ControllerRecord, Fact};
-use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, txt};
+use crate::html::{self, Nav, esc, ext_link, loc, mailto, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words::{self, retention_action, retention_period};
+use crate::{Links, PolicyPage};
 
 /// The subprocessors of the site: services with role processor, those used on the site and
 /// those named by its processing activities, in that order, each once.
@@ -448,25 +448,13 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             })
             .collect(),
         cookie_href: links.cookie_policy(lang),
-        version_text: t.markup_with(
-            "privacy.version_text_html",
-            &[
-                ("version", &Markup::text(&page.version.to_string())),
-                ("date", &html::time_el(page.created_at_ms, page.tz(), lang)),
-                ("href", &Markup::text(&links.versions(lang))),
-            ],
-        ),
+        version_text: page.version_text("privacy.version_text_html"),
     };
-    html::shell(&Shell {
-        lang,
-        title: t.get("common.privacy_policy").to_string(),
-        site_name: &site.name,
-        nav: Nav::Privacy,
-        links: links.nav(lang),
-        alternates: page.alternates(|l| links.privacy_policy(l)),
-        meta: page.version_line(&links.privacy_policy(lang)),
-        body: html::render(&view),
-        script: None,
-        canonical: None,
-    })
+    page.shell(
+        "common.privacy_policy",
+        Nav::Privacy,
+        Links::privacy_policy,
+        html::render(&view),
+        None,
+    )
 }
