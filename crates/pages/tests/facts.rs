@@ -11,7 +11,7 @@ use assent_model::registry::{LegalBasis, Role, Trigger, in_eea};
 use assent_model::version::SiteSnapshot;
 use assent_pages::words::{country, lifetime_days};
 use common::esc;
-use common::{between, examples, render, some_row_has, table_rows};
+use common::{assert_contains_all, between, examples, render, some_row_has, table_rows};
 
 const LANGS: [&str; 2] = ["en", "fr"];
 
@@ -89,20 +89,14 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
                         &format!("aria-labelledby=\"p-{}\"", p.id),
                         "</section>",
                     );
-                    assert!(
-                        card.contains(&esc(p.name.get(lang, def))),
-                        "{ctx}: {}",
-                        p.id
-                    );
-                    assert!(
-                        card.contains(&esc(p.description.get(lang, def))),
-                        "{ctx}: {}",
-                        p.id
-                    );
-                    assert!(
-                        card.contains(&esc(p.legal_basis.label(lang))),
-                        "{ctx}: {}",
-                        p.id
+                    assert_contains_all(
+                        card,
+                        [
+                            esc(p.name.get(lang, def)),
+                            esc(p.description.get(lang, def)),
+                            esc(p.legal_basis.label(lang)),
+                        ],
+                        &format!("{ctx}: {}", p.id),
                     );
                     let badge = if p.consent_required {
                         if lang == "fr" {
@@ -294,15 +288,13 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
                         assert!(sec.contains(&esc(li.get(lang, def))), "{ctx}: {}", a.id);
                     }
                     for t in &a.transfers {
-                        assert!(
-                            card.contains(&esc(&country(&t.country, lang))),
-                            "{ctx}: {} transfer",
-                            a.id
-                        );
-                        assert!(
-                            card.contains(&esc(t.safeguard.label(lang))),
-                            "{ctx}: {} safeguard",
-                            a.id
+                        assert_contains_all(
+                            card,
+                            [
+                                esc(&country(&t.country, lang)),
+                                esc(t.safeguard.label(lang)),
+                            ],
+                            &format!("{ctx}: {} transfer", a.id),
                         );
                         let sec = between(&html, "id=\"transfers\"", "</table>");
                         assert!(sec.contains(&esc(t.safeguard.label(lang))), "{ctx}");

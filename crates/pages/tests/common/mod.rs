@@ -14,6 +14,20 @@ pub fn esc(s: &str) -> String {
     assent_pages::i18n::Markup::text(s).into_string()
 }
 
+/// Asserts that `html` contains every one of `wants` (as given: escape texts with [`esc`]);
+/// a failure names `ctx` and the missing piece.
+#[track_caller]
+pub fn assert_contains_all<S: AsRef<str>>(
+    html: &str,
+    wants: impl IntoIterator<Item = S>,
+    ctx: &str,
+) {
+    for want in wants {
+        let want = want.as_ref();
+        assert!(html.contains(want), "{ctx}: lacks {want:?}");
+    }
+}
+
 pub const CREATED_MS: i64 = 1_790_000_000_000; // 2026-09-21
 
 /// The five example registries, validated by `assent check`'s parser.
