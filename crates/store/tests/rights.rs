@@ -564,26 +564,15 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     )
     .await
     .unwrap();
-    assert!(
-        s.rights_erase(
-            "a",
-            50,
-            &event("a", 50, "erased", None),
-            Some(entry("rights.erased", 50))
-        )
-        .await
-        .unwrap()
-    );
-    assert!(
-        !s.rights_erase(
-            "a",
-            51,
-            &event("a", 51, "erased", None),
-            Some(entry("rights.erased", 51))
-        )
-        .await
-        .unwrap()
-    );
+    // Erasing `a` at `ts`, with its ledger entry: true when this call erased it.
+    let erase = async |ts: i64| {
+        let ev = event("a", ts, "erased", None);
+        s.rights_erase("a", ts, &ev, Some(entry("rights.erased", ts)))
+            .await
+            .unwrap()
+    };
+    assert!(erase(50).await);
+    assert!(!erase(51).await);
     assert_eq!(
         kinds(&s).await,
         [
