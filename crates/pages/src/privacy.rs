@@ -3,7 +3,7 @@
 
 use assent_model::registry::{Activity, LegalBasis, Role, Service, Text, in_eea};
 
-use crate::facts::{ContactRecord, ControllerRecord, Fact};
+use crate::facts::{self, ContactRecord, ControllerRecord, Fact};
 use crate::html::{self, Nav, esc, ext_link, loc, mailto, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words::{self, retention_action, retention_period};
@@ -347,16 +347,14 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     };
     let subs = subprocessors(page);
     let auth = &ctl.supervisory_authority;
-    let mut authority = vec![Fact::text(t.get("privacy.authority"), &auth.name)];
-    if let Some(a) = &auth.address {
-        authority.push(Fact::text(t.get("common.address"), a));
-    }
-    if let Some(u) = &auth.url {
-        authority.push(Fact::new(
-            t.get("common.website"),
-            ext_link(u, &Markup::text(u)),
-        ));
-    }
+    let authority = Fact::known(
+        lang,
+        [
+            ("privacy.authority", Some(Markup::text(&auth.name))),
+            ("common.address", auth.address.as_deref().map(Markup::text)),
+            ("common.website", auth.url.as_deref().map(facts::website)),
+        ],
+    );
     let rights_email = mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email));
     let view = PrivacyView {
         t,
