@@ -345,6 +345,12 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             .map(|x| loc(x, lang, def))
             .collect()
     };
+    // The activities that have an optional text, with it: (activity's name, text).
+    let with_text = |text: fn(&Activity) -> Option<&Text>| -> Vec<(Markup, Markup)> {
+        acts.iter()
+            .filter_map(|a| Some((loc(&a.name, lang, def), loc(text(a)?, lang, def))))
+            .collect()
+    };
     let subs = subprocessors(page);
     let auth = &ctl.supervisory_authority;
     let authority = Fact::known(
@@ -392,13 +398,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 facts: activity_facts(page, a),
             })
             .collect(),
-        interests: acts
-            .iter()
-            .filter_map(|a| {
-                let i = a.legitimate_interest.as_ref()?;
-                Some((loc(&a.name, lang, def), loc(i, lang, def)))
-            })
-            .collect(),
+        interests: with_text(|a| a.legitimate_interest.as_ref()),
         categories: distinct_loc(acts.iter().flat_map(|a| a.data_categories.iter()).collect()),
         subjects: distinct_loc(acts.iter().flat_map(|a| a.data_subjects.iter()).collect()),
         sources: distinct_loc(acts.iter().filter_map(|a| a.source.as_ref()).collect()),
@@ -438,13 +438,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             ctl.rights_address.as_deref().unwrap_or(&ctl.address)
         ),
         authority,
-        automated: acts
-            .iter()
-            .filter_map(|a| {
-                let d = a.automated_decisions.as_ref()?;
-                Some((loc(&a.name, lang, def), loc(d, lang, def)))
-            })
-            .collect(),
+        automated: with_text(|a| a.automated_decisions.as_ref()),
         cookie_href: links.cookie_policy(lang),
         version_text: page.version_text("privacy.version_text_html"),
     };
