@@ -7,13 +7,27 @@
 
 mod common;
 
-use assent_model::registry::{LegalBasis, Role, Trigger, in_eea};
+use assent_model::registry::{LegalBasis, Role, Service, Trigger, in_eea};
 use assent_model::version::SiteSnapshot;
 use assent_pages::words::{country, lifetime_days};
 use common::esc;
 use common::{assert_contains_all, between, examples, render, some_row_has, table_rows};
 
 const LANGS: [&str; 2] = ["en", "fr"];
+
+/// `html` names the service and its provider, and links its privacy policy when it has one.
+#[track_caller]
+fn assert_lists_service(html: &str, s: &Service, ctx: &str) {
+    let link = s
+        .privacy_policy
+        .as_ref()
+        .map(|u| format!("href=\"{}\"", esc(u)));
+    assert_contains_all(
+        html,
+        [esc(&s.name), esc(&s.provider)].into_iter().chain(link),
+        &format!("{ctx}: service {}", s.id),
+    );
+}
 
 #[test]
 fn cookie_policy_lists_every_tracker_and_purpose() {
@@ -124,19 +138,7 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
                 // Third parties, their policies and countries; transfers and safeguards.
                 let third = between(html, "id=\"third-parties\"", "</table>");
                 for s in &snap.services {
-                    assert!(third.contains(&esc(&s.name)), "{ctx}: service {}", s.id);
-                    assert!(
-                        third.contains(&esc(&s.provider)),
-                        "{ctx}: provider {}",
-                        s.id
-                    );
-                    if let Some(u) = &s.privacy_policy {
-                        assert!(
-                            third.contains(&format!("href=\"{}\"", esc(u))),
-                            "{ctx}: policy link {}",
-                            s.id
-                        );
-                    }
+                    assert_lists_service(third, s, &ctx);
                     if let Some(c) = &s.country {
                         assert!(
                             third.contains(&esc(&country(c, lang))),
@@ -363,15 +365,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
                     let on_site = snap.service(&s.id).is_some();
                     let named = snap.activities.iter().any(|a| a.processors.contains(&s.id));
                     if s.role == Role::Processor && (on_site || named) {
-                        assert!(subs.contains(&esc(&s.name)), "{ctx}: subprocessor {}", s.id);
-                        assert!(
-                            subs.contains(&esc(&s.provider)),
-                            "{ctx}: subprocessor {}",
-                            s.id
-                        );
-                        if let Some(u) = &s.privacy_policy {
-                            assert!(subs.contains(&format!("href=\"{}\"", esc(u))), "{ctx}");
-                        }
+                        assert_lists_service(subs, s, &format!("{ctx}: subprocessor"));
                     }
                     if s.role != Role::Processor && on_site {
                         assert!(
