@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use assent_model::Registry;
-use assent_model::registry::Service;
+use assent_model::registry::{Service, Site};
 use assent_model::version::SiteSnapshot;
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
@@ -68,6 +68,37 @@ pub fn extra_services(reg: &Registry, snap: &SiteSnapshot) -> Vec<Service> {
         .filter(|s| snap.activities.iter().any(|a| a.processors.contains(&s.id)))
         .cloned()
         .collect()
+}
+
+/// One rendering to check: an example registry, one of its sites, in one language.
+pub struct Case {
+    pub reg: Registry,
+    pub site: Site,
+    pub snap: SiteSnapshot,
+    pub lang: &'static str,
+    pub rendered: Rendered,
+    /// `file / site / lang`, for assertion messages.
+    pub ctx: String,
+}
+
+/// Every site of every example registry, rendered in each of `langs`.
+pub fn cases(langs: &[&'static str]) -> Vec<Case> {
+    let mut out = vec![];
+    for (file, reg) in examples() {
+        for site in &reg.sites {
+            for &lang in langs {
+                out.push(Case {
+                    reg: reg.clone(),
+                    site: site.clone(),
+                    snap: SiteSnapshot::from_registry(&reg, &site.id).unwrap(),
+                    lang,
+                    rendered: render(&reg, &site.id, lang),
+                    ctx: format!("{file} / {} / {lang}", site.id),
+                });
+            }
+        }
+    }
+    out
 }
 
 pub struct Rendered {
