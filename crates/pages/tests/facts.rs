@@ -134,7 +134,7 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
         // Third parties, their policies and countries; transfers and safeguards.
         let third = between(html, "id=\"third-parties\"", "</table>");
         for s in &snap.services {
-            assert_lists_service(third, s, &ctx);
+            assert_lists_service(third, s, ctx);
             if let Some(c) = &s.country {
                 assert!(
                     third.contains(&esc(&country(c, lang))),
@@ -231,7 +231,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             assert!(html.contains(&esc(v)), "{ctx}: controller {v}");
         }
         if let Some(d) = &ctl.dpo {
-            let sec = between(&html, "id=\"dpo\"", "<h2");
+            let sec = between(html, "id=\"dpo\"", "<h2");
             for v in [&d.name, &d.email, &d.address, &d.phone]
                 .into_iter()
                 .flatten()
@@ -240,14 +240,14 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             }
         }
         let auth = &ctl.supervisory_authority;
-        let sec = between(&html, "id=\"complaint\"", "</dl>");
+        let sec = between(html, "id=\"complaint\"", "</dl>");
         assert!(sec.contains(&esc(&auth.name)), "{ctx}");
         for v in [&auth.url, &auth.address].into_iter().flatten() {
             assert!(sec.contains(&esc(v)), "{ctx}: authority {v}");
         }
 
         // The table seed 001 left empty: every activity, its purpose and legal basis.
-        let rows = table_rows(&html, "<table id=\"purposes-table\"");
+        let rows = table_rows(html, "<table id=\"purposes-table\"");
         assert_eq!(rows.len(), snap.activities.len(), "{ctx}");
         for a in &snap.activities {
             let needles = vec![
@@ -257,7 +257,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             ];
             assert!(some_row_has(&rows, &needles), "{ctx}: activity {}", a.id);
             let card = between(
-                &html,
+                html,
                 &format!("aria-labelledby=\"a-{}\"", a.id),
                 "</section>",
             );
@@ -277,7 +277,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             }
             if let Some(li) = &a.legitimate_interest {
                 assert!(card.contains(&esc(li.get(lang, def))), "{ctx}: {}", a.id);
-                let sec = between(&html, "id=\"interests\"", "<h2");
+                let sec = between(html, "id=\"interests\"", "<h2");
                 assert!(sec.contains(&esc(li.get(lang, def))), "{ctx}: {}", a.id);
             }
             for t in &a.transfers {
@@ -289,7 +289,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
                     ],
                     &format!("{ctx}: {} transfer", a.id),
                 );
-                let sec = between(&html, "id=\"transfers\"", "</table>");
+                let sec = between(html, "id=\"transfers\"", "</table>");
                 assert!(sec.contains(&esc(t.safeguard.label(lang))), "{ctx}");
                 if let Some(r) = &t.recipient {
                     assert!(sec.contains(&esc(r)), "{ctx}: transfer recipient {r}");
@@ -308,7 +308,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
         }
 
         // Every retention period.
-        let rows = table_rows(&html, "<table id=\"retention\"");
+        let rows = table_rows(html, "<table id=\"retention\"");
         assert_eq!(rows.len(), snap.retention.len(), "{ctx}");
         for r in &snap.retention {
             let mut needles = vec![esc(r.data_category.get(lang, def))];
@@ -351,7 +351,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
         }
 
         // Every subprocessor: the site's processors and those its activities name.
-        let subs = between(&html, "<table id=\"subprocessors\"", "</table>");
+        let subs = between(html, "<table id=\"subprocessors\"", "</table>");
         for s in &reg.services {
             let on_site = snap.service(&s.id).is_some();
             let named = snap.activities.iter().any(|a| a.processors.contains(&s.id));
@@ -364,13 +364,13 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
                     "{ctx}: {} is not a processor",
                     s.id
                 );
-                let sec = between(&html, "id=\"recipients\"", "<h2");
+                let sec = between(html, "id=\"recipients\"", "<h2");
                 assert!(sec.contains(&esc(&s.name)), "{ctx}: controller {}", s.id);
             }
         }
 
         // Rights, the one-month answer, how to exercise them, complaint.
-        let rights = between(&html, "id=\"rights\"", "id=\"complaint\"");
+        let rights = between(html, "id=\"rights\"", "id=\"complaint\"");
         let want: &[&str] = if lang == "fr" {
             &[
                 "accéder",
@@ -420,7 +420,7 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             "{ctx}: post-mortem where French law applies"
         );
         if fr_law {
-            let sec = between(&html, "id=\"post-mortem\"", "<h2");
+            let sec = between(html, "id=\"post-mortem\"", "<h2");
             assert!(
                 sec.contains(if lang == "fr" { "84 à 86" } else { "84 to 86" }),
                 "{ctx}"
