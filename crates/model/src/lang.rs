@@ -18,50 +18,6 @@ pub fn pick<T>(lang: &str, [en, fr, de]: [T; 3]) -> T {
     }
 }
 
-/// Defines a closed set of values that each have a code (written in the registry, the API and
-/// the store) and a label in English, French and German, from one table: the enum, `ALL`,
-/// `as_str`, `parse` and `label`. One row per value keeps the code, the words and the list of
-/// values from drifting apart. Serde attributes are passed through: keep `rename_all` in step
-/// with the codes (the model's tests check it).
-macro_rules! worded_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $code:literal, [$en:literal, $fr:literal, $de:literal], )+
-        }
-    ) => {
-        $(#[$meta])*
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: [$name; [$($code),+].len()] = [$($name::$variant),+];
-
-            /// The code written in the registry, the API and the store.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $code, )+
-                }
-            }
-
-            /// The value whose code is `s`, if any.
-            pub fn parse(s: &str) -> Option<$name> {
-                Self::ALL.into_iter().find(|v| v.as_str() == s)
-            }
-
-            /// The value in words, for the banner, the policies and the forms.
-            pub fn label(self, lang: &str) -> &'static str {
-                $crate::lang::pick(lang, match self {
-                    $( $name::$variant => [$en, $fr, $de], )+
-                })
-            }
-        }
-    };
-}
-pub(crate) use worded_enum;
-
 /// The language among `offered` (a site's languages, default first) that a visitor asked for:
 /// `wanted` is an `Accept-Language` value (`de-DE,de;q=0.9,en;q=0.8`) or a single tag (`de`).
 /// Tags are taken by decreasing quality (`q=0` refuses); each matches an offered language

@@ -179,7 +179,7 @@ pub enum Exemption {
     AudienceMeasurement,
 }
 
-crate::lang::worded_enum! {
+crate::codes::worded_enum! {
     /// Legal bases of GDPR Art. 6(1), (a) to (f). `label` is the basis in words, for the
     /// banner's second layer and the policies; `as_str` the code written in the registry
     /// (`legal_basis = "consent"`) and stored.
@@ -195,39 +195,18 @@ crate::lang::worded_enum! {
     }
 }
 
-/// Google Consent Mode v2 storage types a purpose grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentModeSignal {
-    AdStorage,
-    AdUserData,
-    AdPersonalization,
-    AnalyticsStorage,
-    FunctionalityStorage,
-    PersonalizationStorage,
-    SecurityStorage,
-}
-
-impl ConsentModeSignal {
-    pub const ALL: [ConsentModeSignal; 7] = [
-        ConsentModeSignal::AdStorage,
-        ConsentModeSignal::AdUserData,
-        ConsentModeSignal::AdPersonalization,
-        ConsentModeSignal::AnalyticsStorage,
-        ConsentModeSignal::FunctionalityStorage,
-        ConsentModeSignal::PersonalizationStorage,
-        ConsentModeSignal::SecurityStorage,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentModeSignal::AdStorage => "ad_storage",
-            ConsentModeSignal::AdUserData => "ad_user_data",
-            ConsentModeSignal::AdPersonalization => "ad_personalization",
-            ConsentModeSignal::AnalyticsStorage => "analytics_storage",
-            ConsentModeSignal::FunctionalityStorage => "functionality_storage",
-            ConsentModeSignal::PersonalizationStorage => "personalization_storage",
-            ConsentModeSignal::SecurityStorage => "security_storage",
-        }
+crate::codes::coded_enum! {
+    /// Google Consent Mode v2 storage types a purpose grants.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConsentModeSignal {
+        AdStorage => "ad_storage",
+        AdUserData => "ad_user_data",
+        AdPersonalization => "ad_personalization",
+        AnalyticsStorage => "analytics_storage",
+        FunctionalityStorage => "functionality_storage",
+        PersonalizationStorage => "personalization_storage",
+        SecurityStorage => "security_storage",
     }
 }
 
@@ -260,7 +239,7 @@ fn yes() -> bool {
     true
 }
 
-crate::lang::worded_enum! {
+crate::codes::worded_enum! {
     /// How a transfer outside the EEA is framed (GDPR Arts. 45-49). `label` is the safeguard
     /// in words, for the transfers section of the privacy policy; `as_str` the code written in
     /// the registry (`safeguard = "scc"`).
@@ -574,7 +553,7 @@ pub struct Activity {
     pub sites: Option<Vec<String>>,
 }
 
-crate::lang::worded_enum! {
+crate::codes::worded_enum! {
     /// When a retention period starts running; `label` completes a period ("6 months from
     /// collection").
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -744,7 +723,8 @@ mod tests {
         assert_eq!(d("2 weeks").display("fi"), "2 weeks");
     }
 
-    /// The macro's codes and serde's `rename_all` are written twice: they must agree.
+    /// The codes of `coded_enum!` tables and serde's `rename_all` are written twice: they must
+    /// agree.
     #[test]
     fn worded_codes_are_the_serde_names() {
         fn check<T: Serialize + Copy>(all: &[T], code: fn(T) -> &'static str) {

@@ -28,7 +28,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
-crate::lang::worded_enum! {
+crate::codes::worded_enum! {
     /// The rights a request can exercise (GDPR Arts. 15-22, French post-mortem instructions).
     /// `as_str` is the code used in the API, the forms and the store; `label` the request in
     /// words, for the rights form and the answers.
@@ -69,48 +69,26 @@ impl fmt::Display for RequestType {
     }
 }
 
-/// Where a request stands. `received -> verified -> in_progress -> (extended) -> completed |
-/// rejected`; see [`Status::can_go`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Submitted; the requester has not yet confirmed their email address.
-    Received,
-    /// The requester confirmed their email address.
-    Verified,
-    /// The DPO is working on it.
-    InProgress,
-    /// The deadline was extended by two months (the work continues).
-    Extended,
-    Completed,
-    Rejected,
+crate::codes::coded_enum! {
+    /// Where a request stands. `received -> verified -> in_progress -> (extended) -> completed |
+    /// rejected`; see [`Status::can_go`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status {
+        /// Submitted; the requester has not yet confirmed their email address.
+        Received => "received",
+        /// The requester confirmed their email address.
+        Verified => "verified",
+        /// The DPO is working on it.
+        InProgress => "in_progress",
+        /// The deadline was extended by two months (the work continues).
+        Extended => "extended",
+        Completed => "completed",
+        Rejected => "rejected",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Received,
-        Status::Verified,
-        Status::InProgress,
-        Status::Extended,
-        Status::Completed,
-        Status::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Verified => "verified",
-            Status::InProgress => "in_progress",
-            Status::Extended => "extended",
-            Status::Completed => "completed",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Completed or rejected: nothing more happens but retention.
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Completed | Status::Rejected)
