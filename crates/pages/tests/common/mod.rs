@@ -1,12 +1,15 @@
 //! Helpers shared by the rendering tests: the five example registries, pages rendered from
 //! them, and small HTML slicing functions (the pages have a fixed, known structure).
-#![allow(dead_code)]
+//! Also compiled into `examples/render_all.rs`, so that the example renders the same fixed
+//! inputs as the tests (a helper's panic there is a developer's error, as in a test).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
 use assent_model::Registry;
 use assent_model::registry::{Service, Site};
-use assent_model::version::SiteSnapshot;
+use assent_model::version::{Change, SiteSnapshot};
+use assent_pages::versions::VersionEntry;
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
 /// A text as the pages show it (escaped by the templates).
@@ -99,6 +102,29 @@ pub fn cases(langs: &[&'static str]) -> Vec<Case> {
         }
     }
     out
+}
+
+/// Two versions of a site for the history and diff pages: the first, then one with
+/// `changes` (material if any of them is), 40 days later.
+pub fn version_entries(changes: Vec<Change>) -> Vec<VersionEntry> {
+    vec![
+        VersionEntry {
+            version: 1,
+            created_at_ms: CREATED_MS,
+            requires_fresh_consent: true,
+            consent_floor: 1,
+            content_hash: "sha256:1".into(),
+            changes: vec![],
+        },
+        VersionEntry {
+            version: 2,
+            created_at_ms: CREATED_MS + 40 * 86_400_000,
+            requires_fresh_consent: changes.iter().any(|c| c.material),
+            consent_floor: 2,
+            content_hash: "sha256:2".into(),
+            changes,
+        },
+    ]
 }
 
 pub struct Rendered {
