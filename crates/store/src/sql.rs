@@ -125,6 +125,25 @@ pub(crate) trait Cols {
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError>;
 }
 
+/// The columns both drivers read alike: their own typed getter, its error converted. Only
+/// the getter's name differs (`get` for rusqlite, `try_get` for tokio-postgres).
+macro_rules! driver_typed_cols {
+    ($get:ident) => {
+        fn bool_(&self, i: usize) -> Result<bool, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn str_(&self, i: usize) -> Result<String, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+    };
+}
+
 impl Cols for rusqlite::Row<'_> {
     fn i64_(&self, i: usize) -> Result<i64, StoreError> {
         Ok(self.get(i)?)
@@ -132,18 +151,7 @@ impl Cols for rusqlite::Row<'_> {
     fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError> {
         Ok(self.get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get(i)?)
-    }
+    driver_typed_cols!(get);
     /// TEXT is read as its bytes (the payload hash then says whether they are the committed
     /// ones), any other type as a missing payload (reported unless a redaction explains it).
     fn payload(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
@@ -173,18 +181,7 @@ impl Cols for tokio_postgres::Row {
         }
         Ok(self.try_get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
+    driver_typed_cols!(try_get);
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         hash32(self.try_get(i)?, what)
     }
