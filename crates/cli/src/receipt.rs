@@ -36,6 +36,34 @@ pub(crate) struct VerifyArgs {
     /// checkpoint and the witness's when the witness has not seen that tree size itself.
     #[arg(long, requires = "witness_state")]
     url: Option<String>,
+    /// Print one JSON object (`valid`, `status`: anchored, pending or invalid, `receipt`,
+    /// `checkpoint`, `witness`, `error`, `not_covered`) instead of sentences.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What was found, printed as sentences or, with `--json`, as one object.
+struct Report {
+    json: bool,
+    value: serde_json::Value,
+}
+
+impl Report {
+    /// Prints `line` (or nothing, with `--json`).
+    fn say(&self, line: &str) {
+        if !self.json {
+            println!("{line}");
+        }
+    }
+    /// Ends the report: the JSON object with `--json`; the exit code.
+    fn end(mut self, valid: bool, status: &str, code: u8) -> ExitCode {
+        self.value["valid"] = serde_json::json!(valid);
+        self.value["status"] = serde_json::json!(status);
+        if self.json {
+            println!("{}", self.value);
+        }
+        ExitCode::from(code)
+    }
 }
 
 pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
@@ -53,11 +81,16 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
         .get("consentReceiptID")
         .and_then(|v| v.as_str())
         .unwrap_or("?");
+    let mut report = Report {
+        json: args.json,
+        value: serde_json::json!({"receipt": id}),
+    };
     let status = match assent_ledger::verify_receipt(&receipt, &key) {
         Ok(s) => s,
         Err(e) => {
-            println!("receipt INVALID: {e}");
-            return Ok(ExitCode::from(1));
+            report.say(&format!("receipt INVALID: {e}"));
+            report.value["error"] = serde_json::json!(e.to_string());
+            return Ok(report.end(false, "invalid", 1));
         }
     };
     let ReceiptStatus::Anchored {
@@ -67,15 +100,17 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
     } = &status
     else {
         if args.accept_pending {
-            println!(
+            report.say(&format!(
                 "receipt {id}: record and entry agree, but it is not yet anchored (accepted with --accept-pending): nothing signed vouches for it yet"
-            );
-            return Ok(ExitCode::SUCCESS);
+            ));
+            return Ok(report.end(true, "pending", 0));
         }
-        println!(
+        report.say(&format!(
             "receipt {id}: NOT VERIFIED: not yet anchored: fetch it again after the next checkpoint"
-        );
-        return Ok(ExitCode::from(1));
+        ));
+        report.value["error"] =
+            serde_json::json!("not yet anchored: fetch it again after the next checkpoint");
+        return Ok(report.end(false, "pending", 1));
     };
     if let Some(dir) = &args.witness_state
         && let Some(anchor) = &receipt.anchor
@@ -83,24 +118,36 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
         let chain = receipt.entry.chain;
         let outcome = witness_check(dir, &key, args.url.as_deref(), anchor, chain).await;
         if let Err(e) = outcome {
-            println!("receipt {id}: NOT VERIFIED against the witness: {e:#}");
-            return Ok(ExitCode::from(1));
+            report.say(&format!(
+                "receipt {id}: NOT VERIFIED against the witness: {e:#}"
+            ));
+            report.value["witness"] =
+                serde_json::json!({"consistent": false, "error": format!("{e:#}")});
+            return Ok(report.end(false, "anchored", 1));
         }
-        println!(
+        report.say(&format!(
             "receipt {id}: its checkpoint is consistent with the witness in {}",
             dir.display()
-        );
+        ));
+        report.value["witness"] = serde_json::json!({"consistent": true});
     }
-    println!(
+    report.value["checkpoint"] = serde_json::json!({
+        "signed_at": assent_model::clock::rfc3339(*checkpoint_ts_ms),
+        "key_id": key_id,
+        "chain": receipt.entry.chain,
+        "tree_size": tree_size,
+    });
+    report.say(&format!(
         "receipt {id}: valid (Anchored in the checkpoint signed at {} by key {key_id}, chain {} of {tree_size} entries)",
         assent_model::clock::rfc3339(*checkpoint_ts_ms),
         receipt.entry.chain
-    );
+    ));
     if let Some(ctx) = &receipt.context {
-        println!(
-            "  context checked against the signed record: policyHash, each purpose's granted flag, termination, the policy URL's path"
+        report.value["not_covered"] = serde_json::json!(UNBOUND_CONTEXT);
+        report.say(
+            "  context checked against the signed record: policyHash, each purpose's granted flag, termination, the policy URL's path",
         );
-        println!(
+        report.say(&format!(
             "  NOT covered by this receipt's signature (they are policy version {}'s, bound only by policyHash {}; compare them with {}):",
             receipt
                 .record
@@ -112,12 +159,12 @@ pub(crate) async fn cmd_receipt_verify(args: &VerifyArgs) -> Result<ExitCode> {
             ctx.get("policyUrl")
                 .and_then(|v| v.as_str())
                 .unwrap_or("the policy version"),
-        );
+        ));
         for f in UNBOUND_CONTEXT {
-            println!("    {f}");
+            report.say(&format!("    {f}"));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(report.end(true, "anchored", 0))
 }
 
 async fn witness_check(

@@ -289,10 +289,28 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
+    // Issue 19: `--json` for machines, one object (the sentences are for people).
+    let o = receipt_verify(&d, &receipt0, &["--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["status"].as_str()),
+        (Some(true), Some("anchored"))
+    );
+    assert_eq!(v["receipt"], ids[0].as_str());
+    assert!(v["checkpoint"]["tree_size"].as_u64().is_some(), "{v}");
+
     // Finding 3: a pending receipt is not called valid, unless asked.
     let o = receipt_verify(&d, &pending, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("not yet anchored"), "{}", text(&o));
+    let o = receipt_verify(&d, &pending, &["--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["status"].as_str()),
+        (Some(false), Some("pending"))
+    );
     let o = receipt_verify(&d, &pending, &["--accept-pending"]);
     assert!(o.status.success(), "{}", text(&o));
 
