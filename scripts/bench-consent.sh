@@ -28,7 +28,7 @@ run_backend() {
   local dir; dir=$(mktemp -d)
   local extra=()
   [ -n "$db" ] && extra=(--database "$db")
-  ASSENT_RATE_LIMIT=off ASSENT_LOG=warn taskset -c 1 "$BIN" serve --registry examples/callkom.toml \
+  ASSENT_METRICS_PUBLIC=true ASSENT_RATE_LIMIT=off ASSENT_LOG=warn taskset -c 1 "$BIN" serve --registry examples/callkom.toml \
       --data "$dir" --listen 127.0.0.1:$PORT "${extra[@]}" 2>"$dir/server.log" &
   local pid=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done

@@ -12,7 +12,7 @@ CONNS=${2:-64}
 PORT=18191
 d=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$d"' EXIT
-ASSENT_RATE_LIMIT=off ASSENT_LOG=warn taskset -c 1 "$BIN" serve --registry examples/callkom.toml \
+ASSENT_METRICS_PUBLIC=true ASSENT_RATE_LIMIT=off ASSENT_LOG=warn taskset -c 1 "$BIN" serve --registry examples/callkom.toml \
     --data "$d" --listen 127.0.0.1:$PORT 2>"$d/server.log" &
 pid=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done

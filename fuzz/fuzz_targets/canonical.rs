@@ -1,10 +1,13 @@
 //! Canonical JSON and receipt verification on arbitrary input: never panic;
 //! canonicalization is idempotent and preserves the value; a receipt that
-//! verifies still verifies after a round trip through its JSON form.
+//! verifies still verifies after a round trip through its JSON form. The witness's
+//! inputs too (checkpoint notes, pinned checkpoints, consistency proofs, witness logs):
+//! never panic, and what a note that verifies says survives re-signing.
 #![no_main]
 
 use assent_ledger::{
-    LedgerKey, Receipt, canonical_json, canonicalize_str, parse_json_strict, verify_receipt,
+    LedgerKey, Receipt, WitnessChain, canonical_json, canonicalize_str, parse_json_strict,
+    parse_pinned, parse_proof_text, split_notes, verify_note, verify_receipt,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -46,4 +49,15 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(verify_receipt(&again, &key).ok(), Some(status));
         }
     }
+
+    let signer = LedgerKey::from_bytes(&[1; 32]);
+    let key = signer.public_key();
+    for note in split_notes(text) {
+        if let Ok(cp) = verify_note(note, &key) {
+            assert_eq!(verify_note(&cp.sign(&signer), &key).ok(), Some(cp));
+        }
+    }
+    let _ = parse_pinned(text, &key);
+    let _ = parse_proof_text(text);
+    let _ = WitnessChain::parse(0, text);
 });

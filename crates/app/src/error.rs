@@ -97,7 +97,13 @@ impl AppError {
     }
     /// Logs the cause and returns an opaque internal error.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
+        if let Some(suppressed) = crate::throttle::INTERNAL_ERRORS.allow() {
+            if suppressed > 0 {
+                tracing::error!(error = %cause, suppressed, "internal error (and similar ones suppressed)");
+            } else {
+                tracing::error!(error = %cause, "internal error");
+            }
+        }
         Self::new(
             Kind::Internal,
             "internal",

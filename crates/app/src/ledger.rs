@@ -1,5 +1,7 @@
 //! The server's side of the ledger: the signing key (created in the data directory on first
-//! start), audit events, and periodic signed checkpoints of every chain head.
+//! start), audit events, periodic signed checkpoints of every chain head, the same heads as
+//! C2SP signed notes with consistency proofs for witnesses, and verification of a whole store
+//! (against its own checkpoints, checkpoints pinned elsewhere and a freshness rule).
 
 use std::path::Path;
 
@@ -25,6 +27,82 @@ impl LedgerService {
     pub fn public_key_info(&self) -> PublicKeyInfo {
         self.key.public_key_info()
     }
+}
+
+/// The latest signed checkpoint as C2SP signed notes, one per chain (`GET /ledger/checkpoint`),
+/// each signed now with the ledger key (Ed25519 is deterministic: the same note every time).
+/// `None` before the first checkpoint.
+pub async fn checkpoint_notes(
+    store: &Store,
+    key: &LedgerKey,
+    public_base: &str,
+) -> Result<Option<String>, CheckpointError> {
+    let Some(cp) = latest_signed(store).await? else {
+        return Ok(None);
+    };
+    let mut out = String::new();
+    for h in &cp.checkpoint.heads {
+        let note = assent_ledger::NoteCheckpoint {
+            origin: assent_ledger::note_origin(public_base, h.chain),
+            chain: h.chain,
+            size: h.size,
+            root: h.root,
+        };
+        out.push_str(&note.sign(key));
+    }
+    Ok(Some(out))
+}
+
+async fn latest_signed(
+    store: &Store,
+) -> Result<Option<assent_ledger::SignedCheckpoint>, CheckpointError> {
+    let Some((_, body)) = store.latest_checkpoint().await? else {
+        return Ok(None);
+    };
+    let cp = serde_json::from_str(&body).map_err(|e| CheckpointError::Encode(e.to_string()))?;
+    Ok(Some(cp))
+}
+
+/// Why a consistency proof is not served.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    #[error("from ({from}) is larger than to ({to})")]
+    Order { from: u64, to: u64 },
+    #[error("chain {chain} has no signed tree of {size} entries yet (latest signed: {signed})")]
+    NotSigned { chain: u32, size: u64, signed: u64 },
+    #[error("{0}")]
+    Checkpoint(#[from] CheckpointError),
+}
+
+/// The consistency proof of `chain` between tree sizes `from` and `to` (RFC 9162), for a
+/// witness or a receipt's verifier; `to` may not exceed the latest signed size, so that only
+/// trees the operator committed to are proven.
+pub async fn consistency(
+    store: &Store,
+    checkpointer: &tokio::sync::Mutex<Checkpointer>,
+    chain: u32,
+    from: u64,
+    to: u64,
+) -> Result<Vec<assent_ledger::Hash>, ProofError> {
+    if from > to {
+        return Err(ProofError::Order { from, to });
+    }
+    let signed = latest_signed(store)
+        .await?
+        .and_then(|cp| cp.checkpoint.head(chain).map(|h| h.size))
+        .unwrap_or(0);
+    if to > signed {
+        return Err(ProofError::NotSigned {
+            chain,
+            size: to,
+            signed,
+        });
+    }
+    Ok(checkpointer
+        .lock()
+        .await
+        .consistency_proof(store, chain, from, to)
+        .await?)
 }
 
 /// Appends one audit event (admin action, registry change, rights-request step...).
@@ -115,6 +193,41 @@ impl Checkpointer {
         Ok(())
     }
 
+    /// The RFC 9162 consistency proof between the first `old` and the first `new` entries of
+    /// `chain`, from the kept subtree roots and at most three blocks of entry hashes: around
+    /// the old size (two blocks when it falls on a block boundary) and the last of the tree.
+    pub async fn consistency_proof(
+        &mut self,
+        store: &Store,
+        chain: u32,
+        old: u64,
+        new: u64,
+    ) -> Result<Vec<assent_ledger::Hash>, CheckpointError> {
+        if old > new {
+            return Err(CheckpointError::Inconsistent(chain));
+        }
+        self.advance(store, chain, new).await?;
+        let block = 1u64 << NODE_LEVEL;
+        let mut starts: Vec<u64> = [old.saturating_sub(1), old, new.saturating_sub(1)]
+            .into_iter()
+            .filter(|&i| i < new)
+            .map(|i| i / block * block)
+            .collect();
+        starts.dedup();
+        let mut leaves = Vec::with_capacity(starts.len());
+        for from in starts {
+            let hashes = store
+                .entry_hashes(chain, from, (from + block).min(new))
+                .await?;
+            leaves.push((from, hashes));
+        }
+        let nodes = self.nodes.get(&chain);
+        let proof = assent_ledger::subtree_consistency_proof(old, new, |level, index| {
+            kept_subtree(nodes, &leaves, chain, level, index)
+        })?;
+        proof.ok_or(CheckpointError::Inconsistent(chain))
+    }
+
     /// The inclusion proof of entry `seq` in the first `size` entries of `chain` (RFC 9162),
     /// from the kept subtree roots and at most two blocks of entry hashes read from the
     /// store: the entry's own block, and the last (partial) block of the tree.
@@ -143,23 +256,7 @@ impl Checkpointer {
         }
         let nodes = self.nodes.get(&chain);
         let proof = assent_ledger::subtree_inclusion_proof(seq, size, |level, index| {
-            if level >= NODE_LEVEL {
-                return nodes
-                    .and_then(|n| n.get((level - NODE_LEVEL) as usize))
-                    .and_then(|v| v.get(index as usize))
-                    .copied()
-                    .ok_or(CheckpointError::Inconsistent(chain));
-            }
-            // A perfect subtree below the kept levels lies inside one block.
-            let start = index << level;
-            let end = start + (1u64 << level);
-            leaves
-                .iter()
-                .find(|(from, hs)| *from <= start && end <= *from + hs.len() as u64)
-                .map(|(from, hs)| {
-                    assent_ledger::merkle_root(&hs[(start - from) as usize..(end - from) as usize])
-                })
-                .ok_or(CheckpointError::Inconsistent(chain))
+            kept_subtree(nodes, &leaves, chain, level, index)
         })?;
         proof.ok_or(CheckpointError::Inconsistent(chain))
     }
@@ -209,6 +306,34 @@ impl Checkpointer {
     }
 }
 
+/// The root of perfect subtree `(level, index)` of `chain`: kept in memory from
+/// [`NODE_LEVEL`] up, else computed from the one block of entry hashes in `leaves` it lies in.
+fn kept_subtree(
+    nodes: Option<&Vec<Vec<assent_ledger::Hash>>>,
+    leaves: &[(u64, Vec<assent_ledger::Hash>)],
+    chain: u32,
+    level: u32,
+    index: u64,
+) -> Result<assent_ledger::Hash, CheckpointError> {
+    if level >= NODE_LEVEL {
+        return nodes
+            .and_then(|n| n.get((level - NODE_LEVEL) as usize))
+            .and_then(|v| v.get(index as usize))
+            .copied()
+            .ok_or(CheckpointError::Inconsistent(chain));
+    }
+    // A perfect subtree below the kept levels lies inside one block.
+    let start = index << level;
+    let end = start + (1u64 << level);
+    leaves
+        .iter()
+        .find(|(from, hs)| *from <= start && end <= *from + hs.len() as u64)
+        .map(|(from, hs)| {
+            assent_ledger::merkle_root(&hs[(start - from) as usize..(end - from) as usize])
+        })
+        .ok_or(CheckpointError::Inconsistent(chain))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     #[error("{0}")]
@@ -221,13 +346,36 @@ pub enum CheckpointError {
     Encode(String),
 }
 
-/// Verifies a whole store: every entry in order, then every checkpoint against `key`.
+/// Verifies a whole store: every checkpoint against `key`, then every entry in order.
 pub async fn verify_store(
     store: &Store,
     key: &ed25519_dalek::VerifyingKey,
 ) -> Result<assent_ledger::Report, StoreError> {
+    verify_store_with(store, key, &VerifyOptions::default()).await
+}
+
+/// What a verification checks beyond the store's own entries and checkpoints.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Heads kept outside the database (`--trusted-checkpoint`, a witness's memory): the
+    /// ledger must extend each of them.
+    pub pins: Vec<assent_ledger::PinnedHead>,
+    /// Entries at or before this time (now minus one checkpoint interval) must be covered
+    /// by a signed checkpoint: a ledger whose checkpoints were deleted fails.
+    pub checkpoints_required_before_ms: Option<i64>,
+}
+
+/// [`verify_store`] with pinned heads and the freshness rule of `opts`. Checkpoints and pins
+/// are given to the verifier before the entries, so that every one of them is compared.
+pub async fn verify_store_with(
+    store: &Store,
+    key: &ed25519_dalek::VerifyingKey,
+    opts: &VerifyOptions,
+) -> Result<assent_ledger::Report, StoreError> {
     let mut v = assent_ledger::Verifier::new();
-    store.for_each_entry(|e, p| v.push(e, p)).await?;
+    if let Some(cutoff) = opts.checkpoints_required_before_ms {
+        v.require_checkpoints_before(cutoff);
+    }
     let mut malformed = vec![];
     for (id, body) in store.list_checkpoints().await? {
         match serde_json::from_str::<assent_ledger::SignedCheckpoint>(&body) {
@@ -235,6 +383,10 @@ pub async fn verify_store(
             Err(e) => malformed.push((id, e.to_string())),
         }
     }
+    for p in &opts.pins {
+        v.pin(p.chain, p.size, p.root, p.head_hash);
+    }
+    store.for_each_entry(|e, p| v.push(e, p)).await?;
     let mut report = v.finish();
     for (id, reason) in malformed {
         report.problems.push(assent_ledger::Problem {
@@ -306,6 +458,46 @@ mod tests {
         }
         assert!(checked >= 30, "{checked}");
         assert!(cp.inclusion_proof(&store, chain, n, n).await.is_err());
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Consistency proofs built from the kept subtree roots and at most three blocks are the
+    /// proofs built from every hash of the chain, around and across block boundaries.
+    #[tokio::test]
+    async fn consistency_proofs_from_the_subtree_index_match_full_proofs() {
+        let (store, dir) = temp_store("consistency").await;
+        let block = 1u64 << NODE_LEVEL;
+        let n = 3 * block + 77;
+        for chunk in items(0..n).chunks(1000) {
+            store.append(chunk.to_vec()).await.unwrap();
+        }
+        let chain = store.chain_heads().await.unwrap()[0].chain;
+        let all = store.entry_hashes(chain, 0, n).await.unwrap();
+        let mut cp = Checkpointer::default();
+        let sizes = [
+            0,
+            1,
+            2,
+            5,
+            block - 1,
+            block,
+            block + 1,
+            2 * block,
+            2 * block + 5,
+            n,
+        ];
+        for &new in &sizes {
+            for &old in &sizes {
+                if old > new {
+                    assert!(cp.consistency_proof(&store, chain, old, new).await.is_err());
+                    continue;
+                }
+                let fast = cp.consistency_proof(&store, chain, old, new).await.unwrap();
+                let full = assent_ledger::consistency_proof(&all[..new as usize], old);
+                assert_eq!(fast, full, "{old} -> {new}");
+            }
+        }
         drop(store);
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -27,6 +27,7 @@ pub mod policy;
 pub mod rights;
 mod secret;
 pub mod sites;
+pub mod throttle;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -56,10 +57,11 @@ pub struct Settings {
 /// Failures of [`App::open`].
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] assent_store::StoreError),
+    /// Not a `source`: the message already says it, and `{:#}` would repeat it.
     #[error("ledger key: {0}")]
-    Ledger(#[from] assent_ledger::LedgerError),
+    Ledger(assent_ledger::LedgerError),
     #[error("{path}: cannot read the registry: {source}")]
     RegistryRead {
         path: String,
@@ -69,6 +71,14 @@ pub enum OpenError {
     Registry(String),
     #[error("data directory {0}: {1}")]
     DataDir(String, std::io::Error),
+    #[error("ledger key: {0}")]
+    InsecureKey(String),
+}
+
+impl From<assent_ledger::LedgerError> for OpenError {
+    fn from(e: assent_ledger::LedgerError) -> Self {
+        OpenError::Ledger(e)
+    }
 }
 
 /// The application: the store, the clock, the signing key and the caches every operation
@@ -92,8 +102,27 @@ impl App {
     /// or creates the ledger key and warms the site cache. The configured registry is applied
     /// next, by `policy::apply_configured`.
     pub async fn open(settings: Settings, clock: SharedClock) -> Result<App, OpenError> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| OpenError::DataDir(settings.data_dir.display().to_string(), e))?;
+        let dir = &settings.data_dir;
+        assent_store::create_private_dir(dir)
+            .map_err(|e| OpenError::DataDir(dir.display().to_string(), e))?;
+        if let Some(mode) = assent_store::loose_mode(dir) {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format!("{mode:o}"),
+                "the data directory holds personal data and the signing key but others may \
+                 enter it: chmod 700 it"
+            );
+        }
+        // A signing key that others can read lets them sign checkpoints in Assent's name.
+        let key = dir.join("ledger.key");
+        if let Some(mode) = assent_store::loose_mode(&key) {
+            return Err(OpenError::InsecureKey(format!(
+                "{} is readable by others (mode {mode:o}): run `chmod 600 {}` (and consider \
+                 the key compromised if others could read it)",
+                key.display(),
+                key.display()
+            )));
+        }
         let loc = Location::parse(
             settings.database.as_ref().map(|s| s.expose()),
             &settings.data_dir,

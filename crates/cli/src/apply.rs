@@ -15,7 +15,7 @@ pub(crate) async fn cmd_apply(file: &Path, db: &DbArgs) -> Result<ExitCode> {
     // Validate before touching the data directory: a bad file changes nothing.
     let (registry, src) = load_registry(file)?;
     if db.database.is_none() {
-        std::fs::create_dir_all(&db.data)
+        assent_store::create_private_dir(&db.data)
             .with_context(|| format!("cannot create {}", db.data.display()))?;
     }
     let store = Store::open(&location(db)?, OpenOptions::create()).await?;

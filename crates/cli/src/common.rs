@@ -1,5 +1,6 @@
 //! What every subcommand may use: the async runtime, the embedded demo registry, and how an
-//! application error reads on the command line. It uses no other file of the binary.
+//! application error reads on the command line, and when an output error is no error (a
+//! closed pipe). It uses no other file of the binary.
 
 use anyhow::{Context, Result};
 
@@ -17,4 +18,13 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 /// `field: message` (the application layer never puts personal data in a message).
 pub(crate) fn app_error(e: assent_app::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
+}
+
+/// Whether an error comes from writing to a closed pipe (`assent export ... | head`): the reader
+/// has what it wanted, so the command ends quietly and successfully.
+pub(crate) fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

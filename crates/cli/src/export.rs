@@ -63,13 +63,33 @@ pub(crate) async fn cmd_export(
     format: &str,
     out: Option<&Path>,
 ) -> Result<ExitCode> {
-    use std::io::Write;
     let from_ms = parse_bound(from, false).context("--from")?;
     let to_ms = parse_bound(to, true).context("--to")?;
     if to_ms <= from_ms {
         bail!("--to must be after --from");
     }
     let store = open_existing(db).await?;
+    let written = write_consents(&store, site, from_ms, to_ms, format, out).await;
+    store.close().await;
+    match written {
+        Ok(n) => eprintln!("exported {n} consent record(s)"),
+        // `| head`: the reader stopped reading; it has what it asked for.
+        Err(e) if crate::common::broken_pipe(&e) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the records to `out` (standard output when `None`); returns how many.
+async fn write_consents(
+    store: &assent_store::Store,
+    site: &str,
+    from_ms: i64,
+    to_ms: i64,
+    format: &str,
+    out: Option<&Path>,
+) -> Result<u64> {
+    use std::io::Write;
     let mut w: Box<dyn Write> = match out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
@@ -121,7 +141,5 @@ pub(crate) async fn cmd_export(
         after = page.last().map(|(r, _)| r.receipt_id.clone());
     }
     w.flush()?;
-    store.close().await;
-    eprintln!("exported {n} consent record(s)");
-    Ok(ExitCode::SUCCESS)
+    Ok(n)
 }

@@ -1,4 +1,7 @@
-//! `assent ledger verify`: re-verify every entry and checkpoint of a store.
+//! `assent ledger verify`: re-verify every entry and checkpoint of a store, against checkpoints
+//! kept elsewhere (`--trusted-checkpoint`, `--witness-state`) and the rule that entries older
+//! than one checkpoint interval are covered by a signed checkpoint. `assent ledger witness`
+//! lives in `witness.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use crate::db::{DbArgs, open_existing};
+use crate::db::{DbArgs, location};
 
 #[derive(Subcommand)]
 pub(crate) enum LedgerCmd {
@@ -21,15 +24,48 @@ pub(crate) enum LedgerCmd {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// A checkpoint kept outside the database: what `GET /v1/ledger/checkpoint` (JSON) or
+        /// `GET /ledger/checkpoint` (signed notes) served. The ledger must extend it: one
+        /// shorter than, or forked from, it fails. Repeatable.
+        #[arg(long = "trusted-checkpoint", value_name = "FILE")]
+        trusted_checkpoint: Vec<PathBuf>,
+        /// A witness's state directory (`assent ledger witness --state`): the ledger must
+        /// extend every head the witness accepted.
+        #[arg(long, value_name = "DIR")]
+        witness_state: Option<PathBuf>,
+        /// The server's checkpoint interval: entries older than this must be covered by a
+        /// signed checkpoint (0 turns the rule off, e.g. for a copy of a ledger made with
+        /// `assent apply` alone, which never signs).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        checkpoint_interval: u64,
+    },
+    /// Follow a server's published checkpoints as a witness: verify the consistency proof from
+    /// the last head seen, store the new one, fail (exit 1) on a fork or a rollback.
+    Witness {
+        /// The server's public base URL (http://HOST:PORT).
+        #[arg(long)]
+        url: String,
+        /// The witness's state directory (created on first run).
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The ledger's public key document; default: pinned from the server on first run.
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
 }
 
-pub(crate) async fn cmd_ledger_verify(
-    db: &DbArgs,
-    key: Option<&Path>,
-    as_json: bool,
-) -> Result<ExitCode> {
-    let key = match key {
+/// What `ledger verify` checks beyond the store itself.
+pub(crate) struct VerifyArgs<'a> {
+    pub(crate) key: Option<&'a Path>,
+    pub(crate) as_json: bool,
+    pub(crate) trusted: &'a [PathBuf],
+    pub(crate) witness_state: Option<&'a Path>,
+    pub(crate) checkpoint_interval: u64,
+}
+
+pub(crate) async fn cmd_ledger_verify(db: &DbArgs, args: &VerifyArgs<'_>) -> Result<ExitCode> {
+    let as_json = args.as_json;
+    let key = match args.key {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("{}: cannot read", p.display()))?;
@@ -50,9 +86,35 @@ pub(crate) async fn cmd_ledger_verify(
                 .public_key()
         }
     };
-    let store = open_existing(db).await?;
+    let mut opts = assent_app::ledger::VerifyOptions::default();
+    for f in args.trusted {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        let pins = assent_ledger::parse_pinned(&text, &key).with_context(|| {
+            format!(
+                "{}: not a checkpoint signed by the ledger key {}",
+                f.display(),
+                assent_ledger::key_id(&key)
+            )
+        })?;
+        opts.pins.extend(pins);
+    }
+    if let Some(dir) = args.witness_state {
+        let w = crate::witness::WitnessState::load(dir)?;
+        w.require_key(&assent_ledger::PublicKeyInfo::new(key))?;
+        opts.pins.extend(w.pins());
+    }
+    if args.checkpoint_interval > 0 {
+        use assent_model::clock::Clock as _;
+        let now = assent_model::clock::SystemClock.now_ms();
+        let interval =
+            i64::try_from(args.checkpoint_interval.saturating_mul(1000)).unwrap_or(i64::MAX);
+        opts.checkpoints_required_before_ms = Some(now.saturating_sub(interval));
+    }
+    // Read-only: a copy on read-only media verifies too, and verification never migrates.
+    let store = assent_store::Store::open_read_only(&location(db)?).await?;
     let start = std::time::Instant::now();
-    let report = assent_app::ledger::verify_store(&store, &key).await?;
+    let report = assent_app::ledger::verify_store_with(&store, &key, &opts).await?;
     let secs = start.elapsed().as_secs_f64();
     store.close().await;
     if as_json {
@@ -75,10 +137,10 @@ pub(crate) async fn cmd_ledger_verify(
             "ledger OK: {} entries in {} chain(s), {} checkpoint(s), {} redacted payload(s); verified in {:.3} s ({:.0} entries/s)",
             report.entries, report.chains, report.checkpoints, report.redacted, secs, rate
         );
-        if report.unchecked_checkpoint_heads > 0 {
+        if !opts.pins.is_empty() {
             eprintln!(
-                "note: {} entries are after the last checkpoint (protected by the hash chain only)",
-                report.unchecked_checkpoint_heads
+                "consistent with {} pinned checkpoint head(s)",
+                opts.pins.len()
             );
         }
         Ok(ExitCode::SUCCESS)
@@ -88,6 +150,15 @@ pub(crate) async fn cmd_ledger_verify(
             report.problems.len(),
             report.entries
         );
+        if report
+            .problems
+            .iter()
+            .any(|p| matches!(p.kind, assent_ledger::ProblemKind::Uncheckpointed { .. }))
+        {
+            eprintln!(
+                "note: the server signs every interval and when it stops; if it crashed or never served this store, start it and verify again after one interval (or give --checkpoint-interval 0 for a store that is never served)"
+            );
+        }
         Ok(ExitCode::from(1))
     }
 }

@@ -14,6 +14,7 @@ mod register;
 mod scan;
 mod serve;
 mod token;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,11 +123,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply { file, db } => runtime()?.block_on(apply::cmd_apply(&file, &db)),
         Command::Token { command } => runtime()?.block_on(token::cmd_token(command)),
         Command::Ledger {
-            command: LedgerCmd::Verify { db, key, json },
-        } => runtime()?.block_on(ledger::cmd_ledger_verify(&db, key.as_deref(), json)),
+            command:
+                LedgerCmd::Verify {
+                    db,
+                    key,
+                    json,
+                    trusted_checkpoint,
+                    witness_state,
+                    checkpoint_interval,
+                },
+        } => runtime()?.block_on(ledger::cmd_ledger_verify(
+            &db,
+            &ledger::VerifyArgs {
+                key: key.as_deref(),
+                as_json: json,
+                trusted: &trusted_checkpoint,
+                witness_state: witness_state.as_deref(),
+                checkpoint_interval,
+            },
+        )),
+        Command::Ledger {
+            command: LedgerCmd::Witness { url, state, key },
+        } => runtime()?.block_on(witness::cmd_ledger_witness(&url, &state, key.as_deref())),
         Command::Receipt {
-            command: ReceiptCmd::Verify { file, key },
-        } => receipt::cmd_receipt_verify(&file, &key),
+            command: ReceiptCmd::Verify(args),
+        } => runtime()?.block_on(receipt::cmd_receipt_verify(&args)),
         Command::Export {
             command:
                 ExportCmd::Consents {

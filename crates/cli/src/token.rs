@@ -16,7 +16,8 @@ pub(crate) enum TokenCmd {
     Create {
         #[command(flatten)]
         db: DbArgs,
-        /// admin, dpo (rights requests) or auditor (read-only).
+        /// admin (everything), dpo (rights requests, retention, marketing), marketing (records
+        /// marketing choices) or auditor (read-only); see docs/security.md.
         #[arg(long, default_value = "admin")]
         role: String,
         #[arg(long, default_value = "")]
@@ -40,7 +41,7 @@ pub(crate) async fn cmd_token(cmd: TokenCmd) -> Result<ExitCode> {
     match cmd {
         TokenCmd::Create { db, role, label } => {
             if db.database.is_none() {
-                std::fs::create_dir_all(&db.data)
+                assent_store::create_private_dir(&db.data)
                     .with_context(|| format!("cannot create {}", db.data.display()))?;
             }
             let store = Store::open(&location(&db)?, OpenOptions::create()).await?;

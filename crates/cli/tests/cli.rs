@@ -209,6 +209,8 @@ fn apply_versions_and_refuses_bad_input_without_touching_data() {
 struct Server {
     child: Child,
     base: String,
+    /// What the server printed on standard error before it listened.
+    startup: Vec<String>,
 }
 
 impl Server {
@@ -242,10 +244,16 @@ impl Server {
     }
 
     fn spawn(args: &[&str], database: Option<&str>) -> Server {
+        Self::spawn_logging(args, database, "warn")
+    }
+
+    fn spawn_logging(args: &[&str], database: Option<&str>, log: &str) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
+            .env_remove("ASSENT_DATABASE_URL")
+            .env_remove("ASSENT_REGISTRY")
             .env("ASSENT_RATE_LIMIT", "off")
-            .env("ASSENT_LOG", "warn")
+            .env("ASSENT_LOG", log)
             .stderr(Stdio::piped())
             .stdout(Stdio::null());
         if let Some(db) = database {
@@ -254,18 +262,32 @@ impl Server {
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let mut startup = Vec::new();
         let base = loop {
             let line = lines
                 .next()
-                .expect("server exited before listening")
+                .unwrap_or_else(|| panic!("server exited before listening: {startup:#?}"))
                 .unwrap();
             if let Some(rest) = line.strip_prefix("Assent is listening on ") {
                 break rest.trim_end_matches('/').to_string();
             }
+            startup.push(line);
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base }
+        // Keep draining stderr so the server never blocks on a full pipe; the lines printed
+        // right after "listening" (the demo's links) are kept too.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        startup.extend(rx.try_iter());
+        Server {
+            child,
+            base,
+            startup,
+        }
     }
     fn kill9(mut self) {
         let _ = Command::new("kill")
@@ -694,4 +716,157 @@ fn the_demo_passes_its_own_scan() {
     );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(report["summary"]["violations"], 0);
+}
+
+/// `serve` on an empty directory without a registry says what it did and that nothing is
+/// served; a second server on the same SQLite directory is refused with the holder's pid while
+/// other commands keep working beside the first; logs to a pipe carry no colour codes.
+#[test]
+fn serve_speaks_and_one_server_per_data_directory() {
+    let d = TempDir::new();
+    let data = d.path().join("fresh");
+    let args = |data: &Path| {
+        vec![
+            "serve".to_owned(),
+            "--data".to_owned(),
+            data.to_str().unwrap().to_owned(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ]
+    };
+    let a = args(&data);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let server = Server::spawn_logging(&a, None, "info");
+    let said = server.startup.join("\n");
+    assert!(said.contains("Created the data directory"), "{said}");
+    assert!(said.contains("warning: no site is served"), "{said}");
+    assert!(said.contains("--registry"), "{said}");
+    assert!(said.contains("INFO"), "logs at info: {said}");
+    assert!(
+        !said.contains('\x1b'),
+        "colour codes in piped logs: {said:?}"
+    );
+    let lock = std::fs::read_to_string(data.join("serve.lock")).unwrap();
+    assert_eq!(lock.trim(), server.child.id().to_string());
+
+    // A second server on the same directory: refused, naming the first one's pid.
+    let o = Command::new(BIN)
+        .args(&a)
+        .env_remove("ASSENT_DATABASE_URL")
+        .env_remove("ASSENT_REGISTRY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("another Assent server"), "{t}");
+    assert!(t.contains(&format!("pid {}", server.child.id())), "{t}");
+    assert!(t.contains("PostgreSQL"), "{t}");
+
+    // Commands beside the running server: apply, token create, backup, export.
+    let dir = data.to_str().unwrap();
+    let reg = examples().join("callkom.toml");
+    let o = assent(&["apply", reg.to_str().unwrap(), "--data", dir]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&["token", "create", "--data", dir]);
+    assert!(o.status.success(), "{}", text(&o));
+    let backup = d.path().join("backup.db");
+    let o = assent(&["backup", "--data", dir, "--out", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&[
+        "export",
+        "consents",
+        "--data",
+        dir,
+        "--site",
+        "callkom",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2100-01-01",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    server.stop();
+
+    // Once it stopped, the directory can be served again (the lock died with the process).
+    let server = Server::spawn(&a, None);
+    assert!(
+        server.startup.join("\n").contains("Sites served: callkom"),
+        "{:?}",
+        server.startup
+    );
+    server.stop();
+}
+
+/// `export ... | head`: the reader closes the pipe early; the export ends quietly with 0.
+#[test]
+fn export_into_a_closed_pipe_ends_quietly() {
+    let d = TempDir::new();
+    let (data, _) = populated(&d);
+    let mut child = Command::new(BIN)
+        .args([
+            "export",
+            "consents",
+            "--data",
+            data.to_str().unwrap(),
+            "--site",
+            "callkom",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2100-01-01",
+        ])
+        .env_remove("ASSENT_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `head` that has read enough
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        !err.contains("error") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+}
+
+/// Every `serve` flag has a description and shows its default; the demo names the admin
+/// console and how to get in.
+#[test]
+fn serve_help_and_demo_message() {
+    let o = assent(&["serve", "--help"]);
+    let help = text(&o);
+    for flag in [
+        "--config",
+        "--registry",
+        "--data",
+        "--listen",
+        "--database",
+        "--smtp",
+        "--public-url",
+    ] {
+        let line = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(flag))
+            .take_while(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            line.len() > flag.len() + 20,
+            "{flag} has no description:\n{help}"
+        );
+        assert!(
+            line.contains("[default: "),
+            "{flag} shows no default:\n{line}"
+        );
+    }
+    let d = TempDir::new();
+    let server = Server::demo(&d.path().join("data"));
+    let said = server.startup.join("\n");
+    assert!(
+        said.contains("admin console:") && said.contains("/admin/"),
+        "{said}"
+    );
+    assert!(said.contains("assent token create --data"), "{said}");
+    server.stop();
 }

@@ -213,6 +213,11 @@ impl LedgerKey {
         }
     }
 
+    /// The secret half, for the note signatures of [`crate::NoteCheckpoint::sign`].
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
     /// The public half.
     pub fn public_key(&self) -> VerifyingKey {
         self.signing.verifying_key()

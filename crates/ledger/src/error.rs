@@ -100,6 +100,47 @@ pub enum LedgerError {
     /// A Merkle tree operation got inconsistent arguments.
     #[error("merkle: {0}")]
     Merkle(String),
+    /// A signed note (checkpoint in C2SP text form) cannot be read.
+    #[error("malformed checkpoint note: {0}")]
+    MalformedNote(String),
+    /// A receipt's context says something its signed record contradicts, or holds a
+    /// member that nothing binds: the field is named.
+    #[error("context field {field} is not what the signed record says: {reason}")]
+    ContextTampered {
+        /// The context member at fault (a JSON path such as `services[1].purposes[0].granted`).
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A receipt of a record that points to its policy version by hash lacks the context
+    /// that Assent always issues with it.
+    #[error("the receipt's context is missing (a receipt of this record format always has one)")]
+    ContextMissing,
+    /// Two signed tree heads of one chain that cannot both be true: same size and different
+    /// roots, or a consistency proof that fails. The operator signed two histories.
+    #[error(
+        "fork on chain {chain}: the tree of {old_size} entries seen before is not a prefix of the tree of {new_size} entries ({reason})"
+    )]
+    Fork {
+        /// The chain.
+        chain: u32,
+        /// Size of the head seen before.
+        old_size: u64,
+        /// Size of the head served now.
+        new_size: u64,
+        /// What did not match.
+        reason: String,
+    },
+    /// A chain served smaller than it was seen before: entries were cut off.
+    #[error("rollback on chain {chain}: {seen} entries were seen before, now {served}")]
+    Rollback {
+        /// The chain.
+        chain: u32,
+        /// The largest size seen before.
+        seen: u64,
+        /// The size served now.
+        served: u64,
+    },
     /// A receipt or record uses a format this version does not know.
     #[error("unsupported format {0:?}")]
     UnsupportedFormat(String),

@@ -1,6 +1,9 @@
 //! Assent's tamper-evident ledger: canonical encoding, hash chains, Merkle
-//! checkpoints signed with Ed25519, inclusion proofs, receipts, verification and
-//! redaction. A pure library: it knows nothing of where the bytes are stored.
+//! checkpoints signed with Ed25519, inclusion and consistency proofs, receipts (with their
+//! context bound to the signed record), verification (against the ledger's own
+//! checkpoints, pinned ones and a freshness rule), redaction, and for witnesses the
+//! checkpoints as C2SP signed notes and the rules by which a witness accepts a new head.
+//! A pure library: it knows nothing of where the bytes are stored.
 //!
 //! # Format (version 1)
 //!
@@ -49,6 +52,12 @@
 //! **Redaction.** Erasing the payload of `(chain, seq)` appends an entry of kind
 //! `ledger.redaction` with payload `{"chain":..,"payload_hash":..,"reason":..,"seq":..}`;
 //! a verifier accepts a missing payload only when such a record exists.
+//!
+//! **Signed note.** The same heads, one chain at a time, in the C2SP `tlog-checkpoint`
+//! text form (`<host>/ledger/chain/<n>`, size, base64 root, blank line, `— <key name>
+//! <base64(key id || signature)>`), signed with the same key over the note text: see
+//! [`NoteCheckpoint`]. A witness ([`WitnessChain`]) accepts a new head only with an RFC 9162
+//! consistency proof from the last one it saw.
 
 mod canonical;
 mod checkpoint;
@@ -56,9 +65,11 @@ mod entry;
 mod error;
 mod hexser;
 mod merkle;
+mod note;
 mod receipt;
 mod redaction;
 mod verify;
+mod witness;
 mod writer;
 
 pub use canonical::{
@@ -76,11 +87,20 @@ pub use error::LedgerError;
 pub use hexser::{Hash, b64sig, b64url, hex32, hex32_vec, parse_b64url, parse_hash, to_hex};
 pub use merkle::{
     EMPTY_ROOT, MerkleAccumulator, consistency_proof, inclusion_proof, leaf_hash, merkle_root,
-    node_hash, subtree_inclusion_proof, subtree_root, verify_consistency, verify_inclusion,
+    node_hash, subtree_consistency_proof, subtree_inclusion_proof, subtree_root,
+    verify_consistency, verify_inclusion,
 };
-pub use receipt::{Anchor, RECEIPT_FORMAT, Receipt, ReceiptStatus, verify_receipt};
+pub use note::{
+    MAX_NOTE_LEN, NoteCheckpoint, note_key_id, note_origin, parse_proof_text, proof_text,
+    split_notes, verify_note,
+};
+pub use receipt::{
+    Anchor, RECEIPT_FORMAT, RECORD_FORMAT_BY_HASH, Receipt, ReceiptStatus, UNBOUND_CONTEXT,
+    check_context, verify_receipt,
+};
 pub use redaction::{REDACTION_KIND, RedactionRecord, redaction_payload};
 pub use verify::{ChainSummary, Problem, ProblemKind, REORDER_WINDOW, Report, Verifier};
+pub use witness::{PinnedHead, WitnessChain, WitnessCheck, parse_pinned};
 pub use writer::ChainWriter;
 
 /// The Ed25519 types used in this API, re-exported so that users need no direct

@@ -260,6 +260,50 @@ pub fn subtree_inclusion_proof<E>(
     Ok(Some(siblings))
 }
 
+/// Consistency proof (RFC 9162 `PROOF`) between the trees of `old_size` and `new_size`
+/// leaves, built from perfect-subtree roots supplied by `subtree(level, index)`, as
+/// [`subtree_inclusion_proof`] is: O(log n) look-ups. `Ok(None)` when `old_size >
+/// new_size`; empty when `old_size` is 0 or equal to `new_size` (as [`consistency_proof`]).
+pub fn subtree_consistency_proof<E>(
+    old_size: u64,
+    new_size: u64,
+    mut subtree: impl FnMut(u32, u64) -> Result<Hash, E>,
+) -> Result<Option<Vec<Hash>>, E> {
+    if old_size > new_size {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    if old_size > 0 && old_size < new_size {
+        range_subproof(old_size, 0, new_size, true, &mut subtree, &mut out)?;
+    }
+    Ok(Some(out))
+}
+
+fn range_subproof<E>(
+    m: u64,
+    start: u64,
+    n: u64,
+    complete: bool,
+    subtree: &mut impl FnMut(u32, u64) -> Result<Hash, E>,
+    out: &mut Vec<Hash>,
+) -> Result<(), E> {
+    if m == n {
+        if !complete {
+            out.push(range_root(start, n, subtree)?);
+        }
+        return Ok(());
+    }
+    let k = split_point(n);
+    if m <= k {
+        range_subproof(m, start, k, complete, subtree, out)?;
+        out.push(range_root(start + k, n - k, subtree)?);
+    } else {
+        range_subproof(m - k, start + k, n - k, false, subtree, out)?;
+        out.push(range_root(start, k, subtree)?);
+    }
+    Ok(())
+}
+
 /// Root of the tree of `tree_size` leaves from perfect-subtree roots.
 pub fn subtree_root<E>(
     tree_size: u64,

@@ -77,6 +77,28 @@ pub enum ProblemKind {
         /// Why.
         reason: String,
     },
+    /// `count` entries from `position` on are older than the checkpoint interval but no
+    /// signed checkpoint covers them: either the checkpoints were deleted (and the history
+    /// possibly rewritten with them), or the server has not signed for too long.
+    Uncheckpointed {
+        /// How many entries.
+        count: u64,
+    },
+    /// The entries do not reproduce a pinned checkpoint (one kept outside the database:
+    /// `--trusted-checkpoint`, a witness): the ledger forked from what was published.
+    ForkedFromPinned,
+    /// A pinned checkpoint covers more entries than the chain has: the ledger was cut
+    /// back (rolled back) after it was published.
+    ShorterThanPinned {
+        /// The number of entries the chain has.
+        chain_size: u64,
+    },
+    /// The stored payload cannot be read as bytes (e.g. a column re-typed by hand); the
+    /// entry is checked as if its payload were absent.
+    PayloadUnreadable {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for ProblemKind {
@@ -112,6 +134,21 @@ impl std::fmt::Display for ProblemKind {
             }
             ProblemKind::MalformedRedaction { reason } => {
                 write!(f, "malformed redaction record: {reason}")
+            }
+            ProblemKind::Uncheckpointed { count } => write!(
+                f,
+                "{count} entr{} older than the checkpoint interval but covered by no signed checkpoint (checkpoints deleted?)",
+                if *count == 1 { "y is" } else { "ies are" }
+            ),
+            ProblemKind::ForkedFromPinned => {
+                f.write_str("entries do not match a pinned checkpoint (the ledger forked from what was published)")
+            }
+            ProblemKind::ShorterThanPinned { chain_size } => write!(
+                f,
+                "a pinned checkpoint covers more entries than the chain has ({chain_size}): the ledger was cut back"
+            ),
+            ProblemKind::PayloadUnreadable { reason } => {
+                write!(f, "payload unreadable: {reason}")
             }
         }
     }
@@ -179,8 +216,11 @@ struct Parked {
 
 struct Expect {
     root: Hash,
-    head_hash: Hash,
+    /// Unknown for pins taken from a note (which signs size and root only).
+    head_hash: Option<Hash>,
     cp_index: u64,
+    /// From [`Verifier::pin`] rather than the ledger's own checkpoints.
+    pinned: bool,
 }
 
 struct ChainState {
@@ -206,6 +246,10 @@ struct ChainState {
     due: BTreeMap<u64, Vec<Expect>>,
     next_due: u64,
     pushed: u64,
+    /// Largest size a validly signed or pinned checkpoint covers.
+    covered: u64,
+    /// One past the largest seq of an entry older than the freshness cutoff.
+    old_upto: u64,
 }
 
 fn problem(chain: u32, position: u64, index: u64, kind: ProblemKind) -> Problem {
@@ -234,6 +278,8 @@ impl ChainState {
             due: BTreeMap::new(),
             next_due: u64::MAX,
             pushed: 0,
+            covered: 0,
+            old_upto: 0,
         }
     }
 
@@ -382,13 +428,13 @@ impl ChainState {
     fn compare(&self, list: &[Expect], out: &mut Vec<Problem>) {
         let root = self.tree.root();
         for e in list {
-            if e.root != root || e.head_hash != self.tree_head {
-                out.push(problem(
-                    self.chain,
-                    self.tree.size(),
-                    e.cp_index,
-                    ProblemKind::CheckpointRootMismatch,
-                ));
+            if e.root != root || e.head_hash.is_some_and(|h| h != self.tree_head) {
+                let kind = if e.pinned {
+                    ProblemKind::ForkedFromPinned
+                } else {
+                    ProblemKind::CheckpointRootMismatch
+                };
+                out.push(problem(self.chain, self.tree.size(), e.cp_index, kind));
             }
         }
     }
@@ -408,17 +454,30 @@ impl ChainState {
         self.flush_held(out);
         for (size, list) in std::mem::take(&mut self.due) {
             for e in list {
-                let kind = if size <= self.next_seq {
-                    ProblemKind::CheckpointRootMismatch
-                } else {
-                    ProblemKind::CheckpointBeyondChain {
+                let kind = match (size <= self.next_seq, e.pinned) {
+                    (true, false) => ProblemKind::CheckpointRootMismatch,
+                    (true, true) => ProblemKind::ForkedFromPinned,
+                    (false, false) => ProblemKind::CheckpointBeyondChain {
                         chain_size: self.next_seq,
-                    }
+                    },
+                    (false, true) => ProblemKind::ShorterThanPinned {
+                        chain_size: self.next_seq,
+                    },
                 };
                 out.push(problem(self.chain, size, e.cp_index, kind));
             }
         }
         self.next_due = u64::MAX;
+        if self.old_upto > self.covered {
+            out.push(problem(
+                self.chain,
+                self.covered,
+                self.last_index,
+                ProblemKind::Uncheckpointed {
+                    count: self.old_upto - self.covered,
+                },
+            ));
+        }
     }
 }
 
@@ -445,6 +504,8 @@ pub struct Verifier {
     redacted: Vec<(u32, u64, Hash, u64)>,
     redaction_records: HashSet<(u32, u64, Hash)>,
     problems: Vec<Problem>,
+    pins: u64,
+    cutoff_ms: Option<i64>,
 }
 
 impl Default for Verifier {
@@ -466,6 +527,8 @@ impl Verifier {
             redacted: Vec::new(),
             redaction_records: HashSet::new(),
             problems: Vec::new(),
+            pins: 0,
+            cutoff_ms: None,
         }
     }
 
@@ -535,6 +598,9 @@ impl Verifier {
             return;
         };
         st.pushed += 1;
+        if self.cutoff_ms.is_some_and(|c| entry.ts_ms <= c) {
+            st.old_upto = st.old_upto.max(entry.seq.saturating_add(1));
+        }
         // An entry that fails its own hash but links to the last one most likely had
         // its seq edited: judge it at the position it links to.
         let seq = if !self_ok && entry.seq != st.next_seq && entry.prev_hash == st.last_hash {
@@ -543,6 +609,23 @@ impl Verifier {
             entry.seq
         };
         st.place(seq, entry.hash, entry.prev_hash, index, &mut self.problems);
+    }
+
+    /// The next entry in storage order, whose stored payload could not be read as bytes
+    /// (`reason` says why): reported as [`ProblemKind::PayloadUnreadable`], and the entry
+    /// is otherwise checked like one whose payload is absent, so verification goes on.
+    pub fn push_unreadable(&mut self, entry: &Entry, reason: &str) {
+        self.problems.push(problem(
+            entry.chain,
+            entry.seq,
+            self.entries,
+            ProblemKind::PayloadUnreadable {
+                reason: reason.to_owned(),
+            },
+        ));
+        self.push(entry, None);
+        // Not a redaction: the problem above already says what is wrong.
+        self.redacted.pop();
     }
 
     /// A signed checkpoint, checked against `key` (select the key by
@@ -564,27 +647,63 @@ impl Verifier {
             return;
         }
         for h in heads {
-            if h.size == 0 {
-                continue;
-            }
-            let i = self.slot(h.chain);
-            let Some(st) = self.chains.get_mut(i) else {
-                continue;
-            };
-            let expect = Expect {
-                root: h.root,
-                head_hash: h.head_hash,
+            self.expect(
+                h.chain,
+                h.size,
+                Expect {
+                    root: h.root,
+                    head_hash: Some(h.head_hash),
+                    cp_index,
+                    pinned: false,
+                },
+            );
+        }
+    }
+
+    /// A checkpoint kept outside the database (a copy of what the server published, or
+    /// what a witness saw), already verified by the caller: the chain must be at least
+    /// `size` long and its first `size` entries must have the Merkle root `root` (and,
+    /// when given, entry `size - 1` the hash `head_hash`). Give pins before the entries.
+    pub fn pin(&mut self, chain: u32, size: u64, root: Hash, head_hash: Option<Hash>) {
+        let cp_index = self.pins;
+        self.pins += 1;
+        self.expect(
+            chain,
+            size,
+            Expect {
+                root,
+                head_hash,
                 cp_index,
-            };
-            let size = st.tree.size();
-            if h.size > size {
-                st.due.entry(h.size).or_default().push(expect);
-                st.next_due = st.next_due.min(h.size);
-            } else if h.size == size {
-                st.compare(&[expect], &mut self.problems);
-            } else {
-                self.unchecked += 1;
-            }
+                pinned: true,
+            },
+        );
+    }
+
+    /// Entries whose time is at or before `cutoff_ms` (now minus one checkpoint interval)
+    /// must be covered by a validly signed or pinned checkpoint, or verification reports
+    /// [`ProblemKind::Uncheckpointed`]: the server signs every interval, so old entries
+    /// without a checkpoint mean the checkpoints were removed. Call before the entries.
+    pub fn require_checkpoints_before(&mut self, cutoff_ms: i64) {
+        self.cutoff_ms = Some(cutoff_ms);
+    }
+
+    fn expect(&mut self, chain: u32, size: u64, expect: Expect) {
+        if size == 0 {
+            return;
+        }
+        let i = self.slot(chain);
+        let Some(st) = self.chains.get_mut(i) else {
+            return;
+        };
+        st.covered = st.covered.max(size);
+        let have = st.tree.size();
+        if size > have {
+            st.due.entry(size).or_default().push(expect);
+            st.next_due = st.next_due.min(size);
+        } else if size == have {
+            st.compare(&[expect], &mut self.problems);
+        } else {
+            self.unchecked += 1;
         }
     }
 

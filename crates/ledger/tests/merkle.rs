@@ -191,3 +191,32 @@ fn consistency_proofs_all_small_trees() {
         ));
     }
 }
+
+/// Consistency proofs built from stored perfect-subtree roots are RFC 9162's, for every
+/// pair of sizes up to 70 (what `GET /ledger/consistency` serves).
+#[test]
+fn consistency_proofs_from_stored_subtrees_match() {
+    let all = leaves(70);
+    let mut acc = MerkleAccumulator::new();
+    let mut nodes: HashMap<(u32, u64), Hash> = HashMap::new();
+    for e in &all {
+        acc.push_with(e, |l, i, h| {
+            nodes.insert((l, i), *h);
+        });
+    }
+    for n in 0..=all.len() {
+        for m in 0..=n {
+            let full = consistency_proof(&all[..n], m as u64);
+            let stored = subtree_consistency_proof(m as u64, n as u64, |l, x| {
+                nodes.get(&(l, x)).copied().ok_or(())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(stored, full, "m={m} n={n}");
+        }
+    }
+    assert_eq!(
+        subtree_consistency_proof(3, 2, |_, _| Err::<Hash, ()>(())).unwrap(),
+        None
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod clock;
+mod codes;
 pub mod consent;
 pub mod lang;
 pub mod registry;

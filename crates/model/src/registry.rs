@@ -179,75 +179,34 @@ pub enum Exemption {
     AudienceMeasurement,
 }
 
-/// Legal bases of GDPR Art. 6(1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LegalBasis {
-    Consent,
-    Contract,
-    LegalObligation,
-    VitalInterests,
-    PublicTask,
-    LegitimateInterest,
-}
-
-impl LegalBasis {
-    /// The basis in words, for the banner's second layer and the policies.
-    pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, self.words().1)
-    }
-    /// The code written in the registry (`legal_basis = "consent"`) and stored.
-    pub fn as_str(self) -> &'static str {
-        self.words().0
-    }
-    /// One row per basis (Art. 6(1) (a) to (f)): its code, then its label in English, French and
-    /// German.
-    #[rustfmt::skip]
-    fn words(self) -> (&'static str, [&'static str; 3]) {
-        match self {
-            LegalBasis::Consent => ("consent", ["Consent", "Consentement", "Einwilligung"]),
-            LegalBasis::Contract => ("contract", ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"]),
-            LegalBasis::LegalObligation => ("legal_obligation", ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"]),
-            LegalBasis::VitalInterests => ("vital_interests", ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"]),
-            LegalBasis::PublicTask => ("public_task", ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"]),
-            LegalBasis::LegitimateInterest => ("legitimate_interest", ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"]),
-        }
+crate::codes::worded_enum! {
+    /// Legal bases of GDPR Art. 6(1), (a) to (f). `label` is the basis in words, for the
+    /// banner's second layer and the policies; `as_str` the code written in the registry
+    /// (`legal_basis = "consent"`) and stored.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum LegalBasis {
+        Consent => "consent", ["Consent", "Consentement", "Einwilligung"],
+        Contract => "contract", ["Performance of a contract", "Exécution du contrat", "Vertragserfüllung"],
+        LegalObligation => "legal_obligation", ["Legal obligation", "Obligation légale", "Rechtliche Verpflichtung"],
+        VitalInterests => "vital_interests", ["Vital interests", "Intérêts vitaux", "Lebenswichtige Interessen"],
+        PublicTask => "public_task", ["Public task", "Mission d'intérêt public", "Aufgabe im öffentlichen Interesse"],
+        LegitimateInterest => "legitimate_interest", ["Legitimate interest", "Intérêt légitime", "Berechtigtes Interesse"],
     }
 }
 
-/// Google Consent Mode v2 storage types a purpose grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentModeSignal {
-    AdStorage,
-    AdUserData,
-    AdPersonalization,
-    AnalyticsStorage,
-    FunctionalityStorage,
-    PersonalizationStorage,
-    SecurityStorage,
-}
-
-impl ConsentModeSignal {
-    pub const ALL: [ConsentModeSignal; 7] = [
-        ConsentModeSignal::AdStorage,
-        ConsentModeSignal::AdUserData,
-        ConsentModeSignal::AdPersonalization,
-        ConsentModeSignal::AnalyticsStorage,
-        ConsentModeSignal::FunctionalityStorage,
-        ConsentModeSignal::PersonalizationStorage,
-        ConsentModeSignal::SecurityStorage,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentModeSignal::AdStorage => "ad_storage",
-            ConsentModeSignal::AdUserData => "ad_user_data",
-            ConsentModeSignal::AdPersonalization => "ad_personalization",
-            ConsentModeSignal::AnalyticsStorage => "analytics_storage",
-            ConsentModeSignal::FunctionalityStorage => "functionality_storage",
-            ConsentModeSignal::PersonalizationStorage => "personalization_storage",
-            ConsentModeSignal::SecurityStorage => "security_storage",
-        }
+crate::codes::coded_enum! {
+    /// Google Consent Mode v2 storage types a purpose grants.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConsentModeSignal {
+        AdStorage => "ad_storage",
+        AdUserData => "ad_user_data",
+        AdPersonalization => "ad_personalization",
+        AnalyticsStorage => "analytics_storage",
+        FunctionalityStorage => "functionality_storage",
+        PersonalizationStorage => "personalization_storage",
+        SecurityStorage => "security_storage",
     }
 }
 
@@ -280,41 +239,23 @@ fn yes() -> bool {
     true
 }
 
-/// How a transfer outside the EEA is framed (GDPR Arts. 45-49).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Safeguard {
-    /// An adequacy decision of the European Commission (Art. 45).
-    Adequacy,
-    /// The EU-US Data Privacy Framework (an adequacy decision for certified US companies).
-    Dpf,
-    /// Standard Contractual Clauses, Commission Decision 2021/914 (Art. 46(2)(c)).
-    Scc,
-    /// Binding Corporate Rules (Art. 47).
-    Bcr,
-    /// An Art. 49 derogation (e.g. explicit consent); to be used sparingly.
-    Derogation,
-}
-
-impl Safeguard {
-    /// The safeguard in words, for the transfers section of the privacy policy.
-    pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, self.words().1)
-    }
-    /// The code written in the registry (`safeguard = "scc"`).
-    pub fn as_str(self) -> &'static str {
-        self.words().0
-    }
-    /// One row per safeguard: its code, then its label in English, French and German.
-    #[rustfmt::skip]
-    fn words(self) -> (&'static str, [&'static str; 3]) {
-        match self {
-            Safeguard::Adequacy => ("adequacy", ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"]),
-            Safeguard::Dpf => ("dpf", ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"]),
-            Safeguard::Scc => ("scc", ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"]),
-            Safeguard::Bcr => ("bcr", ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"]),
-            Safeguard::Derogation => ("derogation", ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"]),
-        }
+crate::codes::worded_enum! {
+    /// How a transfer outside the EEA is framed (GDPR Arts. 45-49). `label` is the safeguard
+    /// in words, for the transfers section of the privacy policy; `as_str` the code written in
+    /// the registry (`safeguard = "scc"`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Safeguard {
+        /// An adequacy decision of the European Commission (Art. 45).
+        Adequacy => "adequacy", ["European Commission adequacy decision", "Décision d'adéquation de la Commission européenne", "Angemessenheitsbeschluss der Europäischen Kommission"],
+        /// The EU-US Data Privacy Framework (an adequacy decision for certified US companies).
+        Dpf => "dpf", ["EU-US Data Privacy Framework (adequacy decision)", "EU-US Data Privacy Framework (décision d'adéquation)", "EU-US Data Privacy Framework (Angemessenheitsbeschluss)"],
+        /// Standard Contractual Clauses, Commission Decision 2021/914 (Art. 46(2)(c)).
+        Scc => "scc", ["European Commission Standard Contractual Clauses (2021/914)", "Clauses contractuelles types de la Commission européenne (2021/914)", "Standardvertragsklauseln der Europäischen Kommission (2021/914)"],
+        /// Binding Corporate Rules (Art. 47).
+        Bcr => "bcr", ["Binding Corporate Rules", "Règles d'entreprise contraignantes", "Verbindliche interne Datenschutzvorschriften"],
+        /// An Art. 49 derogation (e.g. explicit consent); to be used sparingly.
+        Derogation => "derogation", ["GDPR Article 49 derogation", "Dérogation de l'article 49 du RGPD", "Ausnahme nach Artikel 49 DSGVO"],
     }
 }
 
@@ -612,32 +553,20 @@ pub struct Activity {
     pub sites: Option<Vec<String>>,
 }
 
-/// When a retention period starts running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Collection,
-    LastContact,
-    LastActivity,
-    ContractEnd,
-    AccountClosure,
-    ConsentWithdrawal,
-    /// The end of the calendar year of the event (e.g. a rights request: calendar year + 2 years).
-    EndOfCalendarYear,
-}
-
-impl Trigger {
-    #[rustfmt::skip]
-    pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, match self {
-            Trigger::Collection => ["from collection", "à compter de la collecte", "ab der Erhebung"],
-            Trigger::LastContact => ["after the last contact", "à compter du dernier contact", "nach dem letzten Kontakt"],
-            Trigger::LastActivity => ["after the last activity", "à compter de la dernière activité", "nach der letzten Aktivität"],
-            Trigger::ContractEnd => ["after the end of the contract", "après la fin du contrat", "nach Ende des Vertrags"],
-            Trigger::AccountClosure => ["after the account is closed", "après la clôture du compte", "nach Schließung des Kontos"],
-            Trigger::ConsentWithdrawal => ["after consent is withdrawn", "après le retrait du consentement", "nach Widerruf der Einwilligung"],
-            Trigger::EndOfCalendarYear => ["after the end of the calendar year", "après la fin de l'année civile", "nach Ende des Kalenderjahres"],
-        })
+crate::codes::worded_enum! {
+    /// When a retention period starts running; `label` completes a period ("6 months from
+    /// collection").
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Trigger {
+        Collection => "collection", ["from collection", "à compter de la collecte", "ab der Erhebung"],
+        LastContact => "last_contact", ["after the last contact", "à compter du dernier contact", "nach dem letzten Kontakt"],
+        LastActivity => "last_activity", ["after the last activity", "à compter de la dernière activité", "nach der letzten Aktivität"],
+        ContractEnd => "contract_end", ["after the end of the contract", "après la fin du contrat", "nach Ende des Vertrags"],
+        AccountClosure => "account_closure", ["after the account is closed", "après la clôture du compte", "nach Schließung des Kontos"],
+        ConsentWithdrawal => "consent_withdrawal", ["after consent is withdrawn", "après le retrait du consentement", "nach Widerruf der Einwilligung"],
+        /// The end of the calendar year of the event (e.g. a rights request: calendar year + 2 years).
+        EndOfCalendarYear => "end_of_calendar_year", ["after the end of the calendar year", "après la fin de l'année civile", "nach Ende des Kalenderjahres"],
     }
 }
 
@@ -792,6 +721,26 @@ mod tests {
         assert_eq!(LegalBasis::Consent.label("fr"), "Consentement");
         assert_eq!(LegalBasis::Consent.label("it"), "Consent");
         assert_eq!(d("2 weeks").display("fi"), "2 weeks");
+    }
+
+    /// The codes of `coded_enum!` tables and serde's `rename_all` are written twice: they must
+    /// agree.
+    #[test]
+    fn worded_codes_are_the_serde_names() {
+        fn check<T: Serialize + Copy>(all: &[T], code: fn(T) -> &'static str) {
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), code(v));
+            }
+        }
+        check(&LegalBasis::ALL, LegalBasis::as_str);
+        check(&Safeguard::ALL, Safeguard::as_str);
+        check(&Trigger::ALL, Trigger::as_str);
+        check(
+            &crate::rights::RequestType::ALL,
+            crate::rights::RequestType::as_str,
+        );
+        assert_eq!(Safeguard::parse("scc"), Some(Safeguard::Scc));
+        assert_eq!(Trigger::parse("nope"), None);
     }
 
     #[test]

@@ -28,63 +28,26 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// The rights a request can exercise (GDPR Arts. 15-22, French post-mortem instructions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestType {
-    Access,
-    Rectification,
-    Erasure,
-    Restriction,
-    Objection,
-    Portability,
-    WithdrawConsent,
-    ObjectProfiling,
-    PostMortem,
+crate::codes::worded_enum! {
+    /// The rights a request can exercise (GDPR Arts. 15-22, French post-mortem instructions).
+    /// `as_str` is the code used in the API, the forms and the store; `label` the request in
+    /// words, for the rights form and the answers.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RequestType {
+        Access => "access", ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"],
+        Rectification => "rectification", ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"],
+        Erasure => "erasure", ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"],
+        Restriction => "restriction", ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"],
+        Objection => "objection", ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"],
+        Portability => "portability", ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"],
+        WithdrawConsent => "withdraw_consent", ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"],
+        ObjectProfiling => "object_profiling", ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"],
+        PostMortem => "post_mortem", ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"],
+    }
 }
 
 impl RequestType {
-    pub const ALL: [RequestType; 9] = [
-        RequestType::Access,
-        RequestType::Rectification,
-        RequestType::Erasure,
-        RequestType::Restriction,
-        RequestType::Objection,
-        RequestType::Portability,
-        RequestType::WithdrawConsent,
-        RequestType::ObjectProfiling,
-        RequestType::PostMortem,
-    ];
-
-    /// The code used in the API, the forms and the store.
-    pub fn as_str(self) -> &'static str {
-        self.words().0
-    }
-
-    pub fn parse(s: &str) -> Option<RequestType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
-    /// One row per type: its code, then its label in English, French and German.
-    #[rustfmt::skip]
-    fn words(self) -> (&'static str, [&'static str; 3]) {
-        match self {
-            RequestType::Access => ("access", ["Access to my data (a copy)", "Accès à mes données (copie)", "Auskunft über meine Daten (Kopie)"]),
-            RequestType::Rectification => ("rectification", ["Rectification of inaccurate data", "Rectification de données inexactes", "Berichtigung unrichtiger Daten"]),
-            RequestType::Erasure => ("erasure", ["Erasure of my data", "Effacement de mes données", "Löschung meiner Daten"]),
-            RequestType::Restriction => ("restriction", ["Restriction of processing", "Limitation du traitement", "Einschränkung der Verarbeitung"]),
-            RequestType::Objection => ("objection", ["Objection to processing (including direct marketing)", "Opposition au traitement (dont la prospection)", "Widerspruch gegen die Verarbeitung (auch gegen Direktwerbung)"]),
-            RequestType::Portability => ("portability", ["Portability (JSON/CSV export)", "Portabilité (export JSON/CSV)", "Datenübertragbarkeit (Export als JSON/CSV)"]),
-            RequestType::WithdrawConsent => ("withdraw_consent", ["Withdrawal of my consent", "Retrait de mon consentement", "Widerruf meiner Einwilligung"]),
-            RequestType::ObjectProfiling => ("object_profiling", ["Objection to profiling", "Opposition au profilage", "Widerspruch gegen Profiling"]),
-            RequestType::PostMortem => ("post_mortem", ["Post-mortem instructions (French law, art. 85)", "Directives post mortem (art. 85 loi Informatique et Libertés)", "Verfügungen für den Todesfall (Art. 85 des französischen Datenschutzgesetzes)"]),
-        }
-    }
-    /// The request in words, for the rights form and the answers.
-    pub fn label(self, lang: &str) -> &'static str {
-        crate::lang::pick(lang, self.words().1)
-    }
-
     /// Requests that also change the subject's consent state when the subject can be
     /// linked (by a consent receipt id): every consent-requiring purpose is refused.
     pub fn withdraws_consent(self) -> bool {
@@ -106,48 +69,26 @@ impl fmt::Display for RequestType {
     }
 }
 
-/// Where a request stands. `received -> verified -> in_progress -> (extended) -> completed |
-/// rejected`; see [`Status::can_go`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Submitted; the requester has not yet confirmed their email address.
-    Received,
-    /// The requester confirmed their email address.
-    Verified,
-    /// The DPO is working on it.
-    InProgress,
-    /// The deadline was extended by two months (the work continues).
-    Extended,
-    Completed,
-    Rejected,
+crate::codes::coded_enum! {
+    /// Where a request stands. `received -> verified -> in_progress -> (extended) -> completed |
+    /// rejected`; see [`Status::can_go`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status {
+        /// Submitted; the requester has not yet confirmed their email address.
+        Received => "received",
+        /// The requester confirmed their email address.
+        Verified => "verified",
+        /// The DPO is working on it.
+        InProgress => "in_progress",
+        /// The deadline was extended by two months (the work continues).
+        Extended => "extended",
+        Completed => "completed",
+        Rejected => "rejected",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Received,
-        Status::Verified,
-        Status::InProgress,
-        Status::Extended,
-        Status::Completed,
-        Status::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Verified => "verified",
-            Status::InProgress => "in_progress",
-            Status::Extended => "extended",
-            Status::Completed => "completed",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Completed or rejected: nothing more happens but retention.
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Completed | Status::Rejected)

@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use assent_model::registry::Lifetime;
 use assent_model::version::{SiteSnapshot, diff};
 use assent_pages::register::{self, Format};
-use assent_pages::versions::{self, HistoryPage, VersionEntry};
+use assent_pages::versions::{self, HistoryPage};
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
-const CREATED_MS: i64 = 1_790_000_000_000;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::CREATED_MS;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(
@@ -59,13 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             for site in &reg.sites {
                 let snap = SiteSnapshot::from_registry(reg, &site.id).ok_or("no site")?;
-                let extra: Vec<_> = reg
-                    .services
-                    .iter()
-                    .filter(|s| snap.service(&s.id).is_none())
-                    .filter(|s| snap.activities.iter().any(|a| a.processors.contains(&s.id)))
-                    .cloned()
-                    .collect();
+                let extra = common::extra_services(reg, &snap);
                 let links = Links::new("", &site.id);
                 let lang = assent_pages::resolve_lang(Some(lang), site);
                 let key = format!("{stem}.{}.{lang}", site.id);
@@ -101,24 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let snap2 = SiteSnapshot::from_registry(&reg2, &site.id).ok_or("no site")?;
                 let changes = diff(&snap, &snap2);
-                let entries = vec![
-                    VersionEntry {
-                        version: 1,
-                        created_at_ms: CREATED_MS,
-                        requires_fresh_consent: true,
-                        consent_floor: 1,
-                        content_hash: "sha256:1".into(),
-                        changes: vec![],
-                    },
-                    VersionEntry {
-                        version: 2,
-                        created_at_ms: CREATED_MS + 40 * 86_400_000,
-                        requires_fresh_consent: changes.iter().any(|c| c.material),
-                        consent_floor: 2,
-                        content_hash: "sha256:2".into(),
-                        changes: changes.clone(),
-                    },
-                ];
+                let entries = common::version_entries(changes.clone());
                 let hp = HistoryPage {
                     site,
                     timezone: &snap.controller.timezone,

@@ -9,10 +9,10 @@ use assent_model::registry::{
 };
 use serde_json::{Value, json};
 
-use crate::PolicyPage;
-use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, plain, txt};
+use crate::html::{self, Nav, esc, ext_link, loc, mailto, plain, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words;
+use crate::{Links, PolicyPage};
 
 /// One row of the cookie table, in the page's language (plain text, not escaped).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,27 +428,15 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             .map(mailto),
         rights_href: links.rights(lang),
         privacy_href: links.privacy_policy(lang),
-        version_text: t.markup_with(
-            "cookie.version_text_html",
-            &[
-                ("version", &Markup::text(&page.version.to_string())),
-                ("date", &html::time_el(page.created_at_ms, page.tz(), lang)),
-                ("href", &Markup::text(&links.versions(lang))),
-            ],
-        ),
+        version_text: page.version_text("cookie.version_text_html"),
     };
-    html::shell(&Shell {
-        lang,
-        title: t.get("common.cookie_policy").to_string(),
-        site_name: &site.name,
-        nav: Nav::Cookies,
-        links: links.nav(lang),
-        alternates: page.alternates(|l| links.cookie_policy(l)),
-        meta: page.version_line(&links.cookie_policy(lang)),
-        body: html::render(&view),
-        script: Some(links.banner_script_in(lang)),
-        canonical: None,
-    })
+    page.shell(
+        "common.cookie_policy",
+        Nav::Cookies,
+        Links::cookie_policy,
+        html::render(&view),
+        Some(links.banner_script_in(lang)),
+    )
 }
 
 /// The cookie policy as structured data, texts in the page's language.

@@ -23,26 +23,36 @@ impl Fact {
     pub fn text(label: &'static str, value: &str) -> Self {
         Self::new(label, Markup::text(value))
     }
+    /// The facts whose value is known, in order: `(catalog key, value)` rows in `lang`, a
+    /// `None` value left out (optional registry fields).
+    pub fn known<const N: usize>(
+        lang: &str,
+        rows: [(&'static str, Option<Markup>); N],
+    ) -> Vec<Fact> {
+        let t = texts(lang);
+        rows.into_iter()
+            .filter_map(|(key, value)| Some(Fact::new(t.get(key), value?)))
+            .collect()
+    }
+}
+
+/// A website as a fact's value: an external link showing its address.
+pub(crate) fn website(url: &str) -> Markup {
+    ext_link(url, &Markup::text(url))
 }
 
 impl ContactRecord {
     /// The known parts of a contact as facts.
     pub(crate) fn facts(&self, lang: &str) -> Vec<Fact> {
-        let t = texts(lang);
-        let mut f = vec![];
-        if let Some(n) = &self.name {
-            f.push(Fact::text(t.get("privacy.name"), n));
-        }
-        if let Some(e) = &self.email {
-            f.push(Fact::new(t.get("common.email"), mailto(e)));
-        }
-        if let Some(a) = &self.address {
-            f.push(Fact::text(t.get("common.address"), a));
-        }
-        if let Some(p) = &self.phone {
-            f.push(Fact::text(t.get("common.phone"), p));
-        }
-        f
+        Fact::known(
+            lang,
+            [
+                ("privacy.name", self.name.as_deref().map(Markup::text)),
+                ("common.email", self.email.as_deref().map(mailto)),
+                ("common.address", self.address.as_deref().map(Markup::text)),
+                ("common.phone", self.phone.as_deref().map(Markup::text)),
+            ],
+        )
     }
 }
 
@@ -91,29 +101,25 @@ impl ControllerRecord {
     /// The controller's identity as facts (name, legal form, registration, address and
     /// country, email, phone, website), for a `<dl class="facts">`.
     pub(crate) fn facts(&self, lang: &str) -> Vec<Fact> {
-        let t = texts(lang);
-        let mut f = vec![Fact::text(t.get("register.name"), &self.name)];
-        if let Some(v) = &self.legal_form {
-            f.push(Fact::text(t.get("register.legal_form"), v));
-        }
-        if let Some(v) = &self.registration {
-            f.push(Fact::text(t.get("register.registration"), v));
-        }
-        f.push(Fact::text(
-            t.get("common.address"),
-            &format!("{} ({})", self.address, words::country(&self.country, lang)),
-        ));
-        f.push(Fact::new(t.get("common.email"), mailto(&self.email)));
-        if let Some(p) = &self.phone {
-            f.push(Fact::text(t.get("common.phone"), p));
-        }
-        if let Some(w) = &self.website {
-            f.push(Fact::new(
-                t.get("common.website"),
-                ext_link(w, &Markup::text(w)),
-            ));
-        }
-        f
+        let address = format!("{} ({})", self.address, words::country(&self.country, lang));
+        Fact::known(
+            lang,
+            [
+                ("register.name", Some(Markup::text(&self.name))),
+                (
+                    "register.legal_form",
+                    self.legal_form.as_deref().map(Markup::text),
+                ),
+                (
+                    "register.registration",
+                    self.registration.as_deref().map(Markup::text),
+                ),
+                ("common.address", Some(Markup::text(&address))),
+                ("common.email", Some(mailto(&self.email))),
+                ("common.phone", self.phone.as_deref().map(Markup::text)),
+                ("common.website", self.website.as_deref().map(website)),
+            ],
+        )
     }
 
     pub(crate) fn from(c: &Controller) -> Self {

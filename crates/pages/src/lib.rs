@@ -80,29 +80,30 @@ impl Links {
     fn site_path(&self) -> String {
         format!("{}/sites/{}", self.base, self.site)
     }
-    fn with_lang(path: String, lang: &str) -> String {
-        format!("{path}?lang={}", pct(lang))
+    /// A page of the site in `lang`: `<base>/sites/<site>/<page>?lang=<lang>`.
+    fn page(&self, page: &str, lang: &str) -> String {
+        format!("{}/{page}?lang={}", self.site_path(), pct(lang))
     }
     pub fn cookie_policy(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/cookie-policy", self.site_path()), lang)
+        self.page("cookie-policy", lang)
     }
     pub fn cookie_policy_version(&self, lang: &str, version: i64) -> String {
         format!("{}&version={version}", self.cookie_policy(lang))
     }
     pub fn cookie_policy_json(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/cookie-policy.json", self.site_path()), lang)
+        self.page("cookie-policy.json", lang)
     }
     pub fn privacy_policy(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/privacy-policy", self.site_path()), lang)
+        self.page("privacy-policy", lang)
     }
     pub fn privacy_policy_version(&self, lang: &str, version: i64) -> String {
         format!("{}&version={version}", self.privacy_policy(lang))
     }
     pub fn versions(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/policy-versions", self.site_path()), lang)
+        self.page("policy-versions", lang)
     }
     pub fn versions_json(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/policy-versions.json", self.site_path()), lang)
+        self.page("policy-versions.json", lang)
     }
     /// The path of the diff page, without its query (for the comparison form).
     pub fn diff_action(&self) -> String {
@@ -117,7 +118,7 @@ impl Links {
     }
     /// The rights-request form.
     pub fn rights(&self, lang: &str) -> String {
-        Self::with_lang(format!("{}/rights", self.site_path()), lang)
+        self.page("rights", lang)
     }
     /// The banner script of the site (its language negotiated from the browser's
     /// `Accept-Language`).
@@ -200,5 +201,41 @@ impl PolicyPage<'_> {
             older: (self.version != self.current_version)
                 .then(|| (current_href.to_string(), self.current_version)),
         }
+    }
+    /// The closing "this is version N of DATE (history)" sentence, from catalog `key`.
+    fn version_text(&self, key: &str) -> i18n::Markup {
+        let lang = self.lang;
+        i18n::texts(lang).markup_with(
+            key,
+            &[
+                ("version", &i18n::Markup::text(&self.version.to_string())),
+                ("date", &html::time_el(self.created_at_ms, self.tz(), lang)),
+                ("href", &i18n::Markup::text(&self.links.versions(lang))),
+            ],
+        )
+    }
+    /// A policy's whole page around its `body`: title (catalog `title_key`), navigation, the
+    /// other languages and the version line, all pointing at the policy's own URL (`href`).
+    fn shell(
+        &self,
+        title_key: &str,
+        nav: Nav,
+        href: fn(&Links, &str) -> String,
+        body: i18n::Markup,
+        script: Option<String>,
+    ) -> String {
+        let (lang, links) = (self.lang, self.links);
+        html::shell(&html::Shell {
+            lang,
+            title: i18n::texts(lang).get(title_key).to_string(),
+            site_name: &self.snap.site.name,
+            nav,
+            links: links.nav(lang),
+            alternates: self.alternates(|l| href(links, l)),
+            meta: self.version_line(&href(links, lang)),
+            body,
+            script,
+            canonical: None,
+        })
     }
 }

@@ -3,11 +3,11 @@
 
 use assent_model::registry::{Activity, LegalBasis, Role, Service, Text, in_eea};
 
-use crate::PolicyPage;
-use crate::facts::{ContactRecord, ControllerRecord, Fact};
-use crate::html::{self, Nav, Shell, esc, ext_link, loc, mailto, txt};
+use crate::facts::{self, ContactRecord, ControllerRecord, Fact};
+use crate::html::{self, Nav, esc, ext_link, loc, mailto, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words::{self, retention_action, retention_period};
+use crate::{Links, PolicyPage};
 
 /// The subprocessors of the site: services with role processor, those used on the site and
 /// those named by its processing activities, in that order, each once.
@@ -345,18 +345,22 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             .map(|x| loc(x, lang, def))
             .collect()
     };
+    // The activities that have an optional text, with it: (activity's name, text).
+    let with_text = |text: fn(&Activity) -> Option<&Text>| -> Vec<(Markup, Markup)> {
+        acts.iter()
+            .filter_map(|a| Some((loc(&a.name, lang, def), loc(text(a)?, lang, def))))
+            .collect()
+    };
     let subs = subprocessors(page);
     let auth = &ctl.supervisory_authority;
-    let mut authority = vec![Fact::text(t.get("privacy.authority"), &auth.name)];
-    if let Some(a) = &auth.address {
-        authority.push(Fact::text(t.get("common.address"), a));
-    }
-    if let Some(u) = &auth.url {
-        authority.push(Fact::new(
-            t.get("common.website"),
-            ext_link(u, &Markup::text(u)),
-        ));
-    }
+    let authority = Fact::known(
+        lang,
+        [
+            ("privacy.authority", Some(Markup::text(&auth.name))),
+            ("common.address", auth.address.as_deref().map(Markup::text)),
+            ("common.website", auth.url.as_deref().map(facts::website)),
+        ],
+    );
     let rights_email = mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email));
     let view = PrivacyView {
         t,
@@ -394,13 +398,7 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 facts: activity_facts(page, a),
             })
             .collect(),
-        interests: acts
-            .iter()
-            .filter_map(|a| {
-                let i = a.legitimate_interest.as_ref()?;
-                Some((loc(&a.name, lang, def), loc(i, lang, def)))
-            })
-            .collect(),
+        interests: with_text(|a| a.legitimate_interest.as_ref()),
         categories: distinct_loc(acts.iter().flat_map(|a| a.data_categories.iter()).collect()),
         subjects: distinct_loc(acts.iter().flat_map(|a| a.data_subjects.iter()).collect()),
         sources: distinct_loc(acts.iter().filter_map(|a| a.source.as_ref()).collect()),
@@ -440,33 +438,15 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             ctl.rights_address.as_deref().unwrap_or(&ctl.address)
         ),
         authority,
-        automated: acts
-            .iter()
-            .filter_map(|a| {
-                let d = a.automated_decisions.as_ref()?;
-                Some((loc(&a.name, lang, def), loc(d, lang, def)))
-            })
-            .collect(),
+        automated: with_text(|a| a.automated_decisions.as_ref()),
         cookie_href: links.cookie_policy(lang),
-        version_text: t.markup_with(
-            "privacy.version_text_html",
-            &[
-                ("version", &Markup::text(&page.version.to_string())),
-                ("date", &html::time_el(page.created_at_ms, page.tz(), lang)),
-                ("href", &Markup::text(&links.versions(lang))),
-            ],
-        ),
+        version_text: page.version_text("privacy.version_text_html"),
     };
-    html::shell(&Shell {
-        lang,
-        title: t.get("common.privacy_policy").to_string(),
-        site_name: &site.name,
-        nav: Nav::Privacy,
-        links: links.nav(lang),
-        alternates: page.alternates(|l| links.privacy_policy(l)),
-        meta: page.version_line(&links.privacy_policy(lang)),
-        body: html::render(&view),
-        script: None,
-        canonical: None,
-    })
+    page.shell(
+        "common.privacy_policy",
+        Nav::Privacy,
+        Links::privacy_policy,
+        html::render(&view),
+        None,
+    )
 }

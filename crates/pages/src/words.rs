@@ -242,26 +242,20 @@ mod tests {
         assert_eq!(lifetime_days(45, "en"), "45 days");
         assert_eq!(lifetime_days(1, "de"), "1 Tag");
         assert_eq!(lifetime_days(45, "de"), "45 Tage");
-        assert_eq!(
-            long_date(1_790_000_000_000, "Europe/Paris", "en"),
-            "21 September 2026"
-        );
-        assert_eq!(
-            long_date(1_790_000_000_000, "Europe/Paris", "fr"),
-            "21 septembre 2026"
-        );
-        assert_eq!(
-            long_date(1_790_000_000_000, "Europe/Paris", "de"),
-            "21. September 2026"
-        );
-        assert_eq!(
-            long_date(1_788_220_800_000, "UTC", "fr"),
-            "1er septembre 2026"
-        );
-        assert_eq!(
-            long_date(1_788_220_800_000, "UTC", "de"),
-            "1. September 2026"
-        );
+        for (ms, tz, lang, want) in [
+            (1_790_000_000_000, "Europe/Paris", "en", "21 September 2026"),
+            (1_790_000_000_000, "Europe/Paris", "fr", "21 septembre 2026"),
+            (
+                1_790_000_000_000,
+                "Europe/Paris",
+                "de",
+                "21. September 2026",
+            ),
+            (1_788_220_800_000, "UTC", "fr", "1er septembre 2026"),
+            (1_788_220_800_000, "UTC", "de", "1. September 2026"),
+        ] {
+            assert_eq!(long_date(ms, tz, lang), want);
+        }
         assert_eq!(country_with_code("US", "fr"), "États-Unis (US)");
         assert_eq!(country_with_code("US", "de"), "Vereinigte Staaten (US)");
         assert_eq!(country_with_code("XQ", "de"), "XQ");
@@ -270,36 +264,14 @@ mod tests {
     /// The English and French words are exactly the model's, which the ledger stores.
     #[test]
     fn enum_labels_match_the_model() {
-        use LegalBasis::*;
         for lang in ["en", "fr"] {
-            for b in [
-                Consent,
-                Contract,
-                LegalObligation,
-                VitalInterests,
-                PublicTask,
-                LegitimateInterest,
-            ] {
+            for b in LegalBasis::ALL {
                 assert_eq!(basis(b, lang), b.label(lang));
             }
-            for g in [
-                Safeguard::Adequacy,
-                Safeguard::Dpf,
-                Safeguard::Scc,
-                Safeguard::Bcr,
-                Safeguard::Derogation,
-            ] {
+            for g in Safeguard::ALL {
                 assert_eq!(safeguard(g, lang), g.label(lang));
             }
-            for tr in [
-                Trigger::Collection,
-                Trigger::LastContact,
-                Trigger::LastActivity,
-                Trigger::ContractEnd,
-                Trigger::AccountClosure,
-                Trigger::ConsentWithdrawal,
-                Trigger::EndOfCalendarYear,
-            ] {
+            for tr in Trigger::ALL {
                 assert_eq!(trigger(tr, lang), tr.label(lang));
             }
             for s in [

@@ -231,15 +231,13 @@ fn json_and_html_carry_the_mandatory_fields() {
             assert!(html.contains(&format!("<html lang=\"{lang}\">")));
             assert!(html.contains("<th scope=\"row\">"));
             for a in &reg.activities {
-                assert!(
-                    html.contains(&esc(a.name.get(lang, def))),
-                    "{file}: {}",
-                    a.id
-                );
-                assert!(
-                    html.contains(&esc(a.description.get(lang, def))),
-                    "{file}: {}",
-                    a.id
+                common::assert_contains_all(
+                    &html,
+                    [
+                        esc(a.name.get(lang, def)),
+                        esc(a.description.get(lang, def)),
+                    ],
+                    &format!("{file}: {}", a.id),
                 );
                 for t in &a.transfers {
                     assert!(html.contains(&esc(t.safeguard.label(lang))), "{file}");

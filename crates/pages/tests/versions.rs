@@ -7,7 +7,7 @@ mod common;
 use assent_model::registry::{Lifetime, Safeguard, Service};
 use assent_model::version::{SiteSnapshot, diff};
 use assent_pages::Links;
-use assent_pages::versions::{self, HistoryPage, VersionEntry};
+use assent_pages::versions::{self, HistoryPage};
 use common::esc;
 
 fn changed() -> (SiteSnapshot, SiteSnapshot) {
@@ -40,27 +40,6 @@ fn changed() -> (SiteSnapshot, SiteSnapshot) {
     )
 }
 
-fn entries(changes: Vec<assent_model::version::Change>) -> Vec<VersionEntry> {
-    vec![
-        VersionEntry {
-            version: 1,
-            created_at_ms: common::CREATED_MS,
-            requires_fresh_consent: true,
-            consent_floor: 1,
-            content_hash: "sha256:1".into(),
-            changes: vec![],
-        },
-        VersionEntry {
-            version: 2,
-            created_at_ms: common::CREATED_MS + 40 * 86_400_000,
-            requires_fresh_consent: true,
-            consent_floor: 2,
-            content_hash: "sha256:2".into(),
-            changes,
-        },
-    ]
-}
-
 #[test]
 fn diff_page_names_every_change_material_first() {
     let (old, new) = changed();
@@ -70,7 +49,7 @@ fn diff_page_names_every_change_material_first() {
     assert!(material.iter().any(|c| c.kind == "cookie_lifetime_longer"));
     assert!(changes.iter().any(|c| !c.material));
     let links = Links::new("", "callkom");
-    let e = entries(changes.clone());
+    let e = common::version_entries(changes.clone());
     for lang in ["en", "fr"] {
         let hp = HistoryPage {
             site: &new.site,
@@ -131,7 +110,7 @@ fn history_lists_versions_with_dates_and_fresh_consent() {
     let (old, new) = changed();
     let changes = diff(&old, &new);
     let links = Links::new("", "callkom");
-    let e = entries(changes.clone());
+    let e = common::version_entries(changes.clone());
     let hp = HistoryPage {
         site: &new.site,
         timezone: "Europe/Paris",

@@ -24,8 +24,17 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The declaration of an item: the one covering its name on its domain, else one of the
+    /// same name on another domain, marked with that domain (a page served from a host that
+    /// is not the declared one still runs the declared cookies: they are not "undeclared").
     fn declared_ref(&self, name: &str, domain: &str) -> Option<DeclaredRef> {
-        self.declared.find(name, domain).map(|c| self.reference(c))
+        if let Some(c) = self.declared.find(name, domain) {
+            return Some(self.reference(c));
+        }
+        self.declared.find(name, "").map(|c| DeclaredRef {
+            declared_domain: c.domain.clone(),
+            ..self.reference(c)
+        })
     }
 
     /// How a report refers to a declaration (with whether its purpose needs consent).
@@ -36,6 +45,7 @@ impl Context<'_> {
             consent_required: self.declared.consent_required(&c.purpose),
             lifetime_seconds: c.lifetime_seconds,
             service: c.service.clone(),
+            declared_domain: None,
         }
     }
 

@@ -174,16 +174,20 @@ async fn drive(
     outcome
 }
 
+/// Why no banner control was used: `stopped` for a scenario that needed to click one (the
+/// before-consent scenario only looks, it never clicks).
 fn no_banner_note(selectors: &[String], stopped: bool) -> String {
-    format!(
-        "No consent banner could be clicked: no visible element matched {}{}.",
-        selectors.join(" or "),
-        if stopped {
-            "; the scenario stopped after the first page"
-        } else {
-            ""
-        }
-    )
+    if stopped {
+        format!(
+            "No consent banner could be clicked: no visible element matched {}; the scenario stopped after the first page.",
+            selectors.join(" or ")
+        )
+    } else {
+        format!(
+            "No consent banner was found: no visible element matched {}.",
+            selectors.join(" or ")
+        )
+    }
 }
 
 impl Driver<'_, '_> {

@@ -10,7 +10,9 @@
 use askama::Template;
 
 use crate::dates::{format_utc, human_duration};
-use crate::report::{CookieRecord, Finding, FindingKind, Report, ScenarioReport, Severity};
+use crate::report::{
+    CookieRecord, Finding, FindingKind, Report, Scenario, ScenarioReport, Severity,
+};
 
 impl Report {
     /// A self-contained HTML page: summary, violations with evidence, then the inventory.
@@ -171,6 +173,12 @@ fn groups(findings: &[Finding], severity: Severity) -> Vec<Group<'_>> {
 impl<'a> ScenarioView<'a> {
     fn new(s: &'a ScenarioReport) -> Self {
         let mut notes: Vec<Vec<Span>> = Vec::new();
+        if s.scenario == Scenario::BeforeConsent && s.banner.found {
+            notes.push(vec![Span {
+                code: false,
+                text: "Consent banner found (this scenario never clicks it).".into(),
+            }]);
+        }
         if !s.banner.clicked.is_empty() {
             notes.push(vec![Span {
                 code: false,
@@ -225,6 +233,7 @@ mod tests {
             consent_required: true,
             lifetime_seconds: Some(3600),
             service: Some(h()),
+            declared_domain: Some(h()),
         };
         let classification = Classification {
             matched: h(),

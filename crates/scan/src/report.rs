@@ -79,7 +79,8 @@ impl Phase {
     }
 }
 
-/// The kinds of findings. All are violations except `declared_not_seen` (information).
+/// The kinds of findings. All are violations except `declared_on_other_domain` and
+/// `declared_not_seen` (information).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
@@ -98,13 +99,16 @@ pub enum FindingKind {
     LifetimeOver13Months,
     /// A third-party host was contacted before any choice.
     ThirdPartyRequestBeforeConsent,
+    /// A cookie matched a declaration by name only: it was seen on another domain than the
+    /// declared one (a test or staging host; information).
+    DeclaredOnOtherDomain,
     /// A declared tracker was never observed (information).
     DeclaredNotSeen,
 }
 
 impl FindingKind {
     /// All kinds, in report order.
-    pub const ALL: [FindingKind; 8] = [
+    pub const ALL: [FindingKind; 9] = [
         FindingKind::SetBeforeConsent,
         FindingKind::SetAfterRefusal,
         FindingKind::KeptAfterWithdrawal,
@@ -112,6 +116,7 @@ impl FindingKind {
         FindingKind::Undeclared,
         FindingKind::LifetimeExceedsDeclared,
         FindingKind::LifetimeOver13Months,
+        FindingKind::DeclaredOnOtherDomain,
         FindingKind::DeclaredNotSeen,
     ];
 
@@ -125,6 +130,7 @@ impl FindingKind {
             FindingKind::LifetimeExceedsDeclared => "lifetime_exceeds_declared",
             FindingKind::LifetimeOver13Months => "lifetime_over_13_months",
             FindingKind::ThirdPartyRequestBeforeConsent => "third_party_request_before_consent",
+            FindingKind::DeclaredOnOtherDomain => "declared_on_other_domain",
             FindingKind::DeclaredNotSeen => "declared_not_seen",
         }
     }
@@ -139,6 +145,7 @@ impl FindingKind {
             FindingKind::LifetimeExceedsDeclared => "Lifetime exceeds the declared one",
             FindingKind::LifetimeOver13Months => "Lifetime over 13 months",
             FindingKind::ThirdPartyRequestBeforeConsent => "Third-party request before consent",
+            FindingKind::DeclaredOnOtherDomain => "Declared on another domain",
             FindingKind::DeclaredNotSeen => "Declared but not seen",
         }
     }
@@ -146,7 +153,7 @@ impl FindingKind {
     /// Violation or information.
     pub fn severity(self) -> Severity {
         match self {
-            FindingKind::DeclaredNotSeen => Severity::Info,
+            FindingKind::DeclaredNotSeen | FindingKind::DeclaredOnOtherDomain => Severity::Info,
             _ => Severity::Violation,
         }
     }
@@ -216,6 +223,10 @@ pub struct DeclaredRef {
     /// Declared service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// The declared domain, when the item was seen on another one and matched by name only
+    /// (a page served from a test host): reported as `declared_on_other_domain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_domain: Option<String>,
 }
 
 /// A catalog classification of an observed item.
@@ -458,7 +469,7 @@ pub struct Summary {
     pub distinct_cookies: usize,
     /// Third-party hosts contacted, all scenarios.
     pub third_party_hosts: Vec<String>,
-    /// Whether a consent banner could be clicked.
+    /// Whether a consent banner was found: seen by the before-consent scenario, or clicked.
     pub banner_found: bool,
 }
 

@@ -199,10 +199,32 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
     let mut ordered: Vec<&ScenarioReport> = reports.iter().collect();
     ordered.sort_by_key(|s| s.scenario);
     let mut undeclared: BTreeMap<(Subject, String, String), Finding> = BTreeMap::new();
+    let mut elsewhere: BTreeMap<(Subject, String, String), Finding> = BTreeMap::new();
     let mut lifetimes: BTreeMap<(String, String), Finding> = BTreeMap::new();
     for s in &ordered {
         for it in items(s) {
             let key = (it.subject, it.name.to_owned(), it.domain.clone());
+            if let Some(d) = it.declared
+                && let Some(declared_on) = &d.declared_domain
+            {
+                let entry = elsewhere.entry(key.clone()).or_insert_with(|| {
+                    let mut f = it.finding(
+                        FindingKind::DeclaredOnOtherDomain,
+                        format!(
+                            "{} is declared on {} only: it was matched by its name (purpose `{}`). Expected on a test or staging host; if the site really sets it on {}, declare that domain too.",
+                            describe(it.subject, it.name, &it.domain),
+                            declared_on.trim_start_matches('.'),
+                            d.purpose,
+                            it.domain
+                        ),
+                    );
+                    f.scenario = Some(s.scenario);
+                    f
+                });
+                if !entry.scenarios.contains(&s.scenario) {
+                    entry.scenarios.push(s.scenario);
+                }
+            }
             if it.declared.is_none() {
                 let entry = undeclared.entry(key).or_insert_with(|| {
                     let class = match it.classification {
@@ -268,6 +290,7 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
         }
     }
     out.extend(undeclared.into_values());
+    out.extend(elsewhere.into_values());
     for mut f in lifetimes.into_values() {
         let life = human_duration(f.lifetime_seconds);
         let domain = f.domain.clone().unwrap_or_default();
@@ -285,7 +308,9 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
         out.push(f);
     }
 
-    // Declarations never observed (information).
+    // Declarations never observed (information): one finding per name, with the domains of
+    // its unseen declarations. A declaration matched by name only (seen on another domain) was
+    // seen.
     let observed: Vec<(String, String)> = reports
         .iter()
         .flat_map(|s| {
@@ -296,30 +321,60 @@ pub(crate) fn findings(reports: &[ScenarioReport], cx: &Context<'_>) -> Vec<Find
                 .collect::<Vec<_>>()
         })
         .collect();
+    let matched_elsewhere: Vec<(String, Option<String>)> = reports
+        .iter()
+        .flat_map(|s| s.cookies.iter().filter_map(|c| c.declared.as_ref()))
+        .filter(|d| d.declared_domain.is_some())
+        .map(|d| (d.pattern.clone(), d.declared_domain.clone()))
+        .collect();
     let any_page = reports
         .iter()
         .any(|s| s.pages.iter().any(|p| p.error.is_none()));
     if any_page {
+        let mut unseen: BTreeMap<&str, Vec<&crate::declared::DeclaredCookie>> = BTreeMap::new();
         for d in &cx.declared.cookies {
-            if observed.iter().any(|(n, dom)| d.matches(n, dom)) {
-                continue;
+            let seen = observed.iter().any(|(n, dom)| d.matches(n, dom))
+                || matched_elsewhere
+                    .iter()
+                    .any(|(p, dom)| *p == d.name && *dom == d.domain);
+            if !seen {
+                unseen.entry(d.name.as_str()).or_default().push(d);
             }
+        }
+        for (name, decls) in unseen {
+            let Some(first) = decls.first() else { continue };
+            let mut purposes: Vec<&str> = decls.iter().map(|d| d.purpose.as_str()).collect();
+            purposes.dedup();
+            let mut services: Vec<&str> =
+                decls.iter().filter_map(|d| d.service.as_deref()).collect();
+            services.dedup();
+            let domains: Vec<&str> = decls
+                .iter()
+                .filter_map(|d| d.domain.as_deref())
+                .map(|d| d.trim_start_matches('.'))
+                .collect();
+            let on = if domains.is_empty() || domains.len() < decls.len() {
+                // a declaration without a domain covers every domain
+                String::new()
+            } else {
+                format!(" on {}", domains.join(", "))
+            };
             let mut f = finding(
                 FindingKind::DeclaredNotSeen,
                 Subject::Declaration,
-                &d.name,
+                name,
                 format!(
-                    "`{}` (purpose `{}`{}) was declared but not observed in any scenario: the inventory may be out of date, or the pages that set it were not crawled.",
-                    d.name,
-                    d.purpose,
-                    d.service
-                        .as_deref()
-                        .map(|s| format!(", {s}"))
-                        .unwrap_or_default()
+                    "`{name}` (purpose `{}`{}) was declared{on} but not observed in any scenario: the inventory may be out of date, or the pages that set it were not crawled.",
+                    purposes.join("`, `"),
+                    if services.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", services.join(", "))
+                    }
                 ),
             );
-            f.domain = d.domain.clone();
-            f.declared = Some(cx.reference(d));
+            f.domain = (!on.is_empty()).then(|| domains.join(", "));
+            f.declared = Some(cx.reference(first));
             out.push(f);
         }
     }

@@ -103,17 +103,27 @@ pub async fn scan(
     let findings = rules::findings(&reports, &cx);
 
     let mut notes = Vec::new();
-    let banner_found = reports.iter().any(|s| !s.banner.clicked.is_empty());
+    // Found means seen: the before-consent scenario never clicks (it only looks for a visible
+    // accept control), the others click.
+    let banner_found = reports
+        .iter()
+        .any(|s| s.banner.found || !s.banner.clicked.is_empty());
+    let banner_clicked = reports.iter().any(|s| !s.banner.clicked.is_empty());
     let choice_scenarios = reports
         .iter()
         .any(|s| s.scenario != Scenario::BeforeConsent);
     if !banner_found {
         notes.push(format!(
+            "No consent banner was found (looked for {}). The before-consent audit stands; the scenarios after a choice could not be run past their first page.",
+            plan.accept.join(" or ")
+        ));
+    } else if choice_scenarios && !banner_clicked {
+        notes.push(format!(
             "No consent banner could be clicked (looked for {}). The before-consent audit stands; the scenarios after a choice could not be run past their first page.",
             plan.accept.join(" or ")
         ));
     }
-    if banner_found || !choice_scenarios {
+    if banner_clicked || !choice_scenarios {
         for s in &reports {
             if let Some(n) = &s.banner.note
                 && s.scenario != Scenario::BeforeConsent

@@ -140,6 +140,20 @@ async fn compliant_site_is_clean_and_fast() {
         "{:?}",
         sa.set_by
     );
+    // The inline snippet the banner released is blamed on the page that holds it, never on
+    // the banner's script.
+    let inl = accept
+        .cookies
+        .iter()
+        .find(|c| c.name == "_inl")
+        .expect("_inl");
+    assert!(
+        inl.set_by.iter().all(|s| s.kind == "inline"
+            && s.url.starts_with(&site.url)
+            && !s.url.contains("assent.js")),
+        "{:?}",
+        inl.set_by
+    );
     assert_eq!(sa.requested_lifetime_seconds, Some(31_536_000));
     assert!(sa.stored_lifetime_seconds.unwrap() > 31_536_000 - 60);
     assert_eq!(accept.third_party_requests[0].host, "thirdparty.test");
@@ -382,7 +396,7 @@ async fn a_site_without_banner_is_still_audited() {
         report
             .notes
             .iter()
-            .any(|n| n.contains("No consent banner could be clicked")),
+            .any(|n| n.contains("No consent banner was found")),
         "{:?}",
         report.notes
     );
@@ -396,11 +410,7 @@ async fn a_site_without_banner_is_still_audited() {
         f.kind,
         FindingKind::SetAfterRefusal | FindingKind::KeptAfterWithdrawal
     )));
-    assert!(
-        report
-            .to_html()
-            .contains("No consent banner could be clicked")
-    );
+    assert!(report.to_html().contains("No consent banner was found"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -480,7 +490,7 @@ async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() 
     });
     declared
         .cookies
-        .retain(|c| c.name != "_sa_id" && c.name != "assent_consent");
+        .retain(|c| c.name != "_sa_id" && c.name != "assent_consent" && c.name != "_inl");
     let report = scan(&site.url, &declared, opts).await.unwrap();
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     let clicked: Vec<_> = report
@@ -513,4 +523,98 @@ async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() 
     );
     let bar = assent_scan::progress::bar_line(last, 10);
     assert!(bar.starts_with("[##########]"), "{bar}");
+}
+
+/// The before-consent scenario never clicks: a banner it sees is reported as found, not as a
+/// banner that "could not be clicked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banner_seen_before_consent_is_reported_as_found() {
+    let _one = exclusive().await;
+    let site = fixtures::serve_site(Kind::Compliant).await;
+    let opts = ScanOptions {
+        max_pages: 1,
+        scenarios: vec![Scenario::BeforeConsent],
+        ..options(&site)
+    };
+    let report = scan(&site.url, &fixtures::compliant_declared(), opts)
+        .await
+        .unwrap();
+    assert!(report.scenarios[0].banner.found);
+    assert!(report.scenarios[0].banner.clicked.is_empty());
+    assert!(report.summary.banner_found);
+    assert!(
+        !report.notes.iter().any(|n| n.contains("No consent banner")),
+        "{:?}",
+        report.notes
+    );
+    let html = report.to_html();
+    assert!(html.contains("Consent banner found (this scenario never clicks it)."));
+    assert!(!html.contains("could be clicked"));
+}
+
+/// A page served from a host that is not the declared cookie domain (a local test host): the
+/// declared cookies are matched by name, never "undeclared", and each gets one information
+/// finding saying where it was declared; a cookie declared on several domains and never seen is
+/// one finding listing its domains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_cookies_on_another_host_match_by_name() {
+    let _one = exclusive().await;
+    let site = fixtures::serve_site(Kind::Compliant).await;
+    let mut declared = fixtures::compliant_declared();
+    for c in &mut declared.cookies {
+        c.domain = Some(".shop.example".into());
+    }
+    for domain in ["shop.example", "www.shop.example"] {
+        declared.cookies.push(assent_scan::DeclaredCookie {
+            name: "_old".into(),
+            domain: Some(domain.into()),
+            purpose: "analytics".into(),
+            lifetime_seconds: Some(3600),
+            service: Some("Old analytics".into()),
+        });
+    }
+    let opts = ScanOptions {
+        max_pages: 2,
+        scenarios: vec![Scenario::BeforeConsent, Scenario::AcceptAll],
+        ..options(&site)
+    };
+    let report = scan(&site.url, &declared, opts).await.unwrap();
+    assert!(!report.has_violations(), "{:#?}", report.findings);
+    assert_eq!(
+        triples(&report),
+        set(&[
+            ("declared_on_other_domain", "accept_all", "_inl"),
+            ("declared_on_other_domain", "accept_all", "_sa_id"),
+            ("declared_on_other_domain", "accept_all", "assent_consent"),
+            ("declared_on_other_domain", "before_consent", "session_id"),
+            ("declared_not_seen", "", "_old"),
+        ])
+    );
+    let other = report
+        .findings_of(FindingKind::DeclaredOnOtherDomain)
+        .find(|f| f.name == "_sa_id")
+        .unwrap();
+    assert_eq!(other.severity, Severity::Info);
+    assert!(
+        other.message.contains("declared on shop.example only"),
+        "{}",
+        other.message
+    );
+    assert_eq!(
+        other.declared.as_ref().unwrap().declared_domain.as_deref(),
+        Some(".shop.example")
+    );
+    let old: Vec<_> = report.findings_of(FindingKind::DeclaredNotSeen).collect();
+    assert_eq!(old.len(), 1, "{old:#?}");
+    assert_eq!(
+        old[0].domain.as_deref(),
+        Some("shop.example, www.shop.example")
+    );
+    assert!(
+        old[0]
+            .message
+            .contains("was declared on shop.example, www.shop.example but not observed"),
+        "{}",
+        old[0].message
+    );
 }

@@ -163,6 +163,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Serve the demo page at `/demo/`.
     pub demo: bool,
+    /// `GET /metrics` without a token. Off by default: the counters are business figures
+    /// (consents, requests); Prometheus then scrapes with a token whose role may read.
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -183,6 +186,7 @@ impl Default for Config {
             checkpoint_interval_secs: 60,
             log_format: LogFormat::Text,
             demo: false,
+            metrics_public: false,
         }
     }
 }
@@ -260,6 +264,18 @@ impl Config {
         }
         if let Some(v) = env("ASSENT_SMTP_URL") {
             self.smtp = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ASSENT_METRICS_PUBLIC") {
+            self.metrics_public = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(bad(
+                        "ASSENT_METRICS_PUBLIC",
+                        format!("`{v}`: expected true or false"),
+                    ));
+                }
+            };
         }
         if let Some(v) = env("ASSENT_MAIL_FROM") {
             self.mail_from = v;

@@ -60,7 +60,7 @@ from_app_error! {
     forbidden(message: impl Into<String>);
     conflict(code: &'static str, message: impl Into<String>);
     too_many(retry_after: u64);
-    /// Logs the cause and returns an opaque 500.
+    /// Logs the cause (throttled, see `assent_app::throttle`) and returns an opaque 500.
     internal(cause: &dyn std::fmt::Display);
     unavailable(message: impl Into<String>);
 }

@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod router;
 pub mod routes;
 pub mod serve;
+pub mod sessions;
 pub mod state;
 
 use std::future::Future;
@@ -49,6 +50,12 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
         config,
         app,
         limiter,
+        auth_failures: ratelimit::RateLimiter::new(config::RateLimit {
+            per_second: 1,
+            burst: 20,
+        }),
+        last_commit_probe_ms: std::sync::atomic::AtomicI64::new(0),
+        sessions: sessions::Sessions::default(),
     }));
     Ok(App { state })
 }

@@ -109,10 +109,12 @@ route_table! {
     probes("") {
         get "/healthz" => health::healthz, [200];
         get "/readyz" => health::readyz, [200, 503];
-        get "/metrics" => health::metrics, [200];
+        get "/metrics" => health::metrics, [200, 401, 403, 429];
         get "/.well-known/gpc.json" => wellknown::gpc, [200];
         get "/.well-known/assent-ledger-key" => wellknown::ledger_key, [200];
         get "/v1/ledger/checkpoint" => ledger::latest_checkpoint, [200, 404];
+        get "/ledger/checkpoint" => ledger::checkpoint_notes, [200, 404];
+        get "/ledger/consistency" => ledger::consistency, [200, 400, 404, 429];
     }
 
     // Visitors' browsers: the consent API (CORS for the site's domains) and receipts.
@@ -126,7 +128,8 @@ route_table! {
     // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
     // banner's built-script cache lives with its routes.
     banner("") layer(Extension(Arc::new(BannerCache::default()))) {
-        get "/assent.js" => banner::script, [200, 304, 400, 404];
+        get "/assent.js" => banner::script, [200, 304];
+        get "/assent-details.json" => banner::details, [200, 304, 400, 404];
         get "/demo" => banner::demo_redirect, [308, 404];
         get "/demo/" => banner::demo_home, [200, 404];
         get "/demo/page2" => banner::demo_page2, [200, 404];
@@ -241,7 +244,12 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
     let status = resp.status().as_u16();
     st.metrics.observe(status, micros);
     if status >= 500 {
-        tracing::warn!(%method, route, status, micros, "request");
+        // One line per failing request would flood the log when the disk is full: the cause
+        // is logged (throttled) where it happens; this line is throttled too.
+        static FAILED: assent_app::throttle::Throttle = assent_app::throttle::Throttle::new(5);
+        if let Some(suppressed) = FAILED.allow() {
+            tracing::warn!(%method, route, status, micros, suppressed, "request");
+        }
     } else {
         tracing::debug!(%method, route, status, micros, "request");
     }

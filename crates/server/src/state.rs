@@ -12,6 +12,12 @@ pub struct Inner {
     pub config: Config,
     pub app: assent_app::App,
     pub limiter: RateLimiter,
+    /// Failed authentications per client network (bearer tokens of the admin API).
+    pub auth_failures: RateLimiter,
+    /// When `/readyz` last committed its probe (0: never, or it failed).
+    pub last_commit_probe_ms: std::sync::atomic::AtomicI64,
+    /// Browser sessions of the admin pages.
+    pub sessions: crate::sessions::Sessions,
 }
 
 impl Deref for Inner {

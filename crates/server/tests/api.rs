@@ -34,7 +34,9 @@ async fn health_and_metrics(b: Backend) {
             "postgres"
         }
     );
-    let m = app.get("/metrics").await;
+    // Business counters: not without a token (issue 20, finding 8), with one that may read.
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let m = app.admin_get("/metrics").await;
     assert_eq!(m.status(), 200);
     assert!(content_type(&m).starts_with("text/plain"));
     let body = m.text().await.unwrap();

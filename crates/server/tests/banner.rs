@@ -325,11 +325,78 @@ async fn script_response_contract_and_size_budget() {
         .unwrap();
     assert!(r.headers().get("content-encoding").is_none());
 
-    // Errors.
-    let (s, v) = json(app.get("/assent.js").await).await;
-    assert_eq!((s, v["error"]["field"].as_str()), (400, Some("site")));
-    let (s, v) = json(app.get("/assent.js?site=nope").await).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
+    // Errors: a script that says what is wrong in the console (a JSON error would be dropped by
+    // the browser unseen), never cached; the id is echoed only when valid, as a JS string.
+    for (query, says) in [
+        ("", "missing `site`"),
+        ("?site=", "missing `site`"),
+        (
+            "?site=nope",
+            "unknown site \\\"nope\\\" in assent.js?site=nope",
+        ),
+        (
+            "?site=%22%29%3Balert(1)%2F%2F%3C%2Fscript%3E",
+            "not a valid site id",
+        ),
+        ("?site=x%E2%80%A8y", "not a valid site id"),
+    ] {
+        let r = app.get(&format!("/assent.js{query}")).await;
+        assert_eq!(r.status(), 200, "{query}");
+        let h = r.headers();
+        assert_eq!(h["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(h["cache-control"], "no-store");
+        let body = r.text().await.unwrap();
+        assert!(body.starts_with("console.error(\"Assent: "), "{body}");
+        assert!(
+            body.ends_with("\");\n") && body.lines().count() == 1,
+            "{body}"
+        );
+        assert!(body.contains(says), "{query}: {body}");
+        assert!(!body.contains("alert") && !body.contains('<') && !body.contains('\u{2028}'));
+    }
+
+    // The second layer's details: a separate cacheable response in the visitor's language,
+    // readable cross-origin, outside the first layer's budget (measured here).
+    let r = app
+        .client
+        .get(app.url("/assent-details.json?site=callkom&v=1&lang=fr"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/json; charset=utf-8");
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["etag"].to_str().unwrap().ends_with("-gz\""));
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public"));
+    let gz = r.bytes().await.unwrap();
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut body).unwrap();
+    println!(
+        "/assent-details.json?site=callkom&lang=fr: {} bytes gzipped",
+        gz.len()
+    );
+    let d: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["r"], "Si vous refusez :");
+    let p = d["p"].as_array().unwrap();
+    assert_eq!(p.len(), 3);
+    assert!(
+        p[0][0].as_str().unwrap().starts_with("Indispensables"),
+        "{d}"
+    );
+    assert_eq!(p[0][1], Value::Null, "the exempt purpose cannot be refused");
+    assert!(
+        p[2][1]
+            .as_str()
+            .unwrap()
+            .starts_with("Nous ne mesurerons pas"),
+        "{d}"
+    );
+    let (s, _) = json(app.get("/assent-details.json?site=nope").await).await;
+    assert_eq!(s, 404);
+    let (s, _) = json(app.get("/assent-details.json").await).await;
+    assert_eq!(s, 400);
 
     // There is no second request: the former /assent.json is gone.
     assert_eq!(app.get("/assent.json?site=callkom&v=1").await.status(), 404);
@@ -624,11 +691,18 @@ async fn browser_flows() {
     visit(&page, &home).await;
     assert!(banner_shown(&page).await);
     let requests = "performance.getEntriesByType('resource').length";
+    // Once the first layer is shown, the second layer's details are fetched (one request).
+    wait_js(
+        &page,
+        "performance.getEntriesByType('resource').some(e=>e.name.includes('/assent-details.json'))",
+    )
+    .await;
     let before = eval(&page, requests).await;
     click(&page, "#assent-banner [data-assent-action=customize]").await;
     wait_js(&page, "document.getElementById('assent-s1d')").await;
     assert!(eval_bool(&page, "document.getElementById('assent-banner').hidden && !!document.activeElement.closest('#assent-prefs')").await);
-    // The second layer comes from the one /assent.js response: opening it made no request.
+    // The second layer comes from /assent.js and the details already fetched: opening it
+    // made no request.
     assert_eq!(
         eval(&page, requests).await,
         before,
@@ -637,10 +711,34 @@ async fn browser_flows() {
     assert!(
         eval_bool(
             &page,
-            "performance.getEntriesByType('resource').filter(e=>e.name.includes('/assent.')).map(e=>new URL(e.name).pathname).join()==='/assent.js'"
+            "performance.getEntriesByType('resource').filter(e=>e.name.includes('/assent')).map(e=>new URL(e.name).pathname).join()==='/assent.js,/assent-details.json'"
         )
         .await,
-        "one banner request: /assent.js"
+        "two banner requests: /assent.js, then /assent-details.json"
+    );
+    // Each purpose's description, and what refusing it changes (not for the exempt one), in
+    // the visitor's language, described to assistive technology with the switch.
+    let text = eval(
+        &page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    for s in [
+        "Essential to the site and the SaaS platform",
+        "If you refuse: We will not measure audience (GA4/HubSpot Analytics)",
+        "If you refuse: The site remains accessible, but Calendly is not loaded",
+    ] {
+        assert!(text.contains(s), "{s} missing from the preferences: {text}");
+    }
+    assert!(!text.contains("If you refuse: Without them"), "{text}");
+    assert_eq!(
+        eval(
+            &page,
+            "document.getElementById('assent-s2').getAttribute('aria-describedby')"
+        )
+        .await,
+        "assent-s2i assent-s2d"
     );
     // No pre-ticked switch; the exempt purpose is shown as always on.
     assert_eq!(
@@ -1120,6 +1218,128 @@ async fn keyboard_only() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Browser: integration mistakes speak in the console; the change event carries the receipt
+
+/// Records `console.error` calls in `window.__cerr` (before any page script).
+const CONSOLE_ERRORS: &str = "window.__cerr=[];{const e=console.error;console.error=(...a)=>{__cerr.push(a.map(String).join(' '));e.apply(console,a)}}";
+/// Records `assent:change` details in `window.__changes`.
+const CHANGES: &str =
+    "window.__changes=[];document.addEventListener('assent:change',e=>__changes.push(e.detail))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integration_mistakes_are_reported_in_the_console() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let assent = app.url("");
+    // A page of the integrator on an origin that is not among the site's `domains` (another
+    // port of 127.0.0.1), and one that names an unknown site.
+    let base = assent.clone();
+    let page_addr = assent_testkit::http::serve(
+        "127.0.0.1:0",
+        std::sync::Arc::new(move |req: &assent_testkit::http::Request| {
+            let site = if req.path() == "/unknown" { "nope" } else { "callkom" };
+            assent_testkit::http::Response::html(format!(
+                "<!doctype html><html lang=en><head><script src=\"{base}/assent.js?site={site}\"></script>\
+                 <script type=text/plain data-assent-purpose=performance>window.ran=1</script></head>\
+                 <body><a href=# data-assent-manage>Manage my cookies</a></body></html>"
+            ))
+        }),
+    )
+    .await;
+    let foreign = format!("http://127.0.0.1:{}", page_addr.port());
+    let browser = launch(None).await;
+
+    // --- An unknown site: one clear error, no `assent`, nothing released.
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS]).await;
+    visit(&page, &format!("{foreign}/unknown")).await;
+    wait_js(&page, "__cerr.length").await;
+    let errs = eval(&page, "__cerr").await;
+    assert_eq!(errs.as_array().unwrap().len(), 1, "{errs}");
+    assert!(
+        errs[0].as_str().unwrap().contains("unknown site \"nope\""),
+        "{errs}"
+    );
+    assert!(eval_bool(&page, "typeof assent === 'undefined' && !window.ran").await);
+    ctx.close().await.unwrap();
+
+    // --- A foreign origin: the choice applies on the page, but the POST is refused by CORS;
+    // one error names the origin's host and the setting, and the event says "no receipt".
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS, CHANGES]).await;
+    visit(&page, &format!("{foreign}/")).await;
+    assert!(banner_shown(&page).await);
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "__changes.length").await;
+    assert!(eval_bool(&page, "window.ran === 1 && __changes.length === 1 && __changes[0].receipt === null && !assent.choice().receipt").await);
+    let errs = eval(&page, "__cerr").await;
+    let errs = errs.as_array().unwrap();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let e = errs[0].as_str().unwrap();
+    for part in [
+        "NOT recorded",
+        &format!("this page's origin is {foreign}"),
+        "\"127.0.0.1\"",
+        "`domains`",
+        "site \"callkom\"",
+        "docs/banner.md",
+    ] {
+        assert!(e.contains(part), "{part} missing from: {e}");
+    }
+    let subject = eval(&page, "assent.choice().subject").await;
+    assert!(
+        ledger(&app, "callkom", subject.as_str().unwrap())
+            .await
+            .is_empty()
+    );
+    ctx.close().await.unwrap();
+
+    // --- A listed origin (Assent's own, the demo): the event carries the receipt, once; no
+    // console error.
+    let (ctx, page) = fresh(&browser, &[CONSOLE_ERRORS, CHANGES]).await;
+    visit(&page, &app.url("/demo/")).await;
+    assert!(banner_shown(&page).await);
+    eval(&page, "assent.onChange(c => window.__viaApi = c)").await;
+    // The ×'s accessible name is its visible label (the × itself is hidden from assistive
+    // technology): label in name, WCAG 2.5.3.
+    let ax = page
+        .call("Accessibility.getFullAXTree", assent_cdp::json!({}))
+        .await
+        .unwrap();
+    let names: Vec<&str> = ax["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["role"]["value"] == "button")
+        .filter_map(|n| n["name"]["value"].as_str())
+        .collect();
+    assert!(names.contains(&"Close (refuses all)"), "{names:?}");
+    assert!(eval_bool(&page, "(b => !b.hasAttribute('aria-label') && b.innerText.replace('×', '').trim() === 'Close (refuses all)')(document.querySelector('#assent-banner .assent-x'))").await);
+    click(&page, "#assent-banner [data-assent-action=reject-all]").await;
+    wait_js(&page, "__changes.length").await;
+    assert!(eval_bool(&page, "__changes.length === 1 && typeof __changes[0].receipt === 'string' && __changes[0].receipt === assent.choice().receipt && __viaApi.receipt === __changes[0].receipt && __changes[0].choices.performance === false").await);
+    assert_eq!(eval(&page, "__cerr").await, Value::Array(vec![]));
+    // A returning visitor sees no first layer, so nothing was fetched: "Manage my cookies"
+    // opens the preferences at once, and the details are filled in when they arrive.
+    visit(&page, &app.url("/demo/page2")).await;
+    assert!(no_banner(&page).await);
+    assert!(
+        eval_bool(
+            &page,
+            "!performance.getEntriesByType('resource').some(e=>e.name.includes('/assent-details'))"
+        )
+        .await
+    );
+    click(&page, "[data-assent-manage]").await;
+    assert!(eval_bool(&page, "!!document.getElementById('assent-prefs')").await);
+    wait_js(
+        &page,
+        "document.getElementById('assent-s2i').textContent.includes('If you refuse:')",
+    )
+    .await;
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Browser: policy versions
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1347,7 +1567,7 @@ async fn screenshots() {
         )
         .unwrap();
         click(&page, "#assent-banner [data-assent-action=customize]").await;
-        wait_js(&page, "document.getElementById('assent-s2d')").await;
+        wait_js(&page, "document.getElementById('assent-s2i').textContent").await;
         eval(&page, "document.querySelectorAll('#assent-prefs details').forEach(d => d.open = true); document.activeElement.blur()").await;
         page.call(
             "Input.dispatchMouseEvent",

@@ -716,7 +716,7 @@ async fn pages_and_admin_login(b: Backend) {
     assert_eq!(app.get("/sites/callkom/rights/verify").await.status(), 200);
     assert_eq!(app.get("/v1/requests/verify?token=abc").await.status(), 410);
 
-    // Browsers log in with a token into an HttpOnly, SameSite=Strict cookie.
+    // Browsers log in with a token; they get an HttpOnly, SameSite=Strict session cookie.
     let browser = Browser::new(&app);
     let r = browser.get("/admin/requests", None).await;
     assert_eq!(
@@ -766,6 +766,15 @@ async fn pages_and_admin_login(b: Backend) {
             .unwrap()
             .contains("Max-Age=0")
     );
+    // Issue 20, finding 8: the cookie holds a session id, never the API token, and logging
+    // out ends the session on the server: the old cookie no longer opens the pages.
+    let value = pair.split_once('=').unwrap().1;
+    assert!(
+        !value.contains(&app.token) && !value.starts_with("assent_"),
+        "{pair}"
+    );
+    let r = browser.get("/admin/requests", Some(&pair)).await;
+    assert_eq!(r.status(), 303, "a closed session still opens the queue");
 }
 
 /// A browser on the admin pages: it does not follow redirects, so each answer is seen.

@@ -133,4 +133,37 @@ async fn dpo_is_not_admin(b: Backend) {
     );
 }
 
-both_backends!(every_admin_route_with_every_role, dpo_is_not_admin);
+/// Issue 20, finding 8: a client that keeps presenting bad tokens is slowed down (429)
+/// instead of costing a lookup and a log line per try; `/metrics` needs a reader's token.
+async fn failed_authentication_is_limited(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let mut statuses = vec![];
+    for i in 0..40 {
+        let bad = format!("assent_{i:016x}_notarealtoken");
+        statuses.push(call(&app, "get", "/admin/v1/whoami", Some(&bad)).await);
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The limit is per client network, on every route that takes a token.
+    assert_eq!(
+        call(&app, "get", "/metrics", Some("assent_0_bad")).await,
+        429,
+        "still limited"
+    );
+}
+
+async fn metrics_need_a_reader(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    assert_eq!(call(&app, "get", "/metrics", None).await, 401);
+    let marketing = token(&app, Role::Marketing).await;
+    assert_eq!(call(&app, "get", "/metrics", Some(&marketing)).await, 403);
+    let auditor = token(&app, Role::Auditor).await;
+    assert_eq!(call(&app, "get", "/metrics", Some(&auditor)).await, 200);
+}
+
+both_backends!(
+    every_admin_route_with_every_role,
+    dpo_is_not_admin,
+    failed_authentication_is_limited,
+    metrics_need_a_reader,
+);

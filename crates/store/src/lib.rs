@@ -44,6 +44,7 @@
 
 mod consents;
 mod error;
+mod files;
 mod ledger;
 mod location;
 mod migrate;
@@ -62,6 +63,7 @@ mod writer;
 
 pub use assent_ledger::{Entry, Hash};
 pub use error::StoreError;
+pub use files::{create_private_dir, create_private_file, loose_mode};
 pub use location::{Location, SQLITE_FILE_NAME};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};

@@ -122,34 +122,27 @@ mod tests {
     #[test]
     fn parse_cases() {
         let dd = Path::new("/data");
-        assert_eq!(
-            Location::parse(None, dd).unwrap(),
-            Location::DataDir("/data".into())
-        );
-        assert_eq!(
-            Location::parse(Some("  "), dd).unwrap(),
-            Location::DataDir("/data".into())
-        );
-        assert_eq!(
-            Location::parse(Some("sqlite:///tmp/x.db"), dd).unwrap(),
-            Location::SqliteFile("/tmp/x.db".into())
-        );
-        assert_eq!(
-            Location::parse(Some("sqlite://rel/x.db"), dd).unwrap(),
-            Location::SqliteFile("rel/x.db".into())
-        );
-        assert_eq!(
-            Location::parse(Some("sqlite:x.db"), dd).unwrap(),
-            Location::SqliteFile("x.db".into())
-        );
-        assert!(matches!(
-            Location::parse(Some("postgresql://u@h/db"), dd).unwrap(),
-            Location::Postgres(_)
-        ));
-        assert!(matches!(
-            Location::parse(Some("POSTGRES://u@h/db"), dd).unwrap(),
-            Location::Postgres(_)
-        ));
+        for (given, expect) in [
+            (None, Location::DataDir("/data".into())),
+            (Some("  "), Location::DataDir("/data".into())),
+            (
+                Some("sqlite:///tmp/x.db"),
+                Location::SqliteFile("/tmp/x.db".into()),
+            ),
+            (
+                Some("sqlite://rel/x.db"),
+                Location::SqliteFile("rel/x.db".into()),
+            ),
+            (Some("sqlite:x.db"), Location::SqliteFile("x.db".into())),
+        ] {
+            assert_eq!(Location::parse(given, dd).unwrap(), expect, "{given:?}");
+        }
+        for url in ["postgresql://u@h/db", "POSTGRES://u@h/db"] {
+            assert!(matches!(
+                Location::parse(Some(url), dd).unwrap(),
+                Location::Postgres(_)
+            ));
+        }
         match Location::parse(Some("mysql://u@h/db"), dd) {
             Err(StoreError::UnknownScheme(s)) => assert_eq!(s, "mysql"),
             other => panic!("{other:?}"),

@@ -292,44 +292,27 @@ fn insert_token_stmt(k: &RightsTokenRow) -> Stmt {
 }
 
 fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<Stmt> {
+    // One row per patchable column: the value to write, when the patch sets it.
+    let columns = [
+        ("status", p.status.map(|s| t(s.as_str()))),
+        ("verified_at_ms", p.verified_at_ms.map(i)),
+        ("extended_due_at_ms", p.extended_due_at_ms.map(i)),
+        ("extension_reason", p.extension_reason.as_deref().map(t)),
+        ("closed_at_ms", p.closed_at_ms.map(i)),
+        ("response", p.response.as_deref().map(t)),
+        ("subject", p.subject.as_deref().map(t)),
+        ("mail_problem", p.mail_problem.as_ref().map(ot)),
+        ("reminded_7d_at_ms", p.reminded_7d_at_ms.map(i)),
+        ("reminded_1d_at_ms", p.reminded_1d_at_ms.map(i)),
+        ("overdue_at_ms", p.overdue_at_ms.map(i)),
+    ];
     let mut sets: Vec<String> = vec![];
     let mut vals: Vec<V> = vec![];
-    let mut set = |col: &str, v: V, vals: &mut Vec<V>| {
-        vals.push(v);
-        sets.push(format!("{col} = ?{}", vals.len()));
-    };
-    if let Some(s) = p.status {
-        set("status", t(s.as_str()), &mut vals);
-    }
-    if let Some(n) = p.verified_at_ms {
-        set("verified_at_ms", i(n), &mut vals);
-    }
-    if let Some(n) = p.extended_due_at_ms {
-        set("extended_due_at_ms", i(n), &mut vals);
-    }
-    if let Some(s) = &p.extension_reason {
-        set("extension_reason", t(s), &mut vals);
-    }
-    if let Some(n) = p.closed_at_ms {
-        set("closed_at_ms", i(n), &mut vals);
-    }
-    if let Some(s) = &p.response {
-        set("response", t(s), &mut vals);
-    }
-    if let Some(s) = &p.subject {
-        set("subject", t(s), &mut vals);
-    }
-    if let Some(s) = &p.mail_problem {
-        set("mail_problem", ot(s), &mut vals);
-    }
-    if let Some(n) = p.reminded_7d_at_ms {
-        set("reminded_7d_at_ms", i(n), &mut vals);
-    }
-    if let Some(n) = p.reminded_1d_at_ms {
-        set("reminded_1d_at_ms", i(n), &mut vals);
-    }
-    if let Some(n) = p.overdue_at_ms {
-        set("overdue_at_ms", i(n), &mut vals);
+    for (col, v) in columns {
+        if let Some(v) = v {
+            vals.push(v);
+            sets.push(format!("{col} = ?{}", vals.len()));
+        }
     }
     if sets.is_empty() {
         return None;

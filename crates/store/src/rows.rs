@@ -29,7 +29,7 @@ pub(crate) fn entry_at(r: &dyn Cols, i: usize) -> Result<Entry, StoreError> {
 
 /// An entry ([`ENTRY_COLS`]) followed by its payload (`None` once redacted).
 pub(crate) fn entry_with_payload(r: &dyn Cols) -> Result<(Entry, Option<Vec<u8>>), StoreError> {
-    Ok((entry_at(r, 0)?, r.obytes(7)?))
+    Ok((entry_at(r, 0)?, r.payload(7)?))
 }
 
 /// The columns of a policy version, read by [`policy_at`].

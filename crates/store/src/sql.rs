@@ -116,8 +116,32 @@ pub(crate) trait Cols {
     fn str_(&self, i: usize) -> Result<String, StoreError>;
     fn ostr(&self, i: usize) -> Result<Option<String>, StoreError>;
     fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A ledger payload column for the verification scan: like [`Cols::obytes`], but a value
+    /// re-typed by hand must not abort the whole scan (see the SQLite impl).
+    fn payload(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        self.obytes(i)
+    }
     /// A 32-byte hash column (`what` names it in the corruption error), without copying.
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError>;
+}
+
+/// The columns both drivers read alike: their own typed getter, its error converted. Only
+/// the getter's name differs (`get` for rusqlite, `try_get` for tokio-postgres).
+macro_rules! driver_typed_cols {
+    ($get:ident) => {
+        fn bool_(&self, i: usize) -> Result<bool, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn str_(&self, i: usize) -> Result<String, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+        fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.$get(i)?)
+        }
+    };
 }
 
 impl Cols for rusqlite::Row<'_> {
@@ -127,17 +151,16 @@ impl Cols for rusqlite::Row<'_> {
     fn oi64(&self, i: usize) -> Result<Option<i64>, StoreError> {
         Ok(self.get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get(i)?)
+    driver_typed_cols!(get);
+    /// TEXT is read as its bytes (the payload hash then says whether they are the committed
+    /// ones), any other type as a missing payload (reported unless a redaction explains it).
+    fn payload(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(match self.get_ref(i)? {
+            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                Some(b.to_vec())
+            }
+            _ => None,
+        })
     }
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         let b = self.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?;
@@ -158,18 +181,7 @@ impl Cols for tokio_postgres::Row {
         }
         Ok(self.try_get(i)?)
     }
-    fn bool_(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn str_(&self, i: usize) -> Result<String, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn ostr(&self, i: usize) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
-    fn obytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.try_get(i)?)
-    }
+    driver_typed_cols!(try_get);
     fn hash(&self, i: usize, what: &str) -> Result<[u8; 32], StoreError> {
         hash32(self.try_get(i)?, what)
     }

@@ -57,6 +57,23 @@ impl Store {
         }
     }
 
+    /// Opens an existing store for reading only, without migrating it or starting a writer:
+    /// what `ledger verify` needs to check a copy on read-only media. Writes fail with
+    /// [`StoreError::Closed`]. PostgreSQL opens as with [`OpenOptions::existing`].
+    pub async fn open_read_only(loc: &Location) -> Result<Store, StoreError> {
+        match loc {
+            Location::DataDir(dir) => Ok(Store::Sqlite(
+                SqliteStore::open_read_only(dir.join(SQLITE_FILE_NAME), Some(dir.clone())).await?,
+            )),
+            Location::SqliteFile(path) => Ok(Store::Sqlite(
+                SqliteStore::open_read_only(path.clone(), None).await?,
+            )),
+            Location::Postgres(url) => Ok(Store::Postgres(
+                PgStore::open(url, &OpenOptions::existing()).await?,
+            )),
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self {

@@ -16,6 +16,24 @@ pub struct NewPolicyVersion {
     pub source_toml: String,
 }
 
+impl NewPolicyVersion {
+    /// The row this version is stored as once the writer has numbered it, given its floor
+    /// and time: the one place the fields are copied over.
+    pub fn to_row(&self, version: i64, consent_floor: i64, created_at_ms: i64) -> PolicyVersionRow {
+        PolicyVersionRow {
+            site: self.site.clone(),
+            version,
+            content_hash: self.content_hash.clone(),
+            requires_fresh_consent: self.requires_fresh_consent,
+            changes_json: self.changes_json.clone(),
+            registry_json: self.registry_json.clone(),
+            source_toml: self.source_toml.clone(),
+            created_at_ms,
+            consent_floor,
+        }
+    }
+}
+
 /// A stored, immutable policy version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyVersionRow {

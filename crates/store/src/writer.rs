@@ -216,17 +216,7 @@ pub(crate) fn next_policy_row(
         Some(_) if v.requires_fresh_consent => version,
         Some((_, floor)) => floor,
     };
-    PolicyVersionRow {
-        site: v.site.clone(),
-        version,
-        content_hash: v.content_hash.clone(),
-        requires_fresh_consent: v.requires_fresh_consent,
-        changes_json: v.changes_json.clone(),
-        registry_json: v.registry_json.clone(),
-        source_toml: v.source_toml.clone(),
-        created_at_ms: ts_ms,
-        consent_floor,
-    }
+    v.to_row(version, consent_floor, ts_ms)
 }
 
 /// Ledger entry kind recorded with each policy version.

@@ -217,37 +217,19 @@ async fn guarded_updates(b: Backend) {
         ("verified", Some(10))
     );
     assert_eq!(s.rights_events("a").await.unwrap().len(), 2);
-    // Marks are set once.
-    let mark = RightsPatch {
-        reminded_7d_at_ms: Some(20),
-        ..RightsPatch::default()
+    // Marks are set once: setting the 7-day reminder at `at`, true when this call set it.
+    let remind_7d = async |at: i64| {
+        let mark = RightsPatch {
+            reminded_7d_at_ms: Some(at),
+            ..RightsPatch::default()
+        };
+        let guard = RightsGuard::unset(RightsMark::Reminded7d);
+        s.rights_update("a", &guard, &mark, None, None)
+            .await
+            .unwrap()
     };
-    assert!(
-        s.rights_update(
-            "a",
-            &RightsGuard::unset(RightsMark::Reminded7d),
-            &mark,
-            None,
-            None
-        )
-        .await
-        .unwrap()
-    );
-    let again = RightsPatch {
-        reminded_7d_at_ms: Some(30),
-        ..RightsPatch::default()
-    };
-    assert!(
-        !s.rights_update(
-            "a",
-            &RightsGuard::unset(RightsMark::Reminded7d),
-            &again,
-            None,
-            None
-        )
-        .await
-        .unwrap()
-    );
+    assert!(remind_7d(20).await);
+    assert!(!remind_7d(30).await);
     assert_eq!(
         s.rights_get("a").await.unwrap().unwrap().reminded_7d_at_ms,
         Some(20)
@@ -281,6 +263,10 @@ async fn guarded_updates(b: Backend) {
             .unwrap()
     );
     assert_eq!(s.rights_get("a").await.unwrap().unwrap().mail_problem, None);
+    let mark = RightsPatch {
+        reminded_7d_at_ms: Some(20),
+        ..RightsPatch::default()
+    };
     assert!(
         !s.rights_update("zz", &RightsGuard::default(), &mark, None, None)
             .await
@@ -564,26 +550,15 @@ async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
     )
     .await
     .unwrap();
-    assert!(
-        s.rights_erase(
-            "a",
-            50,
-            &event("a", 50, "erased", None),
-            Some(entry("rights.erased", 50))
-        )
-        .await
-        .unwrap()
-    );
-    assert!(
-        !s.rights_erase(
-            "a",
-            51,
-            &event("a", 51, "erased", None),
-            Some(entry("rights.erased", 51))
-        )
-        .await
-        .unwrap()
-    );
+    // Erasing `a` at `ts`, with its ledger entry: true when this call erased it.
+    let erase = async |ts: i64| {
+        let ev = event("a", ts, "erased", None);
+        s.rights_erase("a", ts, &ev, Some(entry("rights.erased", ts)))
+            .await
+            .unwrap()
+    };
+    assert!(erase(50).await);
+    assert!(!erase(51).await);
     assert_eq!(
         kinds(&s).await,
         [

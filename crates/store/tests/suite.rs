@@ -362,7 +362,7 @@ async fn policy_versions_numbering_and_floor(b: Backend) {
     let latest = s.latest_policy_version("a").await.unwrap().unwrap();
     assert_eq!((latest.version, latest.consent_floor), (5, 5));
     let v2 = s.policy_version("a", 2).await.unwrap().unwrap();
-    assert_eq!(v2, policy_row_expect(&policy("a", false, 1), 2, 1, 1001));
+    assert_eq!(v2, policy("a", false, 1).to_row(2, 1, 1001));
     assert_eq!(s.policy_version("a", 9).await.unwrap(), None);
     let list = s.list_policy_versions("a").await.unwrap();
     assert_eq!(
@@ -409,25 +409,6 @@ async fn policy_versions_numbering_and_floor(b: Backend) {
         assert_eq!(w[1].consent_floor, expect);
     }
     s.close().await;
-}
-
-fn policy_row_expect(
-    v: &NewPolicyVersion,
-    version: i64,
-    floor: i64,
-    ts: i64,
-) -> assent_store::PolicyVersionRow {
-    assent_store::PolicyVersionRow {
-        site: v.site.clone(),
-        version,
-        content_hash: v.content_hash.clone(),
-        requires_fresh_consent: v.requires_fresh_consent,
-        changes_json: v.changes_json.clone(),
-        registry_json: v.registry_json.clone(),
-        source_toml: v.source_toml.clone(),
-        created_at_ms: ts,
-        consent_floor: floor,
-    }
 }
 
 async fn tokens(b: Backend) {

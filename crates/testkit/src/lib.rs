@@ -5,11 +5,14 @@
 //! - [`http`]: a tiny HTTP/1.1 server for fixture sites, raw responses over a tokio
 //!   `TcpListener` bound to the address the test chooses (port 0, loopback aliases such as
 //!   `127.0.0.2` for third-party hosts).
+//! - [`fuzz`]: a time-boxed mutation fuzzer on stable Rust, so that the fuzz targets run in
+//!   every CI build.
 //!
-//! Module order (dependencies point one way): `http` and `chromium` are independent leaves;
+//! Module order (dependencies point one way): `http`, `fuzz` and `chromium` are independent leaves;
 //! `lib.rs` only re-exports them.
 
 pub mod chromium;
+pub mod fuzz;
 pub mod http;
 
 pub use chromium::{launch, require_chromium};

@@ -230,19 +230,24 @@ pub struct NewRequest<'a> {
     pub url: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "mail/new_request/subject.txt")]
-struct NewRequestSubject<'a> {
-    t: Tr,
-    r: &'a NewRequest<'a>,
+/// A template of an email to the DPO, `templates/mail/<name>/{subject,body}.txt`: the DPO's
+/// words and the request it is about, nothing else.
+macro_rules! dpo_template {
+    ($name:ident, $about:ident, $path:tt) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            t: Tr,
+            r: &'a $about<'a>,
+        }
+    };
 }
-
-#[derive(Template)]
-#[template(path = "mail/new_request/body.txt")]
-struct NewRequestBody<'a> {
-    t: Tr,
-    r: &'a NewRequest<'a>,
-}
+dpo_template!(
+    NewRequestSubject,
+    NewRequest,
+    "mail/new_request/subject.txt"
+);
+dpo_template!(NewRequestBody, NewRequest, "mail/new_request/body.txt");
 
 /// Tells the DPO of a newly verified request. The requester's text is included as it is
 /// (plain text).
@@ -268,30 +273,13 @@ pub struct Reminder<'a> {
     pub url: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "mail/reminder/subject.txt")]
-struct ReminderSubject {
-    t: Tr,
-    days: String,
-}
-
-#[derive(Template)]
-#[template(path = "mail/reminder/body.txt")]
-struct ReminderBody<'a> {
-    t: Tr,
-    r: &'a Reminder<'a>,
-}
+dpo_template!(ReminderSubject, Reminder, "mail/reminder/subject.txt");
+dpo_template!(ReminderBody, Reminder, "mail/reminder/body.txt");
 
 /// A reminder of a due date to the DPO.
 pub fn reminder(r: &Reminder<'_>) -> MailText {
     let t = Tr::new(DPO_LANG);
-    text(
-        &ReminderSubject {
-            t,
-            days: r.days.to_string(),
-        },
-        &ReminderBody { t, r },
-    )
+    text(&ReminderSubject { t, r }, &ReminderBody { t, r })
 }
 
 #[cfg(test)]

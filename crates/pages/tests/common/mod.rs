@@ -1,17 +1,34 @@
 //! Helpers shared by the rendering tests: the five example registries, pages rendered from
 //! them, and small HTML slicing functions (the pages have a fixed, known structure).
-#![allow(dead_code)]
+//! Also compiled into `examples/render_all.rs`, so that the example renders the same fixed
+//! inputs as the tests (a helper's panic there is a developer's error, as in a test).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
 use assent_model::Registry;
-use assent_model::registry::Service;
-use assent_model::version::SiteSnapshot;
+use assent_model::registry::{Service, Site};
+use assent_model::version::{Change, SiteSnapshot};
+use assent_pages::versions::VersionEntry;
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
 /// A text as the pages show it (escaped by the templates).
 pub fn esc(s: &str) -> String {
     assent_pages::i18n::Markup::text(s).into_string()
+}
+
+/// Asserts that `html` contains every one of `wants` (as given: escape texts with [`esc`]);
+/// a failure names `ctx` and the missing piece.
+#[track_caller]
+pub fn assert_contains_all<S: AsRef<str>>(
+    html: &str,
+    wants: impl IntoIterator<Item = S>,
+    ctx: &str,
+) {
+    for want in wants {
+        let want = want.as_ref();
+        assert!(html.contains(want), "{ctx}: lacks {want:?}");
+    }
 }
 
 pub const CREATED_MS: i64 = 1_790_000_000_000; // 2026-09-21
@@ -54,6 +71,60 @@ pub fn extra_services(reg: &Registry, snap: &SiteSnapshot) -> Vec<Service> {
         .filter(|s| snap.activities.iter().any(|a| a.processors.contains(&s.id)))
         .cloned()
         .collect()
+}
+
+/// One rendering to check: an example registry, one of its sites, in one language.
+pub struct Case {
+    pub reg: Registry,
+    pub site: Site,
+    pub snap: SiteSnapshot,
+    pub lang: &'static str,
+    pub rendered: Rendered,
+    /// `file / site / lang`, for assertion messages.
+    pub ctx: String,
+}
+
+/// Every site of every example registry, rendered in each of `langs`.
+pub fn cases(langs: &[&'static str]) -> Vec<Case> {
+    let mut out = vec![];
+    for (file, reg) in examples() {
+        for site in &reg.sites {
+            for &lang in langs {
+                out.push(Case {
+                    reg: reg.clone(),
+                    site: site.clone(),
+                    snap: SiteSnapshot::from_registry(&reg, &site.id).unwrap(),
+                    lang,
+                    rendered: render(&reg, &site.id, lang),
+                    ctx: format!("{file} / {} / {lang}", site.id),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Two versions of a site for the history and diff pages: the first, then one with
+/// `changes` (material if any of them is), 40 days later.
+pub fn version_entries(changes: Vec<Change>) -> Vec<VersionEntry> {
+    vec![
+        VersionEntry {
+            version: 1,
+            created_at_ms: CREATED_MS,
+            requires_fresh_consent: true,
+            consent_floor: 1,
+            content_hash: "sha256:1".into(),
+            changes: vec![],
+        },
+        VersionEntry {
+            version: 2,
+            created_at_ms: CREATED_MS + 40 * 86_400_000,
+            requires_fresh_consent: changes.iter().any(|c| c.material),
+            consent_floor: 2,
+            content_hash: "sha256:2".into(),
+            changes,
+        },
+    ]
 }
 
 pub struct Rendered {

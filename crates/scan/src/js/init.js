@@ -8,13 +8,18 @@
   const report = (kind, data) => {
     try { bind(JSON.stringify(Object.assign({ kind: kind, frame: String(location.href) }, data))); } catch (e) {}
   };
+  // The writer is the innermost frame under our own hook (the stack's line 1; line 0 is
+  // "Error"), built-ins aside ("at Array.forEach (<anonymous>)"): its script's URL, or null for
+  // a script without one, such as an inline script that another script inserted (a consent
+  // banner releasing it). Never an outer frame: that would blame whoever released the script
+  // (the banner) for what the script set.
   const scriptUrl = (stack) => {
-    const lines = String(stack || '').split('\n').slice(1);
-    for (const l of lines) {
-      const m = l.match(/(https?:\/\/[^\s()]+?):\d+:\d+\)?\s*$/);
-      if (m) return m[1];
-    }
-    return null;
+    const frames = String(stack || '').split('\n').slice(2)
+      .filter((l) => /^\s*at /.test(l) && !/\(<anonymous>\)\s*$/.test(l));
+    const f = frames[0] || '';
+    const m = f.match(/(https?:\/\/[^\s()]+?):\d+:\d+\)?\s*$/)
+      || f.match(/\(eval at [^(]*\((https?:\/\/[^\s()]+?):\d+:\d+\)/);
+    return m ? m[1] : null;
   };
   try {
     const d = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');

@@ -6,9 +6,12 @@
  * language of the site), S = the CSS text. Schema of C, the choice cookie and integration notes:
  * docs/dev/banner-config.md; the generator is crates/server/src/banner/config.rs. Minified copy:
  * assent.min.js, made by scripts/build-banner.sh (never edit it by hand). Vanilla JavaScript
- * (ES2020), no dependency. Before the visitor decides, the script makes no request at all.
+ * (ES2020), no dependency. Before the visitor decides, the script makes one request only, to
+ * Assent, without credentials: once the first layer is shown (or the preferences are opened), the
+ * second layer's longer texts (GET /assent-details.json, cacheable); the preferences never wait
+ * for them, they are filled in when they arrive.
  * Written for size: every byte here is paid by every visitor of every site (6 KB gzipped for the
- * script, its CSS and the configuration together). Names starting with `_` are object
+ * script, its CSS and the configuration together: what the first layer needs). Names starting with `_` are object
  * properties that the minifier shortens.
  */
 var w = window, d = document, nav = navigator, loc = location, now = Date.now;
@@ -34,7 +37,7 @@ var consent = (a, f, x = {}) => {
 };
 consent("default", i => i > 5, {wait_for_update: 500}); // security_storage only
 
-var P = C.p, queue = [], busy, B, M, viaBanner, back, started, DAY = 864e5;
+var P = C.p, queue = [], busy, B, M, viaBanner, back, started, warned = 0, D, asked, DAY = 864e5;
 var gpc = nav.globalPrivacyControl === true, host = loc.hostname;
 var days = Math.min(C.d, 395); // never above 13 months
 // Assent's base URL as this page reached it: where this script came from (C.a, the configured
@@ -82,21 +85,28 @@ function decide(c, action, channel) {
   var choices = {}, o;
   P.map(p => choices[p[ID]] = ok(p, c));
   write(o = cur = {subject: sid, version: C.v, choices, time: now()});
-  // proof of consent: posted in the background, the page never waits for it
+  // proof of consent: posted in the background, the page never waits for it. `assent:change`
+  // follows the ledger's answer, so that it carries the receipt id (null when not recorded)
   fetch(API + "/v1/sites/" + encodeURIComponent(C.s) + "/consents", {
     method: "POST", keepalive: true, credentials: "omit", // mode "cors" is the default
     headers: {"Content-Type": "application/json"},
     body: JSON.stringify({subject: sid, policy_version: C.v, choices, action, language: lang, channel, gpc})
   }).then(r => r.json()).then(j => {
-    if (j.receipt && cur == o) o.receipt = j.receipt.id, write(o);
-  }).catch(e => 0);
+    if (!j.receipt) throw j.error?.message || "the ledger gave no receipt";
+    o.receipt = j.receipt.id;
+    cur == o && write(o);
+  }).catch(e => warned++ || console.error(
+    // a refused origin (CORS) and a network failure look alike here: name both, once per page
+    `Assent: this choice applies on this page but was NOT recorded (no receipt): ${e}. ` +
+    `${API} accepts choices only from the domains of site "${C.s}", and this page's origin is ${loc.origin}: add "${host}" to its \`domains\` ` +
+    `in the registry and apply it (docs/banner.md, "Domains").`
+  )).finally(() => d.dispatchEvent(new CustomEvent("assent:change", {detail: {receipt: null, ...JSON.parse(JSON.stringify(o))}})));
   M && close(1);
   B && B.remove();
   B = 0;
   update();
   scan(d);
   purge();
-  d.dispatchEvent(new CustomEvent("assent:change", {detail: choice()}));
 }
 
 /* ---- deleting the trackers of refused purposes: cookies, and web-storage keys of the same names,
@@ -181,7 +191,15 @@ var dialog = (id, k, x, last, inner) => mk(`<div id=assent-${id} class=assent la
     `<p id=assent-${id}-d>${esc(T[k + 1])} ${ext(C.a + "/sites/" + C.s + "/cookie-policy?lang=" + lang, T[POLICY])}</p>` +
     (gpc && T[GPC] ? `<p class=assent-g>${esc(T[GPC])}</p>` : "") + // only when GPC refuses something (else the text is empty)
     inner + `</div><div class=assent-bt>${btn("accept-all", T[ACCEPT])}${btn("reject-all", T[REJECT])}${btn(last, T[k + 3])}</div>` +
-    `<button class=assent-x data-assent-action=${x} aria-label="${esc(T[k + 2])}">×</button></div></div>`);
+    // the ×'s label is visible text too, so that its accessible name contains what is seen
+    `<button class=assent-x data-assent-action=${x}>${esc(T[k + 2])}<span aria-hidden=true> ×</span></button></div></div>`);
+
+// the second layer's details, D = {r: "If you refuse:", p: [[description, refusal impact or null], ...]}
+// in the order of P: fetched once (more), written into the open preferences when they arrive (fill)
+var fill = () => M && D && M.querySelectorAll(".assent-i").forEach((e, i, x) => (x = D.p[i]) &&
+  (e.innerHTML = `<p>${esc(x[0])}</p>` + (x[1] ? `<p class=assent-k><b>${esc(D.r)}</b> ${esc(x[1])}</p>` : "")));
+var more = () => asked ||= fetch(API + "/assent-details.json?site=" + encodeURIComponent(C.s) + "&v=" + C.v + "&lang=" + lang,
+  {credentials: "omit"}).then(r => r.json()).then(j => { D = j; fill(); }).catch(e => 0);
 
 // the second layer: focus moves in, is trapped inside while open and restored afterwards
 function show(fromBanner) {
@@ -195,18 +213,20 @@ function show(fromBanner) {
       })}` + (cur.receipt ? " · " + ext(API + "/v1/receipts/" + encodeURIComponent(cur.receipt), T[RECEIPT]) : "") + "</p>" : "") +
       P.map((p, i) => {
         var id = "assent-s" + i, ex = p[FLAGS] & EXEMPT, rows = p[ROWS];
-        // switch row, legal basis, then the purpose's services (name · provider) with their
-        // cookies (name and lifetime); descriptions are on the cookie policy page
+        // switch row, description and refusal impact (filled in from D), legal basis, then the
+        // purpose's services (name · provider) with their cookies (name and lifetime)
         return `<section class=assent-p><div class=assent-r><label for=${id}>${esc(p[NAME])}</label>` +
           (ex ? `<span class=assent-k>${esc(T[ALWAYS])}</span>` : "") +
-          `<input type=checkbox role=switch class=assent-sw id=${id} data-assent-purpose="${esc(p[ID])}" aria-describedby=${id}d` +
-          (ok(p) ? " checked" : "") + (ex || locked(p) ? " disabled" : "") + "></div>" +
+          `<input type=checkbox role=switch class=assent-sw id=${id} data-assent-purpose="${esc(p[ID])}" aria-describedby="${id}i ${id}d"` +
+          (ok(p) ? " checked" : "") + (ex || locked(p) ? " disabled" : "") + `></div><div class=assent-i id=${id}i></div>` +
           `<p class=assent-k id=${id}d><b>${esc(T[BASIS])}</b> ${[p[BASES]].flat().map(b => esc(C.b[b])).join(", ")}</p>` +
           (rows[0] ? `<details class=assent-k><summary>${esc(T[SERVICES])} (${rows.length})</summary><ul>` +
             rows.map(([s, ...c]) => `<li>${esc(C.r[s].join(" · "))}` +
               (c[0] ? ": " + c.map(([n, l]) => esc(n) + ` (${life(l)})`).join(", ") : "")).join("") + "</ul></details>" : "") + "</section>";
       }).join("")));
     if (B) B.hidden = true;
+    fill();
+    more();
     M.firstChild.focus();
   };
   d.body ? f() : on("DOMContentLoaded", f);
@@ -262,7 +282,7 @@ on("focusin", e => M && !M.contains(e.target) && M.firstChild.focus());
 w.assent = {
   hasConsent: id => ok(byId(id)),
   show: () => show(),
-  onChange: f => on("assent:change", e => f(e.detail)),
+  onChange: f => on("assent:change", e => f(e.detail)), // once the ledger answered: with the receipt
   choice
 };
 
@@ -280,7 +300,7 @@ var start = () => {
     // shownAt (performance.now() at insertion) serves the timing benchmark
     cur || (d.body.prepend(B = dialog("banner", TITLE, "close", "customize",
       `<p class=assent-k>${P.map(p => esc(p[NAME])).join(" · ")}</p>`)), // the purposes, named
-      w.assent.shownAt = performance.now());
+      w.assent.shownAt = performance.now(), more());
   }
 };
 // prior blocking of what the parser (or the page's scripts) add later

@@ -7,10 +7,11 @@
 //! services, providers, cookies and lifetimes, in the visitor's language: one language per
 //! response keeps it within budget however many languages a site has). It is as small as
 //! we can make it: data, not markup; each service once, referenced by index; legal bases and
-//! lifetimes as codes that the script turns into words. Descriptions (of purposes, services and
-//! cookies), refusal impacts, domains, countries and privacy policies are on the cookie policy
-//! page, which both layers link to: with them the response would exceed its 6 KB budget
-//! (`docs/dev/banner-config.md`).
+//! lifetimes as codes that the script turns into words. The purposes' descriptions and refusal
+//! impacts travel in a second response ([`details`], fetched once the first layer is shown);
+//! the descriptions of services and cookies, domains, countries and privacy policies are on the
+//! cookie policy page, which both layers link to: with them the response would exceed its 6 KB
+//! budget (`docs/dev/banner-config.md`).
 //!
 //! A "Text" in `C` is one string when every language of `l` reads the same (always, with one
 //! language), else an array with one string per language of `l`, in that order (missing translations are filled the way
@@ -104,6 +105,39 @@ pub fn period(days: u32, lang: &str) -> String {
         (days, Unit::Days)
     };
     Duration { amount, unit }.display(lang)
+}
+
+/// "If you refuse:" in `lang` (English for other languages): the label of a purpose's refusal
+/// impact in the preferences. Kept out of `UI_KEYS`: it travels in the details, not in `C`.
+fn refusal_label(lang: &str) -> &'static str {
+    match lang {
+        "fr" => "Si vous refusez :",
+        "de" => "Wenn Sie ablehnen:",
+        _ => "If you refuse:",
+    }
+}
+
+/// The second layer's details in one language, fetched by the script once the first layer
+/// is shown (`GET /assent-details.json`): `{"r": "If you refuse:", "p": [[description,
+/// refusal impact or null], ...]}`, one entry per purpose in the order of `C.p`. A refusal
+/// impact is sent for purposes that can be refused only. Kept out of `C` so that the first
+/// response stays within its 6 KB budget: the preferences show these texts as soon as they have
+/// arrived, and never wait for them.
+pub fn details(snap: &SiteSnapshot, lang: &str) -> Value {
+    let def = default_lang(snap);
+    let purposes: Vec<Value> = snap
+        .purposes
+        .iter()
+        .map(|p| {
+            let impact = p
+                .refusal_impact
+                .as_ref()
+                .filter(|_| p.consent_required)
+                .map(|t| t.get(lang, def));
+            json!([p.description.get(lang, def), impact])
+        })
+        .collect();
+    json!({"r": refusal_label(lang), "p": purposes})
 }
 
 /// The UI strings of one language, site overrides and placeholders applied.

@@ -53,6 +53,11 @@ pub fn script(
     )
 }
 
+/// The `/assent-details.json` body: the second layer's details in `lang` ([`config::details`]).
+pub fn details(snap: &SiteSnapshot, lang: &str) -> String {
+    serde_json::to_string(&config::details(snap, lang)).unwrap_or_else(|_| "{}".into())
+}
+
 /// A response body, its gzip form and their strong ETags.
 #[derive(Debug)]
 pub struct Built {

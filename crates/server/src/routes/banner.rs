@@ -1,6 +1,8 @@
 //! The banner's public routes: `GET /assent.js?site=ID[&lang=LANG]` (script, CSS and the site's
-//! whole banner configuration in the visitor's language, in one cacheable response that varies
-//! with `Accept-Language`), and the demo site under `/demo/` when `config.demo` is set.
+//! banner configuration in the visitor's language, in one cacheable response that varies
+//! with `Accept-Language`; a one-line console error for a missing or unknown site),
+//! `GET /assent-details.json` (the second layer's longer texts, fetched once the first layer is
+//! shown), and the demo site under `/demo/` when `config.demo` is set.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,18 +22,51 @@ const SCRIPT_CACHE: &str = "public, max-age=300, stale-while-revalidate=86400";
 
 type Params = Query<HashMap<String, String>>;
 
-fn site_param(q: &HashMap<String, String>) -> Result<&str, ApiError> {
-    match q.get("site").map(|s| s.trim()) {
-        Some(s) if !s.is_empty() => Ok(s),
-        _ => Err(ApiError::bad_request(
-            "missing `site`: load the banner as /assent.js?site=<site id>",
-        )
-        .field("site")),
-    }
+/// Answers for a `site` that cannot be served. A page loads `/assent.js` with a `<script>` tag:
+/// a JSON error (any status) is dropped by the browser before any script sees it (Chromium's
+/// opaque-response blocking), and a script with an error status never runs. So the answer is a
+/// 200 script that says, in the page's console, what is wrong. It defines no `assent` object:
+/// blocked content stays blocked. The id is echoed only when it is a valid id (then it is plain
+/// ASCII), and always through a JSON string literal with `<` escaped.
+fn script_error(message: &str) -> Response {
+    let literal = serde_json::to_string(&format!("Assent: {message}"))
+        .unwrap_or_else(|_| "\"Assent: error\"".into())
+        .replace('<', "\\u003c");
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            // never cached: the site may be added a minute later
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        format!("console.error({literal});\n"),
+    )
+        .into_response()
 }
 
-fn unknown_site(site: &str) -> ApiError {
-    ApiError::not_found(format!("unknown site `{site}`")).field("site")
+/// The registry's rule for ids: lowercase ASCII letters, digits, `_` and `-`, starting with a
+/// letter or digit, at most 64 bytes.
+fn valid_site_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// The script served instead of the banner when `site` is missing, invalid or unknown.
+fn site_problem(site: Option<&str>) -> Response {
+    match site.map(str::trim) {
+        None | Some("") => script_error(
+            "missing `site`: load the banner as <script src=\".../assent.js?site=SITE_ID\">, with the site's id from the registry. No banner is shown; blocked content stays blocked.",
+        ),
+        Some(s) if !valid_site_id(s) => script_error(
+            "the `site` parameter of assent.js is not a valid site id (lowercase letters, digits, `_` and `-`). No banner is shown; blocked content stays blocked.",
+        ),
+        Some(s) => script_error(&format!(
+            "unknown site \"{s}\" in assent.js?site={s}: this Assent server has no such site. Check the id against the registry's [[sites]] and that the registry was applied (`assent apply`). No banner is shown; blocked content stays blocked."
+        )),
+    }
 }
 
 /// Whether the client accepts gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
@@ -107,12 +142,13 @@ pub async fn script(
     Query(q): Params,
     headers: HeaderMap,
 ) -> Response {
-    let site = match site_param(&q) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
+    let site = q.get("site").map(|s| s.trim()).unwrap_or("");
+    let cur = match valid_site_id(site) {
+        true => st.sites.current(site),
+        false => None,
     };
-    let Some(cur) = st.sites.current(site) else {
-        return unknown_site(site).into_response();
+    let Some(cur) = cur else {
+        return site_problem(q.get("site").map(String::as_str));
     };
     let base = &st.public_base;
     let accept_language = headers
@@ -147,6 +183,61 @@ pub async fn script(
         "text/javascript; charset=utf-8",
         SCRIPT_CACHE,
     )
+}
+
+/// `GET /assent-details.json?site=ID&v=VERSION[&lang=LANG]`: each purpose's description and
+/// refusal impact in the visitor's language, fetched by the banner once its first layer is
+/// shown (so that opening the preferences never waits). Public data, read cross-origin by the
+/// site's pages without credentials (`Access-Control-Allow-Origin: *`); `v` only makes a new
+/// policy version a new URL.
+pub async fn details(
+    State(st): State<AppState>,
+    Extension(cache): Extension<Arc<BannerCache>>,
+    Query(q): Params,
+    headers: HeaderMap,
+) -> Response {
+    let site = match q.get("site").map(|s| s.trim()) {
+        Some(s) if !s.is_empty() => s,
+        _ => {
+            return ApiError::bad_request("missing `site`")
+                .field("site")
+                .into_response();
+        }
+    };
+    let Some(cur) = st.sites.current(site) else {
+        return ApiError::not_found(format!("unknown site `{site}`"))
+            .field("site")
+            .into_response();
+    };
+    let accept_language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = banner::visitor_lang(
+        &cur.snapshot,
+        q.get("lang").map(String::as_str),
+        accept_language,
+    )
+    .to_string();
+    let key = Key {
+        kind: "details",
+        site: cur.row.site.clone(),
+        version: cur.row.version,
+        content_hash: cur.row.content_hash.clone(),
+        public_base: String::new(),
+        lang: lang.clone(),
+    };
+    let built = cache.get_or_build(key, || banner::details(&cur.snapshot, &lang));
+    let mut resp = send(
+        &headers,
+        &built,
+        "application/json; charset=utf-8",
+        SCRIPT_CACHE,
+    );
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
 }
 
 fn html(body: String) -> Response {

@@ -1,9 +1,12 @@
-//! Ledger endpoints: the latest signed checkpoint (public, for auditors), a forced checkpoint
-//! and consent queries for answering a supervisory authority (admin).
+//! Ledger endpoints: the latest signed checkpoint as JSON and as C2SP signed notes, consistency
+//! proofs between tree sizes (public, for auditors and witnesses), a forced checkpoint and
+//! consent queries for answering a supervisory authority (admin).
+
+use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,6 +16,7 @@ use assent_ledger::to_hex;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
+use crate::guard::rate_limit;
 use crate::state::AppState;
 
 pub async fn latest_checkpoint(State(st): State<AppState>) -> ApiResult<Response> {
@@ -90,4 +94,59 @@ pub async fn erase(
     Ok(Json(
         json!({"erased": {"chain": e.chain, "seq": e.seq}, "redaction_entry": {"chain": red.chain, "seq": red.seq, "hash": to_hex(&red.hash)}}),
     ))
+}
+
+/// `GET /ledger/checkpoint`: the latest checkpoint as C2SP signed notes (`tlog-checkpoint`),
+/// one per chain, one after the other; what witnesses fetch and keep.
+pub async fn checkpoint_notes(State(st): State<AppState>) -> ApiResult<Response> {
+    let notes = assent_app::ledger::checkpoint_notes(&st.store, st.ledger.key(), &st.public_base)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        notes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    chain: u32,
+    from: u64,
+    to: u64,
+}
+
+/// `GET /ledger/consistency?chain=C&from=M&to=N`: the RFC 9162 consistency proof between
+/// the trees of `M` and `N` entries of chain `C`, one standard-base64 hash per line (the
+/// encoding of the notes). `N` may not exceed the latest signed size.
+pub async fn consistency(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    use assent_app::ledger::ProofError;
+    rate_limit(&st, peer, &headers)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let proof = assent_app::ledger::consistency(&st.store, &st.checkpointer, q.chain, q.from, q.to)
+        .await
+        .map_err(|e| match e {
+            ProofError::Order { .. } => ApiError::bad_request(e.to_string()),
+            ProofError::NotSigned { .. } => ApiError::not_found(e.to_string()),
+            ProofError::Checkpoint(e) => ApiError::internal(&e),
+        })?;
+    let body = assent_ledger::proof_text(&proof);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -45,7 +45,7 @@ use crate::stats::WriteStats;
 use crate::writer::{self as requests, Answer, Op, QUEUE_DEPTH, Req};
 
 use self::flush::{Answers, Checkpointer, CkptShared, Flushed, Syncer};
-use self::open::{BUSY_TIMEOUT, open_reader, open_writer, sync_parent_dir};
+use self::open::{BUSY_TIMEOUT, open_reader, open_writer, probe_read_only, sync_parent_dir};
 use self::writer::Writer;
 
 #[cfg(test)]
@@ -154,6 +154,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::io(&path, e))?;
         let readers = Arc::new(Readers {
             path: path.clone(),
+            immutable: false,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
@@ -162,6 +163,32 @@ impl SqliteStore {
                 path,
                 tx,
                 stats,
+                readers,
+            }),
+        })
+    }
+
+    /// Opens an existing database for reading only (a copy on read-only media): no writer
+    /// thread, no migration; every write fails with [`StoreError::Closed`].
+    pub(crate) async fn open_read_only(
+        path: PathBuf,
+        data_dir: Option<PathBuf>,
+    ) -> Result<SqliteStore, StoreError> {
+        let p = path.clone();
+        let immutable = blocking(move || probe_read_only(&p, data_dir.as_deref())).await??;
+        // No writer: the receiving end is dropped at once, so writes are refused.
+        let (tx, _) = mpsc::channel(1);
+        let readers = Arc::new(Readers {
+            path: path.clone(),
+            immutable,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(READERS)),
+        });
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                tx,
+                stats: Arc::new(WriteStats::default()),
                 readers,
             }),
         })
@@ -234,13 +261,23 @@ impl SqliteStore {
         let src = self.inner.path.clone();
         let target = target.to_path_buf();
         blocking(move || {
-            let c = Connection::open_with_flags(
-                &src,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            c.busy_timeout(BUSY_TIMEOUT)?;
-            c.execute("VACUUM INTO ?1", [&target_str])?;
-            drop(c);
+            // A backup holds every record: private from its first byte (VACUUM INTO writes
+            // into an empty file).
+            crate::files::create_private_file(&target).map_err(|e| StoreError::io(&target, e))?;
+            let vacuum = || -> Result<(), StoreError> {
+                let c = Connection::open_with_flags(
+                    &src,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(BUSY_TIMEOUT)?;
+                c.execute("VACUUM INTO ?1", [&target_str])?;
+                Ok(())
+            };
+            if let Err(e) = vacuum() {
+                // No half-written backup left behind to block the next attempt.
+                let _ = std::fs::remove_file(&target);
+                return Err(e);
+            }
             // VACUUM INTO does not fsync its output: make the backup durable ourselves.
             std::fs::File::open(&target)
                 .and_then(|f| f.sync_all())
@@ -312,6 +349,8 @@ where
 
 struct Readers {
     path: PathBuf,
+    /// Open connections as immutable (see `open::open_reader`).
+    immutable: bool,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -344,7 +383,7 @@ impl Readers {
 impl ReaderGuard {
     fn conn(&mut self) -> Result<&Connection, StoreError> {
         if self.conn.is_none() {
-            self.conn = Some(open_reader(&self.readers.path)?);
+            self.conn = Some(open_reader(&self.readers.path, self.readers.immutable)?);
         }
         self.conn
             .as_ref()

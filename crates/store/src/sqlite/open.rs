@@ -8,6 +8,7 @@ use assent_ledger::ChainHead;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use crate::error::StoreError;
+use crate::files::{create_private_dir, create_private_file};
 use crate::migrate;
 use crate::rows::{ENTRY_COLS, entry_at};
 
@@ -20,31 +21,35 @@ pub(crate) fn open_writer(
 ) -> Result<(Connection, ChainHead), StoreError> {
     if create {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+            create_private_dir(parent).map_err(|e| StoreError::io(parent, e))?;
+        }
+        // Created here, private, before SQLite opens it (an empty file is a new database);
+        // the WAL and shared-memory files get its mode.
+        match create_private_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, e)),
         }
     } else {
-        if let Some(dir) = data_dir.filter(|d| !d.is_dir()) {
-            return Err(StoreError::Missing(format!(
-                "data directory {} does not exist: check the path (a new database is only \
-                 created when creation is requested)",
-                dir.display()
-            )));
-        }
-        if !path.is_file() {
-            return Err(StoreError::Missing(format!(
-                "no Assent database at {}: check the path (a new database is only created \
-                 when creation is requested)",
-                path.display()
-            )));
-        }
+        require_existing(path, data_dir)?;
     }
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let existed = path.exists();
+    let existed = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // SQLite falls back to read-only, silently, on a file it may not write: every consent
+    // would then fail. Refuse to start instead, saying why.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::Unsupported(format!(
+            "{} cannot be written by this account (read-only file, directory or medium): \
+             Assent needs to write consents; fix the permissions (the file and its directory \
+             must be writable), or verify a read-only copy with `assent ledger verify`",
+            path.display()
+        )));
+    }
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Unsupported(format!(
@@ -132,14 +137,83 @@ fn load_head(conn: &Connection, chain: u32) -> Result<ChainHead, StoreError> {
     }
 }
 
-pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+/// Refuses a missing data directory or database file, so that a mistyped path never yields
+/// an empty database.
+pub(crate) fn require_existing(path: &Path, data_dir: Option<&Path>) -> Result<(), StoreError> {
+    if let Some(dir) = data_dir.filter(|d| !d.is_dir()) {
+        return Err(StoreError::Missing(format!(
+            "data directory {} does not exist: check the path (a new database is only \
+             created when creation is requested)",
+            dir.display()
+        )));
+    }
+    if !path.is_file() {
+        return Err(StoreError::Missing(format!(
+            "no Assent database at {}: check the path (a new database is only created \
+             when creation is requested)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A read-only connection. `immutable`: SQLite is told the file cannot change (URI
+/// `immutable=1`), so it neither locks it nor looks for a `-shm` file: how a WAL-mode copy
+/// is read on read-only media, where the `-shm` cannot be created.
+pub(crate) fn open_reader(path: &Path, immutable: bool) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let c = if immutable {
+        Connection::open_with_flags(immutable_uri(path)?, flags | OpenFlags::SQLITE_OPEN_URI)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
     c.busy_timeout(BUSY_TIMEOUT)?;
     c.set_prepared_statement_cache_capacity(32);
     Ok(c)
+}
+
+/// `file:<path, percent-encoded>?immutable=1` (RFC 8089 / SQLite URI filenames).
+fn immutable_uri(path: &Path) -> Result<String, StoreError> {
+    let text = path.to_str().ok_or_else(|| {
+        StoreError::InvalidLocation(format!("{} is not valid UTF-8", path.display()))
+    })?;
+    let mut uri = String::from("file:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    Ok(uri)
+}
+
+/// Opens an existing database for reading only: no migration, no pragma that writes. Tries
+/// a plain read-only connection, then (for a WAL-mode file whose `-shm` cannot be created,
+/// and only when no `-wal` file holds commits the main file lacks) an immutable one. Returns
+/// whether readers must be immutable.
+pub(crate) fn probe_read_only(path: &Path, data_dir: Option<&Path>) -> Result<bool, StoreError> {
+    require_existing(path, data_dir)?;
+    let probe = |immutable| -> Result<(), StoreError> {
+        let c = open_reader(path, immutable)?;
+        c.query_row("SELECT count(*) FROM schema_migrations", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(())
+    };
+    let plain = match probe(false) {
+        Ok(()) => return Ok(false),
+        Err(e) => e,
+    };
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_len = std::fs::metadata(std::path::PathBuf::from(wal)).map_or(0, |m| m.len());
+    if wal_len > 0 {
+        return Err(plain);
+    }
+    probe(true)?;
+    Ok(true)
 }
 
 pub(crate) fn sync_parent_dir(path: &Path) -> Result<(), StoreError> {

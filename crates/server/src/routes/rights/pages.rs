@@ -33,7 +33,28 @@ async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Stri
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_owned());
-    let cookie = headers
+    let cookie = session_cookie(headers);
+    // A script's bearer token, or a browser's session (whose cookie holds a random id).
+    let now = st.clock.now_ms();
+    let token_hash = match (bearer, cookie) {
+        (Some(t), _) if !t.is_empty() && t.len() < 200 => assent_app::tokens::token_hash(&t),
+        (_, Some(id)) => match st.sessions.token_of(&id, now) {
+            Some(h) => h,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let row = st.store.find_token(&token_hash).await?;
+    // The pages show requests: a role that may not read them (marketing) is not let in.
+    Ok(row
+        .filter(|r| r.revoked_at_ms.is_none())
+        .filter(|r| Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read)))
+        .map(|r| r.id))
+}
+
+/// The session id in the request's cookie, if any.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -41,19 +62,7 @@ async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Stri
         .find_map(|c| {
             let (k, v) = c.trim().split_once('=')?;
             (k == COOKIE).then(|| v.to_owned())
-        });
-    let Some(token) = bearer.or(cookie).filter(|t| !t.is_empty() && t.len() < 200) else {
-        return Ok(None);
-    };
-    let row = st
-        .store
-        .find_token(&assent_app::tokens::token_hash(&token))
-        .await?;
-    // The pages show requests: a role that may not read them (marketing) is not let in.
-    Ok(row
-        .filter(|r| r.revoked_at_ms.is_none())
-        .filter(|r| Role::parse(&r.role).is_some_and(|role| role.may(Permission::Read)))
-        .map(|r| r.id))
+        })
 }
 
 fn to_login() -> Response {
@@ -202,8 +211,15 @@ pub async fn login(
     } else {
         ""
     };
-    let cookie =
-        format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=28800{secure}");
+    let Some(session) = st
+        .sessions
+        .open(assent_app::tokens::token_hash(&token), st.clock.now_ms())
+    else {
+        return html_error("en", ApiError::internal(&"no randomness for a session id"));
+    };
+    let cookie = format!(
+        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=28800{secure}"
+    );
     let mut resp = StatusCode::SEE_OTHER.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -219,6 +235,10 @@ pub async fn login(
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> Response {
     if !same_origin(&st, &headers) {
         return html_error("en", ApiError::forbidden("cross-origin form post refused"));
+    }
+    // Logging out ends the session on the server, not only in this browser.
+    if let Some(id) = session_cookie(&headers) {
+        st.sessions.close(&id);
     }
     let mut resp = to_login();
     resp.headers_mut().insert(
