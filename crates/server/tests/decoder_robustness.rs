@@ -3,10 +3,13 @@
 //! decoder and the consent rules; each must give a value or a clean error, never a panic.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use assent_app::consent::ConsentRequest;
 use assent_model::consent::decide;
-use assent_model::registry::{LegalBasis, Purpose, Text};
+use assent_model::registry::Purpose;
 use assent_server::json::parse_json;
+use common::purposes;
 
 struct Rng(u64);
 impl Rng {
@@ -20,25 +23,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-}
-
-fn purposes() -> Vec<Purpose> {
-    ["necessary", "functional", "ads"]
-        .iter()
-        .enumerate()
-        .map(|(i, id)| Purpose {
-            id: (*id).into(),
-            name: Text::Plain((*id).into()),
-            description: Text::Plain((*id).into()),
-            consent_required: i > 0,
-            exemption: None,
-            legal_basis: LegalBasis::Consent,
-            gpc: i == 2,
-            consent_mode: vec![],
-            refusal_impact: None,
-            data_retention: None,
-        })
-        .collect()
 }
 
 #[test]

@@ -11,31 +11,12 @@ mod common;
 
 use assent_app::consent::ConsentRequest;
 use assent_app::rights::dpo::Completion;
-use assent_model::registry::{LegalBasis, Purpose, Text};
+use assent_model::registry::Purpose;
 use assent_server::json::parse_json;
 use assent_server::routes::rights::SubmitBody;
 use assent_testkit::fuzz;
-use common::{Backend, TestApp, json, subject};
+use common::{Backend, TestApp, json, purposes, subject};
 use serde_json::json;
-
-fn purposes() -> Vec<Purpose> {
-    ["necessary", "functional", "ads"]
-        .iter()
-        .enumerate()
-        .map(|(i, id)| Purpose {
-            id: (*id).into(),
-            name: Text::Plain((*id).into()),
-            description: Text::Plain((*id).into()),
-            consent_required: i > 0,
-            exemption: None,
-            legal_basis: LegalBasis::Consent,
-            gpc: i == 2,
-            consent_mode: vec![],
-            refusal_impact: None,
-            data_retention: None,
-        })
-        .collect()
-}
 
 #[test]
 fn http_request_decoders() {
