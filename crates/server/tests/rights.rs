@@ -1001,7 +1001,25 @@ async fn german(b: Backend) {
     assert_eq!(only_request(&app).await["type"], "erasure");
 }
 
+/// Issue 19: the JSON API answers in the request's language, like the form.
+async fn api_answers_in_the_requested_language(b: Backend) {
+    let (app, _sink) = spawn(b).await;
+    for (lang, words) in [
+        ("fr", "Votre demande a été reçue"),
+        ("de", "Ihr Antrag ist eingegangen"),
+        ("en", "Your request has been received"),
+    ] {
+        let mut body = request_body(&format!("{lang}@example.org"), "access");
+        body["language"] = json!(lang);
+        let (s, v) = json(app.post_json("/v1/requests", &body).await).await;
+        assert_eq!(s, 202, "{v}");
+        assert_eq!(v["language"], lang);
+        assert!(v["message"].as_str().unwrap().starts_with(words), "{v}");
+    }
+}
+
 both_backends!(
+    api_answers_in_the_requested_language,
     full_flow,
     no_enumeration,
     hostile_input,

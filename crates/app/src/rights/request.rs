@@ -22,10 +22,6 @@ pub const DOWNLOAD_TTL_MS: i64 = 7 * 86_400_000;
 /// Wrong codes allowed per request before its code stops working.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 
-/// The answer to every accepted submission, whoever the email belongs to.
-pub const ACCEPTED_MESSAGE: &str = "Your request has been received. If the address can receive \
-    email, a confirmation link and code have been sent to it; they are valid for 24 hours.";
-
 /// A submission as typed (form or JSON), before validation.
 #[derive(Debug, Clone, Default)]
 pub struct Submission {

@@ -187,10 +187,13 @@ pub async fn api_submit(
         language: b.language,
     };
     let valid = svc::validate(&sub, &cur.snapshot.site.languages)?;
+    // The answer speaks the request's language (`language`, else the site's), like the form.
+    let lang = valid.language.clone();
     deliver_later(&st, svc::submit(&st, valid).await?);
+    let message = assent_pages::i18n::texts(&lang).get("rights.received.text");
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"status": "received", "message": svc::ACCEPTED_MESSAGE})),
+        axum::Json(json!({"status": "received", "language": lang, "message": message})),
     )
         .into_response())
 }
