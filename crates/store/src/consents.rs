@@ -100,6 +100,13 @@ impl Store {
         self.row(sql, vec![t(id)], consent_at).await
     }
 
+    /// When the consent of receipt `id` was erased, if it was (its tombstone).
+    pub async fn consent_erased_at(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT erased_at_ms FROM consent_tombstones WHERE receipt_id = ?1";
+        self.row(sql.to_owned(), vec![t(id)], crate::rows::i64_at)
+            .await
+    }
+
     /// A subject's consents on a site, newest first.
     pub async fn consents_by_subject(
         &self,

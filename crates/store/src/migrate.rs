@@ -40,10 +40,11 @@ migrations!(
     2 "0002_rights",
     3 "0003_ledger_write_path",
     4 "0004_consent_keys",
+    5 "0005_consent_tombstones",
 );
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

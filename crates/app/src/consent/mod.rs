@@ -256,11 +256,15 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
             "a short reason (at most 200 characters, no email address) is required",
         ));
     }
-    let (_, entry) = st
-        .store
-        .consent_by_receipt(receipt)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such receipt").field("receipt"))?;
+    let Some((_, entry)) = st.store.consent_by_receipt(receipt).await? else {
+        if st.store.consent_erased_at(receipt).await?.is_some() {
+            return Err(AppError::conflict(
+                "already_erased",
+                "this record was already erased",
+            ));
+        }
+        return Err(AppError::not_found("no such receipt").field("receipt"));
+    };
     let payload =
         assent_ledger::redaction_payload(entry.chain, entry.seq, &entry.payload_hash, reason)
             .map_err(|e| AppError::internal(&e))?;

@@ -71,6 +71,13 @@ fn termination(expires: i64) -> String {
 /// Builds the receipt of a consent, anchored in the newest checkpoint that covers it.
 pub async fn build_receipt(st: &App, id: &str) -> AppResult<Option<Receipt>> {
     let Some((_row, entry)) = st.store.consent_by_receipt(id).await? else {
+        // An erased consent leaves a tombstone: its receipt is gone, not unknown.
+        if st.store.consent_erased_at(id).await?.is_some() {
+            return Err(AppError::gone(
+                "redacted",
+                "this consent record has been erased",
+            ));
+        }
         return Ok(None);
     };
     let stored = st.store.entries(entry.chain, entry.seq, 1).await?;

@@ -254,6 +254,15 @@ impl PgWriter {
                             &[&c, &s],
                         )
                         .await?;
+                        // The consent leaves a tombstone (its receipt id only), so that its
+                        // receipt answers 410, not 404.
+                        tx.execute(
+                            "INSERT INTO consent_tombstones (receipt_id, erased_at_ms) \
+                             SELECT receipt_id, $3 FROM consents WHERE chain = $1 AND seq = $2 \
+                             ON CONFLICT (receipt_id) DO NOTHING",
+                            &[&c, &s, &r.item.ts_ms],
+                        )
+                        .await?;
                         tx.execute(
                             "DELETE FROM consents WHERE chain = $1 AND seq = $2",
                             &[&c, &s],

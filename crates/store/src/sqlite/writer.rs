@@ -283,7 +283,13 @@ fn apply(c: &Connection, head: &mut ChainHead, op: &mut Op) -> Result<(), StoreE
                 "UPDATE ledger_entries SET payload = NULL WHERE chain = ?1 AND seq = ?2",
             )?
             .execute(params![chain, s])?;
-            // Only chain 0 exists here (the entry was found above).
+            // Only chain 0 exists here (the entry was found above). The consent leaves a
+            // tombstone (its receipt id only), so that its receipt answers 410, not 404.
+            c.prepare_cached(
+                "INSERT OR IGNORE INTO consent_tombstones (receipt_id, erased_at_ms) \
+                 SELECT receipt_id, ?2 FROM consents WHERE seq = ?1",
+            )?
+            .execute(params![s, r.item.ts_ms])?;
             c.prepare_cached("DELETE FROM consents WHERE seq = ?1")?
                 .execute([s])?;
             c.prepare_cached("DELETE FROM consent_receipt_ids WHERE seq = ?1")?
