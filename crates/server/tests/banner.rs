@@ -431,6 +431,43 @@ async fn script_response_contract_and_size_budget() {
     app.stop().await;
 }
 
+/// A hostile site id or language in the query string never reaches a demo page as markup:
+/// both are refused (the page falls back to `callkom` and English), and whatever the pages
+/// print is escaped by their templates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_refuse_hostile_query_values() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let site = "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let lang = "fr%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E";
+    for page in ["/demo/", "/demo/page2", "/demo/embed"] {
+        for query in [
+            format!("site={site}"),
+            format!("lang={lang}"),
+            format!("site={site}&lang={lang}"),
+        ] {
+            let path = format!("{page}?{query}");
+            let r = app.get(&path).await;
+            assert_eq!(r.status(), 200, "{path}");
+            let body = r.text().await.unwrap();
+            for bad in ["alert(", "<img", "onerror", "%22", "%3C"] {
+                assert!(!body.contains(bad), "{path} echoes {bad:?}");
+            }
+            assert!(body.contains(r#"<html lang="en">"#), "{path}");
+            if page != "/demo/embed" {
+                assert!(
+                    body.contains(r#"<script src="/assent.js?site=callkom&amp;lang=en"></script>"#),
+                    "{path}"
+                );
+                assert!(
+                    body.contains(r#"href="/sites/callkom/cookie-policy?lang=en""#),
+                    "{path}"
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
+
 /// Without `demo` (every server but `assent demo`), `/demo/` does not exist; the banner does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_pages_only_in_demo_mode() {
