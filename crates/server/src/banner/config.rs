@@ -322,15 +322,6 @@ pub fn config(
     })
 }
 
-/// HTML escaping for text and attribute values: the pages crate's ([`Markup::text`], askama's
-/// escaper), so that the demo pages and the policy pages escape the same five characters (`&`,
-/// `<`, `>`, `"` and `'`, which matters in a single-quoted attribute).
-///
-/// [`Markup::text`]: assent_pages::i18n::Markup::text
-pub fn esc(s: &str) -> String {
-    assent_pages::i18n::Markup::text(s).into_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,20 +467,5 @@ mod tests {
             t[0][5]
         );
         assert_eq!(t[0][18], "", "no GPC notice without a GPC purpose");
-        // escaping
-        assert_eq!(esc("a<b>&\"c"), "a&#60;b&#62;&#38;&#34;c");
-    }
-
-    #[test]
-    fn escaping_covers_single_quotes() {
-        // A value put in a single-quoted attribute must not be able to close it.
-        assert_eq!(
-            esc("x' onmouseover='alert(1)"),
-            "x&#39; onmouseover=&#39;alert(1)"
-        );
-        assert_eq!(
-            esc("<a href='/'>&\"</a>"),
-            "&#60;a href=&#39;/&#39;&#62;&#38;&#34;&#60;/a&#62;"
-        );
     }
 }
