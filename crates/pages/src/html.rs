@@ -388,6 +388,18 @@ form.compare select{font:inherit;padding:.35rem .5rem;border:1px solid #6b7280;b
 form.compare button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radius:6px;border:0;background:var(--accent);color:#fff;cursor:pointer}
 .foot{border-top:1px solid var(--line);color:var(--muted);font-size:.85rem;padding:.8rem 0}
 @media (max-width:40rem){dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}h1{font-size:1.6rem}}
+@media screen and (max-width:40rem){
+ .table-wrap{overflow:visible;border:0;border-radius:0}
+ .table-wrap table,.table-wrap caption,.table-wrap tbody,.table-wrap tr,.table-wrap th,.table-wrap td{display:block;width:auto}
+ .table-wrap caption{padding:0 0 .5rem}
+ .table-wrap thead{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
+ .table-wrap tbody tr{border:1px solid var(--line);border-radius:8px;margin:0 0 .8rem;padding:.35rem 0;overflow-wrap:anywhere;background:#fff}
+ .table-wrap tbody tr:nth-child(even){background:#fafbfc}
+ .table-wrap tbody th,.table-wrap td{border-top:0;padding:.25rem .8rem;background:none!important}
+ .table-wrap td:empty{display:none}
+ .table-wrap td[data-label]::before,.table-wrap th[data-label]::before{content:attr(data-label);display:block;font-size:.78rem;font-weight:600;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
+ #cookie-table td:last-child,#cookie-table td:nth-child(5){white-space:normal}
+}
 @media print{
  body{font-size:10.5pt;line-height:1.45}
  .top,.skip,.toc,button.manage,form.compare,.noprint{display:none!important}

@@ -67,7 +67,11 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
                 esc(purpose.name.get(lang, def)),
                 format!("<code>{}</code>", esc(&c.name)),
                 esc(basis.label(lang)),
-                format!("<td>{}</td>", esc(&c.lifetime.display(lang))),
+                format!(
+                    "<td data-label=\"{}\">{}</td>",
+                    esc(assent_pages::i18n::texts(lang).get("cookie.lifetime")),
+                    esc(&c.lifetime.display(lang))
+                ),
             ];
             if let Some(d) = &c.domain {
                 needles.push(format!("{} / ", esc(d)));
