@@ -53,7 +53,11 @@ async fn cookie_policy_over_http(b: Backend) {
         );
     }
     assert_eq!(
-        body.matches("<th scope=\"row\"><code>").count(),
+        body.matches(&format!(
+            "<th scope=\"row\" data-label=\"{}\"><code>",
+            esc(assent_pages::i18n::texts("en").get("cookie.cookie_name"))
+        ))
+        .count(),
         reg.cookies.len()
     );
 
