@@ -192,6 +192,18 @@ pub(crate) async fn serve(cfg: Config) -> Result<ExitCode> {
             data_dir.display()
         );
     }
+    if app.state.config.smtp.is_none() {
+        // Said at start, not discovered by a requester: without SMTP, no verification email
+        // leaves, and requesters are told so.
+        tracing::warn!(
+            "no SMTP server configured: rights requests get no verification email; the DPO \
+             verifies identities by hand (POST /admin/v1/requests/{{id}}/verify) or set --smtp"
+        );
+        eprintln!(
+            "  no SMTP server: requesters get no verification email (they are told so); verify \
+             their identity by hand: POST /admin/v1/requests/ID/verify, or set --smtp"
+        );
+    }
     app.run(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

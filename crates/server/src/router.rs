@@ -189,6 +189,8 @@ route_table! {
         get "/requests/{id}" => rights::show, [200, 401, 403, 404] needs(Read);
         post "/requests/{id}/notes" => rights::add_note,
             [201, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/verify" => rights::verify,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
         post "/requests/{id}/start" => rights::start, [200, 401, 403, 404, 409]
             needs(Requests);
         post "/requests/{id}/extend" => rights::extend,

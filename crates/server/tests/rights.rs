@@ -689,6 +689,86 @@ async fn without_smtp(b: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(problem, "not sent: no SMTP configured");
+
+    // Issue 19: without SMTP the requester is told the truth (no link was sent), on the form
+    // and over the API; the DPO sees the request waiting, with its age, and verifies the
+    // identity by hand (issue 15's manual verification), which the ledger records.
+    let (s, v) = json(
+        app.post_json("/v1/requests", &request_body("m@example.org", "access"))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 202);
+    assert_eq!(v["email"], "not_sent");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("no confirmation link was sent"),
+        "{v}"
+    );
+    let form = app
+        .client
+        .post(app.url("/sites/callkom/rights"))
+        .form(&[
+            ("type", "access"),
+            ("email", "f@example.org"),
+            ("name", "Fanny"),
+            ("lang", "fr"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 202);
+    let page = form.text().await.unwrap();
+    assert!(page.contains("aucun lien de confirmation"), "{page}");
+    assert!(!page.contains("ont été envoyés"), "{page}");
+
+    let (_, list) = json(app.admin_get("/admin/v1/requests?status=received").await).await;
+    let waiting = list["items"].as_array().unwrap();
+    assert_eq!(waiting.len(), 3, "{list}");
+    assert!(waiting.iter().all(|r| r["age_days"] == 0), "{list}");
+    let id = waiting[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/admin/v1/requests/{id}/verify");
+    let (s, v) = admin_json(&app, &path, json!({"note": ""})).await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("note")),
+        "{v}"
+    );
+    let (s, v) = admin_json(
+        &app,
+        &path,
+        json!({"note": "identity card seen at the desk"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "verified");
+    assert!(
+        v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "verified"
+                && h["note"]
+                    .as_str()
+                    .is_some_and(|n| n.contains("identity card"))),
+        "{v}"
+    );
+    let (s, v) = admin_json(&app, &path, json!({"note": "again"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("not_awaiting_verification"))
+    );
+    // The ledger has the verification, without the note.
+    let payloads = ledger_payloads(&app).await;
+    let verified: Vec<_> = payloads
+        .iter()
+        .filter(|(k, _)| k == "rights.verified")
+        .collect();
+    assert_eq!(verified.len(), 1, "{payloads:?}");
+    assert!(verified[0].1.contains("\"via\":\"hand\""), "{verified:?}");
+    assert!(!verified[0].1.contains("identity card"), "{verified:?}");
 }
 
 async fn pages_and_admin_login(b: Backend) {

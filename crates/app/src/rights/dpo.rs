@@ -490,3 +490,25 @@ pub async fn download(st: &App, id: &str, att: &str, token: &str) -> AppResult<D
         bytes: a.bytes,
     })
 }
+
+/// The DPO verifies the requester's identity by other means (a request received by post, no
+/// email possible): received -> verified, with a note that is kept in the history (never in
+/// the ledger) and the same consequences as a verification by link.
+pub async fn verify_by_hand(st: &App, actor: &str, id: &str, note: &str) -> AppResult<Value> {
+    let r = load(st, id).await?;
+    if r.status != Status::Received {
+        return Err(AppError::conflict(
+            "not_awaiting_verification",
+            format!("this request is {}, not awaiting verification", r.status),
+        ));
+    }
+    let note = text_field("note", note, MAX_DETAILS)?;
+    let now = st.clock.now_ms();
+    if !super::workflow::verify_as(st, &r, now, "hand", actor, Some(note)).await? {
+        return Err(AppError::conflict(
+            "not_awaiting_verification",
+            "this request was verified meanwhile",
+        ));
+    }
+    reload(st, id).await
+}

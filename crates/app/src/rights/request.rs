@@ -277,6 +277,8 @@ pub fn summary(r: &RightsRequestRow, now: i64) -> Value {
         "verified_at": r.verified_at_ms.map(rfc3339),
         "closed_at": r.closed_at_ms.map(rfc3339),
         "overdue": overdue,
+        // How long it has waited, in whole days: for requests awaiting verification too.
+        "age_days": (now - r.received_at_ms).max(0) / 86_400_000,
         "email_problem": r.mail_problem,
         "erased": r.erased_at_ms.is_some(),
     })

@@ -280,6 +280,23 @@ pub async fn verify_code(st: &App, site: &str, email: &str, code: &str) -> AppRe
 
 /// received -> verified, then the consent withdrawal of a linked subject.
 async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> AppResult<()> {
+    verify_as(st, r, now, via, "requester", None)
+        .await
+        .map(|_| ())
+}
+
+/// received -> verified on behalf of `actor` (the requester by link or code, or the DPO who
+/// checked the identity by other means, with a `note` for the history); the DPO is told of
+/// the new request and a linked consent is withdrawn. `false` when it was verified
+/// concurrently.
+pub(crate) async fn verify_as(
+    st: &App,
+    r: &RightsRequestRow,
+    now: i64,
+    via: &str,
+    actor: &str,
+    note: Option<String>,
+) -> AppResult<bool> {
     let mut d = deadlines_of(r);
     d.verify().map_err(AppError::from)?;
     let patch = RightsPatch {
@@ -288,20 +305,18 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
         ..RightsPatch::default()
     };
     let entry = ledger_item("rights.verified", r, "verified", now, json!({"via": via}))?;
-    let line = event(
-        &r.id,
-        now,
-        "verified",
-        "requester",
-        Some(format!("by {via}")),
-    );
+    let text = match note {
+        Some(n) => format!("by {via}: {n}"),
+        None => format!("by {via}"),
+    };
+    let line = event(&r.id, now, "verified", actor, Some(text));
     let guard = RightsGuard::status(r.status);
     let ok = st
         .store
         .rights_update(&r.id, &guard, &patch, Some(&line), Some(entry))
         .await?;
     if !ok {
-        return Ok(()); // verified concurrently
+        return Ok(false); // verified concurrently
     }
     count_entry(st);
     if let Some(cur) = st.sites.current(&r.site) {
@@ -314,7 +329,7 @@ async fn mark_verified(st: &App, r: &RightsRequestRow, now: i64, via: &str) -> A
     {
         tracing::warn!(request = %r.id, error = e.message, "consent withdrawal for a rights request failed");
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Records a `withdraw` consent (every consent-requiring purpose refused, channel

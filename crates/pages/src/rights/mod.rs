@@ -266,6 +266,17 @@ pub fn received_page(lang: &str) -> String {
     )
 }
 
+/// The answer to a submission when no email can be sent (no SMTP server): the request is
+/// recorded, and the requester is told the truth about the confirmation link.
+pub fn received_no_mail_page(lang: &str) -> String {
+    let t = Tr::new(lang);
+    message_page(
+        t.lang(),
+        t.get("rights.received.heading"),
+        t.get("rights.received_no_mail.text"),
+    )
+}
+
 /// The answer to a verified link or code.
 pub fn confirmed_page(lang: &str) -> String {
     let t = Tr::new(lang);

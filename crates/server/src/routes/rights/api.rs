@@ -105,3 +105,18 @@ pub struct RejectBody {
 pub async fn reject(r: OnRequest, ApiJson(b): ApiJson<RejectBody>) -> ApiResult<Json<Value>> {
     Ok(Json(dpo::reject(&r.st, &r.actor, &r.id, &b.reasons).await?))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// How the identity was checked (kept in the request's history, never in the ledger).
+    note: String,
+}
+
+/// `POST /admin/v1/requests/{id}/verify`: the DPO verified the requester's identity by other
+/// means (a request received by post or phone, a site without email).
+pub async fn verify(r: OnRequest, ApiJson(b): ApiJson<VerifyBody>) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        dpo::verify_by_hand(&r.st, &r.actor, &r.id, &b.note).await?,
+    ))
+}

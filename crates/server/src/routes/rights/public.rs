@@ -143,7 +143,14 @@ pub async fn form_submit(
         Ok(pending) => deliver_later(&st, pending),
         Err(e) => return html_error(lang, e),
     }
-    html_response(StatusCode::ACCEPTED, html::received_page(lang))
+    html_response(
+        StatusCode::ACCEPTED,
+        if st.settings.smtp.is_some() {
+            html::received_page(lang)
+        } else {
+            html::received_no_mail_page(lang)
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,10 +197,18 @@ pub async fn api_submit(
     // The answer speaks the request's language (`language`, else the site's), like the form.
     let lang = valid.language.clone();
     deliver_later(&st, svc::submit(&st, valid).await?);
-    let message = assent_pages::i18n::texts(&lang).get("rights.received.text");
+    // Without SMTP no link leaves: the answer says so instead of promising one.
+    let (key, email) = if st.settings.smtp.is_some() {
+        ("rights.received.text", "queued")
+    } else {
+        ("rights.received_no_mail.text", "not_sent")
+    };
+    let message = assent_pages::i18n::texts(&lang).get(key);
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"status": "received", "language": lang, "message": message})),
+        axum::Json(
+            json!({"status": "received", "language": lang, "message": message, "email": email}),
+        ),
     )
         .into_response())
 }
