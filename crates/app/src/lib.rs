@@ -52,6 +52,8 @@ pub struct Settings {
     /// SMTP URL for the rights workflow's emails; `None`: emails are recorded as not sent.
     pub smtp: Option<Secret>,
     pub mail_from: String,
+    /// `assent demo`: keep the mails that cannot be sent for `/demo/mail`.
+    pub demo: bool,
 }
 
 /// Failures of [`App::open`].
@@ -95,6 +97,8 @@ pub struct App {
     pub checkpointer: tokio::sync::Mutex<ledger::Checkpointer>,
     /// Verification emails per address and hour.
     pub mail_limit: rights::limit::RecipientLimit,
+    /// The demo's mail catcher (`assent demo` without SMTP only).
+    pub demo_outbox: Option<rights::outbox::Outbox>,
 }
 
 impl App {
@@ -133,6 +137,8 @@ impl App {
         let site_ids = store.list_sites().await?;
         let sites = sites::SiteCache::default();
         sites.refresh(&store, &site_ids).await?;
+        let demo_outbox =
+            (settings.demo && settings.smtp.is_none()).then(rights::outbox::Outbox::default);
         Ok(App {
             public_base: settings.public_base.clone(),
             settings,
@@ -143,6 +149,7 @@ impl App {
             ledger,
             checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
             mail_limit: rights::limit::RecipientLimit::default(),
+            demo_outbox,
         })
     }
 

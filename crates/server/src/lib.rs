@@ -42,6 +42,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
         public_base: config.public_base(),
         smtp: config.smtp.clone(),
         mail_from: config.mail_from.clone(),
+        demo: config.demo,
     };
     let app = assent_app::App::open(settings, clock).await?;
     assent_app::policy::apply_configured(&app).await?;

@@ -134,6 +134,7 @@ route_table! {
         get "/demo/" => banner::demo_home, [200, 404];
         get "/demo/page2" => banner::demo_page2, [200, 404];
         get "/demo/embed" => banner::demo_embed, [200, 404];
+        get "/demo/mail" => banner::demo_mail, [200, 404];
     }
 
     // Anyone: policy pages generated from the registry, as HTML and as data.

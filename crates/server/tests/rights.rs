@@ -769,6 +769,21 @@ async fn without_smtp(b: Backend) {
     assert_eq!(verified.len(), 1, "{payloads:?}");
     assert!(verified[0].1.contains("\"via\":\"hand\""), "{verified:?}");
     assert!(!verified[0].1.contains("identity card"), "{verified:?}");
+
+    // Issue 19: the demo's mail catcher shows what would have been sent, escaped, and its
+    // verification link works: a newcomer can follow the whole flow in a browser.
+    let r = app.get("/demo/mail").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Mails Assent would have sent"), "{page}");
+    assert!(page.contains("m@example.org"), "{page}");
+    let link = page
+        .split(|c: char| c.is_whitespace() || c == '<')
+        .find(|w| w.contains("/v1/requests/verify?token="))
+        .expect("a verification link in the caught mail")
+        .replace("&#38;", "&");
+    let r = app.client.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{link}");
 }
 
 async fn pages_and_admin_login(b: Backend) {

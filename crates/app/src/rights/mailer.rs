@@ -98,6 +98,15 @@ pub async fn send(st: &App, request_id: &str, mail: &Mail) -> Result<Outcome, Ma
             request = request_id,
             "email not sent: no SMTP configured"
         );
+        if let Some(outbox) = &st.demo_outbox {
+            outbox.keep(
+                st.clock.now_ms(),
+                request_id,
+                &mail.to,
+                &mail.subject,
+                &mail.body,
+            );
+        }
         return Ok(Outcome::NotConfigured);
     };
     let msg = build_message(&st.settings.mail_from, mail, st.clock.now_ms())?;

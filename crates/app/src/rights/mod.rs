@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod limit;
 pub mod mailer;
 pub mod mails;
+pub mod outbox;
 mod request;
 mod workflow;
 

@@ -172,6 +172,32 @@ pub fn embed(lang: &str) -> String {
     EmbedPage { lang, w }.render().unwrap_or_default()
 }
 
+/// One mail of `/demo/mail`.
+pub struct MailView {
+    pub at: String,
+    pub request: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "demo/mail.html")]
+struct MailPage<'a> {
+    mails: &'a [MailView],
+    kept: usize,
+}
+
+/// `GET /demo/mail`: the mails the demo would have sent (every value escaped).
+pub fn mail(mails: &[MailView]) -> String {
+    MailPage {
+        mails,
+        kept: assent_app::rights::outbox::KEPT,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

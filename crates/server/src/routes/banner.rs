@@ -290,3 +290,27 @@ pub async fn demo_embed(State(st): State<AppState>, Query(q): Params) -> Respons
     }
     html(demo::embed(demo::lang(q.get("lang").map(String::as_str))))
 }
+
+/// `GET /demo/mail`: the demo's mail catcher (`assent demo` without SMTP only).
+pub async fn demo_mail(State(st): State<AppState>) -> Response {
+    let Some(outbox) = st.demo_outbox.as_ref().filter(|_| st.config.demo) else {
+        return demo_off();
+    };
+    let mails: Vec<demo::MailView> = outbox
+        .newest_first()
+        .into_iter()
+        .map(|m| demo::MailView {
+            at: assent_model::clock::rfc3339(m.at_ms),
+            request: m.request_id,
+            to: m.to,
+            subject: m.subject,
+            body: m.body,
+        })
+        .collect();
+    let mut resp = html(demo::mail(&mails));
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
