@@ -729,6 +729,12 @@ async fn without_smtp(b: Backend) {
     assert_eq!(waiting.len(), 3, "{list}");
     assert!(waiting.iter().all(|r| r["age_days"] == 0), "{list}");
     let id = waiting[0]["id"].as_str().unwrap().to_owned();
+    // The DPO's queue page lists them too (they were invisible there), with the mail problem.
+    let page = app.admin_get("/admin/requests").await.text().await.unwrap();
+    assert!(
+        page.contains(&id[..8]) && page.contains("received"),
+        "{page}"
+    );
     let path = format!("/admin/v1/requests/{id}/verify");
     let (s, v) = admin_json(&app, &path, json!({"note": ""})).await;
     assert_eq!(

@@ -88,15 +88,17 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
         .iter()
         .filter(|r| r.status == Status::Received && r.erased_at_ms.is_none())
         .count();
-    let mut open: Vec<RightsRequestRow> = all
+    let (mut waiting, mut open): (Vec<RightsRequestRow>, Vec<RightsRequestRow>) = all
         .into_iter()
-        .filter(|r| {
-            r.erased_at_ms.is_none() && r.status != Status::Received && !r.status.is_closed()
-        })
-        .collect();
+        .filter(|r| r.erased_at_ms.is_none() && !r.status.is_closed())
+        .partition(|r| r.status == Status::Received);
     queue_order(&mut open, now);
+    // Requests awaiting verification follow, oldest first: without email (no SMTP, or a
+    // bounced address) the DPO verifies them by hand, so they must be seen, with their age.
+    waiting.sort_by_key(|r| r.received_at_ms);
     let rows: Vec<QueueRow> = open
         .iter()
+        .chain(waiting.iter())
         .map(|r| QueueRow {
             id: r.id.clone(),
             site: r.site.clone(),
