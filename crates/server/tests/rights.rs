@@ -1117,6 +1117,23 @@ async fn api_answers_in_the_requested_language(b: Backend) {
         assert_eq!(v["language"], lang);
         assert!(v["message"].as_str().unwrap().starts_with(words), "{v}");
     }
+    // A refused field is explained in the request's language too (it named the field in
+    // English only).
+    let mut body = request_body("not-an-address", "access");
+    body["language"] = json!("fr");
+    let (s, v) = json(app.post_json("/v1/requests", &body).await).await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (422, Some("email")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Adresse e-mail"),
+        "{v}"
+    );
 }
 
 both_backends!(

@@ -136,27 +136,35 @@ struct KindOption {
 struct FormError<'a> {
     field: &'a str,
     /// `field: message` with the server's (English) message, or the catalog's sentence for the
-    /// field when it has one (`rights.field_error.<field>`: German; empty in English and
-    /// French, whose form shows the server's message as before).
+    /// field when it has one (`rights.field_error.<field>`: French and German; empty in
+    /// English, whose form shows the server's message as before).
     text: String,
 }
 
 impl<'a> FormError<'a> {
     fn new(t: Tr, field: &'a str, message: &str) -> Self {
-        let key = match field {
-            "type" => Some("rights.field_error.type"),
-            "email" => Some("rights.field_error.email"),
-            "name" => Some("rights.field_error.name"),
-            "details" => Some("rights.field_error.details"),
-            "receipt" => Some("rights.field_error.receipt"),
-            _ => None,
-        };
-        let text = match key.map(|k| t.get(k)).filter(|s| !s.is_empty()) {
-            Some(own) => own.to_string(),
+        let text = match field_error(t.lang(), field) {
+            Some(own) => own,
             None => format!("{field}: {message}"),
         };
         Self { field, text }
     }
+}
+
+/// What the form says, in `lang`, about a refused field of a rights request, when the
+/// catalog has a sentence for it (French and German; English keeps the server's message).
+/// The JSON API answers its errors with it too, so that both follow the requested language.
+pub fn field_error(lang: &str, field: &str) -> Option<String> {
+    let key = match field {
+        "type" => "rights.field_error.type",
+        "email" => "rights.field_error.email",
+        "name" => "rights.field_error.name",
+        "details" => "rights.field_error.details",
+        "receipt" => "rights.field_error.receipt",
+        _ => return None,
+    };
+    let text = crate::i18n::texts(lang).get(key);
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 #[derive(Template)]
@@ -376,7 +384,10 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
         assert!(html.contains("C &#39;c&#39;"), "{html}");
-        assert!(html.contains("bad &#60;x&#62;"), "{html}");
+        // French explains the field in French; English shows the server's message, escaped.
+        assert!(html.contains("Prénom et nom"), "{html}");
+        let en = request_form("en", &site, &v, Some(("name", "bad <x>")));
+        assert!(en.contains("bad &#60;x&#62;"), "{en}");
         assert!(html.contains("aria-invalid=\"true\""));
         assert!(html.contains("<label for=\"email\">"));
         assert!(html.contains("un mois"));
@@ -432,7 +443,7 @@ mod tests {
         );
         let err = request_form("fr", &site, &bad, Some(("name", "a name is required")));
         assert!(
-            err.contains(">Erreur: name: a name is required</p>"),
+            err.contains(">Erreur: Prénom et nom : saisissez vos prénom et nom"),
             "{err}"
         );
         let err = request_form("en", &site, &bad, Some(("name", "a name is required")));

@@ -193,7 +193,15 @@ pub async fn api_submit(
         receipt: b.receipt,
         language: b.language,
     };
-    let valid = svc::validate(&sub, &cur.snapshot.site.languages)?;
+    let lang = svc::pick_lang(sub.language.as_deref(), &cur.snapshot.site.languages);
+    let valid = svc::validate(&sub, &cur.snapshot.site.languages).map_err(|e| {
+        // A refused field is explained in the request's language, as the form does.
+        let mut e = ApiError::from(e);
+        if let Some(text) = e.field.as_deref().and_then(|f| html::field_error(lang, f)) {
+            e.message = text;
+        }
+        e
+    })?;
     // The answer speaks the request's language (`language`, else the site's), like the form.
     let lang = valid.language.clone();
     deliver_later(&st, svc::submit(&st, valid).await?);
