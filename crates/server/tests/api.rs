@@ -528,6 +528,9 @@ async fn receipt_page(b: Backend) {
     }
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("Not yet anchored"), "{html}");
+    // Purposes in the policy's order, not the record's (alphabetical) one.
+    let at = |s: &str| html.find(s).unwrap();
+    assert!(at("Strictly necessary") < at("Functional") && at("Functional") < at("Performance"));
     // French, chosen by ?lang=.
     let (s, html) = page(format!("/receipts/{id}?lang=fr")).await;
     assert_eq!(s, 200);

@@ -135,7 +135,15 @@ pub async fn render(st: &AppState, lang: &str, id: &str, receipt: &Receipt) -> S
         .await
         .ok()
         .flatten();
-    let purposes = r["purposes"]
+    // In the policy version's order (the record's map is sorted by id); purposes the
+    // snapshot does not know come last, under their id.
+    let position = |pid: &str| {
+        shown
+            .as_ref()
+            .and_then(|v| v.snapshot.purposes.iter().position(|p| p.id == pid))
+            .unwrap_or(usize::MAX)
+    };
+    let mut purposes: Vec<(usize, PurposeView)> = r["purposes"]
         .as_object()
         .map(|m| {
             m.iter()
@@ -148,14 +156,17 @@ pub async fn render(st: &AppState, lang: &str, id: &str, receipt: &Receipt) -> S
                                 .map(|p| p.name.get(lang, snap.site.default_language()).to_string())
                         })
                         .unwrap_or_else(|| pid.clone());
-                    PurposeView {
+                    let view = PurposeView {
                         name,
                         granted: g.as_bool().unwrap_or(false),
-                    }
+                    };
+                    (position(pid), view)
                 })
                 .collect()
         })
         .unwrap_or_default();
+    purposes.sort_by_key(|(i, _)| *i);
+    let purposes = purposes.into_iter().map(|(_, v)| v).collect();
     let view = View {
         id: id.to_string(),
         date: rfc3339(r["consentTimestamp"].as_i64().unwrap_or(0)),
