@@ -468,6 +468,110 @@ async fn receipts_verify_offline(b: Backend) {
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 
+/// `GET /receipts/{id}`: the receipt as a human-readable page (issue 19), what "Proof of your
+/// choice" in the banner opens.
+async fn receipt_page(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let body = json!({"subject": subject(), "policy_version": 1, "action": "accept_all", "language": "en"});
+    let (_, v) = json(app.consent(body).await).await;
+    let id = v["receipt"]["id"].as_str().unwrap().to_string();
+    let page = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.get(&path).await;
+            let status = r.status().as_u16();
+            assert_eq!(content_type(&r), "text/html; charset=utf-8", "{path}");
+            assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+            let csp = r.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert!(csp.starts_with("default-src 'none'"), "{csp}");
+            assert!(!csp.contains("script-src"), "no script: {csp}");
+            (status, r.text().await.unwrap())
+        }
+    };
+    // Before a checkpoint: not yet anchored.
+    let (s, html) = page(format!("/receipts/{id}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("Not yet anchored"), "{html}");
+    assert!(
+        html.contains(&format!("<code id=\"receipt-id\">{id}</code>")),
+        "{html}"
+    );
+
+    let r = app
+        .admin_post("/admin/v1/ledger/checkpoints", "", "application/json")
+        .await;
+    assert_eq!(r.status(), 200);
+    // English (the record's language): date, site, purposes, action, policy, id, anchored,
+    // how to verify offline.
+    let (s, html) = page(format!("/receipts/{id}")).await;
+    assert_eq!(s, 200, "{html}");
+    for want in [
+        "<html lang=\"en\">",
+        "Proof of your choice",
+        "callkom",
+        "Strictly necessary",
+        "Functional",
+        "Performance",
+        "granted",
+        "accept_all",
+        "/sites/callkom/cookie-policy?version=1",
+        "Anchored",
+        &format!("/v1/receipts/{id}"),
+        "/.well-known/assent-ledger-key",
+        "assent receipt verify receipt.json --key key.json",
+        &id,
+    ] {
+        assert!(html.contains(want), "lacks {want}: {html}");
+    }
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("Not yet anchored"), "{html}");
+    // Purposes in the policy's order, not the record's (alphabetical) one.
+    let at = |s: &str| html.find(s).unwrap();
+    assert!(at("Strictly necessary") < at("Functional") && at("Functional") < at("Performance"));
+    // French, chosen by ?lang=.
+    let (s, html) = page(format!("/receipts/{id}?lang=fr")).await;
+    assert_eq!(s, 200);
+    for want in [
+        "<html lang=\"fr\">",
+        "Preuve de votre choix",
+        "Fonctionnels",
+        "accepté",
+        "Ancré",
+        &id,
+    ] {
+        assert!(html.contains(want), "lacks {want}: {html}");
+    }
+    // An unknown id, a malformed one and a hostile one: 404 pages that echo nothing.
+    let (s, html) = page("/receipts/ffffffffffffffffffffffffffffffff".into()).await;
+    assert_eq!(s, 404);
+    assert!(html.contains("No such receipt"), "{html}");
+    assert!(!html.contains("ffffffffffffffffffffffffffffffff"));
+    let hostile = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let (s, html) = page(format!("/receipts/{hostile}?lang=%3Cb%3E")).await;
+    assert_eq!(s, 404);
+    assert!(
+        !html.contains("alert(1)") && !html.contains("<b>"),
+        "{html}"
+    );
+    // Erased: 410 page.
+    let (s, v) = json(
+        app.admin_post(
+            &format!("/admin/v1/consents/{id}/erase"),
+            json!({"reason": "erasure request"}).to_string(),
+            "application/json",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, html) = page(format!("/receipts/{id}?lang=de")).await;
+    assert_eq!(s, 410);
+    assert!(html.contains("Beleg gelöscht"), "{html}");
+}
+
 async fn material_change_requires_fresh_consent(b: Backend) {
     let app = TestApp::spawn(b).await;
     let src = std::fs::read_to_string(&app.registry).unwrap();
@@ -551,6 +655,7 @@ both_backends!(
     gpc_refuses_advertising,
     cors_is_limited_to_site_domains,
     receipts_verify_offline,
+    receipt_page,
     material_change_requires_fresh_consent,
     flood_is_rate_limited,
 );

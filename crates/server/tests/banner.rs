@@ -676,9 +676,14 @@ async fn browser_flows() {
     click(&page, "footer [data-assent-manage]").await;
     wait_js(
         &page,
-        "document.querySelector('#assent-prefs .assent-k a[href*=\"/v1/receipts/\"]')",
+        "document.querySelector('#assent-prefs .assent-k a[href*=\"/receipts/\"]')",
     )
     .await;
+    // The receipt id is shown next to the link (the rights form's "shown under Manage my
+    // cookies"), and the link opens the human-readable page, not the JSON.
+    let receipt_id = receipt.as_str().unwrap_or_default().to_string();
+    assert!(eval_bool(&page, &format!("document.querySelector('#assent-prefs .assent-c > .assent-k').textContent.includes('{receipt_id}')")).await);
+    assert!(eval_bool(&page, "!document.querySelector('#assent-prefs .assent-k a').getAttribute('href').includes('/v1/')").await);
     assert!(eval_bool(&page, "document.querySelector('#assent-prefs .assent-c > .assent-k').textContent.includes('policy version 1')").await);
     assert!(
         eval_bool(

@@ -210,7 +210,7 @@ function show(fromBanner) {
     d.body.append(M = dialog("prefs", PREFS_TITLE, "dismiss", "save",
       (cur ? `<p class=assent-k>${fmt(T[CURRENT], {
         date: new Date(cur.time).toLocaleString(lang, {dateStyle: "long", timeStyle: "short"}), v: cur.version
-      })}` + (cur.receipt ? " · " + ext(API + "/v1/receipts/" + encodeURIComponent(cur.receipt), T[RECEIPT]) : "") + "</p>" : "") +
+      })}` + (cur.receipt ? " · " + ext(API + "/receipts/" + encodeURIComponent(cur.receipt), T[RECEIPT]) + ": " + esc(cur.receipt) : "") + "</p>" : "") +
       P.map((p, i) => {
         var id = "assent-s" + i, ex = p[FLAGS] & EXEMPT, rows = p[ROWS];
         // switch row, description and refusal impact (filled in from D), legal basis, then the

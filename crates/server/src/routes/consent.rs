@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -163,4 +163,51 @@ pub async fn receipt(
         body,
     )
         .into_response())
+}
+
+/// `?lang=` of the receipt page.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+}
+
+/// `GET /receipts/{id}`: the receipt as a human-readable page (see
+/// [`crate::routes::receipt_page`]), what "Proof of your choice" in the banner opens. Same id
+/// check and rate limit as the JSON receipt; unknown and erased receipts get an HTML page
+/// (404, 410) that does not echo the id.
+pub async fn receipt_page(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::routes::receipt_page::{Problem, page_lang, render, render_problem};
+    use crate::routes::rights::reply::html_response;
+    let qlang = q.lang.as_deref();
+    if let Err(e) = rate_limit(&st, peer, &headers) {
+        return e.into_response();
+    }
+    let problem = |p: Problem, status: StatusCode| {
+        html_response(status, render_problem(page_lang(qlang, None), p))
+    };
+    if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return problem(Problem::NotFound, StatusCode::NOT_FOUND);
+    }
+    match consent::build_receipt(&st, &id).await {
+        Ok(Some(receipt)) => {
+            let lang = page_lang(qlang, Some(&receipt.record));
+            html_response(StatusCode::OK, render(&st, lang, &id, &receipt).await)
+        }
+        Ok(None) => problem(Problem::NotFound, StatusCode::NOT_FOUND),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status == StatusCode::GONE {
+                problem(Problem::Gone, StatusCode::GONE)
+            } else {
+                tracing::error!(error = %e.message, "receipt page");
+                problem(Problem::Internal, e.status)
+            }
+        }
+    }
 }

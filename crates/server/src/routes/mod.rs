@@ -5,5 +5,6 @@ pub mod headers;
 pub mod health;
 pub mod ledger;
 pub mod pages;
+pub mod receipt_page;
 pub mod rights;
 pub mod wellknown;

@@ -6,7 +6,7 @@
 mod api;
 mod pages;
 mod public;
-mod reply;
+pub(crate) mod reply;
 
 pub use api::*;
 pub use pages::*;
