@@ -519,11 +519,7 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
         return;
     }
     let d = TempDir::new();
-    let data = d.join("data");
-    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
-    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
-    assert!(o.status.success(), "{}", text(&o));
-    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    let data = applied_data(&d);
     // A copy as an operator hands it over: `assent backup` (one file, no -wal or -shm); and
     // the same file switched to WAL mode, whose -shm cannot be created on read-only media.
     for wal in [false, true] {
@@ -545,17 +541,8 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
                 .unwrap();
             assert_eq!(mode, "wal");
         }
-        let script = format!(
-            "mount --bind {c} {c} && mount -o remount,bind,ro {c} && touch {c}/probe 2>/dev/null && echo WRITABLE; {BIN} ledger verify --data {c} --checkpoint-interval 0",
-            c = s(&copy)
-        );
-        let o = Command::new("unshare")
-            .args(["-m", "sh", "-c", &script])
-            .env_remove("ASSENT_DATABASE_URL")
-            .env_remove("ASSENT_DATA")
-            .output()
-            .unwrap();
-        assert!(!text(&o).contains("WRITABLE"), "the mount is not read-only");
+        let args = format!("ledger verify --data {} --checkpoint-interval 0", s(&copy));
+        let o = with_read_only(&copy, &args);
         assert!(o.status.success(), "wal={wal}: {}", text(&o));
         assert!(
             text(&o).contains("ledger OK: 2 entries"),
@@ -563,6 +550,35 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
             text(&o)
         );
     }
+}
+
+/// A data directory with the demo registry applied and a ledger key.
+fn applied_data(d: &TempDir) -> std::path::PathBuf {
+    let data = d.join("data");
+    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    data
+}
+
+/// Runs `assent ARGS` in a private mount namespace where `ro` (a file or a directory) is
+/// mounted read-only; fails the test if `ro` is still writable there.
+fn with_read_only(ro: &Path, args: &str) -> Output {
+    let script = format!(
+        "mount --bind {r} {r} && mount -o remount,bind,ro {r} && \
+         (if [ -d {r} ]; then touch {r}/probe; else echo x >> {r}; fi) 2>/dev/null && echo WRITABLE; \
+         timeout 20 {BIN} {args}",
+        r = s(ro)
+    );
+    let o = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env_remove("ASSENT_DATABASE_URL")
+        .env_remove("ASSENT_DATA")
+        .output()
+        .unwrap();
+    assert!(!text(&o).contains("WRITABLE"), "the mount is not read-only");
+    o
 }
 
 /// Whether this machine lets the test make a private mount namespace (`unshare -m`, root).
@@ -592,26 +608,12 @@ fn serve_refuses_a_database_it_cannot_write() {
         return;
     }
     let d = TempDir::new();
-    let data = d.join("data");
-    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
-    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
-    assert!(o.status.success(), "{}", text(&o));
-    assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
+    let data = applied_data(&d);
     // The database file alone is read-only (its directory is not: the server's lock file
     // and SQLite's -wal and -shm files could be created).
-    let script = format!(
-        "mount --bind {f} {f} && mount -o remount,bind,ro {f} && (echo x >> {f}) 2>/dev/null && echo WRITABLE; timeout 20 {BIN} serve --data {c} --listen 127.0.0.1:0",
-        f = s(&data.join("assent.db")),
-        c = s(&data)
-    );
-    let o = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .env_remove("ASSENT_DATABASE_URL")
-        .env_remove("ASSENT_DATA")
-        .output()
-        .unwrap();
+    let args = format!("serve --data {} --listen 127.0.0.1:0", s(&data));
+    let o = with_read_only(&data.join("assent.db"), &args);
     let out = text(&o);
-    assert!(!out.contains("WRITABLE"), "the mount is not read-only");
     assert!(
         !o.status.success(),
         "serve started on a read-only database: {out}"
