@@ -3,57 +3,19 @@
 //! middle of a write load on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{BIN, TempDir, assent, random_hex, text};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_assent");
-
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("assent-cli-{}", random_hex(6)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn assent(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("ASSENT_DATABASE_URL")
-        .env_remove("ASSENT_DATA")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn pg_url() -> String {
@@ -72,7 +34,7 @@ fn check_passes_on_every_example() {
 
 #[test]
 fn check_reports_file_line_col() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let src = std::fs::read_to_string(examples().join("callkom.toml")).unwrap();
     let cases = [
         (
@@ -123,7 +85,7 @@ fn check_reports_file_line_col() {
 
 #[test]
 fn apply_versions_and_refuses_bad_input_without_touching_data() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.path().join("data");
     let reg = examples().join("callkom.toml");
     let o = assent(&[
@@ -382,7 +344,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn ledger_verify_catches_every_tampering() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let (data, receipts) = populated(&d);
     let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
@@ -542,7 +504,7 @@ fn ledger_verify_catches_every_tampering() {
 /// Kills the server with SIGKILL during a write load, restarts it, and checks that every
 /// acknowledged consent is there and the ledger verifies.
 fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let server = Server::start(&data, database.as_deref());
@@ -654,7 +616,7 @@ fn sigkill_under_load_postgres() {
 /// the server's own writer share the SQLite ledger chain without breaking it.
 #[test]
 fn commands_beside_a_running_server_share_the_chain() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let server = Server::start(&data, None);
@@ -686,7 +648,7 @@ fn commands_beside_a_running_server_share_the_chain() {
 /// Assent's own demo passes Assent's own audit, in a real Chromium.
 #[test]
 fn the_demo_passes_its_own_scan() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let server = Server::demo(&d.path().join("data"));
     let out = d.path().join("report.json");
     let url = format!("{}/demo/", server.base);
@@ -723,7 +685,7 @@ fn the_demo_passes_its_own_scan() {
 /// other commands keep working beside the first; logs to a pipe carry no colour codes.
 #[test]
 fn serve_speaks_and_one_server_per_data_directory() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.path().join("fresh");
     let args = |data: &Path| {
         vec![
@@ -800,7 +762,7 @@ fn serve_speaks_and_one_server_per_data_directory() {
 /// `export ... | head`: the reader closes the pipe early; the export ends quietly with 0.
 #[test]
 fn export_into_a_closed_pipe_ends_quietly() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let (data, _) = populated(&d);
     let mut child = Command::new(BIN)
         .args([
@@ -860,7 +822,7 @@ fn serve_help_and_demo_message() {
             "{flag} shows no default:\n{line}"
         );
     }
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let server = Server::demo(&d.path().join("data"));
     let said = server.startup.join("\n");
     assert!(

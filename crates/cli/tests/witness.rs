@@ -5,53 +5,15 @@
 //! following an honest server, then a forked one and a rolled-back one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{BIN, TempDir, assent, random_hex, text};
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_assent");
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("assent-witness-{}", random_hex(6)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn assent(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("ASSENT_DATABASE_URL")
-        .env_remove("ASSENT_DATA")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -234,7 +196,7 @@ fn first_consent_seq(data: &Path) -> i64 {
 }
 
 fn receipt_verify(d: &TempDir, receipt: &str, extra: &[&str]) -> Output {
-    let f = d.join(&format!("receipt-{}.json", random_hex(4)));
+    let f = d.join(format!("receipt-{}.json", random_hex(4)));
     std::fs::write(&f, receipt).unwrap();
     let k = d.join("key.json");
     let mut args = vec!["receipt", "verify", s(&f), "--key", s(&k)];
@@ -244,7 +206,7 @@ fn receipt_verify(d: &TempDir, receipt: &str, extra: &[&str]) -> Output {
 
 #[test]
 fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let state = d.join("witness");
@@ -452,7 +414,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
 /// type as a missing payload, and the rest of the ledger is verified.
 #[test]
 fn a_retyped_payload_is_reported_and_verification_goes_on() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = d.join("data");
     let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
     let o = assent(&["token", "create", "--data", s(&data), "--role", "admin"]);
@@ -494,7 +456,7 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
         ),
     ];
     for (name, sql, code, want) in cases {
-        let copy = d.join(&name.replace(' ', "_"));
+        let copy = d.join(name.replace(' ', "_"));
         copy_dir(&data, &copy);
         let conn = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
         conn.execute_batch(sql).unwrap();
@@ -518,7 +480,7 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
     if !private_mount_namespace() {
         return;
     }
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = applied_data(&d);
     // A copy as an operator hands it over: `assent backup` (one file, no -wal or -shm); and
     // the same file switched to WAL mode, whose -shm cannot be created on read-only media.
@@ -607,7 +569,7 @@ fn serve_refuses_a_database_it_cannot_write() {
     if !private_mount_namespace() {
         return;
     }
-    let d = TempDir::new();
+    let d = TempDir::new("cli");
     let data = applied_data(&d);
     // The database file alone is read-only (its directory is not: the server's lock file
     // and SQLite's -wal and -shm files could be created).

@@ -19,7 +19,7 @@ fn mode(p: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_assent_creates_is_private() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("store-test");
     let data = tmp.path().join("new-data-dir").join("nested");
     let store = Store::open(
         &Location::parse(None, &data).unwrap(),
@@ -73,7 +73,7 @@ async fn what_assent_creates_is_private() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_backup_leaves_no_file() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("store-test");
     let store = Store::open(
         &Location::parse(None, tmp.path()).unwrap(),
         OpenOptions::create(),

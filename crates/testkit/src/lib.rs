@@ -5,6 +5,7 @@
 //! - [`http`]: a tiny HTTP/1.1 server for fixture sites, raw responses over a tokio
 //!   `TcpListener` bound to the address the test chooses (port 0, loopback aliases such as
 //!   `127.0.0.2` for third-party hosts).
+//! - [`temp`]: a temporary directory removed on drop.
 //! - [`fuzz`]: a time-boxed mutation fuzzer on stable Rust, so that the fuzz targets run in
 //!   every CI build.
 //!
@@ -14,6 +15,8 @@
 pub mod chromium;
 pub mod fuzz;
 pub mod http;
+pub mod temp;
 
 pub use chromium::{launch, require_chromium};
 pub use http::{Handler, Request, Response, serve};
+pub use temp::{TempDir, random_hex};

@@ -7,7 +7,6 @@
 // Each test binary uses a part of the harness only.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
 
 use assent_store::{Location, OpenOptions, Store, StoreError};
 
@@ -44,31 +43,7 @@ pub fn pg_url() -> String {
         .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
 }
 
-pub fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("assent-store-test-{}", random_hex(8)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use assent_testkit::{TempDir, random_hex};
 
 /// A PostgreSQL schema dropped on drop (even when the test panics).
 pub struct PgSchema {
@@ -117,7 +92,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
-        let dir = TempDir::new();
+        let dir = TempDir::new("store-test");
         match backend {
             Backend::Sqlite => TestDb {
                 backend,
