@@ -511,12 +511,12 @@ async fn receipt_page(b: Backend) {
     for want in [
         "<html lang=\"en\">",
         "Proof of your choice",
-        "callkom",
+        "Callkom",
         "Strictly necessary",
         "Functional",
         "Performance",
         "granted",
-        "accept_all",
+        "Accept all",
         "/sites/callkom/cookie-policy?version=1",
         "Anchored",
         &format!("/v1/receipts/{id}"),
@@ -528,6 +528,11 @@ async fn receipt_page(b: Backend) {
     }
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("Not yet anchored"), "{html}");
+    // Human words, not the record's codes and timestamps.
+    assert!(
+        !html.contains("accept_all") && !html.contains("Z</"),
+        "{html}"
+    );
     // Purposes in the policy's order, not the record's (alphabetical) one.
     let at = |s: &str| html.find(s).unwrap();
     assert!(at("Strictly necessary") < at("Functional") && at("Functional") < at("Performance"));
@@ -539,6 +544,7 @@ async fn receipt_page(b: Backend) {
         "Preuve de votre choix",
         "Fonctionnels",
         "accepté",
+        "Tout accepter",
         "Ancré",
         &id,
     ] {

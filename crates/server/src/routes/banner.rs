@@ -300,7 +300,9 @@ pub async fn demo_mail(State(st): State<AppState>) -> Response {
         .newest_first()
         .into_iter()
         .map(|m| demo::MailView {
-            at: assent_model::clock::rfc3339(m.at_ms),
+            at: jiff::Timestamp::from_millisecond(m.at_ms)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
             request: m.request_id,
             to: m.to,
             subject: m.subject,

@@ -44,6 +44,10 @@ pub struct Words {
     date: String,
     site: String,
     action: String,
+    action_accept_all: String,
+    action_reject_all: String,
+    action_custom: String,
+    action_withdraw: String,
     choices: String,
     granted: String,
     refused: String,
@@ -167,10 +171,27 @@ pub async fn render(st: &AppState, lang: &str, id: &str, receipt: &Receipt) -> S
         .unwrap_or_default();
     purposes.sort_by_key(|(i, _)| *i);
     let purposes = purposes.into_iter().map(|(_, v)| v).collect();
+    let w = words(lang);
+    // Dates as a person reads them, in the controller's time zone (like the policy pages);
+    // the site by its name; the action in words.
+    let tz = shown
+        .as_ref()
+        .map_or("UTC".to_owned(), |v| v.snapshot.controller.timezone.clone());
+    let when = |ms: i64| local_date_time(ms, &tz, lang);
+    let action = match r["action"].as_str().unwrap_or("") {
+        "accept_all" => w.action_accept_all.clone(),
+        "reject_all" => w.action_reject_all.clone(),
+        "custom" => w.action_custom.clone(),
+        "withdraw" => w.action_withdraw.clone(),
+        other => other.to_string(),
+    };
+    let site_name = shown
+        .as_ref()
+        .map_or_else(|| site.clone(), |v| v.snapshot.site.name.clone());
     let view = View {
         id: id.to_string(),
-        date: rfc3339(r["consentTimestamp"].as_i64().unwrap_or(0)),
-        action: r["action"].as_str().unwrap_or("").to_string(),
+        date: when(r["consentTimestamp"].as_i64().unwrap_or(0)),
+        action,
         purposes,
         policy_version: version,
         policy_url: format!(
@@ -178,16 +199,15 @@ pub async fn render(st: &AppState, lang: &str, id: &str, receipt: &Receipt) -> S
             st.public_base,
             urlencode(&site)
         ),
-        site,
-        expires: rfc3339(r["expiresAt"].as_i64().unwrap_or(0)),
+        site: site_name,
+        expires: when(r["expiresAt"].as_i64().unwrap_or(0)),
         anchored_at: receipt
             .anchor
             .as_ref()
-            .map(|a| rfc3339(a.checkpoint.checkpoint.ts_ms)),
+            .map(|a| when(a.checkpoint.checkpoint.ts_ms)),
         json_url: format!("{}/v1/receipts/{id}", st.public_base),
         key_url: format!("{}/.well-known/assent-ledger-key", st.public_base),
     };
-    let w = words(lang);
     Page {
         lang,
         title: &w.title,
@@ -224,6 +244,19 @@ pub fn render_problem(lang: &str, problem: Problem) -> String {
     }
     .render()
     .unwrap_or_default()
+}
+
+/// "3 December 2026, 12:29 CET": the policy pages' long date, and the time in `tz`.
+fn local_date_time(ms: i64, tz: &str, lang: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => format!(
+            "{}, {}",
+            assent_pages::words::long_date(ms, tz, lang),
+            t.to_zoned_datetime(zone).strftime("%H:%M %Z")
+        ),
+        Err(_) => rfc3339(ms),
+    }
 }
 
 /// Percent-encodes a path segment (site ids are plain, but the page must not trust that).

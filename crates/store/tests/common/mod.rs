@@ -7,7 +7,6 @@
 // Each test binary uses a part of the harness only.
 #![allow(dead_code, clippy::unwrap_used)]
 
-
 use assent_store::{Location, OpenOptions, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
