@@ -22,6 +22,17 @@ const WAIT: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+/// The preferences layer's text, white space made plain spaces (Intl may put a no-break space
+/// before a unit).
+async fn prefs_text(page: &assent_cdp::Page) -> String {
+    let v = eval(
+        page,
+        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
+    )
+    .await;
+    v.as_str().unwrap().to_owned()
+}
+
 async fn launch(rules: Option<&str>) -> Browser {
     let opts = LaunchOptions {
         host_resolver_rules: rules.map(str::to_owned),
@@ -760,12 +771,7 @@ async fn browser_flows() {
     );
     // Each purpose's description, and what refusing it changes (not for the exempt one), in
     // the visitor's language, described to assistive technology with the switch.
-    let text = eval(
-        &page,
-        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
-    )
-    .await;
-    let text = text.as_str().unwrap();
+    let text = &prefs_text(&page).await;
     for s in [
         "Essential to the site and the SaaS platform",
         "If you refuse: We will not measure audience (GA4/HubSpot Analytics)",
@@ -788,12 +794,7 @@ async fn browser_flows() {
         assent_cdp::json!([["necessary", true, true], ["functional", false, false], ["performance", false, false]])
     );
     // The second layer lists services, providers, cookies, lifetimes and legal bases.
-    let text = eval(
-        &page,
-        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
-    )
-    .await;
-    let text = text.as_str().unwrap();
+    let text = &prefs_text(&page).await;
     for s in [
         "Google Analytics 4 · Google Ireland Limited: _ga (13 months), _ga_* (13 months)",
         "Microsoft Corporation: ai_user (11 months), ai_session (30 minutes)",
@@ -916,12 +917,7 @@ async fn browser_flows() {
     // space before the unit may be a no-break space, hence the replace).
     click(&page, "#assent-banner [data-assent-action=customize]").await;
     wait_js(&page, "document.getElementById('assent-s2d')").await;
-    let text = eval(
-        &page,
-        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
-    )
-    .await;
-    let text = text.as_str().unwrap();
+    let text = &prefs_text(&page).await;
     for s in [
         "Base légale Intérêt légitime",
         "Google Analytics 4 · Google Ireland Limited: _ga (13 mois), _ga_* (13 mois)",
@@ -1056,12 +1052,7 @@ async fn german_demo_page() {
     );
     click(&page, "#assent-banner [data-assent-action=customize]").await;
     wait_js(&page, "document.getElementById('assent-s2d')").await;
-    let text = eval(
-        &page,
-        "document.getElementById('assent-prefs').textContent.replace(/\\s/g,' ')",
-    )
-    .await;
-    let text = text.as_str().unwrap();
+    let text = &prefs_text(&page).await;
     for s in [
         "Cookie-Einstellungen",
         "Rechtsgrundlage Berechtigtes Interesse",
