@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod banner;
+mod catalog;
 pub mod config;
 pub mod error;
 pub mod guard;
