@@ -6,6 +6,7 @@ pub mod check;
 pub mod clock;
 mod codes;
 pub mod consent;
+pub mod datastore;
 pub mod lang;
 pub mod registry;
 pub mod rights;

@@ -39,6 +39,9 @@ pub struct Registry {
     pub activities: Vec<Activity>,
     #[serde(default)]
     pub retention: Vec<RetentionRule>,
+    /// The operator's databases, for rights fulfilment (not part of any policy version).
+    #[serde(default)]
+    pub datastores: Vec<crate::datastore::Datastore>,
 }
 
 /// Text in one or several languages. A plain string is language-neutral (a brand name, an

@@ -56,6 +56,7 @@ impl SiteSnapshot {
             cookies: self.cookies.clone(),
             activities: self.activities.clone(),
             retention: self.retention.clone(),
+            datastores: vec![],
         }
     }
 

@@ -12,6 +12,7 @@
 mod activities;
 mod controller;
 mod cookies;
+mod datastores;
 mod diag;
 mod ids;
 mod purposes;
@@ -20,7 +21,7 @@ mod sites;
 mod texts;
 mod valid;
 
-pub use diag::{Diagnostic, Seg, Severity};
+pub use diag::{Diagnostic, Seg, Severity, place};
 
 use crate::registry::Registry;
 
@@ -59,6 +60,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     services::lint(r, &known, l);
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
+    datastores::lint(r, &known, l);
     texts::lint(r, l);
 }
 
