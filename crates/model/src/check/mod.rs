@@ -14,6 +14,7 @@ mod controller;
 mod cookies;
 mod diag;
 mod ids;
+mod placeholders;
 mod purposes;
 mod services;
 mod sites;
@@ -60,6 +61,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
     texts::lint(r, l);
+    placeholders::lint(r, l);
 }
 
 #[cfg(test)]
