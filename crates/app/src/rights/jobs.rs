@@ -144,5 +144,8 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             rep.reminders += 1;
         }
     }
+    st.metrics
+        .rights_purge_last_run_ms
+        .store(now, std::sync::atomic::Ordering::Relaxed);
     Ok(rep)
 }

@@ -15,6 +15,7 @@ mod cookies;
 mod datastores;
 mod diag;
 mod ids;
+mod placeholders;
 mod purposes;
 mod services;
 mod sites;
@@ -62,6 +63,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     activities::lint(r, &known, l);
     datastores::lint(r, &known, l);
     texts::lint(r, l);
+    placeholders::lint(r, l);
 }
 
 #[cfg(test)]
