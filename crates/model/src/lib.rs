@@ -7,6 +7,7 @@ pub mod clock;
 mod codes;
 pub mod consent;
 pub mod lang;
+pub mod marketing;
 pub mod registry;
 pub mod rights;
 pub mod version;

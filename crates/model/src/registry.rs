@@ -39,6 +39,9 @@ pub struct Registry {
     pub activities: Vec<Activity>,
     #[serde(default)]
     pub retention: Vec<RetentionRule>,
+    /// Marketing purposes (email, SMS): a table of their own that never reaches the banner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marketing: Vec<crate::marketing::MarketingPurpose>,
 }
 
 /// Text in one or several languages. A plain string is language-neutral (a brand name, an

@@ -14,6 +14,7 @@ mod controller;
 mod cookies;
 mod diag;
 mod ids;
+mod marketing;
 mod purposes;
 mod services;
 mod sites;
@@ -59,6 +60,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     services::lint(r, &known, l);
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
+    marketing::lint(r, &known, l);
     texts::lint(r, l);
 }
 
