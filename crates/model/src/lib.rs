@@ -10,6 +10,7 @@ pub mod datastore;
 pub mod enforced;
 pub mod lang;
 pub mod placeholder;
+pub mod marketing;
 pub mod registry;
 pub mod rights;
 pub mod version;

@@ -290,6 +290,21 @@ fn kalido_is_seed_001() {
         LegalBasis::LegitimateInterest
     );
     assert_eq!(basis("rights-requests"), LegalBasis::LegalObligation);
+    // Marketing (issue 17): newsletter by email on consent only; offers by email and SMS, soft
+    // opt-in allowed. Neither reaches the banner.
+    use assent_model::marketing::MarketingChannel::{Email, Sms};
+    let m: Vec<_> = r
+        .marketing
+        .iter()
+        .map(|m| (m.id.as_str(), m.channels.clone(), m.soft_opt_in))
+        .collect();
+    assert_eq!(
+        m,
+        [
+            ("newsletter", vec![Email], false),
+            ("offers", vec![Email, Sms], true)
+        ]
+    );
     let prospects = rule(&r, "prospects");
     assert_eq!(
         (prospects.period.seconds(), prospects.trigger),

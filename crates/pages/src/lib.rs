@@ -44,6 +44,7 @@ pub mod gaps;
 pub mod html;
 pub mod i18n;
 pub mod mail;
+pub mod marketing;
 pub mod privacy;
 pub mod register;
 pub mod rights;

@@ -41,10 +41,11 @@ migrations!(
     3 "0003_ledger_write_path",
     4 "0004_consent_keys",
     5 "0005_consent_tombstones",
+    6 "0006_marketing",
 );
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

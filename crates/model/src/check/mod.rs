@@ -16,6 +16,7 @@ mod datastores;
 mod diag;
 mod ids;
 mod placeholders;
+mod marketing;
 mod purposes;
 mod services;
 mod sites;
@@ -62,6 +63,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
     datastores::lint(r, &known, l);
+    marketing::lint(r, &known, l);
     texts::lint(r, l);
     placeholders::lint(r, l);
 }
