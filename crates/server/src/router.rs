@@ -227,6 +227,27 @@ route_table! {
             [200, 400, 401, 403, 404, 413, 415, 422] needs(Marketing);
         get "/marketing/pending-mails" => marketing::pending_mails, [200, 401, 403]
             needs(Marketing);
+        // Fulfilment of rights requests (issue 15): offline intake, the restriction list
+        // (which the operator's systems query), rectification, Art. 19 tasks, runs.
+        post "/requests" => rights::record_offline,
+            [201, 400, 401, 403, 404, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/restrict" => rights::restrict,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/restrictions" => rights::restrictions, [200, 400, 401, 403, 422] needs(Read);
+        post "/restrictions/{id}/lift" => rights::lift,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/rectify" => rights::rectify,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/requests/{id}/notifications" => rights::notifications, [200, 401, 403, 404]
+            needs(Read);
+        post "/requests/{id}/notifications/{task}/done" => rights::notification_done,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/fulfilment/preview" => rights::preview,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/fulfilment/run" => rights::run,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/requests/{id}/fulfilment/package" => rights::package, [200, 401, 403, 404]
+            needs(Requests);
     }
 }
 

@@ -53,6 +53,7 @@ mod pgtls;
 mod policy;
 mod postgres;
 mod rights;
+mod rights_work;
 mod rows;
 mod sql;
 mod sqlite;
@@ -73,6 +74,7 @@ pub use rights::{
     RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch, RightsRequestRow,
     RightsTokenRow,
 };
+pub use rights_work::{NotificationRow, RestrictionRow, RightsIntakeRow, RunRow};
 pub use sqlite::SqliteStore;
 pub use stats::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 pub use store::Store;

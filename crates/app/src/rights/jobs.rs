@@ -147,5 +147,7 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
     st.metrics
         .rights_purge_last_run_ms
         .store(now, std::sync::atomic::Ordering::Relaxed);
+    // Access packages whose single-use link has expired are deleted.
+    crate::rights::runs::purge_expired(st, now).await?;
     Ok(rep)
 }

@@ -324,10 +324,19 @@ pub async fn download(
 ) -> ApiResult<Response> {
     rate_limit(&st, peer, &headers)?;
     let file = dpo::download(&st, &id, &att, &q.token).await?;
-    let disposition = format!("attachment; filename=\"{}\"", safe_filename(&file.filename));
-    let mut resp = Response::new(Body::from(file.bytes));
+    Ok(file_response(
+        &file.filename,
+        &file.content_type,
+        file.bytes,
+    ))
+}
+
+/// A file to save (never to display inline, never cached).
+pub(super) fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", safe_filename(filename));
+    let mut resp = Response::new(Body::from(bytes));
     let h = resp.headers_mut();
-    let ct = HeaderValue::from_str(&file.content_type)
+    let ct = HeaderValue::from_str(content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     h.insert(header::CONTENT_TYPE, ct);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -338,7 +347,7 @@ pub async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    Ok(resp)
+    resp
 }
 
 #[cfg(test)]
