@@ -5,7 +5,8 @@
 
 mod common;
 
-use assent_model::version::{SiteSnapshot, diff};
+use assent_model::changes::diff;
+use assent_model::version::SiteSnapshot;
 use common::{Backend, Options, TestApp, content_type, header, hotjar_service, json};
 
 /// A text as the pages show it (escaped by their templates).
