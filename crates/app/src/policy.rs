@@ -2,9 +2,10 @@
 //! each with its diff and whether it asks visitors again.
 
 use assent_model::Registry;
+use assent_model::changes::{Change, diff, policy_changed, requires_fresh_consent};
 use assent_model::clock::Clock;
 use assent_model::enforced::OwnRecords;
-use assent_model::version::{Change, SiteSnapshot, diff, requires_fresh_consent};
+use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::Enforcements;
 use assent_store::{NewPolicyVersion, Store, StoreError};
 use serde::Serialize;
@@ -21,6 +22,9 @@ pub struct Applied {
     /// False when the site's content was unchanged (no new version).
     pub created: bool,
     pub requires_fresh_consent: bool,
+    /// A material change of the privacy policy only (flagged; the banner does not ask again
+    /// for it).
+    pub material_policy_change: bool,
     pub content_hash: String,
     pub changes: Vec<Change>,
 }
@@ -47,6 +51,7 @@ pub async fn apply_registry(
                 version: l.version,
                 created: false,
                 requires_fresh_consent: false,
+                material_policy_change: false,
                 content_hash: hash,
                 changes: vec![],
             });
@@ -70,6 +75,7 @@ pub async fn apply_registry(
             "site": site.id,
             "content_hash": hash,
             "requires_fresh_consent": fresh,
+            "material_policy_change": policy_changed(&changes),
             "changes": changes.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(),
             "source_sha256": hex::encode(Sha256::digest(source_toml.as_bytes())),
         });
@@ -93,6 +99,7 @@ pub async fn apply_registry(
             version: row.version,
             created: true,
             requires_fresh_consent: fresh,
+            material_policy_change: policy_changed(&changes),
             content_hash: hash,
             changes,
         });

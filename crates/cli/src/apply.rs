@@ -28,14 +28,20 @@ pub(crate) async fn cmd_apply(file: &Path, db: &DbArgs) -> Result<ExitCode> {
                 a.site,
                 a.version,
                 a.content_hash,
-                if a.requires_fresh_consent {
-                    ", requires fresh consent"
-                } else {
-                    ""
+                match (a.requires_fresh_consent, a.material_policy_change) {
+                    (true, _) => ", requires fresh consent",
+                    (false, true) =>
+                        ", material privacy-policy change (the banner does not ask again)",
+                    (false, false) => "",
                 }
             );
             for c in &a.changes {
-                println!("  {} {}", if c.material { "*" } else { "-" }, c.en);
+                let mark = match (c.material, c.policy_material) {
+                    (true, _) => "*",
+                    (false, true) => "+",
+                    (false, false) => "-",
+                };
+                println!("  {mark} {}", c.en);
             }
         } else {
             println!("site {}: unchanged (version {})", a.site, a.version);

@@ -2,8 +2,9 @@
 //! Material-change detection, table-driven: each edit of a base registry either requires fresh
 //! consent (material) or not (wording), with the expected plain-words description.
 
+use assent_model::changes::{diff, policy_changed, requires_fresh_consent};
 use assent_model::check::parse;
-use assent_model::version::{SiteSnapshot, diff, requires_fresh_consent};
+use assent_model::version::SiteSnapshot;
 
 const BASE: &str = r#"
 [controller]
@@ -243,4 +244,130 @@ fn changes_are_written_in_english_and_french() {
         assert_eq!(c.text("fr"), fr);
         assert_ne!(c.text("en"), fr);
     }
+}
+
+const NEWSLETTER: &str = r#"
+[[services]]
+id = "mailer"
+name = "Mailer"
+provider = "Mailer SAS"
+purposes = ["necessary"]
+country = "FR"
+
+[[activities]]
+id = "newsletter"
+name = { en = "Newsletter", fr = "Lettre d'information" }
+description = { en = "Sending the newsletter.", fr = "Envoi de la lettre." }
+legal_basis = "consent"
+data_categories = [{ en = "Email address", fr = "Adresse e-mail" }]
+retention = ["subscribers"]
+
+[[retention]]
+id = "subscribers"
+data_category = { en = "Subscribers", fr = "Abonnés" }
+period = "2 years"
+trigger = "last_contact"
+"#;
+
+/// A change of what only the privacy policy tells (an activity's legal basis, a longer
+/// retention, a new recipient) is a material privacy-policy change: flagged, and the banner
+/// does not ask again; each names the field and both values in the three languages.
+#[test]
+fn privacy_policy_changes_are_flagged_without_asking_again() {
+    let base_src = format!("{BASE}{NEWSLETTER}");
+    let base = snap(&base_src);
+    let cases: Vec<(String, &str, [&str; 3])> = vec![
+        (
+            base_src.replace(
+                "legal_basis = \"consent\"\ndata_categories",
+                "legal_basis = \"legitimate_interest\"\ndata_categories",
+            ),
+            "activity_legal_basis_changed",
+            [
+                "Newsletter: legal basis changed from Consent to Legitimate interest",
+                "Lettre d'information : la base légale passe de Consentement à Intérêt légitime",
+                "Newsletter: Rechtsgrundlage geändert von Einwilligung zu Berechtigtes Interesse",
+            ],
+        ),
+        (
+            base_src.replace("period = \"2 years\"", "period = \"3 years\""),
+            "retention_longer",
+            [
+                "Retention of Subscribers: period changed from 2 years after the last contact to 3 years after the last contact",
+                "Conservation : Abonnés : la durée passe de 2 ans à compter du dernier contact à 3 ans à compter du dernier contact",
+                "Speicherung: Subscribers: Frist geändert von 2 Jahre nach dem letzten Kontakt zu 3 Jahre nach dem letzten Kontakt",
+            ],
+        ),
+        (
+            base_src.replace(
+                "retention = [\"subscribers\"]",
+                "retention = [\"subscribers\"]\nprocessors = [\"mailer\"]",
+            ),
+            "activity_recipient_added",
+            [
+                "Processing activity Newsletter: new subprocessor Mailer",
+                "Traitement Lettre d'information : nouveau sous-traitant Mailer",
+                "Verarbeitung Newsletter: neuer Auftragsverarbeiter Mailer",
+            ],
+        ),
+    ];
+    for (src, kind, [en, fr, de]) in cases {
+        let changes = diff(&base, &snap(&src));
+        assert!(!requires_fresh_consent(&changes), "{kind}: {changes:#?}");
+        assert!(policy_changed(&changes), "{kind}: {changes:#?}");
+        let c = changes
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("{kind} missing in {changes:#?}"));
+        assert!(c.policy_material && !c.material, "{kind}");
+        assert_eq!([c.text("en"), c.text("fr"), c.text("de")], [en, fr, de]);
+    }
+    // A shorter retention is not material.
+    let shorter = diff(&base, &snap(&base_src.replace("\"2 years\"", "\"1 year\"")));
+    assert!(!policy_changed(&shorter) && !requires_fresh_consent(&shorter));
+    assert!(shorter.iter().any(|c| c.kind == "retention_shorter"));
+}
+
+/// What the banner asks under: a purpose's legal basis, a tracker's own legal basis.
+#[test]
+fn a_cookie_purposes_legal_basis_asks_again() {
+    let base = snap(BASE);
+    for (src, kind) in [
+        (
+            BASE.replace("legal_basis = \"consent\"", "legal_basis = \"legitimate_interest\""),
+            "purpose_legal_basis_changed",
+        ),
+        (
+            BASE.replace(
+                "purpose = \"analytics\"\nlifetime = \"6 months\"",
+                "purpose = \"analytics\"\nlifetime = \"6 months\"\nlegal_basis = \"legitimate_interest\"",
+            ),
+            "cookie_legal_basis_changed",
+        ),
+    ] {
+        let changes = diff(&base, &snap(&src));
+        assert!(requires_fresh_consent(&changes), "{kind}: {changes:#?}");
+        assert!(changes.iter().any(|c| c.kind == kind && c.material), "{kind}");
+    }
+}
+
+/// Every change names its field and both values: a wording change quotes the old and the new
+/// text, in each language.
+#[test]
+fn wording_changes_quote_both_values() {
+    let base = snap(BASE);
+    let changes = diff(
+        &base,
+        &snap(&BASE.replace("Stats.", "Audience statistics.")),
+    );
+    let c = changes
+        .iter()
+        .find(|c| c.kind == "purpose_wording_changed")
+        .unwrap();
+    assert_eq!(
+        c.en,
+        "Purpose Analytics: description changed from “Stats.” to “Audience statistics.”"
+    );
+    assert!(c.de.contains("„Stats.“"), "{}", c.de);
+    assert!(c.fr.contains("« Statistiques. »"), "{}", c.fr);
 }

@@ -7,8 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use assent_model::changes::diff;
 use assent_model::registry::Lifetime;
-use assent_model::version::{SiteSnapshot, diff};
+use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::Enforcements;
 use assent_pages::register::{self, Format};
 use assent_pages::versions::{self, HistoryPage};

@@ -357,6 +357,7 @@ li{margin:.2rem 0}
 .badge.consent{background:var(--accent-soft);border-color:#b8cbe6;color:#163a69}
 .badge.exempt{background:var(--ok-soft);border-color:#b5dcc1;color:var(--ok)}
 .badge.material{background:var(--warn-soft);border-color:#f0c98a;color:var(--warn)}
+.badge.policy{background:#eef3fb;border-color:#a9c1e6;color:#1d4f91}
 dl.facts{display:grid;grid-template-columns:minmax(9rem,14rem) 1fr;gap:.35rem 1rem}
 dl.facts dt{font-weight:600;color:var(--muted)}
 dl.facts dd{margin:0}
@@ -378,6 +379,7 @@ button.manage:hover{background:#173d6e}
 ul.changes{list-style:none;padding:0}
 ul.changes li{padding:.45rem .7rem;border-left:4px solid var(--line);margin:.35rem 0;background:#fafbfc}
 ul.changes li.material{border-left-color:var(--warn);background:var(--warn-soft)}
+ul.changes li.policy{border-left-color:#1d4f91;background:#eef3fb}
 ol.versions{list-style:none;padding:0}
 ol.versions>li{border:1px solid var(--line);border-radius:8px;padding:.2rem 1.1rem .6rem;margin:1rem 0}
 ol.versions h3{margin-top:.8rem}

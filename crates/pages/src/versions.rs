@@ -1,9 +1,9 @@
 //! The version history of a site's policy and the differences between two versions, in plain
-//! words (from [`assent_model::version::diff`]), material changes first and highlighted.
+//! words (from [`assent_model::changes::diff`]), material changes first and highlighted.
 
+use assent_model::changes::{Change, policy_changed};
 use assent_model::clock::rfc3339;
 use assent_model::registry::Site;
-use assent_model::version::Change;
 use serde_json::{Value, json};
 
 use crate::Links;
@@ -36,6 +36,8 @@ pub struct HistoryPage<'a> {
 struct ChangeView<'a> {
     kind: &'a str,
     material: bool,
+    /// A material change of the privacy policy only (the banner does not ask again).
+    policy: bool,
     text: &'a str,
 }
 
@@ -44,6 +46,7 @@ fn change_views<'a>(changes: impl Iterator<Item = &'a Change>, lang: &str) -> Ve
         .map(|c| ChangeView {
             kind: &c.kind,
             material: c.material,
+            policy: c.policy_material && !c.material,
             text: c.text(lang),
         })
         .collect()
@@ -73,6 +76,8 @@ struct VersionView<'a> {
     version: i64,
     date: Markup,
     fresh: bool,
+    /// The version changed the privacy policy materially.
+    policy: bool,
     cookie_href: String,
     privacy_href: String,
     diff_href: Option<String>,
@@ -96,6 +101,7 @@ struct DiffView<'a> {
     lead: Markup,
     compare: CompareForm,
     material: Vec<ChangeView<'a>>,
+    policy: Vec<ChangeView<'a>>,
     other: Vec<ChangeView<'a>>,
     from: i64,
     to: i64,
@@ -129,6 +135,7 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
                 version: v.version,
                 date: html::time_el(v.created_at_ms, p.timezone, lang),
                 fresh: v.requires_fresh_consent,
+                policy: policy_changed(&v.changes),
                 cookie_href: p.links.cookie_policy_version(lang, v.version),
                 privacy_href: p.links.privacy_policy_version(lang, v.version),
                 diff_href: (v.version > 1).then(|| p.links.diff(v.version - 1, v.version, lang)),
@@ -155,7 +162,15 @@ pub fn history_html(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> String {
 }
 
 fn change_json(c: &Change, lang: &str) -> Value {
-    json!({"kind": c.kind, "material": c.material, "text": c.text(lang), "en": c.en, "fr": c.fr})
+    json!({
+        "kind": c.kind,
+        "material": c.material,
+        "policy_material": c.policy_material,
+        "text": c.text(lang),
+        "en": c.en,
+        "fr": c.fr,
+        "de": c.text("de"),
+    })
 }
 
 /// The version history as data, newest first.
@@ -169,6 +184,7 @@ pub fn history_json(p: &HistoryPage<'_>, versions: &[VersionEntry]) -> Value {
                 "version": v.version,
                 "created_at": rfc3339(v.created_at_ms),
                 "requires_fresh_consent": v.requires_fresh_consent,
+                "material_policy_change": policy_changed(&v.changes),
                 "consent_floor": v.consent_floor,
                 "content_hash": v.content_hash,
                 "changes": v.changes.iter().map(|c| change_json(c, p.lang)).collect::<Vec<_>>(),
@@ -215,7 +231,14 @@ pub fn diff_html(
         ),
         compare: compare_form(p, &sorted, from.version, to.version),
         material: change_views(changes.iter().filter(|c| c.material), lang),
-        other: change_views(changes.iter().filter(|c| !c.material), lang),
+        policy: change_views(
+            changes.iter().filter(|c| c.policy_material && !c.material),
+            lang,
+        ),
+        other: change_views(
+            changes.iter().filter(|c| !c.material && !c.policy_material),
+            lang,
+        ),
         from: from.version,
         to: to.version,
         from_href: p.links.cookie_policy_version(lang, from.version),
@@ -235,7 +258,7 @@ pub fn diff_html(
         meta: Meta::Diff {
             history_href: p.links.versions(lang),
             material: view.material.len(),
-            other: view.other.len(),
+            other: view.other.len() + view.policy.len(),
         },
         body: html::render(&view),
         script: None,
@@ -256,6 +279,7 @@ pub fn diff_json(
         "from": from.version,
         "to": to.version,
         "requires_fresh_consent": changes.iter().any(|c| c.material),
+        "material_policy_change": policy_changed(changes),
         "changes": changes.iter().map(|c| change_json(c, p.lang)).collect::<Vec<_>>(),
     })
 }

@@ -6,8 +6,9 @@
 mod common;
 
 use assent_model::Registry;
+use assent_model::changes::diff;
 use assent_model::registry::{Text, Transfer};
-use assent_model::version::{SiteSnapshot, diff};
+use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::Enforcements;
 use assent_pages::register::{self, Format};
 use assent_pages::versions::{self, HistoryPage, VersionEntry};

@@ -4,8 +4,9 @@
 
 mod common;
 
+use assent_model::changes::diff;
 use assent_model::registry::{Lifetime, Safeguard, Service};
-use assent_model::version::{SiteSnapshot, diff};
+use assent_model::version::SiteSnapshot;
 use assent_pages::Links;
 use assent_pages::versions::{self, HistoryPage};
 use common::esc;
@@ -50,7 +51,7 @@ fn diff_page_names_every_change_material_first() {
     assert!(changes.iter().any(|c| !c.material));
     let links = Links::new("", "callkom");
     let e = common::version_entries(changes.clone());
-    for lang in ["en", "fr"] {
+    for lang in ["en", "fr", "de"] {
         let hp = HistoryPage {
             site: &new.site,
             timezone: "Europe/Paris",
@@ -72,11 +73,26 @@ fn diff_page_names_every_change_material_first() {
                     m.contains(&text),
                     "{lang}: material change {text} not in the highlighted list"
                 );
+            } else if c.policy_material {
+                // A material privacy-policy change: its own section, flagged, no re-asking.
+                let p = common::between(&html, "id=\"policy\"", "</ul>");
+                assert!(
+                    p.contains(&format!("<li class=\"policy\" data-kind=\"{}\">", c.kind)),
+                    "{lang}: {}",
+                    c.kind
+                );
+                assert!(p.contains(&text), "{lang}: {text}");
             } else {
                 let o = common::between(&html, "id=\"other\"", "</ul>");
                 assert!(o.contains(&text), "{lang}: {text}");
             }
         }
+        // The longer retention of the first rule is a material privacy-policy change.
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.kind == "retention_longer" && c.policy_material && !c.material)
+        );
         if lang == "en" {
             assert!(
                 html.contains(

@@ -5,7 +5,8 @@
 
 mod common;
 
-use assent_model::version::{SiteSnapshot, diff};
+use assent_model::changes::diff;
+use assent_model::version::SiteSnapshot;
 use common::{Backend, Options, TestApp, content_type, header, hotjar_service, json};
 
 /// A text as the pages show it (escaped by their templates).
@@ -305,6 +306,105 @@ description.de = "Hotjar-Benutzerkennung."
     );
 }
 
+/// The privacy policy says who applies each retention rule: Assent for the rights-request rule
+/// it purges (with the day of its last run, once the rights job has run), the controller for
+/// every other one; the old "scheduled job" claim is gone. A change of what only the privacy
+/// policy tells is flagged as a material privacy-policy change, without asking again.
+async fn privacy_policy_states_what_is_true(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let rows = |body: &str| -> Vec<String> {
+        let i = body
+            .find("<table id=\"retention\"")
+            .expect("retention table");
+        let t = &body[i..i + body[i..].find("</table>").unwrap()];
+        t.split("<tr>").skip(2).map(str::to_string).collect()
+    };
+    let (s, _, body) = html(&app, "/sites/callkom/privacy-policy?lang=en").await;
+    assert_eq!(s, 200);
+    assert!(!body.contains("scheduled job"), "{body}");
+    assert!(
+        !body.contains("callkom.example"),
+        "a placeholder e-mail is not published"
+    );
+    let rows_before = rows(&body);
+    let rights = rows_before
+        .iter()
+        .find(|r| r.contains("Rights requests and their answers"))
+        .expect("the rights-request rule");
+    // "not run yet", or the day of the server's own first run of the rights job.
+    assert!(rights.contains("Automatically, by Assent"), "{rights}");
+    for r in rows_before
+        .iter()
+        .filter(|r| !r.contains("Rights requests"))
+    {
+        assert!(
+            r.contains("By CALLKOM, outside the consent platform"),
+            "{r}"
+        );
+    }
+    assert!(body.contains("keeps no server logs"));
+
+    // Once the rights job (which purges rights requests) has run, the policy gives its day.
+    assent_app::rights::jobs::run_due_jobs(&app.state, common::BASE_TIME_MS)
+        .await
+        .unwrap();
+    let (_, _, body) = html(&app, "/sites/callkom/privacy-policy?lang=fr").await;
+    let rights = rows(&body)
+        .into_iter()
+        .find(|r| r.contains("Demandes d&#39;exercice des droits"))
+        .unwrap();
+    assert!(
+        rights.contains(
+            "dernière exécution le <time datetime=\"2026-09-21\">21 septembre 2026</time>"
+        ),
+        "{rights}"
+    );
+
+    // An activity's legal basis changes: the privacy policy only.
+    let src = std::fs::read_to_string(&app.registry).unwrap();
+    let at = src.find("id = \"consent-management\"").unwrap();
+    let changed = format!(
+        "{}{}",
+        &src[..at],
+        src[at..].replacen(
+            "legal_basis = \"legal_obligation\"",
+            "legal_basis = \"legitimate_interest\"\nlegitimate_interest.en = \"Proof.\"\nlegitimate_interest.fr = \"Preuve.\"\nlegitimate_interest.de = \"Nachweis.\"",
+            1
+        )
+    );
+    let (s, v) = json(
+        app.admin_post("/admin/v1/registry", changed, "application/toml")
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"][0]["requires_fresh_consent"], false, "{v}");
+    assert_eq!(v["applied"][0]["material_policy_change"], true, "{v}");
+    let (_, v) = json(app.get("/sites/callkom/policy-versions.json?lang=de").await).await;
+    assert_eq!(v["items"][0]["material_policy_change"], true, "{v}");
+    let change = v["items"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "activity_legal_basis_changed")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(change["policy_material"], true);
+    assert_eq!(change["material"], false);
+    assert_eq!(
+        change["text"],
+        "Verwaltung der Cookie-Einwilligungen und Nachweis der Einwilligung: Rechtsgrundlage geändert von Rechtliche Verpflichtung zu Berechtigtes Interesse"
+    );
+    let (_, _, body) = html(&app, "/sites/callkom/policy-versions?lang=fr").await;
+    assert!(body.contains("Modification importante de la politique de confidentialité"));
+    let v2 = &body[body.find("id=\"v2\"").unwrap()..body.find("id=\"v1\"").unwrap()];
+    assert!(
+        v2.contains("Les choix antérieurs sont restés valables"),
+        "{v2}"
+    );
+    assert!(v2.contains("<span class=\"badge policy\">"), "{v2}");
+    app.stop().await;
+}
+
 async fn register_endpoint(b: Backend) {
     let app = TestApp::spawn(b).await;
     let reg = registry(&std::fs::read_to_string(&app.registry).unwrap());
@@ -440,4 +540,5 @@ both_backends!(
     diff_names_each_material_change,
     register_endpoint,
     every_example_is_served,
+    privacy_policy_states_what_is_true,
 );

@@ -7,8 +7,9 @@
 use std::path::Path;
 
 use assent_model::Registry;
+use assent_model::changes::Change;
 use assent_model::registry::{Service, Site};
-use assent_model::version::{Change, SiteSnapshot};
+use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::Enforcements;
 use assent_pages::versions::VersionEntry;
 use assent_pages::{Links, PolicyPage, cookie, privacy};

@@ -20,9 +20,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use assent_model::Registry;
+use assent_model::changes::{Change, diff};
 use assent_model::clock::rfc3339;
 use assent_model::registry::Service;
-use assent_model::version::{Change, SiteSnapshot, diff};
+use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::{Enforcement, Enforcements};
 pub use assent_pages::register::{Format, RegisterError};
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
@@ -37,7 +38,7 @@ use assent_app::exports::{register_record, source_hash};
 use assent_app::sites::SiteVersion;
 
 /// Bumped when the rendering changes, so that cached pages are revalidated.
-const RENDER_REV: &str = "pages-1";
+const RENDER_REV: &str = "pages-2";
 
 // ---------------------------------------------------------------------------------------
 // Query, errors, headers
@@ -52,13 +53,11 @@ fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The language of error pages and of the Art. 30 record: French when asked for, else English.
-fn fr_or_en(q: &[(String, String)]) -> &'static str {
-    if param(q, "lang") == Some("fr") {
-        "fr"
-    } else {
-        "en"
-    }
+/// The language of error pages and of the Art. 30 record: the one asked for when Assent has
+/// words in it (English, French, German...), else English.
+fn page_lang(q: &[(String, String)]) -> &'static str {
+    let t = assent_pages::i18n::texts(param(q, "lang").unwrap_or("en"));
+    t.lang()
 }
 
 #[derive(Debug)]
@@ -88,47 +87,35 @@ impl PageError {
     }
 
     fn html(self, lang: &str) -> Response {
-        // (English, French)
+        // Catalog keys of the title and the message, in the page's language.
         let (status, title, msg) = match self {
             PageError::UnknownSite => (
                 StatusCode::NOT_FOUND,
-                ("Page not found", "Page introuvable"),
-                (
-                    "No site of this name is served here. Check the address of the link.",
-                    "Aucun site de ce nom n'est servi ici. Vérifiez l'adresse du lien.",
-                ),
+                "truth.error.not_found",
+                "truth.error.unknown_site",
             ),
             PageError::UnknownVersion => (
                 StatusCode::NOT_FOUND,
-                ("Version not found", "Version introuvable"),
-                (
-                    "This version of the policy does not exist. See the site's version history.",
-                    "Cette version de la politique n'existe pas. Consultez l'historique des versions du site.",
-                ),
+                "truth.error.version_not_found",
+                "truth.error.unknown_version",
             ),
-            PageError::BadQuery(_, msg) => (
+            PageError::BadQuery(..) => (
                 StatusCode::BAD_REQUEST,
-                ("Bad request", "Requête invalide"),
-                (msg, msg),
+                "truth.error.bad_request",
+                "truth.error.two_versions",
             ),
             PageError::Internal(e) => {
                 tracing::error!(error = %e, "policy page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    ("Internal error", "Erreur interne"),
-                    (
-                        "An internal error occurred; it has been logged.",
-                        "Une erreur interne s'est produite ; elle a été journalisée.",
-                    ),
+                    "truth.error.internal",
+                    "truth.error.internal_text",
                 )
             }
         };
-        let in_lang = |(en, fr): (&'static str, &'static str)| if lang == "fr" { fr } else { en };
-        let mut resp = (
-            status,
-            versions::error_html(lang, in_lang(title), in_lang(msg)),
-        )
-            .into_response();
+        let t = assent_pages::i18n::texts(lang);
+        let mut resp =
+            (status, versions::error_html(lang, t.get(title), t.get(msg))).into_response();
         uncached_html_headers(resp.headers_mut());
         resp
     }
@@ -303,6 +290,29 @@ fn entry(row: &PolicyVersionRow) -> VersionEntry {
     }
 }
 
+/// The history's entries, each version's changes re-derived from the stored snapshots, so that
+/// they are worded by this release in every language (German, fields and both values, the
+/// privacy-policy flag); a version whose snapshot does not parse keeps its stored changes.
+/// Whether visitors were asked again stays what was stored: it is what happened.
+fn entries(rows: &[PolicyVersionRow]) -> Vec<VersionEntry> {
+    let snap = |r: &PolicyVersionRow| serde_json::from_str::<SiteSnapshot>(&r.registry_json).ok();
+    let mut sorted: Vec<&PolicyVersionRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.version);
+    let mut prev: Option<SiteSnapshot> = None;
+    sorted
+        .into_iter()
+        .map(|r| {
+            let cur = snap(r);
+            let mut e = entry(r);
+            if let (Some(p), Some(c)) = (&prev, &cur) {
+                e.changes = diff(p, c);
+            }
+            prev = cur;
+            e
+        })
+        .collect()
+}
+
 fn max_age(pinned: bool) -> u32 {
     if pinned { 86_400 } else { 300 }
 }
@@ -391,7 +401,7 @@ impl PageRequest {
     /// error body.
     fn refuse(&self, kind: Kind, e: PageError) -> Response {
         match kind {
-            Kind::Html => e.html(fr_or_en(&self.q)),
+            Kind::Html => e.html(page_lang(&self.q)),
             Kind::Json => e.api().into_response(),
         }
     }
@@ -582,7 +592,7 @@ async fn history(req: PageRequest, kind: Kind) -> Response {
     cached(&req.headers, tag, 300, kind, frame, || {
         let links = Links::new(base, &req.site);
         let page = history_page(&current.snapshot, &lang, &links);
-        let entries: Vec<VersionEntry> = rows.iter().map(entry).collect();
+        let entries = entries(&rows);
         match kind {
             Kind::Html => versions::history_html(&page, &entries),
             Kind::Json => pretty(&versions::history_json(&page, &entries)),
@@ -675,7 +685,7 @@ pub async fn register_export(
         .unwrap_or("json")
         .parse()
         .map_err(|e: RegisterError| ApiError::invalid("format", e.to_string()))?;
-    let record = register_record(&st, param(&q, "site"), fr_or_en(&q))?;
+    let record = register_record(&st, param(&q, "site"), page_lang(&q))?;
     let body = record
         .render(format, &rfc3339(st.clock.now_ms()))
         .map_err(|e| ApiError::internal(&e))?;
