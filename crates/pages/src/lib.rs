@@ -42,6 +42,7 @@ pub mod facts;
 pub mod html;
 pub mod i18n;
 pub mod mail;
+pub mod package;
 pub mod privacy;
 pub mod register;
 pub mod rights;
