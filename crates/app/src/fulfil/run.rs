@@ -23,6 +23,9 @@ pub struct StoreFailure {
     /// `config`, `unreachable`, `auth`, `missing`, `permission`, `lock_timeout`, `engine`.
     pub kind: &'static str,
     pub message: String,
+    /// The kind in words.
+    #[serde(skip)]
+    pub what: &'static str,
 }
 
 impl std::fmt::Display for StoreFailure {
@@ -31,7 +34,7 @@ impl std::fmt::Display for StoreFailure {
         if let Some(t) = &self.table {
             write!(f, ", table `{t}`")?;
         }
-        write!(f, ": {}: {}", self.kind.replace('_', " "), self.message)
+        write!(f, ": {}: {}", self.what, self.message)
     }
 }
 
@@ -41,6 +44,7 @@ impl StoreFailure {
             datastore: datastore.to_string(),
             table: e.table,
             kind: e.kind.as_str(),
+            what: e.kind.describe(),
             message: e.message,
         }
     }
@@ -139,6 +143,7 @@ pub(crate) async fn each<T: Send + 'static>(
                 datastore: d.id.clone(),
                 table: None,
                 kind: "engine",
+                what: "database error",
                 message: format!("the worker failed: {e}"),
             }),
         };
