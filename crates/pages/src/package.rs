@@ -65,3 +65,39 @@ pub fn package_index(lang: &str, view: &PackageView) -> String {
     };
     page.render().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(rows: Vec<Vec<String>>) -> PackageView {
+        PackageView {
+            controller: "Shop <SAS>".into(),
+            generated: "2026-12-03 13:00 UTC".into(),
+            tables: vec![PackageTable {
+                source: "shop".into(),
+                table: "customers".into(),
+                purpose: None,
+                retention: Some("Invoices: 10 years".into()),
+                columns: vec![("full_name".into(), Some("identity".into()))],
+                rows,
+                csv: "shop.customers.csv".into(),
+                legal_hold: false,
+            }],
+            own_searched: false,
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_and_an_empty_package_says_so() {
+        let html = package_index("en", &view(vec![vec!["<script>alert(1)</script>".into()]]));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&#60;script&#62;"));
+        assert!(html.contains("Shop &#60;SAS&#62;"));
+        assert!(html.contains("Invoices: 10 years"));
+        let fr = package_index("fr", &view(vec![]));
+        assert!(fr.contains("Aucune donnée vous concernant"));
+        assert!(fr.contains("n&#39;ont pas été recherchées"));
+        assert!(!fr.contains("No data"));
+    }
+}
