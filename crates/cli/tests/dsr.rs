@@ -40,6 +40,13 @@ fn run(db: &Db, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `assent dsr SUB --registry REG ARGS...`
+fn dsr(db: &Db, sub: &str, reg: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["dsr", sub, "--registry", reg.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(db, &all)
+}
+
 fn worked_example(kind: DatastoreKind) {
     let db = Db::shop(kind);
     let tmp = TempDir::new("dsr");
@@ -120,13 +127,11 @@ fn worked_example(kind: DatastoreKind) {
 
     // 3. access: the package, in French.
     let out = tmp.join("package");
-    let o = run(
+    let o = dsr(
         &db,
+        "access",
+        &reg,
         &[
-            "dsr",
-            "access",
-            "--registry",
-            reg.to_str().unwrap(),
             "--email",
             "ADA.Lovelace@example.org",
             "--out",
@@ -169,13 +174,11 @@ fn worked_example(kind: DatastoreKind) {
 
     // Nobody: an empty package that says so.
     let empty = tmp.join("empty");
-    let o = run(
+    let o = dsr(
         &db,
+        "access",
+        &reg,
         &[
-            "dsr",
-            "access",
-            "--registry",
-            reg.to_str().unwrap(),
             "--email",
             "nobody@example.org",
             "--out",
@@ -188,17 +191,11 @@ fn worked_example(kind: DatastoreKind) {
 
     // 4. dry run, then erasure with its receipt in Assent's ledger.
     let before = db.rows("SELECT * FROM order_lines ORDER BY id");
-    let o = run(
+    let o = dsr(
         &db,
-        &[
-            "dsr",
-            "erase",
-            "--registry",
-            reg.to_str().unwrap(),
-            "--email",
-            "ada.lovelace@example.org",
-            "--dry-run",
-        ],
+        "erase",
+        &reg,
+        &["--email", "ada.lovelace@example.org", "--dry-run"],
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("dry run: nothing was changed"));
@@ -220,13 +217,11 @@ fn worked_example(kind: DatastoreKind) {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(
+    let o = dsr(
         &db,
+        "erase",
+        &reg,
         &[
-            "dsr",
-            "erase",
-            "--registry",
-            reg.to_str().unwrap(),
             "--email",
             "ada.lovelace@example.org",
             "--data",
@@ -266,17 +261,7 @@ fn failing_datastore_is_named(kind: DatastoreKind) {
         registry_block(kind).replace("name = \"newsletter\"", "name = \"mailing\""),
     )
     .unwrap();
-    let o = run(
-        &db,
-        &[
-            "dsr",
-            "erase",
-            "--registry",
-            reg.to_str().unwrap(),
-            "--email",
-            "ada.lovelace@example.org",
-        ],
-    );
+    let o = dsr(&db, "erase", &reg, &["--email", "ada.lovelace@example.org"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("datastore `shop`, table `mailing`: missing table or column: table `mailing` does not exist"),
@@ -290,30 +275,18 @@ fn failing_datastore_is_named(kind: DatastoreKind) {
         "nothing changed"
     );
     // Bad input is named, never a panic.
-    let o = run(
-        &db,
-        &[
-            "dsr",
-            "erase",
-            "--registry",
-            reg.to_str().unwrap(),
-            "--email",
-            "not-an-email",
-        ],
-    );
+    let o = dsr(&db, "erase", &reg, &["--email", "not-an-email"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("email: not an email address"),
         "{}",
         text(&o)
     );
-    let o = run(
+    let o = dsr(
         &db,
+        "access",
+        &reg,
         &[
-            "dsr",
-            "access",
-            "--registry",
-            reg.to_str().unwrap(),
             "--identity",
             "nokind",
             "--out",
@@ -327,13 +300,11 @@ fn failing_datastore_is_named(kind: DatastoreKind) {
     );
     // --data never creates a data directory.
     let missing = tmp.join("no-such-dir");
-    let o = run(
+    let o = dsr(
         &db,
+        "access",
+        &reg,
         &[
-            "dsr",
-            "access",
-            "--registry",
-            reg.to_str().unwrap(),
             "--email",
             "a@b.fr",
             "--data",
