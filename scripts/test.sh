@@ -25,6 +25,21 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
 fi
 export ASSENT_TEST_DATABASE_URL="${ASSENT_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+# MariaDB: the datastore tests (assent-datastore, the CLI's dsr tests) run against it (never
+# skipped): root without a password on 127.0.0.1, as the test machine has it.
+if ! mysqladmin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; then
+  if ! command -v mysqld >/dev/null 2>&1 && ! command -v mariadbd >/dev/null 2>&1; then
+    echo "test.sh: installing mariadb-server" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+  fi
+  echo "test.sh: starting MariaDB" >&2
+  (service mariadb start || service mysql start) >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do mysqladmin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+export ASSENT_TEST_MYSQL_URL="${ASSENT_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"
+
 # Two cores: two test threads per binary keep the browser tests from starving each other.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
 exec cargo test --workspace --locked "$@"

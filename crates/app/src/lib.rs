@@ -14,6 +14,7 @@
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`exports`] | consent exports, the Art. 30 register |
+//! | [`fulfil`] | rights fulfilment on the operator's datastores: access, erase, restrict, rectify |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
 //! | [`marketing`] | marketing choices, the check before a campaign, unsubscribes |
@@ -22,6 +23,7 @@ pub mod access;
 pub mod consent;
 pub mod error;
 pub mod exports;
+pub mod fulfil;
 pub mod ledger;
 pub mod marketing;
 pub mod metrics;

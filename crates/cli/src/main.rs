@@ -6,7 +6,9 @@
 mod apply;
 mod check;
 mod common;
+mod datastore;
 mod db;
+mod dsr;
 mod export;
 mod ledger;
 mod receipt;
@@ -23,7 +25,9 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::common::runtime;
+use crate::datastore::DatastoreCmd;
 use crate::db::DbArgs;
+use crate::dsr::DsrCmd;
 use crate::export::ExportCmd;
 use crate::ledger::LedgerCmd;
 use crate::receipt::ReceiptCmd;
@@ -95,6 +99,16 @@ enum Command {
     Register {
         #[command(subcommand)]
         command: RegisterCmd,
+    },
+    /// The operator's own databases: propose annotations, check them.
+    Datastore {
+        #[command(subcommand)]
+        command: DatastoreCmd,
+    },
+    /// Fulfil a data-subject request on the registry's datastores (access package, erasure).
+    Dsr {
+        #[command(subcommand)]
+        command: DsrCmd,
     },
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
@@ -183,6 +197,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &lang,
             out.as_deref(),
         ),
+        Command::Datastore { command } => datastore::cmd_datastore(command),
+        Command::Dsr { command } => runtime()?.block_on(dsr::cmd_dsr(command)),
         Command::Backup { db, out } => runtime()?.block_on(db::cmd_backup(&db, &out)),
         Command::Demo(args) => serve::cmd_demo(args),
         Command::Serve(args) => serve::cmd_serve(args),

@@ -63,9 +63,10 @@ impl DsError {
     }
 }
 
-impl fmt::Display for DsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
+impl ErrorKind {
+    /// The kind in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
             ErrorKind::Config => "configuration",
             ErrorKind::Unreachable => "unreachable",
             ErrorKind::Auth => "authentication failed",
@@ -73,7 +74,13 @@ impl fmt::Display for DsError {
             ErrorKind::Permission => "permission denied",
             ErrorKind::LockTimeout => "lock timeout",
             ErrorKind::Engine => "database error",
-        };
+        }
+    }
+}
+
+impl fmt::Display for DsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = self.kind.describe();
         match &self.table {
             Some(t) => write!(f, "table `{t}`: {what}: {}", self.message),
             None => write!(f, "{what}: {}", self.message),

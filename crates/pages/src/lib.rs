@@ -45,6 +45,7 @@ pub mod html;
 pub mod i18n;
 pub mod mail;
 pub mod marketing;
+pub mod package;
 pub mod privacy;
 pub mod register;
 pub mod rights;
