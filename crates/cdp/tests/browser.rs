@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use assent_cdp::{Browser, CdpError, Cookie, LaunchOptions, Modifiers, Page, json};
+use assent_cdp::{Browser, BrowserContext, CdpError, Cookie, LaunchOptions, Modifiers, Page, json};
 use assent_testkit::{Request, Response, serve};
 
 async fn launch(allow_third_party_cookies: bool) -> Browser {
@@ -286,17 +286,24 @@ async fn focused_id(page: &Page) -> assent_cdp::Value {
     page.evaluate("document.activeElement.id").await.unwrap()
 }
 
+/// The top page of [`cross_site_pair`], and a browser (third-party cookies allowed or not) with
+/// a page in a new context.
+async fn cross_site_in_a_context(allow: bool) -> (String, Browser, BrowserContext, Page) {
+    let (top, _) = cross_site_pair().await;
+    let browser = launch(allow).await;
+    let context = browser.new_context().await.unwrap();
+    let page = context.new_page().await.unwrap();
+    (top, browser, context, page)
+}
+
 fn cookie_names(cookies: Vec<Cookie>) -> Vec<String> {
     cookies.into_iter().map(|c| c.name).collect()
 }
 
 #[tokio::test]
 async fn third_party_cookies_are_stored_when_allowed() {
-    let (top, _) = cross_site_pair().await;
-    let browser = launch(true).await;
     // In a separate context (what the scanner uses) and in the default one.
-    let context = browser.new_context().await.unwrap();
-    let page = context.new_page().await.unwrap();
+    let (top, browser, context, page) = cross_site_in_a_context(true).await;
     page.navigate(&top).await.unwrap();
     let cookies = context.cookies().await.unwrap();
     let names: Vec<_> = cookies
@@ -321,10 +328,7 @@ async fn third_party_cookies_are_stored_when_allowed() {
 async fn third_party_cookies_are_blocked_with_default_settings() {
     // The control experiment: without the profile preference, Chromium refuses them, so the
     // test above shows that the preference is what lets them through.
-    let (top, _) = cross_site_pair().await;
-    let browser = launch(false).await;
-    let context = browser.new_context().await.unwrap();
-    let page = context.new_page().await.unwrap();
+    let (top, browser, context, page) = cross_site_in_a_context(false).await;
     page.enable_network().await.unwrap();
     let mut events = page.events();
     page.navigate(&top).await.unwrap();

@@ -106,21 +106,30 @@ pub fn verify_inclusion(
         if s == 0 {
             return false;
         }
-        if f & 1 == 1 || f == s {
+        if climb(&mut f, &mut s) {
             r = node_hash(p, &r);
-            if f & 1 == 0 {
-                while f & 1 == 0 && f != 0 {
-                    f >>= 1;
-                    s >>= 1;
-                }
-            }
         } else {
             r = node_hash(&r, p);
         }
-        f >>= 1;
-        s >>= 1;
     }
     s == 0 && &r == root
+}
+
+/// One level of the verification walks of RFC 9162 (sections 2.1.3.2 and 2.1.4.2), for the
+/// node `f` of the last node `s` of its level: whether the proof's next hash goes on the left
+/// (`f` is a right child, or the last node of its level); then `f` and `s` climb one level,
+/// after the levels where a left `f` is the last node and has no sibling.
+fn climb(f: &mut u64, s: &mut u64) -> bool {
+    let left = *f & 1 == 1 || *f == *s;
+    if left {
+        while *f & 1 == 0 && *f != 0 {
+            *f >>= 1;
+            *s >>= 1;
+        }
+    }
+    *f >>= 1;
+    *s >>= 1;
+    left
 }
 
 /// Consistency proof (RFC 9162 `PROOF`) that the tree of the first `old_size` entries
@@ -195,20 +204,12 @@ pub fn verify_consistency(
         if s == 0 {
             return false;
         }
-        if f & 1 == 1 || f == s {
+        if climb(&mut f, &mut s) {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            if f & 1 == 0 {
-                while f & 1 == 0 && f != 0 {
-                    f >>= 1;
-                    s >>= 1;
-                }
-            }
         } else {
             sr = node_hash(&sr, c);
         }
-        f >>= 1;
-        s >>= 1;
     }
     &fr == old_root && &sr == new_root && s == 0
 }

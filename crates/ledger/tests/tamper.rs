@@ -77,6 +77,42 @@ fn ledger() -> Ledger {
     build(3, 200, 50)
 }
 
+/// The problems verification finds in `l`: (chain, position, kind).
+fn found(l: &Ledger) -> Vec<(u32, u64, ProblemKind)> {
+    kinds(&verify(l))
+}
+
+/// What verification finds in a fresh ledger once `edit` changed the row of (chain, seq).
+fn found_after_edit(
+    chain: u32,
+    seq: u64,
+    edit: impl FnOnce(&mut Entry, &mut Option<Vec<u8>>),
+) -> Vec<(u32, u64, ProblemKind)> {
+    let mut l = ledger();
+    let i = row_of(&l, chain, seq);
+    let (e, p) = &mut l.rows[i];
+    edit(e, p);
+    found(&l)
+}
+
+/// What verification finds in a fresh ledger once the row of (chain, seq) moved by `by`
+/// places.
+fn found_after_move(chain: u32, seq: u64, by: isize) -> Vec<(u32, u64, ProblemKind)> {
+    let mut l = ledger();
+    let a = row_of(&l, chain, seq);
+    let row = l.rows.remove(a);
+    l.rows.insert(a.checked_add_signed(by).unwrap(), row);
+    found(&l)
+}
+
+/// Adds to `l` a checkpoint, duly signed, of the heads of checkpoint `from` changed by `edit`.
+fn add_checkpoint(l: &mut Ledger, from: usize, edit: impl FnOnce(&mut Vec<ChainCheckpoint>)) {
+    let mut heads = l.checkpoints[from].checkpoint.heads.clone();
+    edit(&mut heads);
+    let cp = l.key.sign_checkpoint(TS0, heads).unwrap();
+    l.checkpoints.push(cp);
+}
+
 #[test]
 fn clean_ledger_has_no_problems() {
     let l = ledger();
@@ -105,45 +141,33 @@ fn clean_ledger_has_no_problems() {
 
 #[test]
 fn payload_edited() {
-    let mut l = ledger();
-    let i = row_of(&l, 1, 77);
-    let p = l.rows[i].1.as_mut().unwrap();
-    let at = p.iter().position(|&b| b == b't').unwrap();
-    p[at] = b'f'; // "consented":true -> "consented":frue
-    assert_eq!(
-        kinds(&verify(&l)),
-        vec![(1, 77, ProblemKind::PayloadEdited)]
-    );
+    let found = found_after_edit(1, 77, |_, p| {
+        let p = p.as_mut().unwrap();
+        let at = p.iter().position(|&b| b == b't').unwrap();
+        p[at] = b'f'; // "consented":true -> "consented":frue
+    });
+    assert_eq!(found, vec![(1, 77, ProblemKind::PayloadEdited)]);
 }
 
 #[test]
 fn payload_and_payload_hash_edited() {
-    let mut l = ledger();
-    let i = row_of(&l, 1, 77);
-    let forged = record(1, 78);
-    l.rows[i].0.payload_hash = payload_hash(&forged);
-    l.rows[i].1 = Some(forged);
-    assert_eq!(kinds(&verify(&l)), vec![(1, 77, ProblemKind::HeaderEdited)]);
+    let found = found_after_edit(1, 77, |e, p| {
+        let forged = record(1, 78);
+        e.payload_hash = payload_hash(&forged);
+        *p = Some(forged);
+    });
+    assert_eq!(found, vec![(1, 77, ProblemKind::HeaderEdited)]);
 }
 
 #[test]
 fn header_edited() {
-    let mut l = ledger();
-    let i = row_of(&l, 2, 10);
-    l.rows[i].0.ts_ms += 1;
-    assert_eq!(kinds(&verify(&l)), vec![(2, 10, ProblemKind::HeaderEdited)]);
-    let mut l = ledger();
-    let i = row_of(&l, 2, 10);
-    l.rows[i].0.kind = "withdraw".into();
-    assert_eq!(kinds(&verify(&l)), vec![(2, 10, ProblemKind::HeaderEdited)]);
+    let found = found_after_edit(2, 10, |e, _| e.ts_ms += 1);
+    assert_eq!(found, vec![(2, 10, ProblemKind::HeaderEdited)]);
+    let found = found_after_edit(2, 10, |e, _| e.kind = "withdraw".into());
+    assert_eq!(found, vec![(2, 10, ProblemKind::HeaderEdited)]);
     // A changed seq is judged where the entry links to.
-    let mut l = ledger();
-    let i = row_of(&l, 2, 10);
-    l.rows[i].0.seq = 1000;
-    assert_eq!(
-        kinds(&verify(&l)),
-        vec![(2, 1000, ProblemKind::HeaderEdited)]
-    );
+    let found = found_after_edit(2, 10, |e, _| e.seq = 1000);
+    assert_eq!(found, vec![(2, 1000, ProblemKind::HeaderEdited)]);
 }
 
 #[test]
@@ -153,7 +177,7 @@ fn header_edited_and_rehashed_breaks_the_link() {
     let e = &mut l.rows[i].0;
     e.ts_ms -= 3_600_000;
     e.hash = e.compute_hash();
-    let k = kinds(&verify(&l));
+    let k = found(&l);
     assert_eq!(k[0], (0, 121, ProblemKind::LinkBroken));
     assert!(
         k.contains(&(0, 150, ProblemKind::CheckpointRootMismatch)),
@@ -181,7 +205,7 @@ fn consistent_rewrite_of_a_suffix_is_caught_by_checkpoints() {
         *e = head.append(e.ts_ms, &e.kind, &payload);
         *p = Some(payload);
     }
-    let k = kinds(&verify(&l));
+    let k = found(&l);
     assert_eq!(
         k,
         vec![
@@ -196,7 +220,7 @@ fn entry_deleted() {
     let mut l = ledger();
     let i = row_of(&l, 1, 42);
     l.rows.remove(i);
-    let k = kinds(&verify(&l));
+    let k = found(&l);
     assert_eq!(k[0], (1, 42, ProblemKind::Deleted { count: 1 }));
     assert!(
         k[1..]
@@ -208,10 +232,7 @@ fn entry_deleted() {
     let mut l = ledger();
     l.rows
         .retain(|(e, _)| !(e.chain == 2 && (10..15).contains(&e.seq)));
-    assert_eq!(
-        kinds(&verify(&l))[0],
-        (2, 10, ProblemKind::Deleted { count: 5 })
-    );
+    assert_eq!(found(&l)[0], (2, 10, ProblemKind::Deleted { count: 5 }));
 }
 
 #[test]
@@ -219,7 +240,7 @@ fn tail_deleted() {
     let mut l = ledger();
     l.rows.retain(|(e, _)| !(e.chain == 1 && e.seq >= 197));
     assert_eq!(
-        kinds(&verify(&l)),
+        found(&l),
         vec![(
             1,
             200,
@@ -245,24 +266,26 @@ fn forged_entry(l: &Ledger, chain: u32, seq: u64) -> (Entry, Option<Vec<u8>>) {
     (head.append(prev.ts_ms, "consent", &payload), Some(payload))
 }
 
+/// Verifies a fresh ledger where an entry forged for (chain, seq) is stored `offset` rows
+/// after the genuine one: the report, and the forged row's index.
+fn verify_with_forged(chain: u32, seq: u64, offset: usize) -> (Report, usize) {
+    let mut l = ledger();
+    let forged = forged_entry(&l, chain, seq);
+    let i = row_of(&l, chain, seq) + offset;
+    l.rows.insert(i, forged);
+    (verify(&l), i)
+}
+
 #[test]
 fn inserted_before_the_genuine_entry() {
-    let mut l = ledger();
-    let forged = forged_entry(&l, 2, 60);
-    let i = row_of(&l, 2, 60);
-    l.rows.insert(i, forged);
-    let r = verify(&l);
+    let (r, i) = verify_with_forged(2, 60, 0);
     assert_eq!(kinds(&r), vec![(2, 60, ProblemKind::Inserted)]);
     assert_eq!(r.problems[0].index, i as u64, "the forged row is blamed");
 }
 
 #[test]
 fn inserted_after_the_genuine_entry() {
-    let mut l = ledger();
-    let forged = forged_entry(&l, 2, 60);
-    let i = row_of(&l, 2, 60) + 2;
-    l.rows.insert(i, forged);
-    let r = verify(&l);
+    let (r, i) = verify_with_forged(2, 60, 2);
     assert_eq!(kinds(&r), vec![(2, 60, ProblemKind::Inserted)]);
     assert_eq!(r.problems[0].index, i as u64);
 }
@@ -272,7 +295,7 @@ fn inserted_far_from_its_seq() {
     let mut l = ledger();
     let forged = forged_entry(&l, 0, 30);
     l.rows.push(forged);
-    assert_eq!(kinds(&verify(&l)), vec![(0, 30, ProblemKind::Inserted)]);
+    assert_eq!(found(&l), vec![(0, 30, ProblemKind::Inserted)]);
 }
 
 #[test]
@@ -291,25 +314,19 @@ fn reordered_adjacent() {
     let a = row_of(&l, 1, 99);
     let b = row_of(&l, 1, 100);
     l.rows.swap(a, b);
-    assert_eq!(kinds(&verify(&l)), vec![(1, 100, ProblemKind::Reordered)]);
+    assert_eq!(found(&l), vec![(1, 100, ProblemKind::Reordered)]);
 }
 
 #[test]
 fn reordered_moved_later() {
-    let mut l = ledger();
-    let a = row_of(&l, 1, 20);
-    let row = l.rows.remove(a);
-    l.rows.insert(a + 300, row);
-    assert_eq!(kinds(&verify(&l)), vec![(1, 20, ProblemKind::Reordered)]);
+    let found = found_after_move(1, 20, 300);
+    assert_eq!(found, vec![(1, 20, ProblemKind::Reordered)]);
 }
 
 #[test]
 fn reordered_moved_earlier() {
-    let mut l = ledger();
-    let a = row_of(&l, 1, 120);
-    let row = l.rows.remove(a);
-    l.rows.insert(a - 200, row);
-    assert_eq!(kinds(&verify(&l)), vec![(1, 120, ProblemKind::Reordered)]);
+    let found = found_after_move(1, 120, -200);
+    assert_eq!(found, vec![(1, 120, ProblemKind::Reordered)]);
 }
 
 #[test]
@@ -318,10 +335,10 @@ fn duplicated() {
     let a = row_of(&l, 0, 5);
     let row = l.rows[a].clone();
     l.rows.insert(a + 1, row.clone());
-    assert_eq!(kinds(&verify(&l)), vec![(0, 5, ProblemKind::Duplicated)]);
+    assert_eq!(found(&l), vec![(0, 5, ProblemKind::Duplicated)]);
     l.rows.push(row);
     assert_eq!(
-        kinds(&verify(&l)),
+        found(&l),
         vec![
             (0, 5, ProblemKind::Duplicated),
             (0, 5, ProblemKind::Duplicated)
@@ -331,7 +348,7 @@ fn duplicated() {
     let mut l = build(1, 1200, 600);
     let row = l.rows[3].clone();
     l.rows.push(row);
-    assert_eq!(kinds(&verify(&l)), vec![(0, 3, ProblemKind::Inserted)]);
+    assert_eq!(found(&l), vec![(0, 3, ProblemKind::Inserted)]);
 }
 
 #[test]
@@ -376,21 +393,15 @@ fn forged_checkpoint_signature() {
 #[test]
 fn checkpoint_root_not_matching() {
     let mut l = ledger();
-    let mut heads = l.checkpoints[2].checkpoint.heads.clone();
-    heads[1].root = [0x55; 32];
-    l.checkpoints
-        .push(l.key.sign_checkpoint(TS0, heads).unwrap());
+    add_checkpoint(&mut l, 2, |heads| heads[1].root = [0x55; 32]);
     assert_eq!(
-        kinds(&verify(&l)),
+        found(&l),
         vec![(1, 150, ProblemKind::CheckpointRootMismatch)]
     );
     let mut l = ledger();
-    let mut heads = l.checkpoints[2].checkpoint.heads.clone();
-    heads[2].head_hash = [0x55; 32];
-    l.checkpoints
-        .push(l.key.sign_checkpoint(TS0, heads).unwrap());
+    add_checkpoint(&mut l, 2, |heads| heads[2].head_hash = [0x55; 32]);
     assert_eq!(
-        kinds(&verify(&l)),
+        found(&l),
         vec![(2, 150, ProblemKind::CheckpointRootMismatch)]
     );
 }
@@ -398,18 +409,17 @@ fn checkpoint_root_not_matching() {
 #[test]
 fn checkpoint_beyond_chain() {
     let mut l = ledger();
-    let mut heads = l.checkpoints[3].checkpoint.heads.clone();
-    heads[0].size = 205;
-    heads.push(ChainCheckpoint {
-        chain: 9,
-        size: 1,
-        root: [1; 32],
-        head_hash: [2; 32],
+    add_checkpoint(&mut l, 3, |heads| {
+        heads[0].size = 205;
+        heads.push(ChainCheckpoint {
+            chain: 9,
+            size: 1,
+            root: [1; 32],
+            head_hash: [2; 32],
+        });
     });
-    l.checkpoints
-        .push(l.key.sign_checkpoint(TS0, heads).unwrap());
     assert_eq!(
-        kinds(&verify(&l)),
+        found(&l),
         vec![
             (
                 0,

@@ -7,6 +7,11 @@ use assent_ledger::*;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
+/// Asserts that a hash is the expected vector, in lowercase hex.
+fn assert_hex(h: &Hash, want: &str) {
+    assert_eq!(to_hex(h), want);
+}
+
 fn sha(b: &[u8]) -> Hash {
     Sha256::digest(b).into()
 }
@@ -14,9 +19,9 @@ fn sha(b: &[u8]) -> Hash {
 #[test]
 fn genesis_and_empty_root() {
     assert_eq!(GENESIS, sha(TAG_GENESIS));
-    assert_eq!(
-        to_hex(&GENESIS),
-        "7bff88eedb01c585911a614f832468e76b75bb4ac3f9b1d498581209480c5470"
+    assert_hex(
+        &GENESIS,
+        "7bff88eedb01c585911a614f832468e76b75bb4ac3f9b1d498581209480c5470",
     );
     assert_eq!(EMPTY_ROOT, sha(b""));
     assert_eq!(merkle_root(&[]), EMPTY_ROOT);
@@ -24,56 +29,44 @@ fn genesis_and_empty_root() {
 
 #[test]
 fn payload_hash_vectors() {
-    assert_eq!(
-        to_hex(&payload_hash(b"")),
-        "eacc384806db367a1bb20855574a0981da58877f3fa249ceaeac1bb44b6aac8e"
+    assert_hex(
+        &payload_hash(b""),
+        "eacc384806db367a1bb20855574a0981da58877f3fa249ceaeac1bb44b6aac8e",
     );
-    assert_eq!(
-        to_hex(&payload_hash(br#"{"a":1}"#)),
-        "d70de26cc3862c02e740424144ffb05c03f155b131bc49b19ad4748fcad38d7c"
+    assert_hex(
+        &payload_hash(br#"{"a":1}"#),
+        "d70de26cc3862c02e740424144ffb05c03f155b131bc49b19ad4748fcad38d7c",
     );
+}
+
+/// The hash of entry `seq` of chain 0 with `payload`.
+fn chain0(seq: u64, ts_ms: i64, kind: &str, payload: &[u8], prev: &Hash) -> Hash {
+    entry_hash(0, seq, ts_ms, kind, &payload_hash(payload), prev)
 }
 
 #[test]
 fn entry_hash_vectors() {
-    let e1 = entry_hash(
-        0,
-        0,
-        1_700_000_000_000,
-        "consent",
-        &payload_hash(br#"{"a":1}"#),
-        &GENESIS,
-    );
-    assert_eq!(
-        to_hex(&e1),
-        "fa601e4cdb1054e5eb201e09ddbc8f3b57792f1f02fda3bfe91688e0a1c053e5"
+    let e1 = chain0(0, 1_700_000_000_000, "consent", br#"{"a":1}"#, &GENESIS);
+    assert_hex(
+        &e1,
+        "fa601e4cdb1054e5eb201e09ddbc8f3b57792f1f02fda3bfe91688e0a1c053e5",
     );
     let e2 = entry_hash(7, 42, -1, "", &[0x11; 32], &[0x22; 32]);
-    assert_eq!(
-        to_hex(&e2),
-        "f1e30ac37d854e26b59c5100a909e5137ff4950c3f3a5a116ddc1ece726a8b7b"
+    assert_hex(
+        &e2,
+        "f1e30ac37d854e26b59c5100a909e5137ff4950c3f3a5a116ddc1ece726a8b7b",
     );
-    let e3 = entry_hash(
-        0,
-        1,
-        1_700_000_000_001,
-        "ledger.redaction",
-        &payload_hash(br#"{"b":[true,null]}"#),
-        &e1,
-    );
-    assert_eq!(
-        to_hex(&e3),
-        "1049e14b0f51653b6f8ac855e4d15b8e65ed0461b66178ef2705886ad799cb29"
+    let redaction = br#"{"b":[true,null]}"#;
+    let e3 = chain0(1, 1_700_000_000_001, "ledger.redaction", redaction, &e1);
+    assert_hex(
+        &e3,
+        "1049e14b0f51653b6f8ac855e4d15b8e65ed0461b66178ef2705886ad799cb29",
     );
 
     // The writer produces the same entries.
     let mut head = ChainHead::new(0);
     let a = head.append(1_700_000_000_000, "consent", br#"{"a":1}"#);
-    let b = head.append(
-        1_700_000_000_001,
-        "ledger.redaction",
-        br#"{"b":[true,null]}"#,
-    );
+    let b = head.append(1_700_000_000_001, "ledger.redaction", redaction);
     assert_eq!((a.hash, b.hash, b.prev_hash, b.seq), (e1, e3, e1, 1));
     assert!(a.hash_is_valid() && b.hash_is_valid());
 }

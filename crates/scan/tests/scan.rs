@@ -53,6 +53,12 @@ async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().await
 }
 
+/// Starts a scanning test of the fixture site of `kind` (see [`exclusive`]).
+async fn exclusive_site(kind: Kind) -> (tokio::sync::MutexGuard<'static, ()>, fixtures::Site) {
+    let one = exclusive().await;
+    (one, fixtures::serve_site(kind).await)
+}
+
 /// Scans a fixture site, which must give a report, and keeps the report as `name`.
 async fn scan_saved(
     name: &str,
@@ -78,15 +84,9 @@ fn save(name: &str, r: &Report) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compliant_site_is_clean_and_fast() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::Compliant).await;
-    let report = scan_saved(
-        "compliant",
-        &site,
-        &fixtures::compliant_declared(),
-        options(&site),
-    )
-    .await;
+    let (_one, site) = exclusive_site(Kind::Compliant).await;
+    let declared = fixtures::compliant_declared();
+    let report = scan_saved("compliant", &site, &declared, options(&site)).await;
     eprintln!(
         "full audit (4 scenarios, {PAGES}-page site): {} ms, {} page loads",
         report.duration_ms, report.summary.pages_visited
@@ -182,15 +182,9 @@ async fn compliant_site_is_clean_and_fast() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_violations_are_each_reported_with_kind_and_scenario() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::Violating).await;
-    let report = scan_saved(
-        "violating",
-        &site,
-        &fixtures::violating_declared(),
-        options(&site),
-    )
-    .await;
+    let (_one, site) = exclusive_site(Kind::Violating).await;
+    let declared = fixtures::violating_declared();
+    let report = scan_saved("violating", &site, &declared, options(&site)).await;
     assert!(report.has_violations());
     assert_eq!(report.exit_code(), 1);
     let expected = set(&[
@@ -330,8 +324,7 @@ async fn screenshot_report(html: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_without_banner_is_still_audited() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::NoBanner).await;
+    let (_one, site) = exclusive_site(Kind::NoBanner).await;
     let opts = ScanOptions {
         max_pages: 3,
         banner_timeout: Duration::from_millis(800),
@@ -437,8 +430,7 @@ async fn unreachable_sites_and_bad_urls_are_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn severity_of_declared_but_unseen_is_information() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::Compliant).await;
+    let (_one, site) = exclusive_site(Kind::Compliant).await;
     let mut declared = fixtures::compliant_declared();
     declared.cookies.push(assent_scan::DeclaredCookie {
         name: "_legacy_*".into(),
@@ -464,8 +456,7 @@ async fn severity_of_declared_but_unseen_is_information() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::OtherBanner).await;
+    let (_one, site) = exclusive_site(Kind::OtherBanner).await;
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
     let opts = ScanOptions {
@@ -529,8 +520,7 @@ async fn other_banners_are_clicked_through_selectors_and_progress_is_reported() 
 /// banner that "could not be clicked".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_banner_seen_before_consent_is_reported_as_found() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::Compliant).await;
+    let (_one, site) = exclusive_site(Kind::Compliant).await;
     let opts = ScanOptions {
         max_pages: 1,
         scenarios: vec![Scenario::BeforeConsent],
@@ -558,8 +548,7 @@ async fn a_banner_seen_before_consent_is_reported_as_found() {
 /// one finding listing its domains.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_cookies_on_another_host_match_by_name() {
-    let _one = exclusive().await;
-    let site = fixtures::serve_site(Kind::Compliant).await;
+    let (_one, site) = exclusive_site(Kind::Compliant).await;
     let mut declared = fixtures::compliant_declared();
     for c in &mut declared.cookies {
         c.domain = Some(".shop.example".into());

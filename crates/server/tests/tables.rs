@@ -109,19 +109,14 @@ async fn tables_stack_on_narrow_screens() {
     let page = ctx.new_page().await.unwrap();
     for path in PAGES {
         let url = app.url(path);
-        page.set_viewport(390, 844).await.unwrap();
-        page.navigate(&url)
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e}"));
-        let p = problems(&page, NARROW).await;
-        assert!(p.is_empty(), "{path} at 390 px:\n{}", p.join("\n"));
-
-        page.set_viewport(1280, 800).await.unwrap();
-        page.navigate(&url)
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e}"));
-        let p = problems(&page, WIDE).await;
-        assert!(p.is_empty(), "{path} at 1280 px:\n{}", p.join("\n"));
+        for (width, height, rules) in [(390, 844, NARROW), (1280, 800, WIDE)] {
+            page.set_viewport(width, height).await.unwrap();
+            page.navigate(&url)
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            let p = problems(&page, rules).await;
+            assert!(p.is_empty(), "{path} at {width} px:\n{}", p.join("\n"));
+        }
     }
 
     // The documentation screenshot: the cookie table at 390 px, without the banner.

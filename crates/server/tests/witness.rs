@@ -17,6 +17,11 @@ async fn text(app: &TestApp, path: &str) -> (u16, String) {
     (s, r.text().await.unwrap())
 }
 
+/// The path of the consistency proof of `chain` from size `from` to `to`.
+fn consistency(chain: u32, from: u64, to: u64) -> String {
+    format!("/ledger/consistency?chain={chain}&from={from}&to={to}")
+}
+
 fn parse_proof(body: &str) -> Vec<Hash> {
     body.lines()
         .map(|l| {
@@ -83,34 +88,16 @@ async fn notes_follow_the_ledger(b: Backend) {
             .entry(cp.chain)
             .or_insert_with(|| WitnessChain::new(cp.chain));
         let from = w.latest().map_or(0, |(s, _)| s);
-        let (s, proof) = text(
-            &app,
-            &format!(
-                "/ledger/consistency?chain={}&from={from}&to={}",
-                cp.chain, cp.size
-            ),
-        )
-        .await;
+        let (s, proof) = text(&app, &consistency(cp.chain, from, cp.size)).await;
         assert_eq!(s, 200, "{proof}");
         grew |= w.advance(cp.size, cp.root, &parse_proof(&proof)).unwrap();
         // A receipt's verifier can ask for the proof between any two signed sizes.
-        let (s, _) = text(
-            &app,
-            &format!(
-                "/ledger/consistency?chain={}&from=0&to={}",
-                cp.chain, cp.size
-            ),
-        )
-        .await;
+        let (s, _) = text(&app, &consistency(cp.chain, 0, cp.size)).await;
         assert_eq!(s, 200);
         // Not beyond what is signed, not backwards, not malformed.
-        let beyond = format!(
-            "/ledger/consistency?chain={}&from=1&to={}",
-            cp.chain,
-            cp.size + 1
-        );
+        let beyond = consistency(cp.chain, 1, cp.size + 1);
         assert_eq!(text(&app, &beyond).await.0, 404);
-        let back = format!("/ledger/consistency?chain={}&from=2&to=1", cp.chain);
+        let back = consistency(cp.chain, 2, 1);
         assert_eq!(text(&app, &back).await.0, 400);
     }
     assert!(grew);

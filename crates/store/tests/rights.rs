@@ -58,10 +58,19 @@ fn request(id: &str, status: &str, due: i64) -> RightsRequestRow {
 
 /// A fresh store holding request `a` (received) and its first history line.
 async fn with_request_a(b: Backend) -> (TestDb, Store, RightsRequestRow) {
+    with_request_a_and(b, &[], None).await
+}
+
+/// Like [`with_request_a`], inserted with `tokens` and the ledger entry `ledger`.
+async fn with_request_a_and(
+    b: Backend,
+    tokens: &[RightsTokenRow],
+    ledger: Option<AppendItem>,
+) -> (TestDb, Store, RightsRequestRow) {
     let db = TestDb::new(b).await;
     let s = db.open().await;
     let a = request("a", "received", 3_000_000);
-    s.rights_insert(&a, &[], &event("a", 1, "submitted", None), None)
+    s.rights_insert(&a, tokens, &event("a", 1, "submitted", None), ledger)
         .await
         .unwrap();
     (db, s, a)
@@ -287,20 +296,11 @@ async fn guarded_updates(b: Backend) {
 }
 
 async fn tokens_single_use(b: Backend) {
-    let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let a = request("a", "received", 3_000_000);
-    s.rights_insert(
-        &a,
-        &[
-            token("a", 1, "verify_link", 1_000),
-            token("a", 2, "verify_code", 1_000),
-        ],
-        &event("a", 1, "submitted", None),
-        None,
-    )
-    .await
-    .unwrap();
+    let tokens = [
+        token("a", 1, "verify_link", 1_000),
+        token("a", 2, "verify_code", 1_000),
+    ];
+    let (_db, s, _a) = with_request_a_and(b, &tokens, None).await;
     s.rights_insert_token(&token("a", 3, "download", 5_000))
         .await
         .unwrap();
@@ -491,17 +491,8 @@ async fn kinds(s: &Store) -> Vec<String> {
 /// appends nothing, a failing statement rolls back the change and its entry, and concurrent
 /// transitions append exactly one entry.
 async fn changes_and_their_ledger_entries_commit_together(b: Backend) {
-    let db = TestDb::new(b).await;
-    let s = db.open().await;
-    let a = request("a", "received", 3_000_000);
-    s.rights_insert(
-        &a,
-        &[],
-        &event("a", 1, "submitted", None),
-        Some(entry("rights.submitted", 1)),
-    )
-    .await
-    .unwrap();
+    let submitted = Some(entry("rights.submitted", 1));
+    let (db, s, a) = with_request_a_and(b, &[], submitted).await;
     assert_eq!(kinds(&s).await, ["rights.submitted"]);
     // A duplicate id: the insert fails, and its entry is not appended.
     let dup = s

@@ -1,54 +1,9 @@
 //! Unit tests of `assent check`: a small clean registry, then one edit per lint.
 use super::*;
 
-const BASE: &str = r#"
-[controller]
-name = "Example SAS"
-address = "1 rue de la Paix, 75002 Paris"
-country = "FR"
-email = "privacy@example.com"
-[controller.supervisory_authority]
-name = "CNIL"
-url = "https://www.cnil.fr"
-
-[[sites]]
-id = "ex"
-name = "Example"
-domains = ["example.com", "www.example.com"]
-cookie_domain = ".example.com"
-languages = ["en", "fr"]
-
-[[purposes]]
-id = "necessary"
-name = { en = "Necessary", fr = "Nécessaires" }
-description = { en = "Needed.", fr = "Indispensables." }
-consent_required = false
-exemption = "strictly_necessary"
-legal_basis = "legitimate_interest"
-
-[[purposes]]
-id = "analytics"
-name = { en = "Analytics", fr = "Mesure d'audience" }
-description = { en = "Stats.", fr = "Statistiques." }
-legal_basis = "consent"
-consent_mode = ["analytics_storage"]
-
-[[services]]
-id = "ga"
-name = "Google Analytics"
-provider = "Google Ireland Ltd"
-purposes = ["analytics"]
-privacy_policy = "https://policies.google.com/privacy"
-country = "IE"
-
-[[cookies]]
-name = "_ga"
-domain = ".example.com"
-service = "ga"
-purpose = "analytics"
-lifetime = "13 months"
-"#;
-
+/// A small clean registry, shared with the material-change tests (`tests/versions.rs`). It
+/// starts with an empty line: positions below count it.
+const BASE: &str = include_str!("../../tests/fixtures/small.toml");
 fn diags(src: &str) -> Vec<String> {
     check(src).1.iter().map(|d| d.render("f.toml")).collect()
 }
