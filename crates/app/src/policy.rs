@@ -3,7 +3,9 @@
 
 use assent_model::Registry;
 use assent_model::clock::Clock;
+use assent_model::enforced::OwnRecords;
 use assent_model::version::{Change, SiteSnapshot, diff, requires_fresh_consent};
+use assent_pages::enforcement::Enforcements;
 use assent_store::{NewPolicyVersion, Store, StoreError};
 use serde::Serialize;
 
@@ -157,4 +159,21 @@ pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
     }
     st.refresh_sites().await?;
     Ok(())
+}
+
+/// How each retention rule of a policy version is enforced, as its privacy policy states it:
+/// the rules Assent purges itself (today the rights-request rule, see
+/// [`assent_model::enforced`]) with the time of the last purge run of this process, every other
+/// rule the controller's. The one place the policy pages learn it: a new kind of purge extends
+/// the model's recognition and the `last_run` lookup below.
+pub fn enforcement(st: &App, snap: &SiteSnapshot) -> Enforcements {
+    Enforcements::of_rules(&snap.retention, |kind| match kind {
+        OwnRecords::RightsRequests => {
+            let ms = st
+                .metrics
+                .rights_purge_last_run_ms
+                .load(std::sync::atomic::Ordering::Relaxed);
+            (ms > 0).then_some(ms)
+        }
+    })
 }

@@ -14,7 +14,7 @@
 //! **Layout.** One way to write a query for both backends (`sql.rs`: SQL text in SQLite's
 //! dialect with `?N` placeholders, a parameter enum, a row trait both drivers implement);
 //! row mappers (`rows.rs`); the operations once per resource (`policy.rs`, `tokens.rs`,
-//! `ledger.rs`, `consents.rs`, `rights.rs`) on [`Store`] (`store.rs`); the group-commit
+//! `ledger.rs`, `consents.rs`, `rights.rs`, `marketing.rs`) on [`Store`] (`store.rs`); the group-commit
 //! requests with their typed answers (`writer.rs`); the backends (`sqlite/`, `postgres/`,
 //! `pgtls.rs`); migrations (`migrate.rs`). No file imports from a file that imports from it.
 //!
@@ -47,6 +47,7 @@ mod error;
 mod files;
 mod ledger;
 mod location;
+mod marketing;
 mod migrate;
 mod pgtls;
 mod policy;
@@ -66,6 +67,7 @@ pub use assent_ledger::{Entry, Hash};
 pub use error::StoreError;
 pub use files::{create_private_dir, create_private_file, loose_mode};
 pub use location::{Location, SQLITE_FILE_NAME};
+pub use marketing::{LOOKUP_CHUNK, PendingRow, Standing, SubscriptionRow};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};
 pub use rights::{

@@ -41,6 +41,7 @@ migrations!(
     3 "0003_ledger_write_path",
     4 "0004_consent_keys",
     5 "0005_consent_tombstones",
+    6 "0006_marketing",
     10 "0010_rights_fulfilment",
 );
 

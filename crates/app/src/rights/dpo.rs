@@ -382,6 +382,10 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
         json!({"attachments": files.len()}),
     )
     .await?;
+    // An erasure: the stored marketing address goes, its keyed-hash suppression stays.
+    if let Err(e) = crate::marketing::suppress::on_erasure_completed(st, &r).await {
+        tracing::warn!(request = %r.id, error = e.message, "erasing the marketing address failed");
+    }
     let expires = now + DOWNLOAD_TTL_MS;
     let mut links = vec![];
     if !files.is_empty() {

@@ -144,6 +144,9 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             rep.reminders += 1;
         }
     }
+    st.metrics
+        .rights_purge_last_run_ms
+        .store(now, std::sync::atomic::Ordering::Relaxed);
     // Access packages whose single-use link has expired are deleted.
     crate::rights::runs::purge_expired(st, now).await?;
     Ok(rep)

@@ -306,6 +306,10 @@ pub(crate) async fn verify_as(
     {
         tracing::warn!(request = %r.id, error = e.message, "consent withdrawal for a rights request failed");
     }
+    // An objection, a withdrawal or an erasure stops marketing to the address at once.
+    if let Err(e) = crate::marketing::suppress::on_request_verified(st, r).await {
+        tracing::warn!(request = %r.id, error = e.message, "marketing suppression for a rights request failed");
+    }
     Ok(true)
 }
 

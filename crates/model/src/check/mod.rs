@@ -12,15 +12,18 @@
 mod activities;
 mod controller;
 mod cookies;
+mod datastores;
 mod diag;
 mod ids;
+mod placeholders;
+mod marketing;
 mod purposes;
 mod services;
 mod sites;
 mod texts;
 mod valid;
 
-pub use diag::{Diagnostic, Seg, Severity};
+pub use diag::{Diagnostic, Seg, Severity, place};
 
 use crate::registry::Registry;
 
@@ -59,7 +62,10 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     services::lint(r, &known, l);
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
+    datastores::lint(r, &known, l);
+    marketing::lint(r, &known, l);
     texts::lint(r, l);
+    placeholders::lint(r, l);
 }
 
 #[cfg(test)]
