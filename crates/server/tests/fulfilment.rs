@@ -97,6 +97,16 @@ async fn consent(app: &TestApp) -> String {
     v["receipt"]["id"].as_str().unwrap().to_owned()
 }
 
+/// An admin page, as the DPO's browser (or a script with the token) gets it.
+async fn admin_page(app: &TestApp, path: &str) -> String {
+    let bearer = format!("Bearer {}", app.token);
+    app.get_with(path, &[("authorization", &bearer)])
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The next email to the requester (the DPO's notices are skipped).
 async fn to_requester(sink: &mut SmtpSink) -> Captured {
     loop {
@@ -161,15 +171,7 @@ async fn offline_intake(b: Backend) {
         ),
         (Some(10), Some("post"), Some(true))
     );
-    let page = app
-        .get_with(
-            "/admin/requests",
-            &[("authorization", &format!("Bearer {}", app.token))],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = admin_page(&app, "/admin/requests").await;
     assert!(page.contains("(waiting for 10 d)"), "{page}");
 
     // Verified by hand: the deadline does not move.
@@ -732,25 +734,9 @@ async fn attention_of_failed_and_stalled_runs(b: Backend) {
             .is_err(),
         "finished once"
     );
-    let page = app
-        .get_with(
-            "/admin/requests",
-            &[("authorization", &format!("Bearer {}", app.token))],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = admin_page(&app, "/admin/requests").await;
     assert!(page.contains("needs attention"), "{page}");
-    let detail = app
-        .get_with(
-            &format!("/admin/requests/{id}"),
-            &[("authorization", &format!("Bearer {}", app.token))],
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
+    let detail = admin_page(&app, &format!("/admin/requests/{id}")).await;
     assert!(detail.contains("permission denied for UPDATE"), "{detail}");
     let (_, v) = get(&app, "/admin/v1/requests?attention=false").await;
     assert_eq!(v["items"].as_array().unwrap().len(), 0, "{v}");

@@ -118,7 +118,11 @@ async fn lookup_in_chunks(b: Backend) {
         .await
         .unwrap();
     assert_eq!(found.len(), rows.len() + 1);
-    assert!(found.iter().any(|f| f.addr_hash == hash(3) && f.all_purposes));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.addr_hash == hash(3) && f.all_purposes)
+    );
     let sms = s
         .marketing_lookup("kalido", MarketingChannel::Sms, "offers", &hashes)
         .await
@@ -166,7 +170,10 @@ async fn suppressions_and_erasure(b: Backend) {
         .await
         .unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.address.is_none() && r.sha256.is_some()));
+    assert!(
+        rows.iter()
+            .all(|r| r.address.is_none() && r.sha256.is_some())
+    );
     assert!(s.marketing_pending(&[1; 32]).await.unwrap().is_none());
 }
 
@@ -219,7 +226,11 @@ async fn pending_confirms_once_and_expires(b: Backend) {
             .await
             .unwrap()
     );
-    assert_eq!(entries(&s).await, 1, "only the first confirmation is recorded");
+    assert_eq!(
+        entries(&s).await,
+        1,
+        "only the first confirmation is recorded"
+    );
     assert_eq!(s.marketing_expire(60).await.unwrap(), 1);
     assert!(s.marketing_pending(&[2; 32]).await.unwrap().is_none());
 }

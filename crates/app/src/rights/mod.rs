@@ -23,6 +23,7 @@ pub mod rectify;
 mod request;
 pub mod restrict;
 pub mod runs;
+pub mod stores;
 pub mod view;
 mod workflow;
 

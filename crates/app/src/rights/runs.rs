@@ -20,16 +20,22 @@
 
 use std::collections::BTreeSet;
 
+use assent_datastore::ops::TableData;
 use assent_model::clock::rfc3339;
+use assent_model::datastore::Datastore;
 use assent_store::{ConsentRow, Entry, RightsAttachmentRow, RightsRequestRow, RightsTokenRow};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::fulfilment::{RunKind, RunStatus, record_finish, record_start, run_json};
+use super::identity::subject_key;
 use super::mailer::Outcome;
 use super::mails::package_mail;
 use super::request::{DOWNLOAD_TTL_MS, new_id, new_secret, sha256, site_tz};
 use super::restrict::{RestrictBody, restrict, verified_open};
+use super::stores::{
+    self, counts_json, declared, erasure_json, identities, outcome, purposes_touched,
+};
 use super::workflow::send_and_record;
 use crate::App;
 use crate::error::{AppError, AppResult};
@@ -165,15 +171,40 @@ pub async fn preview(st: &App, id: &str, b: &RunBody) -> AppResult<Value> {
             .map(|x| x.name)
             .collect(),
     };
-    Ok(json!({
-        "kind": kind.as_str(),
-        "datastores": {"assent": {
+    let mut stores = Map::new();
+    stores.insert(
+        "assent".into(),
+        json!({
             "consents": {"rows": own.consents.len(), "action": consents},
             "rights_requests": {"rows": own.requests.len(), "action": requests},
-        }},
+        }),
+    );
+    let list = declared(st, &r.site)?;
+    let declared_n = list.len();
+    let ids = identities(r.email.as_deref(), b.phone.as_deref());
+    if !list.is_empty() && !ids.is_empty() {
+        let (m, _) = match kind {
+            RunKind::Access => {
+                let a = stores::find(list, ids).await?;
+                outcome(&a, |tables| {
+                    counts_json(tables.iter().map(|t| (t.table.clone(), t.rows.len())))
+                })
+            }
+            RunKind::Erase => {
+                let key = subject_key(st).await?;
+                let a = stores::erase(list, ids, key, true).await?;
+                outcome(&a, |t| erasure_json(t))
+            }
+            _ => (Map::new(), vec![]),
+        };
+        stores.extend(m);
+    }
+    Ok(json!({
+        "kind": kind.as_str(),
+        "datastores": stores,
+        "datastores_declared": declared_n,
         "restriction": (kind == RunKind::Restrict).then_some("the requester's email (and phone, if given) is added to the restriction list"),
         "recipients_to_notify": recipients,
-        "other_datastores": "none declared in the registry",
     }))
 }
 
@@ -207,8 +238,15 @@ async fn latest_run(st: &App, id: &str) -> AppResult<Value> {
         .ok_or_else(|| AppError::internal(&"run vanished"))
 }
 
-/// The package of an access run: what was found, and the facts of Art. 15(1).
-fn package_json(st: &App, r: &RightsRequestRow, own: &Own, now: i64) -> Value {
+/// The package of an access run: what was found, and the facts of Art. 15(1) (purposes,
+/// recipients, retention, sources).
+fn package_json(
+    st: &App,
+    r: &RightsRequestRow,
+    own: &Own,
+    found: &Map<String, Value>,
+    now: i64,
+) -> Value {
     let cur = st.sites.current(&r.site);
     let lang = r.language.as_str();
     let processing = cur.as_ref().map(|c| {
@@ -218,6 +256,7 @@ fn package_json(st: &App, r: &RightsRequestRow, own: &Own, now: i64) -> Value {
             "purposes": s.purposes.iter().map(|p| json!({"id": p.id, "name": p.name.get(lang, "en"), "legal_basis": p.legal_basis})).collect::<Vec<_>>(),
             "recipients": super::notify::recipients(s, None).into_iter().map(|x| x.name).collect::<Vec<_>>(),
             "retention": s.retention.iter().map(|x| json!({"id": x.id, "data": x.data_category.get(lang, "en"), "period": x.period.display(lang)})).collect::<Vec<_>>(),
+            "sources": s.activities.iter().filter_map(|a| a.source.as_ref().map(|x| json!({"activity": a.id, "source": x.get(lang, "en")}))).collect::<Vec<_>>(),
         })
     });
     let consents: Vec<Value> = own
@@ -232,26 +271,81 @@ fn package_json(st: &App, r: &RightsRequestRow, own: &Own, now: i64) -> Value {
             json!({"id": x.id, "type": x.kind, "status": x.status, "received_at": rfc3339(x.received_at_ms), "email": x.email, "name": x.name, "details": x.details})
         })
         .collect();
-    let empty = consents.is_empty() && requests.is_empty();
+    let in_stores = found
+        .values()
+        .flat_map(|d| d.as_object().into_iter().flat_map(|t| t.values()))
+        .any(|t| t["rows"].as_array().is_some_and(|r| !r.is_empty()));
+    let empty = consents.is_empty() && requests.is_empty() && !in_stores;
+    let mut stores = Map::new();
+    stores.insert(
+        "assent".into(),
+        json!({"consents": consents, "rights_requests": requests}),
+    );
+    stores.extend(found.clone());
     json!({
         "format": "assent-access-package/1",
         "request": r.id,
         "generated_at": rfc3339(now),
         "found": !empty,
         "note": if empty { "No data about you was found." } else { "Your data, per datastore and table." },
-        "datastores": {"assent": {"consents": consents, "rights_requests": requests}},
+        "datastores": stores,
         "processing": processing,
     })
+}
+
+/// A datastore's tables as the package shows them: each row as an object, with the
+/// table's purpose and retention rule from the annotations.
+fn tables_json(ds: Option<&Datastore>, tables: &[TableData]) -> Value {
+    let mut m = Map::new();
+    for t in tables {
+        let ann = ds.and_then(|d| d.table(&t.table));
+        let rows: Vec<Value> = t
+            .rows
+            .iter()
+            .map(|row| Value::Object(t.columns.iter().cloned().zip(row.iter().cloned()).collect()))
+            .collect();
+        m.insert(
+            t.table.clone(),
+            json!({
+                "purpose": ann.and_then(|a| a.purpose.clone()),
+                "retention": ann.and_then(|a| a.retention.clone()),
+                "rows": rows,
+            }),
+        );
+    }
+    Value::Object(m)
 }
 
 /// An access run: builds the package, stores it behind a single-use 7-day link, emails it.
 async fn access(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> AppResult<Value> {
     let own = gather(st, r, b).await?;
+    let list = declared(st, &r.site)?;
+    let ids = identities(r.email.as_deref(), b.phone.as_deref());
     let run = record_start(st, &r.id, RunKind::Access, actor).await?;
+    let answers = if list.is_empty() || ids.is_empty() {
+        vec![]
+    } else {
+        stores::find(list.clone(), ids).await?
+    };
+    let mut found = Map::new();
+    for (id, res) in &answers {
+        let ds = list.iter().find(|d| &d.id == id);
+        let v = match res {
+            Ok(tables) => tables_json(ds, tables),
+            Err(e) => json!({"error": e}),
+        };
+        found.insert(id.clone(), v);
+    }
+    let (mut counts, errors) = outcome(&answers, |tables| {
+        counts_json(tables.iter().map(|t| (t.table.clone(), t.rows.len())))
+    });
+    counts.insert(
+        "assent".into(),
+        json!({"consents": own.consents.len(), "rights_requests": own.requests.len()}),
+    );
+    let outcome = Value::Object(counts);
     let now = st.clock.now_ms();
-    let outcome =
-        json!({"assent": {"consents": own.consents.len(), "rights_requests": own.requests.len()}});
-    let stored = store_package(st, r, &package_json(st, r, &own, now), now).await;
+    let stored = store_package(st, r, &package_json(st, r, &own, &found, now), now).await;
     let (link, expires) = match stored {
         Ok(x) => x,
         Err(e) => {
@@ -260,7 +354,13 @@ async fn access(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> App
             return Err(e);
         }
     };
-    let mut v = run_json(&record_finish(st, &run, RunStatus::Succeeded, outcome, None).await?);
+    // Assent's records are always in the package: a datastore's failure makes it partial.
+    let (status, error) = if errors.is_empty() {
+        (RunStatus::Succeeded, None)
+    } else {
+        (RunStatus::Partial, Some(errors.join("; ")))
+    };
+    let mut v = run_json(&record_finish(st, &run, status, outcome, error).await?);
     let emailed = match (&r.email, st.sites.current(&r.site)) {
         (Some(to), Some(cur)) => {
             let tz = site_tz(st, &r.site);
@@ -342,18 +442,50 @@ async fn erase(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> AppR
             }
         }
     }
-    let outcome = json!({"assent": {
-        "consents": {"rows": erased, "action": "redacted"},
-        "rights_requests": {"rows": 0, "kept": own.requests.len()},
-    }});
-    let status = match (&error, erased) {
-        (None, _) => RunStatus::Succeeded,
-        (Some(_), 0) => RunStatus::Failed,
-        (Some(_), _) => RunStatus::Partial,
+    // The operator's datastores: each in one transaction of its own, in reference order.
+    let list = declared(st, &r.site)?;
+    let ids = identities(r.email.as_deref(), b.phone.as_deref());
+    let answers = if list.is_empty() || ids.is_empty() {
+        vec![]
+    } else {
+        stores::erase(list.clone(), ids, subject_key(st).await?, false).await?
     };
-    let done = record_finish(st, &run, status, outcome, error).await?;
+    let (mut out, ds_errors) = outcome(&answers, |t| erasure_json(t));
+    out.insert(
+        "assent".into(),
+        json!({
+            "consents": {"rows": erased, "action": "redacted"},
+            "rights_requests": {"rows": 0, "kept": own.requests.len()},
+        }),
+    );
+    let assent_ok = error.is_none();
+    let mut errors: Vec<String> = error.into_iter().collect();
+    errors.extend(ds_errors);
+    let any_done = erased > 0 || assent_ok || answers.iter().any(|(_, r)| r.is_ok());
+    let status = match (errors.is_empty(), any_done) {
+        (true, _) => RunStatus::Succeeded,
+        (false, true) => RunStatus::Partial,
+        (false, false) => RunStatus::Failed,
+    };
+    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    let done = record_finish(st, &run, status, Value::Object(out), error).await?;
     if status != RunStatus::Failed {
-        super::notify::create_tasks(st, r, "erasure", None, actor).await?;
+        // The recipients of the purposes whose data was erased; all of them when Assent's
+        // consents were (they serve every purpose) or no datastore is declared.
+        let mut touched: Vec<(&str, &str)> = vec![];
+        for (id, res) in &answers {
+            if let Ok(tables) = res {
+                touched.extend(
+                    tables
+                        .iter()
+                        .filter(|x| x.rows > 0)
+                        .map(|x| (id.as_str(), x.table.as_str())),
+                );
+            }
+        }
+        let purposes = purposes_touched(&list, touched.into_iter());
+        let affected = (erased == 0 && !list.is_empty()).then_some(purposes.as_slice());
+        super::notify::create_tasks(st, r, "erasure", affected, actor).await?;
     }
     Ok(run_json(&done))
 }
