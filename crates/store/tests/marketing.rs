@@ -118,7 +118,11 @@ async fn lookup_in_chunks(b: Backend) {
         .await
         .unwrap();
     assert_eq!(found.len(), rows.len() + 1);
-    assert!(found.iter().any(|f| f.addr_hash == hash(3) && f.all_purposes));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.addr_hash == hash(3) && f.all_purposes)
+    );
     let sms = s
         .marketing_lookup("kalido", MarketingChannel::Sms, "offers", &hashes)
         .await
@@ -166,7 +170,10 @@ async fn suppressions_and_erasure(b: Backend) {
         .await
         .unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.address.is_none() && r.sha256.is_some()));
+    assert!(
+        rows.iter()
+            .all(|r| r.address.is_none() && r.sha256.is_some())
+    );
     assert!(s.marketing_pending(&[1; 32]).await.unwrap().is_none());
 }
 
@@ -202,6 +209,12 @@ async fn pending_confirms_once_and_expires(b: Backend) {
     let failed = s.marketing_failed_mails().await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].mail_attempts, 1);
+    // p1 failed: retried; p2 not tried yet: left to its request for a while.
+    assert_eq!(s.marketing_unsent(10).await.unwrap().len(), 1);
+    assert_eq!(s.marketing_unsent(49).await.unwrap().len(), 1);
+    s.marketing_mail_attempt("p2", None, Some("down"))
+        .await
+        .unwrap();
     assert_eq!(s.marketing_unsent(10).await.unwrap().len(), 2);
     assert_eq!(s.marketing_unsent(60).await.unwrap().len(), 1);
     s.marketing_rotate_token("p1", &[9; 32]).await.unwrap();
@@ -219,7 +232,11 @@ async fn pending_confirms_once_and_expires(b: Backend) {
             .await
             .unwrap()
     );
-    assert_eq!(entries(&s).await, 1, "only the first confirmation is recorded");
+    assert_eq!(
+        entries(&s).await,
+        1,
+        "only the first confirmation is recorded"
+    );
     assert_eq!(s.marketing_expire(60).await.unwrap(), 1);
     assert!(s.marketing_pending(&[2; 32]).await.unwrap().is_none());
 }
