@@ -460,6 +460,12 @@ async fn preference_page(b: Backend) {
         allowed(&app, &tok, "email", "offers", &["zoe@example.fr"]).await,
         [false]
     );
+    // The privacy policy states the marketing purposes (the banner never shows them).
+    let policy = app.text("/sites/kalido/privacy-policy?lang=fr").await;
+    assert!(policy.contains("Prospection par e-mail et SMS"), "{policy}");
+    assert!(policy.contains("Offres de produits et services analogues"));
+    let details = app.text("/assent-details.json?site=kalido&lang=fr").await;
+    assert!(!details.contains("newsletter"), "{details}");
     // A forged link: an HTML page saying so.
     let r = app.get("/u/forged-token?lang=fr").await;
     assert_eq!(r.status(), 400);
