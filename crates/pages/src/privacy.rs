@@ -117,6 +117,16 @@ struct PrivacyView {
     automated: Vec<(Markup, Markup)>,
     cookie_href: String,
     version_text: Markup,
+    /// Marketing purposes (issue 17): name, channels in words, soft opt-in, description.
+    marketing: Vec<MarketingView>,
+}
+
+/// A marketing purpose as the privacy policy states it.
+struct MarketingView {
+    name: Markup,
+    channels: String,
+    soft_opt_in: bool,
+    description: Option<Markup>,
 }
 
 /// The rights of Arts. 15-22 and 7(3), in the order the policy lists them.
@@ -347,6 +357,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     if french_law {
         toc.push(("post-mortem", "privacy.instructions_after_death"));
     }
+    if !snap.marketing.is_empty() {
+        toc.push(("marketing", "mk.privacy.heading"));
+    }
     toc.extend([
         ("automated", "common.automated_decisions"),
         ("cookies", "privacy.cookies"),
@@ -474,6 +487,27 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         automated: with_text(|a| a.automated_decisions.as_ref()),
         cookie_href: links.cookie_policy(lang),
         version_text: page.version_text("privacy.version_text_html"),
+        marketing: snap
+            .marketing
+            .iter()
+            .map(|m| MarketingView {
+                name: loc(&m.name, lang, def),
+                channels: m
+                    .channels
+                    .iter()
+                    .map(|c| {
+                        t.get(if c.as_str() == "sms" {
+                            "mk.prefs.channel.sms"
+                        } else {
+                            "mk.prefs.channel.email"
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                soft_opt_in: m.soft_opt_in,
+                description: m.description.as_ref().map(|d| loc(d, lang, def)),
+            })
+            .collect(),
     };
     page.shell(
         "common.privacy_policy",

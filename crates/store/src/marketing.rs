@@ -23,6 +23,9 @@ use crate::types::AppendItem;
 /// visible to the operator until the request expires).
 pub const MAX_MAIL_ATTEMPTS: i64 = 100;
 
+/// How long a new double opt-in's own sending has before the job may take over.
+pub const FIRST_TRY_GRACE_MS: i64 = 5 * 60_000;
+
 /// Address hashes per lookup query.
 pub const LOOKUP_CHUNK: usize = 1000;
 
@@ -348,15 +351,21 @@ impl Store {
     }
 
     /// Pending opt-ins whose confirmation email is still to send, before `now_ms` expiry,
-    /// tried fewer than [`MAX_MAIL_ATTEMPTS`] times.
+    /// tried fewer than [`MAX_MAIL_ATTEMPTS`] times: those whose last try failed, and those
+    /// never tried for [`FIRST_TRY_GRACE_MS`] (the request's own sending is under way, or its
+    /// process stopped before it could record it).
     pub async fn marketing_unsent(&self, now_ms: i64) -> Result<Vec<PendingRow>, StoreError> {
         let sql = format!(
             "SELECT {PENDING_COLS} FROM marketing_pending \
              WHERE mail_sent_at_ms IS NULL AND expires_at_ms > ?1 AND mail_attempts < ?2 \
-             ORDER BY created_at_ms"
+             AND (mail_error IS NOT NULL OR created_at_ms <= ?3) ORDER BY created_at_ms"
         );
-        self.rows(sql, vec![i(now_ms), i(MAX_MAIL_ATTEMPTS)], pending_at)
-            .await
+        let vals = vec![
+            i(now_ms),
+            i(MAX_MAIL_ATTEMPTS),
+            i(now_ms - FIRST_TRY_GRACE_MS),
+        ];
+        self.rows(sql, vals, pending_at).await
     }
 
     /// Replaces the token of a pending opt-in (its confirmation email is sent again with a

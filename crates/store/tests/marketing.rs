@@ -209,6 +209,12 @@ async fn pending_confirms_once_and_expires(b: Backend) {
     let failed = s.marketing_failed_mails().await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].mail_attempts, 1);
+    // p1 failed: retried; p2 not tried yet: left to its request for a while.
+    assert_eq!(s.marketing_unsent(10).await.unwrap().len(), 1);
+    assert_eq!(s.marketing_unsent(49).await.unwrap().len(), 1);
+    s.marketing_mail_attempt("p2", None, Some("down"))
+        .await
+        .unwrap();
     assert_eq!(s.marketing_unsent(10).await.unwrap().len(), 2);
     assert_eq!(s.marketing_unsent(60).await.unwrap().len(), 1);
     s.marketing_rotate_token("p1", &[9; 32]).await.unwrap();

@@ -80,6 +80,8 @@ pub struct Options {
     pub rate_limit: RateLimit,
     /// `smtp://127.0.0.1:PORT` of a test sink (`smtp_sink::SmtpSink`); `None`: no SMTP.
     pub smtp: Option<String>,
+    /// `sms_inbound_secret` of the configuration.
+    pub sms_inbound_secret: Option<String>,
 }
 
 impl Default for Options {
@@ -91,6 +93,7 @@ impl Default for Options {
                 burst: 0,
             },
             smtp: None,
+            sms_inbound_secret: None,
         }
     }
 }
@@ -135,6 +138,7 @@ impl TestApp {
             public_url: Some(format!("http://{addr}")),
             rate_limit: opts.rate_limit,
             smtp: opts.smtp.clone().map(Secret::new),
+            sms_inbound_secret: opts.sms_inbound_secret.clone().map(Secret::new),
             demo: true,
             checkpoint_interval_secs: 3600,
             ..Config::default()
