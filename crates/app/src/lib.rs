@@ -13,6 +13,7 @@
 //! | [`access`] | roles and the one table of their rights |
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
+//! | [`retention`] | retention plans and runs, holds, who enforces each rule |
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
@@ -24,6 +25,7 @@ pub mod exports;
 pub mod ledger;
 pub mod metrics;
 pub mod policy;
+pub mod retention;
 pub mod rights;
 mod secret;
 pub mod sites;

@@ -11,6 +11,7 @@ mod export;
 mod ledger;
 mod receipt;
 mod register;
+mod retention;
 mod scan;
 mod serve;
 mod token;
@@ -28,6 +29,7 @@ use crate::export::ExportCmd;
 use crate::ledger::LedgerCmd;
 use crate::receipt::ReceiptCmd;
 use crate::register::RegisterCmd;
+use crate::retention::RetentionCmd;
 use crate::scan::ScanArgs;
 use crate::serve::{DemoArgs, ServeArgs};
 use crate::token::TokenCmd;
@@ -95,6 +97,11 @@ enum Command {
     Register {
         #[command(subcommand)]
         command: RegisterCmd,
+    },
+    /// Retention: what the rules make due (plan) and the purge (run).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCmd,
     },
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
@@ -183,6 +190,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &lang,
             out.as_deref(),
         ),
+        Command::Retention { command } => runtime()?.block_on(retention::cmd_retention(command)),
         Command::Backup { db, out } => runtime()?.block_on(db::cmd_backup(&db, &out)),
         Command::Demo(args) => serve::cmd_demo(args),
         Command::Serve(args) => serve::cmd_serve(args),

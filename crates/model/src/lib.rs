@@ -8,6 +8,7 @@ mod codes;
 pub mod consent;
 pub mod lang;
 pub mod registry;
+pub mod retention;
 pub mod rights;
 pub mod version;
 

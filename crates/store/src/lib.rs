@@ -51,6 +51,7 @@ mod migrate;
 mod pgtls;
 mod policy;
 mod postgres;
+mod retention;
 mod rights;
 mod rows;
 mod sql;
@@ -67,6 +68,7 @@ pub use files::{create_private_dir, create_private_file, loose_mode};
 pub use location::{Location, SQLITE_FILE_NAME};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};
+pub use retention::{DueConsent, RetentionLock, RetentionRunRow};
 pub use rights::{
     RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch, RightsRequestRow,
     RightsTokenRow,

@@ -147,8 +147,10 @@ async fn migrations_idempotent_on_reopen(b: Backend) {
         );
         s.close().await;
     }
+    // Migration numbers may skip (they are assigned per change): the last one is recorded.
     assert_eq!(
-        db.count_raw("SELECT COUNT(*) FROM schema_migrations").await,
+        db.count_raw("SELECT MAX(version) FROM schema_migrations")
+            .await,
         SCHEMA_VERSION
     );
 }

@@ -15,6 +15,7 @@ mod cookies;
 mod diag;
 mod ids;
 mod purposes;
+mod retention;
 mod services;
 mod sites;
 mod texts;
@@ -59,6 +60,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     services::lint(r, &known, l);
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
+    retention::lint(r, l);
     texts::lint(r, l);
 }
 
