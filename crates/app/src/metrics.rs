@@ -35,6 +35,7 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     pub ledger_entries: AtomicU64,
     pub checkpoints: AtomicU64,
+    pub retention: crate::retention::RetentionCounters,
     latency: [AtomicU64; 11],
     latency_sum_us: AtomicU64,
 }

@@ -387,3 +387,43 @@ pub async fn enforcement(
         })
         .collect())
 }
+
+/// One rule of the admin listing: its plan now and its last run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleStatus {
+    #[serde(flatten)]
+    pub plan: RulePlan,
+    pub last_run: Option<assent_store::RetentionRunRow>,
+}
+
+/// `GET /admin/v1/retention`: every rule (the server's rule set) with what is due and held
+/// now, when the next records fall due, and its last run.
+pub async fn overview(st: &App) -> AppResult<Vec<RuleStatus>> {
+    let set = RuleSet::for_app(st)?;
+    let plan = plan(&st.store, &set, st.clock.now_ms()).await?;
+    let runs = st.store.retention_last_runs().await?;
+    Ok(plan
+        .rules
+        .into_iter()
+        .map(|p| {
+            let last_run = runs.iter().find(|r| r.rule_id == p.id).cloned();
+            RuleStatus { plan: p, last_run }
+        })
+        .collect())
+}
+
+/// The server's scheduled run: the server's rule set, as of now, counted in `/metrics`.
+/// `Ok(None)` when another server holds the retention lock.
+pub async fn scheduled_run(st: &App) -> AppResult<Option<crate::retention::RunReport>> {
+    let set = RuleSet::for_app(st)?;
+    let now = st.clock.now_ms();
+    match crate::retention::run(&st.store, &set, &crate::retention::RunOptions::at(now, now)).await
+    {
+        Ok(rep) => {
+            st.metrics.retention.add(&rep);
+            Ok(Some(rep))
+        }
+        Err(e) if e.code == "retention_running" => Ok(None),
+        Err(e) => Err(e),
+    }
+}

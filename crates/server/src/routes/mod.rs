@@ -6,5 +6,6 @@ pub mod health;
 pub mod ledger;
 pub mod pages;
 pub mod receipt_page;
+pub mod retention;
 pub mod rights;
 pub mod wellknown;
