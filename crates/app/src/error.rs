@@ -29,6 +29,9 @@ pub enum Kind {
     Conflict,
     /// Too many attempts; `retry_after` says when to come back.
     TooMany,
+    /// The input is well formed but larger than the operation accepts (a batch over its
+    /// limit).
+    TooLarge,
     /// A dependency is missing or down (a database that cannot commit).
     Unavailable,
     /// A dependency answered with an error (the SMTP server refused a mail).

@@ -17,12 +17,14 @@
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
+//! | [`marketing`] | marketing choices, the check before a campaign, unsubscribes |
 
 pub mod access;
 pub mod consent;
 pub mod error;
 pub mod exports;
 pub mod ledger;
+pub mod marketing;
 pub mod metrics;
 pub mod policy;
 pub mod retention;
@@ -77,6 +79,8 @@ pub enum OpenError {
     DataDir(String, std::io::Error),
     #[error("ledger key: {0}")]
     InsecureKey(String),
+    #[error("marketing key: {0}")]
+    MarketingKey(String),
 }
 
 impl From<assent_ledger::LedgerError> for OpenError {
@@ -101,6 +105,8 @@ pub struct App {
     pub mail_limit: rights::limit::RecipientLimit,
     /// The demo's mail catcher (`assent demo` without SMTP only).
     pub demo_outbox: Option<rights::outbox::Outbox>,
+    /// Hashes marketing addresses and signs unsubscribe links (`marketing.key`).
+    pub marketing_key: marketing::MarketingKey,
 }
 
 impl App {
@@ -135,6 +141,12 @@ impl App {
         )?;
         let store = Store::open(&loc, OpenOptions::create()).await?;
         let ledger = ledger::LedgerService::open(&settings.data_dir)?;
+        let marketing_key =
+            marketing::MarketingKey::open(&settings.data_dir).map_err(OpenError::MarketingKey)?;
+        marketing_key
+            .check_against(&store)
+            .await
+            .map_err(OpenError::MarketingKey)?;
         // Sites applied earlier (or by another server sharing the database).
         let site_ids = store.list_sites().await?;
         let sites = sites::SiteCache::default();
@@ -152,6 +164,7 @@ impl App {
             checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
             mail_limit: rights::limit::RecipientLimit::default(),
             demo_outbox,
+            marketing_key,
         })
     }
 

@@ -2,7 +2,7 @@
 //! metrics framework.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 const BUCKETS_MS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
 
@@ -36,6 +36,9 @@ pub struct Metrics {
     pub ledger_entries: AtomicU64,
     pub checkpoints: AtomicU64,
     pub retention: crate::retention::RetentionCounters,
+    /// When this process last ran the rights jobs, which purge rights requests past their
+    /// retention (epoch ms; 0: not yet). The privacy policy states it.
+    pub rights_purge_last_run_ms: AtomicI64,
     latency: [AtomicU64; 11],
     latency_sum_us: AtomicU64,
 }

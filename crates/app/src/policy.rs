@@ -4,6 +4,7 @@
 use assent_model::Registry;
 use assent_model::clock::Clock;
 use assent_model::version::{Change, SiteSnapshot, diff, requires_fresh_consent};
+use assent_pages::enforcement::Enforcements;
 use assent_store::{NewPolicyVersion, Store, StoreError};
 use serde::Serialize;
 
@@ -157,4 +158,13 @@ pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
     }
     st.refresh_sites().await?;
     Ok(())
+}
+
+/// How each retention rule of a policy version is enforced, as its privacy policy states it:
+/// the rules bound to a kind Assent purges itself ([`assent_model::enforced`]) with the time
+/// of the last retention run of this process, every other rule the controller's.
+pub fn enforcement(st: &App, snap: &SiteSnapshot) -> Enforcements {
+    Enforcements::of_rules(&snap.retention, |kind| {
+        st.metrics.retention.last_run_ms(kind.as_str())
+    })
 }

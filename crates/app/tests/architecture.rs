@@ -529,6 +529,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("assent-ledger", &["assent-model"]),
     ("assent-store", &["assent-model", "assent-ledger"]),
     ("assent-pages", &["assent-model"]),
+    ("assent-datastore", &["assent-model"]),
     ("assent-cdp", &[]),
     ("assent-scan", &["assent-model", "assent-cdp"]),
     (
@@ -538,6 +539,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "assent-ledger",
             "assent-store",
             "assent-pages",
+            "assent-datastore",
         ],
     ),
     (

@@ -120,21 +120,10 @@ impl Page {
         self.context_id.as_deref()
     }
 
-    /// Sends a command on the page's session, with the default timeout.
+    /// Sends a command on the page's session, with the default timeout (another timeout:
+    /// [`Session::call_with_timeout`] on [`Page::session`]).
     pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
         self.session.call(method, params).await
-    }
-
-    /// Sends a command on the page's session with an explicit timeout.
-    pub async fn call_with_timeout(
-        &self,
-        method: &str,
-        params: Value,
-        timeout: Duration,
-    ) -> Result<Value> {
-        self.session
-            .call_with_timeout(method, params, timeout)
-            .await
     }
 
     /// Events of this page's session (`Page.*`, `Network.*` once enabled, `Runtime.*`...).
@@ -158,6 +147,7 @@ impl Page {
     pub async fn navigate_with_timeout(&self, url: &str, timeout: Duration) -> Result<Navigation> {
         let mut events = self.events();
         let v = self
+            .session
             .call_with_timeout("Page.navigate", json!({ "url": url }), timeout)
             .await?;
         if let Some(err) = v.get("errorText").and_then(Value::as_str)
@@ -213,6 +203,7 @@ impl Page {
         timeout: Duration,
     ) -> Result<Value> {
         let v = self
+            .session
             .call_with_timeout(
                 "Runtime.evaluate",
                 json!({

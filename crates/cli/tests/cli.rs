@@ -5,18 +5,16 @@
 
 mod common;
 
-use common::{BIN, TempDir, assent, random_hex, text};
+use common::{
+    BIN, Server, TempDir, admin_token, assent, assert_exit, assert_ok, assert_says, checkpoint,
+    examples, get_text, post_consents, random_hex, random_uuid, s, text,
+};
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
 
 fn pg_url() -> String {
     std::env::var("ASSENT_TEST_DATABASE_URL")
@@ -27,7 +25,7 @@ fn pg_url() -> String {
 fn check_passes_on_every_example() {
     for name in ["kaliop", "kalido", "callkom", "kaltiot", "klivar"] {
         let f = examples().join(format!("{name}.toml"));
-        let o = assent(&["check", f.to_str().unwrap()]);
+        let o = assent(&["check", s(&f)]);
         assert!(o.status.success(), "{name}: {}", text(&o));
     }
 }
@@ -59,7 +57,7 @@ fn check_reports_file_line_col() {
         assert_ne!(bad, &src, "case {i} did not change the fixture");
         let f = d.path().join(format!("bad{i}.toml"));
         std::fs::write(&f, bad).unwrap();
-        let o = assent(&["check", f.to_str().unwrap()]);
+        let o = assent(&["check", s(&f)]);
         assert_eq!(o.status.code(), Some(1), "case {i}: {}", text(&o));
         let out = text(&o);
         let prefix = format!("{}:", f.display());
@@ -76,11 +74,7 @@ fn check_reports_file_line_col() {
     }
     let o = assent(&["check", "/nonexistent/registry.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).contains("/nonexistent/registry.toml: error: cannot read"),
-        "{}",
-        text(&o)
-    );
+    assert_says(&o, "/nonexistent/registry.toml: error: cannot read");
 }
 
 #[test]
@@ -88,246 +82,62 @@ fn apply_versions_and_refuses_bad_input_without_touching_data() {
     let d = TempDir::new("cli");
     let data = d.path().join("data");
     let reg = examples().join("callkom.toml");
-    let o = assent(&[
-        "apply",
-        reg.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        text(&o).contains("site callkom: new policy version 1"),
-        "{}",
-        text(&o)
-    );
-    let o = assent(&[
-        "apply",
-        reg.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(
-        text(&o).contains("site callkom: unchanged (version 1)"),
-        "{}",
-        text(&o)
-    );
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert_ok(&o);
+    assert_says(&o, "site callkom: new policy version 1");
+    let o = assent(&["apply", s(&reg), "--data", s(&data)]);
+    assert_says(&o, "site callkom: unchanged (version 1)");
 
     let db = data.join("assent.db");
     let before = std::fs::read(&db).unwrap();
     let bad = d.path().join("bad.toml");
     std::fs::write(&bad, "[controller]\nname = \"x\"\nbogus = 1\n").unwrap();
-    let o = assent(&[
-        "apply",
-        bad.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).contains(":3:1: error: unknown field `bogus`"),
-        "{}",
-        text(&o)
-    );
+    let o = assent(&["apply", s(&bad), "--data", s(&data)]);
+    assert_exit(&o, 2);
+    assert_says(&o, ":3:1: error: unknown field `bogus`");
     assert_eq!(
         std::fs::read(&db).unwrap(),
         before,
         "a refused apply changes nothing"
     );
 
-    let o = assent(&["apply", "/missing.toml", "--data", data.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).contains("/missing.toml: cannot read"),
-        "{}",
-        text(&o)
-    );
+    let o = assent(&["apply", "/missing.toml", "--data", s(&data)]);
+    assert_exit(&o, 2);
+    assert_says(&o, "/missing.toml: cannot read");
 
-    let o = assent(&[
-        "apply",
-        reg.to_str().unwrap(),
-        "--database",
-        "mysql://root@127.0.0.1/test",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("mysql"), "{}", text(&o));
-
-    let o = assent(&[
-        "apply",
-        reg.to_str().unwrap(),
-        "--database",
-        "postgres://postgres@127.0.0.1:1/test",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("127.0.0.1:1"), "{}", text(&o));
+    for (url, named) in [
+        ("mysql://root@127.0.0.1/test", "mysql"),
+        ("postgres://postgres@127.0.0.1:1/test", "127.0.0.1:1"),
+    ] {
+        let o = assent(&["apply", s(&reg), "--database", url]);
+        assert_exit(&o, 2);
+        assert_says(&o, named);
+    }
 
     // A mistyped data directory is refused by read-only commands, never created empty.
     let typo = d.path().join("dta");
-    let o = assent(&["token", "list", "--data", typo.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    let o = assent(&["token", "list", "--data", s(&typo)]);
+    assert_exit(&o, 2);
     assert!(!typo.exists());
-}
-
-/// A running `assent serve` on an ephemeral port.
-struct Server {
-    child: Child,
-    base: String,
-    /// What the server printed on standard error before it listened.
-    startup: Vec<String>,
-}
-
-impl Server {
-    fn start(data: &Path, database: Option<&str>) -> Server {
-        let reg = examples().join("callkom.toml");
-        Self::spawn(
-            &[
-                "serve",
-                "--registry",
-                reg.to_str().unwrap(),
-                "--data",
-                data.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            database,
-        )
-    }
-
-    fn demo(data: &Path) -> Server {
-        Self::spawn(
-            &[
-                "demo",
-                "--data",
-                data.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            None,
-        )
-    }
-
-    fn spawn(args: &[&str], database: Option<&str>) -> Server {
-        Self::spawn_logging(args, database, "warn")
-    }
-
-    fn spawn_logging(args: &[&str], database: Option<&str>, log: &str) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_remove("ASSENT_DATABASE_URL")
-            .env_remove("ASSENT_REGISTRY")
-            .env("ASSENT_RATE_LIMIT", "off")
-            .env("ASSENT_LOG", log)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null());
-        if let Some(db) = database {
-            cmd.args(["--database", db]);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let mut startup = Vec::new();
-        let base = loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("server exited before listening: {startup:#?}"))
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("Assent is listening on ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-            startup.push(line);
-        };
-        // Keep draining stderr so the server never blocks on a full pipe; the lines printed
-        // right after "listening" (the demo's links) are kept too.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in lines.map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        startup.extend(rx.try_iter());
-        Server {
-            child,
-            base,
-            startup,
-        }
-    }
-    fn kill9(mut self) {
-        let _ = Command::new("kill")
-            .args(["-9", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn subject() -> String {
-    let h = random_hex(16);
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
 }
 
 fn consent_body(i: usize) -> Value {
     let action = ["accept_all", "reject_all"][i % 2];
-    json!({"subject": subject(), "policy_version": 1, "action": action, "language": "fr"})
+    json!({"subject": random_uuid(), "policy_version": 1, "action": action, "language": "fr"})
 }
 
 /// Builds a ledger through the real server: consents, a checkpoint, more consents.
 fn populated(d: &TempDir) -> (PathBuf, Vec<String>) {
     let data = d.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let tok = assent(&[
-        "token",
-        "create",
-        "--data",
-        data.to_str().unwrap(),
-        "--role",
-        "admin",
-    ]);
-    assert!(tok.status.success(), "{}", text(&tok));
-    let token = String::from_utf8_lossy(&tok.stdout).trim().to_string();
+    let token = admin_token(&data);
     let server = Server::start(&data, None);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let receipts = rt.block_on(async {
         let c = reqwest::Client::new();
-        let mut ids = vec![];
-        for i in 0..12 {
-            if i == 8 {
-                let r = c
-                    .post(format!("{}/admin/v1/ledger/checkpoints", server.base))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-            }
-            let r = c
-                .post(format!("{}/v1/sites/callkom/consents", server.base))
-                .json(&consent_body(i))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 201);
-            let v: Value = r.json().await.unwrap();
-            ids.push(v["receipt"]["id"].as_str().unwrap().to_string());
-        }
+        let mut ids = post_consents(&c, &server.base, (0..8).map(consent_body)).await;
+        checkpoint(&c, &server.base, &token).await;
+        ids.extend(post_consents(&c, &server.base, (8..12).map(consent_body)).await);
         ids
     });
     server.stop();
@@ -346,9 +156,9 @@ fn copy_dir(from: &Path, to: &Path) {
 fn ledger_verify_catches_every_tampering() {
     let d = TempDir::new("cli");
     let (data, receipts) = populated(&d);
-    let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("ledger OK:"), "{}", text(&o));
+    let o = assent(&["ledger", "verify", "--data", s(&data)]);
+    assert_ok(&o);
+    assert_says(&o, "ledger OK:");
 
     // (name, SQL, the position the report must name)
     let cases: &[(&str, &str, &str)] = &[
@@ -387,7 +197,7 @@ fn ledger_verify_catches_every_tampering() {
         conn.execute_batch(sql)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         drop(conn);
-        let o = assent(&["ledger", "verify", "--data", copy.to_str().unwrap()]);
+        let o = assent(&["ledger", "verify", "--data", s(&copy)]);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(1), "{name} was not detected: {out}");
         assert!(out.contains("FAILED"), "{name}: {out}");
@@ -402,22 +212,12 @@ fn ledger_verify_catches_every_tampering() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (receipt, key) = rt.block_on(async {
         let c = reqwest::Client::new();
-        let r = c
-            .get(format!("{}/v1/receipts/{}", server.base, receipts[2]))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let k = c
-            .get(format!("{}/.well-known/assent-ledger-key", server.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let r = get_text(&c, &format!("{}/v1/receipts/{}", server.base, receipts[2])).await;
+        let k = get_text(
+            &c,
+            &format!("{}/.well-known/assent-ledger-key", server.base),
+        )
+        .await;
         (r, k)
     });
     server.stop();
@@ -425,80 +225,39 @@ fn ledger_verify_catches_every_tampering() {
     let kf = d.path().join("key.json");
     std::fs::write(&rf, &receipt).unwrap();
     std::fs::write(&kf, &key).unwrap();
-    let o = assent(&[
-        "receipt",
-        "verify",
-        rf.to_str().unwrap(),
-        "--key",
-        kf.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("Anchored"), "{}", text(&o));
+    let o = assent(&["receipt", "verify", s(&rf), "--key", s(&kf)]);
+    assert_ok(&o);
+    assert_says(&o, "Anchored");
     std::fs::write(&rf, receipt.replacen("\"fr\"", "\"en\"", 1)).unwrap();
-    let o = assent(&[
-        "receipt",
-        "verify",
-        rf.to_str().unwrap(),
-        "--key",
-        kf.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = assent(&["receipt", "verify", s(&rf), "--key", s(&kf)]);
+    assert_exit(&o, 1);
 
     // Export for a supervisory authority: CSV and JSON lines.
-    let o = assent(&[
-        "export",
-        "consents",
-        "--data",
-        data.to_str().unwrap(),
-        "--site",
-        "callkom",
-        "--from",
-        "2000-01-01",
-        "--to",
-        "2100-01-01",
-        "--format",
-        "csv",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&export_args(s(&data), "2000-01-01", Some("csv")));
+    assert_ok(&o);
     let csv = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(csv.lines().count(), 13, "{csv}");
     assert!(csv.starts_with("receipt_id,site,subject,"));
     for id in &receipts {
         assert!(csv.contains(id.as_str()));
     }
-    let o = assent(&[
-        "export",
-        "consents",
-        "--data",
-        data.to_str().unwrap(),
-        "--site",
-        "callkom",
-        "--from",
-        "2000-01-01",
-        "--to",
-        "2100-01-01",
-        "--format",
-        "jsonl",
-    ]);
+    let o = assent(&export_args(s(&data), "2000-01-01", Some("jsonl")));
     let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 12);
-    let o = assent(&[
-        "export",
-        "consents",
-        "--data",
-        data.to_str().unwrap(),
-        "--site",
-        "callkom",
-        "--from",
-        "nonsense",
-        "--to",
-        "2100-01-01",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("--from"), "{}", text(&o));
+    let o = assent(&export_args(s(&data), "nonsense", None));
+    assert_exit(&o, 2);
+    assert_says(&o, "--from");
+}
+
+/// `export consents` of the callkom site from `from` to 2100, in `format` when given.
+fn export_args<'a>(data: &'a str, from: &'a str, format: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec!["export", "consents", "--data", data, "--site", "callkom"];
+    args.extend(["--from", from, "--to", "2100-01-01"]);
+    args.extend(format.iter().flat_map(|f| ["--format", *f]));
+    args
 }
 
 /// Kills the server with SIGKILL during a write load, restarts it, and checks that every
@@ -581,12 +340,12 @@ fn sigkill_keeps_every_acknowledged_write(database: Option<String>) {
         missing.len(),
         acked.len()
     );
-    let mut args = vec!["ledger", "verify", "--data", data.to_str().unwrap()];
+    let mut args = vec!["ledger", "verify", "--data", s(&data)];
     if let Some(db) = &database {
         args.extend(["--database", db.as_str()]);
     }
     let o = assent(&args);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
 }
 
 #[test]
@@ -621,28 +380,17 @@ fn commands_beside_a_running_server_share_the_chain() {
     std::fs::create_dir_all(&data).unwrap();
     let server = Server::start(&data, None);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let post = |i: usize| {
-        let url = format!("{}/v1/sites/callkom/consents", server.base);
-        rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .json(&consent_body(i))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    };
-    assert_eq!(post(0), 201);
-    let o = assent(&["token", "create", "--data", data.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(post(1), 201);
-    assert_eq!(post(2), 201);
+    let c = reqwest::Client::new();
+    let post = |i: usize| rt.block_on(post_consents(&c, &server.base, [consent_body(i)]));
+    post(0);
+    let o = assent(&["token", "create", "--data", s(&data)]);
+    assert_ok(&o);
+    post(1);
+    post(2);
     server.stop();
-    let o = assent(&["ledger", "verify", "--data", data.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("ledger OK: 5 entries"), "{}", text(&o));
+    let o = assent(&["ledger", "verify", "--data", s(&data)]);
+    assert_ok(&o);
+    assert_says(&o, "ledger OK: 5 entries");
 }
 
 /// Assent's own demo passes Assent's own audit, in a real Chromium.
@@ -658,14 +406,14 @@ fn the_demo_passes_its_own_scan() {
             "scan",
             &url,
             "--registry",
-            reg.to_str().unwrap(),
+            s(&reg),
             "--site",
             "callkom",
             "--pages",
             "3",
             "--quiet",
             "--out",
-            out.to_str().unwrap(),
+            s(&out),
         ])
         .output()
         .unwrap();
@@ -687,17 +435,7 @@ fn the_demo_passes_its_own_scan() {
 fn serve_speaks_and_one_server_per_data_directory() {
     let d = TempDir::new("cli");
     let data = d.path().join("fresh");
-    let args = |data: &Path| {
-        vec![
-            "serve".to_owned(),
-            "--data".to_owned(),
-            data.to_str().unwrap().to_owned(),
-            "--listen".to_owned(),
-            "127.0.0.1:0".to_owned(),
-        ]
-    };
-    let a = args(&data);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let a = ["serve", "--data", s(&data), "--listen", "127.0.0.1:0"];
     let server = Server::spawn_logging(&a, None, "info");
     let said = server.startup.join("\n");
     assert!(said.contains("Created the data directory"), "{said}");
@@ -713,40 +451,29 @@ fn serve_speaks_and_one_server_per_data_directory() {
 
     // A second server on the same directory: refused, naming the first one's pid.
     let o = Command::new(BIN)
-        .args(&a)
+        .args(a)
         .env_remove("ASSENT_DATABASE_URL")
         .env_remove("ASSENT_REGISTRY")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_exit(&o, 2);
     let t = text(&o);
     assert!(t.contains("another Assent server"), "{t}");
     assert!(t.contains(&format!("pid {}", server.child.id())), "{t}");
     assert!(t.contains("PostgreSQL"), "{t}");
 
     // Commands beside the running server: apply, token create, backup, export.
-    let dir = data.to_str().unwrap();
+    let dir = s(&data);
     let reg = examples().join("callkom.toml");
-    let o = assent(&["apply", reg.to_str().unwrap(), "--data", dir]);
-    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&["apply", s(&reg), "--data", dir]);
+    assert_ok(&o);
     let o = assent(&["token", "create", "--data", dir]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     let backup = d.path().join("backup.db");
-    let o = assent(&["backup", "--data", dir, "--out", backup.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o));
-    let o = assent(&[
-        "export",
-        "consents",
-        "--data",
-        dir,
-        "--site",
-        "callkom",
-        "--from",
-        "2020-01-01",
-        "--to",
-        "2100-01-01",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&["backup", "--data", dir, "--out", s(&backup)]);
+    assert_ok(&o);
+    let o = assent(&export_args(dir, "2020-01-01", None));
+    assert_ok(&o);
     server.stop();
 
     // Once it stopped, the directory can be served again (the lock died with the process).
@@ -765,18 +492,7 @@ fn export_into_a_closed_pipe_ends_quietly() {
     let d = TempDir::new("cli");
     let (data, _) = populated(&d);
     let mut child = Command::new(BIN)
-        .args([
-            "export",
-            "consents",
-            "--data",
-            data.to_str().unwrap(),
-            "--site",
-            "callkom",
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2100-01-01",
-        ])
+        .args(export_args(s(&data), "2020-01-01", None))
         .env_remove("ASSENT_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

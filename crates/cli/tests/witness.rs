@@ -7,102 +7,57 @@
 
 mod common;
 
-use common::{BIN, TempDir, assent, random_hex, text};
+use common::{
+    BIN, TempDir, admin_token, assent, assert_ok, assert_says, checkpoint, get_text, post_consents,
+    random_hex, s, text,
+};
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// `assent serve` on an ephemeral port, with an admin token.
 struct Server {
-    child: Child,
-    base: String,
+    server: common::Server,
     token: String,
     rt: tokio::runtime::Runtime,
 }
 
 impl Server {
     fn start(data: &Path) -> Server {
-        let tok = assent(&["token", "create", "--data", s(data), "--role", "admin"]);
-        assert!(tok.status.success(), "{}", text(&tok));
-        let token = String::from_utf8_lossy(&tok.stdout).trim().to_string();
-        let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--registry", s(&reg), "--data", s(data)])
-            .args(["--listen", "127.0.0.1:0"])
-            .env("ASSENT_RATE_LIMIT", "off")
-            .env("ASSENT_LOG", "warn")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server exited").unwrap();
-            if let Some(rest) = line.strip_prefix("Assent is listening on ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let token = admin_token(data);
         Server {
-            child,
-            base,
+            server: common::Server::start(data, None),
             token,
             rt: tokio::runtime::Runtime::new().unwrap(),
         }
     }
 
+    fn base(&self) -> &str {
+        &self.server.base
+    }
+
+    /// Records `n` consents (subjects numbered from 0) and returns their receipt ids.
     fn consents(&self, n: usize) -> Vec<String> {
-        self.rt.block_on(async {
-            let c = reqwest::Client::new();
-            let mut ids = vec![];
-            for i in 0..n {
-                let action = ["accept_all", "reject_all"][i % 2];
-                let body = json!({"subject": format!("5f0c1e2d-0000-4000-8000-{i:012}"), "policy_version": 1,
-                    "action": action, "language": "fr"});
-                let r = c
-                    .post(format!("{}/v1/sites/callkom/consents", self.base))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 201);
-                let v: Value = r.json().await.unwrap();
-                ids.push(v["receipt"]["id"].as_str().unwrap().to_string());
-            }
-            ids
-        })
+        let bodies = (0..n).map(|i| {
+            let action = ["accept_all", "reject_all"][i % 2];
+            json!({"subject": format!("5f0c1e2d-0000-4000-8000-{i:012}"), "policy_version": 1,
+                "action": action, "language": "fr"})
+        });
+        let c = reqwest::Client::new();
+        self.rt.block_on(post_consents(&c, self.base(), bodies))
     }
 
     fn checkpoint(&self) {
-        self.rt.block_on(async {
-            let r = reqwest::Client::new()
-                .post(format!("{}/admin/v1/ledger/checkpoints", self.base))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-        });
+        let c = reqwest::Client::new();
+        self.rt.block_on(checkpoint(&c, self.base(), &self.token));
     }
 
     fn get(&self, path: &str) -> String {
-        self.rt.block_on(async {
-            reqwest::Client::new()
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
+        let c = reqwest::Client::new();
+        self.rt
+            .block_on(get_text(&c, &format!("{}{path}", self.base())))
     }
 
     fn witness(&self, state: &Path) -> Output {
@@ -110,24 +65,14 @@ impl Server {
             "ledger",
             "witness",
             "--url",
-            &self.base,
+            self.base(),
             "--state",
             s(state),
         ])
     }
 
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn stop(self) {
+        self.server.stop();
     }
 }
 
@@ -225,23 +170,23 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     std::fs::write(d.join("pinned.note"), &notes).unwrap();
     std::fs::write(d.join("pinned.json"), server.get("/v1/ledger/checkpoint")).unwrap();
     let o = server.witness(&state);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("first seen"), "{}", text(&o));
+    assert_ok(&o);
+    assert_says(&o, "first seen");
     let receipt0 = server.get(&format!("/v1/receipts/{}", ids[0]));
     server.consents(3);
     server.checkpoint();
     let o = server.witness(&state);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("consistent with"), "{}", text(&o));
+    assert_ok(&o);
+    assert_says(&o, "consistent with");
     let fresh = server.consents(1);
     let pending = server.get(&format!("/v1/receipts/{}", fresh[0]));
-    let base = server.base.clone();
+    let base = server.base().to_owned();
 
     // The issued receipt verifies, also against the witness (which saw its checkpoint).
     let o = receipt_verify(&d, &receipt0, &["--witness-state", s(&state)]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("Anchored"), "{}", text(&o));
-    assert!(text(&o).contains("NOT covered"), "{}", text(&o));
+    assert_ok(&o);
+    assert_says(&o, "Anchored");
+    assert_says(&o, "NOT covered");
     // A receipt of the newer checkpoint: the witness saw it too.
     let receipt_new = server.get(&format!("/v1/receipts/{}", ids[1]));
     let o = receipt_verify(
@@ -249,11 +194,11 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
         &receipt_new,
         &["--witness-state", s(&state), "--url", &base],
     );
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
 
     // Issue 19: `--json` for machines, one object (the sentences are for people).
     let o = receipt_verify(&d, &receipt0, &["--json"]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         (v["valid"].as_bool(), v["status"].as_str()),
@@ -265,7 +210,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     // Finding 3: a pending receipt is not called valid, unless asked.
     let o = receipt_verify(&d, &pending, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("not yet anchored"), "{}", text(&o));
+    assert_says(&o, "not yet anchored");
     let o = receipt_verify(&d, &pending, &["--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -274,7 +219,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
         (Some(false), Some("pending"))
     );
     let o = receipt_verify(&d, &pending, &["--accept-pending"]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
 
     // Finding 3: a receipt invented from scratch.
     let record = json!({"version": "KI-CR-v1.1.0", "consentReceiptID": "forged", "purposes": {"advertising": true}});
@@ -297,7 +242,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     v["context"]["services"][0]["purposes"][0]["granted"] = json!(!flag.as_bool().unwrap());
     let o = receipt_verify(&d, &v.to_string(), &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("granted"), "{}", text(&o));
+    assert_says(&o, "granted");
     let mut v: Value = serde_json::from_str(&receipt0).unwrap();
     v["context"]["termination"] = json!("Never");
     assert_eq!(
@@ -308,7 +253,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     v.as_object_mut().unwrap().remove("context");
     let o = receipt_verify(&d, &v.to_string(), &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("context is missing"), "{}", text(&o));
+    assert_says(&o, "context is missing");
     server.stop();
 
     // The honest ledger verifies against everything kept outside it.
@@ -324,20 +269,15 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     let mut args = vec!["ledger", "verify", "--data", s(&data)];
     args.extend_from_slice(&all);
     let o = assent(&args);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
 
     // Finding 4: rewritten an hour ago, checkpoints deleted. Before: "ledger OK".
     let rewritten = d.join("rewritten");
     copy_dir(&data, &rewritten);
     rewrite(&rewritten, first_consent_seq(&data), 3_600_000);
-    let o = assent(&[
-        "ledger",
-        "verify",
-        "--data",
-        s(&rewritten),
-        "--checkpoint-interval",
-        "0",
-    ]);
+    let unpinned = ["ledger", "verify", "--data", s(&rewritten)];
+    let unpinned = [&unpinned[..], &["--checkpoint-interval", "0"]].concat();
+    let o = assent(&unpinned);
     assert!(
         o.status.success(),
         "the attack reproduces without the rule: {}",
@@ -345,22 +285,10 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     );
     let o = assent(&["ledger", "verify", "--data", s(&rewritten)]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("covered by no signed checkpoint"),
-        "{}",
-        text(&o)
-    );
+    assert_says(&o, "covered by no signed checkpoint");
     // Against the pinned checkpoints and the witness: forked.
     for pin in [&all[0..2], &all[2..4], &all[4..6]] {
-        let mut args = vec![
-            "ledger",
-            "verify",
-            "--data",
-            s(&rewritten),
-            "--checkpoint-interval",
-            "0",
-        ];
-        args.extend_from_slice(pin);
+        let args = [&unpinned[..], pin].concat();
         let o = assent(&args);
         assert_eq!(o.status.code(), Some(1), "{pin:?}: {}", text(&o));
         assert!(text(&o).contains("forked"), "{pin:?}: {}", text(&o));
@@ -388,7 +316,7 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     args.extend_from_slice(&all[4..6]);
     let o = assent(&args);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("cut back"), "{}", text(&o));
+    assert_says(&o, "cut back");
 
     // Witnesses: the operator (who holds the key) serves the rewritten history, grown: FORK.
     let server = Server::start(&rewritten);
@@ -396,14 +324,14 @@ fn receipts_ledgers_and_witnesses_resist_the_attacks_of_issue_20() {
     server.checkpoint();
     let o = server.witness(&state);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("FORK"), "{}", text(&o));
+    assert_says(&o, "FORK");
     server.stop();
     // ... or the cut-back one: ROLLBACK. The witness's memory is unchanged by both.
     let server = Server::start(&cut);
     server.checkpoint();
     let o = server.witness(&state);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("ROLLBACK"), "{}", text(&o));
+    assert_says(&o, "ROLLBACK");
     server.stop();
     let log = std::fs::read_to_string(state.join("chain-0.log")).unwrap();
     assert_eq!(log.lines().count(), 2, "{log}");
@@ -418,9 +346,9 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
     let data = d.join("data");
     let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
     let o = assent(&["token", "create", "--data", s(&data), "--role", "admin"]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     let o = assent(&["apply", s(&reg), "--data", s(&data)]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     // A key, as a server start would create it.
     assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
     let verify = |dir: &Path| {
@@ -434,7 +362,7 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
         ])
     };
     let o = verify(&data);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     let cases = [
         (
             "same bytes as TEXT",
@@ -477,11 +405,9 @@ fn a_retyped_payload_is_reported_and_verification_goes_on() {
 /// made in a private mount namespace (`unshare -m`, which needs root): skipped elsewhere.
 #[test]
 fn ledger_verify_reads_a_copy_on_read_only_media() {
-    if !private_mount_namespace() {
+    let Some((d, data)) = applied_data_if_mounts() else {
         return;
-    }
-    let d = TempDir::new("cli");
-    let data = applied_data(&d);
+    };
     // A copy as an operator hands it over: `assent backup` (one file, no -wal or -shm); and
     // the same file switched to WAL mode, whose -shm cannot be created on read-only media.
     for wal in [false, true] {
@@ -494,7 +420,7 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
             "--out",
             s(&copy.join("assent.db")),
         ]);
-        assert!(o.status.success(), "{}", text(&o));
+        assert_ok(&o);
         std::fs::copy(data.join("ledger.key"), copy.join("ledger.key")).unwrap();
         if wal {
             let c = rusqlite::Connection::open(copy.join("assent.db")).unwrap();
@@ -514,12 +440,23 @@ fn ledger_verify_reads_a_copy_on_read_only_media() {
     }
 }
 
+/// For the read-only media tests: a data directory with the demo registry applied, when this
+/// machine can make a private mount namespace (see [`private_mount_namespace`]).
+fn applied_data_if_mounts() -> Option<(TempDir, std::path::PathBuf)> {
+    if !private_mount_namespace() {
+        return None;
+    }
+    let d = TempDir::new("cli");
+    let data = applied_data(&d);
+    Some((d, data))
+}
+
 /// A data directory with the demo registry applied and a ledger key.
 fn applied_data(d: &TempDir) -> std::path::PathBuf {
     let data = d.join("data");
     let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/callkom.toml");
     let o = assent(&["apply", s(&reg), "--data", s(&data)]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert_ok(&o);
     assent_ledger::LedgerKey::load_or_create(&data.join("ledger.key")).unwrap();
     data
 }
@@ -566,11 +503,9 @@ fn private_mount_namespace() -> bool {
 /// directory is made read-only with a read-only bind mount in a private mount namespace.)
 #[test]
 fn serve_refuses_a_database_it_cannot_write() {
-    if !private_mount_namespace() {
+    let Some((_dir, data)) = applied_data_if_mounts() else {
         return;
-    }
-    let d = TempDir::new("cli");
-    let data = applied_data(&d);
+    };
     // The database file alone is read-only (its directory is not: the server's lock file
     // and SQLite's -wal and -shm files could be created).
     let args = format!("serve --data {} --listen 127.0.0.1:0", s(&data));

@@ -39,6 +39,12 @@ pub struct Registry {
     pub activities: Vec<Activity>,
     #[serde(default)]
     pub retention: Vec<RetentionRule>,
+    /// The operator's databases, for rights fulfilment (not part of any policy version).
+    #[serde(default)]
+    pub datastores: Vec<crate::datastore::Datastore>,
+    /// Marketing purposes (email, SMS): a table of their own that never reaches the banner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marketing: Vec<crate::marketing::MarketingPurpose>,
 }
 
 /// Text in one or several languages. A plain string is language-neutral (a brand name, an

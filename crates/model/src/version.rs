@@ -20,6 +20,10 @@ pub struct SiteSnapshot {
     pub cookies: Vec<Cookie>,
     pub activities: Vec<Activity>,
     pub retention: Vec<RetentionRule>,
+    /// The site's marketing purposes, stated in its privacy policy. Left out of the canonical
+    /// JSON when empty, so that versions made before they existed keep their hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marketing: Vec<crate::marketing::MarketingPurpose>,
 }
 
 impl SiteSnapshot {
@@ -43,6 +47,12 @@ impl SiteSnapshot {
             cookies: r.site_cookies(site).cloned().collect(),
             activities,
             retention: rules,
+            marketing: r
+                .marketing
+                .iter()
+                .filter(|m| m.on_site(site_id))
+                .cloned()
+                .collect(),
         })
     }
 
@@ -56,6 +66,8 @@ impl SiteSnapshot {
             cookies: self.cookies.clone(),
             activities: self.activities.clone(),
             retention: self.retention.clone(),
+            datastores: vec![],
+            marketing: self.marketing.clone(),
         }
     }
 
@@ -174,6 +186,15 @@ pub fn diff(old: &SiteSnapshot, new: &SiteSnapshot) -> Vec<Change> {
     services(old, new, &mut out);
     cookies(old, new, &mut out);
     processing(old, new, &mut out);
+    if old.marketing != new.marketing {
+        // Stated in the privacy policy, never in the banner: a policy change, not a re-ask.
+        out.push(change!(
+            "marketing_changed",
+            false,
+            |l| "Marketing purposes or channels changed",
+            "Finalités ou canaux de prospection modifiés"
+        ));
+    }
     out.sort_by_key(|c| !c.material);
     out
 }

@@ -75,6 +75,13 @@ privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
 country = "MT"
 "#;
 
+const NEWSLETTER: &str = r#"
+[[marketing]]
+id = "newsletter"
+name = { en = "Newsletter", fr = "Lettre d'information" }
+channels = ["email"]
+"#;
+
 fn snap(src: &str) -> SiteSnapshot {
     let (reg, _) = parse(src).unwrap_or_else(|e| panic!("{e:#?}"));
     SiteSnapshot::from_registry(&reg, "ex").unwrap()
@@ -167,6 +174,9 @@ fn wording_changes_are_not_material() {
             BASE.replace("country = \"IE\"", "country = \"FR\""),
             "service_country_changed",
         ),
+        // Marketing purposes are stated in the privacy policy, never in the banner: a new
+        // policy version, never a re-ask (issue 17).
+        (format!("{BASE}{NEWSLETTER}"), "marketing_changed"),
     ];
     for (src, kind) in cases {
         let new = snap(&src);
@@ -192,6 +202,9 @@ fn identical_content_has_the_same_hash() {
     );
     assert_ne!(reordered, BASE);
     assert_eq!(snap(BASE).content_hash(), snap(&reordered).content_hash());
+    // Without marketing purposes the canonical JSON has no `marketing` member: versions made
+    // before issue 17 keep their hash.
+    assert!(!snap(BASE).canonical_json().contains("marketing"));
     assert!(diff(&snap(BASE), &snap(&reordered)).is_empty());
 }
 

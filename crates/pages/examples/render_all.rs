@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use assent_model::registry::Lifetime;
 use assent_model::version::{SiteSnapshot, diff};
+use assent_pages::enforcement::Enforcements;
 use assent_pages::register::{self, Format};
 use assent_pages::versions::{self, HistoryPage};
 use assent_pages::{Links, PolicyPage, cookie, privacy};
@@ -63,6 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for site in &reg.sites {
                 let snap = SiteSnapshot::from_registry(reg, &site.id).ok_or("no site")?;
                 let extra = common::extra_services(reg, &snap);
+                let enforcement = Enforcements::of_rules(&snap.retention, |_| None);
                 let links = Links::new("", &site.id);
                 let lang = assent_pages::resolve_lang(Some(lang), site);
                 let key = format!("{stem}.{}.{lang}", site.id);
@@ -75,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         current_version: current,
                         links: &links,
                         extra_services: &extra,
+                        enforcement: &enforcement,
                     };
                     let v = format!("v{version}of{current}");
                     w(format!("{key}.cookie.{v}.html"), cookie::html(&page))?;

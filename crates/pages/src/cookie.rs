@@ -4,6 +4,7 @@
 //! consent lifetime, contact and the policy version.
 
 use assent_model::clock::rfc3339;
+use assent_model::placeholder::is_placeholder_country;
 use assent_model::registry::{
     Cookie, Exemption, LegalBasis, Purpose, Role, Service, StorageKind, in_eea,
 };
@@ -11,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::html::{self, Nav, esc, ext_link, loc, mailto, plain, txt};
 use crate::i18n::{Markup, Texts, texts};
-use crate::words;
 use crate::{Links, PolicyPage};
+use crate::{gaps, words};
 
 /// One row of the cookie table, in the page's language (plain text, not escaped).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,7 +282,7 @@ struct CookieView {
     gpc: Vec<Markup>,
     refusals: Vec<(Markup, Markup)>,
     browsers: Vec<Markup>,
-    email: Markup,
+    email: Option<Markup>,
     dpo: Option<Markup>,
     rights_href: String,
     privacy_href: String,
@@ -356,23 +357,24 @@ pub fn html(page: &PolicyPage<'_>) -> String {
         .iter()
         .map(|s| ServiceView {
             name: s.name.clone(),
-            provider: s.provider.clone(),
+            provider: gaps::provider(s, lang),
             description: s.description.as_ref().map(|d| loc(d, lang, def)),
             purposes: purpose_names(page, &s.purposes),
             role: role_label(s.role, lang),
-            country: s
-                .country
+            country: s.country.as_deref().map(|c| gaps::country(c, lang)),
+            policy: s
+                .privacy_policy
                 .as_deref()
-                .map(|c| words::country_with_code(c, lang)),
-            policy: s.privacy_policy.as_deref().map(html::policy_link),
+                .and_then(gaps::known_address)
+                .map(html::policy_link),
         })
         .collect();
     let transfers = transfers(page)
         .into_iter()
         .map(|s| TransferView {
             name: s.name.clone(),
-            provider: s.provider.clone(),
-            country: words::country_with_code(s.country.as_deref().unwrap_or(""), lang),
+            provider: gaps::provider(s, lang),
+            country: gaps::country(s.country.as_deref().unwrap_or(""), lang),
             safeguard: s.safeguard.map(|g| words::safeguard(g, lang)),
         })
         .collect();
@@ -420,11 +422,12 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             .map(|p| (loc(&p.name, lang, def), refusal(p, lang, def)))
             .collect(),
         browsers,
-        email: mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email)),
+        email: gaps::rights_email(ctl).map(mailto),
         dpo: ctl
             .dpo
             .as_ref()
             .and_then(|d| d.email.as_deref())
+            .and_then(gaps::known_address)
             .map(mailto),
         rights_href: links.rights(lang),
         privacy_href: links.privacy_policy(lang),
@@ -497,15 +500,19 @@ pub fn json(page: &PolicyPage<'_>) -> Value {
             json!({
                 "id": s.id,
                 "name": s.name,
-                "provider": s.provider,
+                "provider": gaps::known(&s.provider),
                 "description": s.description.as_ref().map(|d| plain(d, lang, def)),
                 "purposes": s.purposes,
                 "role": role_code(s.role),
-                "country": s.country,
+                "country": s.country.as_deref().filter(|c| !is_placeholder_country(c)),
                 "outside_eea": s.country.as_deref().is_some_and(|c| !in_eea(c)),
                 "safeguard": s.safeguard.map(|g| g.as_str()),
                 "safeguard_label": s.safeguard.map(|g| words::safeguard(g, lang)),
-                "privacy_policy": s.privacy_policy.as_deref().and_then(html::safe_url),
+                "privacy_policy": s
+                    .privacy_policy
+                    .as_deref()
+                    .and_then(gaps::known_address)
+                    .and_then(html::safe_url),
             })
         })
         .collect();
@@ -514,8 +521,8 @@ pub fn json(page: &PolicyPage<'_>) -> Value {
         .map(|s| {
             json!({
                 "service": s.id,
-                "provider": s.provider,
-                "country": s.country,
+                "provider": gaps::known(&s.provider),
+                "country": s.country.as_deref().filter(|c| !is_placeholder_country(c)),
                 "safeguard": s.safeguard.map(|g| g.as_str()),
                 "safeguard_label": s.safeguard.map(|g| words::safeguard(g, lang)),
             })
@@ -531,10 +538,10 @@ pub fn json(page: &PolicyPage<'_>) -> Value {
         "content_hash": snap.content_hash(),
         "controller": {
             "name": ctl.name,
-            "email": ctl.rights_email.as_deref().unwrap_or(&ctl.email),
-            "address": ctl.address,
+            "email": gaps::rights_email(ctl),
+            "address": gaps::known(&ctl.address),
             "country": ctl.country,
-            "dpo_email": ctl.dpo.as_ref().and_then(|d| d.email.clone()),
+            "dpo_email": ctl.dpo.as_ref().and_then(|d| d.email.as_deref()).and_then(gaps::known_address),
         },
         "consent_lifetime_days": site.consent_lifetime_days,
         "consent_lifetime": words::lifetime_days(site.consent_lifetime_days, lang),

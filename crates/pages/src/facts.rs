@@ -5,6 +5,7 @@
 use assent_model::registry::{Contact, Controller};
 use serde::Serialize;
 
+use crate::gaps::{address_or_gap, known, known_address, or_gap};
 use crate::html::{ext_link, mailto};
 use crate::i18n::{Markup, texts};
 use crate::words;
@@ -47,10 +48,22 @@ impl ContactRecord {
         Fact::known(
             lang,
             [
-                ("privacy.name", self.name.as_deref().map(Markup::text)),
-                ("common.email", self.email.as_deref().map(mailto)),
-                ("common.address", self.address.as_deref().map(Markup::text)),
-                ("common.phone", self.phone.as_deref().map(Markup::text)),
+                (
+                    "privacy.name",
+                    self.name.as_deref().and_then(known).map(Markup::text),
+                ),
+                (
+                    "common.email",
+                    self.email.as_deref().and_then(known_address).map(mailto),
+                ),
+                (
+                    "common.address",
+                    self.address.as_deref().and_then(known).map(Markup::text),
+                ),
+                (
+                    "common.phone",
+                    self.phone.as_deref().and_then(known).map(Markup::text),
+                ),
             ],
         )
     }
@@ -66,6 +79,17 @@ pub struct ContactRecord {
 }
 
 impl ContactRecord {
+    /// The contact as the Art. 30 record states it: placeholders marked "[to complete]".
+    pub(crate) fn with_gaps(self, lang: &str) -> Self {
+        let gap = |v: Option<String>| v.map(|v| or_gap(&v, lang));
+        Self {
+            name: gap(self.name),
+            email: self.email.map(|v| address_or_gap(&v, lang)),
+            address: gap(self.address),
+            phone: gap(self.phone),
+        }
+    }
+
     pub(crate) fn from(c: &Contact) -> Self {
         Self {
             name: c.name.clone(),
@@ -99,27 +123,56 @@ pub struct ControllerRecord {
 
 impl ControllerRecord {
     /// The controller's identity as facts (name, legal form, registration, address and
-    /// country, email, phone, website), for a `<dl class="facts">`.
+    /// country, email, phone, website), for a `<dl class="facts">`. Placeholders are left
+    /// out: an unknown address leaves the country of establishment.
     pub(crate) fn facts(&self, lang: &str) -> Vec<Fact> {
-        let address = format!("{} ({})", self.address, words::country(&self.country, lang));
+        let country = words::country(&self.country, lang);
+        let address = match known(&self.address) {
+            Some(a) => format!("{a} ({country})"),
+            None => country,
+        };
         Fact::known(
             lang,
             [
                 ("register.name", Some(Markup::text(&self.name))),
                 (
                     "register.legal_form",
-                    self.legal_form.as_deref().map(Markup::text),
+                    self.legal_form.as_deref().and_then(known).map(Markup::text),
                 ),
                 (
                     "register.registration",
-                    self.registration.as_deref().map(Markup::text),
+                    self.registration
+                        .as_deref()
+                        .and_then(known)
+                        .map(Markup::text),
                 ),
                 ("common.address", Some(Markup::text(&address))),
-                ("common.email", Some(mailto(&self.email))),
-                ("common.phone", self.phone.as_deref().map(Markup::text)),
-                ("common.website", self.website.as_deref().map(website)),
+                ("common.email", known_address(&self.email).map(mailto)),
+                (
+                    "common.phone",
+                    self.phone.as_deref().and_then(known).map(Markup::text),
+                ),
+                (
+                    "common.website",
+                    self.website.as_deref().and_then(known_address).map(website),
+                ),
             ],
         )
+    }
+
+    /// The controller as the Art. 30 record states it: placeholders marked "[to complete]".
+    pub(crate) fn with_gaps(self, lang: &str) -> Self {
+        let gap = |v: Option<String>| v.map(|v| or_gap(&v, lang));
+        Self {
+            name: or_gap(&self.name, lang),
+            legal_form: gap(self.legal_form),
+            registration: gap(self.registration),
+            address: or_gap(&self.address, lang),
+            country: self.country,
+            email: address_or_gap(&self.email, lang),
+            phone: gap(self.phone),
+            website: self.website.map(|v| address_or_gap(&v, lang)),
+        }
     }
 
     pub(crate) fn from(c: &Controller) -> Self {

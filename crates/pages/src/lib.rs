@@ -38,10 +38,13 @@
 //! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
 pub mod cookie;
+pub mod enforcement;
 pub mod facts;
+pub mod gaps;
 pub mod html;
 pub mod i18n;
 pub mod mail;
+pub mod marketing;
 pub mod privacy;
 pub mod register;
 pub mod rights;
@@ -173,6 +176,8 @@ pub struct PolicyPage<'a> {
     /// Services named by the site's processing activities that the site's banner does not use
     /// (e.g. a mailing subprocessor): the privacy policy lists them among subprocessors.
     pub extra_services: &'a [Service],
+    /// How each retention rule is enforced (rules it does not name are the controller's).
+    pub enforcement: &'a enforcement::Enforcements,
 }
 
 impl PolicyPage<'_> {

@@ -8,6 +8,7 @@ use crate::html::{self, Nav, esc, ext_link, loc, mailto, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words::{self, retention_action, retention_period};
 use crate::{Links, PolicyPage};
+use crate::{enforcement, gaps};
 
 /// The subprocessors of the site: services with role processor, those used on the site and
 /// those named by its processing activities, in that order, each once.
@@ -79,6 +80,8 @@ struct RetentionView {
     data: Markup,
     period: String,
     action: &'static str,
+    /// Who applies the rule: Assent automatically, or the controller.
+    enforced: Markup,
     details: Option<Markup>,
 }
 
@@ -92,7 +95,8 @@ struct PrivacyView {
     controller_facts: Vec<Fact>,
     representative: Option<Vec<Fact>>,
     dpo: Option<Vec<Fact>>,
-    rights_email: Markup,
+    /// Where rights are exercised by e-mail, when a real address is stated.
+    rights_email: Option<Markup>,
     purposes_caption: String,
     activities: Vec<ActivityView>,
     interests: Vec<(Markup, Markup)>,
@@ -104,10 +108,11 @@ struct PrivacyView {
     controllers: Vec<ControllerView>,
     transfers: Vec<(String, String, String)>,
     retention: Vec<RetentionView>,
+    server_logs: String,
     rights: [&'static str; 8],
     french_law: bool,
     rights_href: String,
-    rights_post: String,
+    rights_post: Option<String>,
     authority: Vec<Fact>,
     automated: Vec<(Markup, Markup)>,
     cookie_href: String,
@@ -194,11 +199,12 @@ fn activity_facts(page: &PolicyPage<'_>, a: &Activity) -> Vec<Fact> {
             let recipient = tr
                 .recipient
                 .as_deref()
+                .and_then(gaps::known)
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
             Markup::text(&format!(
                 "{}{recipient} – {}",
-                words::country_with_code(&tr.country, lang),
+                gaps::country(&tr.country, lang),
                 words::safeguard(tr.safeguard, lang)
             ))
         });
@@ -249,8 +255,12 @@ fn transfer_rows(page: &PolicyPage<'_>, subs: &[&Service]) -> Vec<(String, Strin
     for a in &page.snap.activities {
         for tr in &a.transfers {
             let row = (
-                words::country_with_code(&tr.country, lang),
-                tr.recipient.clone().unwrap_or_default(),
+                gaps::country(&tr.country, lang),
+                tr.recipient
+                    .as_deref()
+                    .and_then(gaps::known)
+                    .unwrap_or(txt(lang, "truth.recipient_not_named"))
+                    .to_string(),
                 words::safeguard(tr.safeguard, lang).to_string(),
             );
             if !transfers.contains(&row) {
@@ -263,8 +273,8 @@ fn transfer_rows(page: &PolicyPage<'_>, subs: &[&Service]) -> Vec<(String, Strin
             && !in_eea(c)
         {
             let row = (
-                words::country_with_code(c, lang),
-                s.provider.clone(),
+                gaps::country(c, lang),
+                gaps::provider(s, lang),
                 s.safeguard
                     .map(|g| words::safeguard(g, lang).to_string())
                     .unwrap_or_else(|| txt(lang, "privacy.not_stated").to_string()),
@@ -282,7 +292,7 @@ fn subprocessor_view(page: &PolicyPage<'_>, s: &Service) -> SubprocessorView {
     SubprocessorView {
         id: s.id.clone(),
         name: s.name.clone(),
-        provider: s.provider.clone(),
+        provider: gaps::provider(s, lang),
         what: match &s.description {
             Some(d) => vec![loc(d, lang, def)],
             None => s
@@ -297,14 +307,18 @@ fn subprocessor_view(page: &PolicyPage<'_>, s: &Service) -> SubprocessorView {
         country: s
             .country
             .as_deref()
-            .map(|c| words::country_with_code(c, lang))
+            .map(|c| gaps::country(c, lang))
             .unwrap_or_else(|| txt(lang, "privacy.not_stated").to_string()),
         safeguard: match (s.country.as_deref(), s.safeguard) {
             (Some(c), _) if in_eea(c) => txt(lang, "privacy.not_needed_eea").to_string(),
             (_, Some(g)) => words::safeguard(g, lang).to_string(),
             (_, None) => "–".to_string(),
         },
-        policy: s.privacy_policy.as_deref().map(html::policy_link),
+        policy: s
+            .privacy_policy
+            .as_deref()
+            .and_then(gaps::known_address)
+            .map(html::policy_link),
     }
 }
 
@@ -356,12 +370,27 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     let authority = Fact::known(
         lang,
         [
-            ("privacy.authority", Some(Markup::text(&auth.name))),
-            ("common.address", auth.address.as_deref().map(Markup::text)),
-            ("common.website", auth.url.as_deref().map(facts::website)),
+            (
+                "privacy.authority",
+                gaps::known(&auth.name).map(Markup::text),
+            ),
+            (
+                "common.address",
+                auth.address
+                    .as_deref()
+                    .and_then(gaps::known)
+                    .map(Markup::text),
+            ),
+            (
+                "common.website",
+                auth.url
+                    .as_deref()
+                    .and_then(gaps::known_address)
+                    .map(facts::website),
+            ),
         ],
     );
-    let rights_email = mailto(ctl.rights_email.as_deref().unwrap_or(&ctl.email));
+    let rights_email = gaps::rights_email(ctl).map(mailto);
     let view = PrivacyView {
         t,
         toc,
@@ -410,11 +439,12 @@ pub fn html(page: &PolicyPage<'_>) -> String {
             .filter(|s| s.role != Role::Processor)
             .map(|s| ControllerView {
                 name: s.name.clone(),
-                provider: s.provider.clone(),
+                provider: gaps::provider(s, lang),
                 role: crate::cookie::role_label(s.role, lang),
                 policy: s
                     .privacy_policy
                     .as_deref()
+                    .and_then(gaps::known_address)
                     .map(|u| ext_link(u, &Markup::text(t.get("common.privacy_policy_link")))),
             })
             .collect(),
@@ -426,17 +456,20 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                 data: loc(&r.data_category, lang, def),
                 period: retention_period(r, lang),
                 action: retention_action(r.action, lang),
+                enforced: enforcement::statement(
+                    page.enforcement.of(&r.id),
+                    &ctl.name,
+                    &ctl.timezone,
+                    lang,
+                ),
                 details: r.description.as_ref().map(|d| loc(d, lang, def)),
             })
             .collect(),
+        server_logs: t.fill("truth.server_logs", &[("controller", &ctl.name)]),
         rights: RIGHTS,
         french_law,
         rights_href: links.rights(lang),
-        rights_post: format!(
-            "{}, {}",
-            ctl.name,
-            ctl.rights_address.as_deref().unwrap_or(&ctl.address)
-        ),
+        rights_post: gaps::rights_post(ctl),
         authority,
         automated: with_text(|a| a.automated_decisions.as_ref()),
         cookie_href: links.cookie_policy(lang),

@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::facts::Fact;
 pub use crate::facts::{ContactRecord, ControllerRecord};
-use crate::html::{self, Meta, Nav, Shell, esc, mailto, plain, txt};
+use crate::gaps::{address_or_gap, or_gap};
+use crate::html::{self, Meta, Nav, Shell, esc, mailto, txt};
 use crate::i18n::{Markup, Texts, texts};
 use crate::words;
 use crate::words::{retention_action, retention_period};
@@ -160,6 +161,10 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
             .unwrap_or_else(|| "en".into()),
     };
     let def = def.as_str();
+    // Registry texts as the record states them: a placeholder is a gap to complete.
+    let plain = |t: &assent_model::registry::Text, lang: &str, def: &str| {
+        or_gap(&html::plain(t, lang, def), lang)
+    };
     let activities: Vec<&Activity> = match site.and_then(|id| reg.site(id)) {
         Some(s) => reg.site_activities(s).collect(),
         None => reg.activities.iter().collect(),
@@ -190,7 +195,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                 .iter()
                 .map(|t| TransferRecord {
                     country: t.country.clone(),
-                    recipient: t.recipient.clone(),
+                    recipient: t.recipient.as_deref().map(|r| or_gap(r, lang)),
                     safeguard: t.safeguard.as_str().into(),
                     safeguard_label: words::safeguard(t.safeguard, lang).into(),
                 })
@@ -206,7 +211,7 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
                 {
                     transfers.push(TransferRecord {
                         country: c.to_string(),
-                        recipient: Some(s.provider.clone()),
+                        recipient: Some(or_gap(&s.provider, lang)),
                         safeguard: s.safeguard.map(|g| g.as_str()).unwrap_or("").into(),
                         safeguard_label: s
                             .safeguard
@@ -266,13 +271,17 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
     Ok(Record {
         language: lang.to_string(),
         site: site.map(str::to_string),
-        controller: ControllerRecord::from(&reg.controller),
+        controller: ControllerRecord::from(&reg.controller).with_gaps(lang),
         representative: reg
             .controller
             .representative
             .as_ref()
-            .map(ContactRecord::from),
-        dpo: reg.controller.dpo.as_ref().map(ContactRecord::from),
+            .map(|c| ContactRecord::from(c).with_gaps(lang)),
+        dpo: reg
+            .controller
+            .dpo
+            .as_ref()
+            .map(|c| ContactRecord::from(c).with_gaps(lang)),
         activities,
     })
 }
@@ -280,13 +289,13 @@ pub fn build(reg: &Registry, site: Option<&str>, lang: &str) -> Result<Record, R
 fn processor(s: &Service, lang: &str) -> ProcessorRecord {
     ProcessorRecord {
         id: s.id.clone(),
-        name: s.name.clone(),
-        provider: s.provider.clone(),
+        name: or_gap(&s.name, lang),
+        provider: or_gap(&s.provider, lang),
         role: role_code(s.role).into(),
         country: s.country.clone(),
         third_country: s.country.as_deref().is_some_and(|c| !in_eea(c)),
         safeguard: s.safeguard.map(|g| words::safeguard(g, lang).to_string()),
-        privacy_policy: s.privacy_policy.clone(),
+        privacy_policy: s.privacy_policy.as_deref().map(|u| address_or_gap(u, lang)),
     }
 }
 
@@ -298,7 +307,7 @@ impl ProcessorRecord {
             inner.push(self.provider.clone());
         }
         if let Some(c) = &self.country {
-            inner.push(words::country_with_code(c, lang));
+            inner.push(country(c, lang));
         }
         if inner.is_empty() {
             self.name.clone()
@@ -317,16 +326,23 @@ impl TransferRecord {
             self.safeguard_label.as_str()
         };
         if who.is_empty() {
-            format!(
-                "{}: {safeguard}",
-                words::country_with_code(&self.country, lang)
-            )
+            format!("{}: {safeguard}", country(&self.country, lang))
         } else {
-            format!(
-                "{who} – {}: {safeguard}",
-                words::country_with_code(&self.country, lang)
-            )
+            format!("{who} – {}: {safeguard}", country(&self.country, lang))
         }
+    }
+}
+
+/// A country of the record in words; the unknown country (`ZZ`) is a gap to complete.
+fn country(code: &str, lang: &str) -> String {
+    if assent_model::placeholder::is_placeholder_country(code) {
+        format!(
+            "{} {}",
+            words::country_with_code(code, lang),
+            txt(lang, "truth.to_complete")
+        )
+    } else {
+        words::country_with_code(code, lang)
     }
 }
 
@@ -565,7 +581,7 @@ pub fn to_html(rec: &Record, generated_at: &str) -> String {
             let mut countries: Vec<String> = a
                 .transfers
                 .iter()
-                .map(|tr| words::country_with_code(&tr.country, lang))
+                .map(|tr| country(&tr.country, lang))
                 .collect();
             countries.dedup();
             ActivityView {

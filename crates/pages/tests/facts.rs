@@ -21,11 +21,19 @@ fn assert_lists_service(html: &str, s: &Service, ctx: &str) {
         .privacy_policy
         .as_ref()
         .map(|u| format!("href=\"{}\"", esc(u)));
+    // A placeholder provider ("Not named in the policy") is not published as a name.
+    let provider = assent_pages::gaps::known(&s.provider).map(esc);
     assert_contains_all(
         html,
-        [esc(&s.name), esc(&s.provider)].into_iter().chain(link),
+        [esc(&s.name)].into_iter().chain(provider).chain(link),
         &format!("{ctx}: service {}", s.id),
     );
+    if assent_pages::gaps::known(&s.provider).is_none() {
+        assert!(
+            !html.contains(&esc(&s.provider)),
+            "{ctx}: placeholder provider"
+        );
+    }
 }
 
 #[test]
@@ -162,14 +170,11 @@ fn cookie_policy_lists_every_tracker_and_purpose() {
             html.contains(&lifetime_days(site.consent_lifetime_days, lang)),
             "{ctx}"
         );
-        assert!(
-            html.contains(&esc(snap
-                .controller
-                .rights_email
-                .as_deref()
-                .unwrap_or(&snap.controller.email))),
-            "{ctx}"
-        );
+        // The contact address, unless it is a placeholder (then it is not published).
+        match assent_pages::gaps::rights_email(&snap.controller) {
+            Some(e) => assert!(html.contains(&esc(e)), "{ctx}: contact email"),
+            None => assert!(!html.contains(&esc(&snap.controller.email)), "{ctx}"),
+        }
         assert!(
             html.contains(&format!(
                 "href=\"/sites/{}/policy-versions?lang={lang}\"",
@@ -232,7 +237,13 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
         .into_iter()
         .flatten()
         {
-            assert!(html.contains(&esc(v)), "{ctx}: controller {v}");
+            // A placeholder ("Not stated...", an address at a documentation domain) is never
+            // published; every real value is.
+            if assent_model::placeholder::is_placeholder_address(v) {
+                assert!(!html.contains(&esc(v)), "{ctx}: placeholder {v} published");
+            } else {
+                assert!(html.contains(&esc(v)), "{ctx}: controller {v}");
+            }
         }
         if let Some(d) = &ctl.dpo {
             let sec = between(html, "id=\"dpo\"", "<h2");
@@ -409,14 +420,17 @@ fn privacy_policy_states_every_activity_period_and_subprocessor() {
             rights.contains(&format!("href=\"/sites/{}/rights?lang={lang}\"", site.id)),
             "{ctx}: link to the form"
         );
-        assert!(
-            rights.contains(&esc(ctl.rights_email.as_deref().unwrap_or(&ctl.email))),
-            "{ctx}"
-        );
-        assert!(
-            rights.contains(&esc(ctl.rights_address.as_deref().unwrap_or(&ctl.address))),
-            "{ctx}"
-        );
+        // The e-mail and postal addresses, when they are real (placeholders are left out).
+        for v in [
+            assent_pages::gaps::rights_email(ctl).map(str::to_string),
+            assent_pages::gaps::rights_post(ctl),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            assert!(rights.contains(&esc(&v)), "{ctx}: {v}");
+        }
+        assert!(!rights.contains("callkom.example"), "{ctx}");
         let fr_law = ctl.country == "FR";
         assert_eq!(
             html.contains("id=\"post-mortem\""),

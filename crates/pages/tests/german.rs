@@ -7,6 +7,7 @@ mod common;
 
 use assent_model::Registry;
 use assent_model::version::SiteSnapshot;
+use assent_pages::enforcement::Enforcements;
 use assent_pages::register::{self, Format};
 use assent_pages::{Links, PolicyPage, cookie, privacy, resolve_lang};
 
@@ -26,6 +27,7 @@ fn policy_pages_render_in_german() {
     assert_eq!(resolve_lang(Some("de"), site), "de");
     let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
     let extra = common::extra_services(&reg, &snap);
+    let enforcement = Enforcements::of_rules(&snap.retention, |_| None);
     let links = Links::new("", "callkom");
     let page = PolicyPage {
         snap: &snap,
@@ -35,6 +37,7 @@ fn policy_pages_render_in_german() {
         current_version: 2,
         links: &links,
         extra_services: &extra,
+        enforcement: &enforcement,
     };
     let c = cookie::html(&page);
     common::assert_contains_all(

@@ -8,6 +8,7 @@ mod common;
 use assent_model::Registry;
 use assent_model::registry::{Text, Transfer};
 use assent_model::version::{SiteSnapshot, diff};
+use assent_pages::enforcement::Enforcements;
 use assent_pages::register::{self, Format};
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
 use assent_pages::{Links, PolicyPage, cookie, privacy};
@@ -126,6 +127,7 @@ fn policy_pages_escape_everything() {
             current_version: 3,
             links: &links,
             extra_services: &[],
+            enforcement: &Enforcements::default(),
         };
         let c = cookie::html(&page);
         assert_clean(&format!("cookie {lang}"), &c, 1);

@@ -169,6 +169,9 @@ pub struct Config {
     /// `GET /metrics` without a token. Off by default: the counters are business figures
     /// (consents, requests); Prometheus then scrapes with a token whose role may read.
     pub metrics_public: bool,
+    /// Shared secret of the SMS aggregator's inbound webhook (`?secret=` or
+    /// `X-Assent-Secret`); unset: the webhook refuses every call.
+    pub sms_inbound_secret: Option<Secret>,
 }
 
 impl Default for Config {
@@ -191,6 +194,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             demo: false,
             metrics_public: false,
+            sms_inbound_secret: None,
         }
     }
 }
@@ -268,6 +272,9 @@ impl Config {
         }
         if let Some(v) = env("ASSENT_SMTP_URL") {
             self.smtp = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ASSENT_SMS_INBOUND_SECRET") {
+            self.sms_inbound_secret = Some(Secret::new(v));
         }
         if let Some(v) = env("ASSENT_METRICS_PUBLIC") {
             self.metrics_public = match v.as_str() {

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod banner;
+mod catalog;
 pub mod config;
 pub mod error;
 pub mod guard;
@@ -124,6 +125,11 @@ async fn rights_job_loop(state: AppState) {
         tick.tick().await;
         if let Err(e) = assent_app::rights::jobs::run_due_jobs(&state, state.clock.now_ms()).await {
             tracing::warn!(error = e.message, "rights jobs failed");
+        }
+        // Double opt-in: retries of confirmation emails, expiry of unconfirmed requests.
+        if let Err(e) = assent_app::marketing::record::run_jobs(&state, state.clock.now_ms()).await
+        {
+            tracing::warn!(error = e.message, "marketing jobs failed");
         }
     }
 }

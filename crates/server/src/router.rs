@@ -24,7 +24,10 @@ use assent_app::access::Permission;
 use crate::auth;
 use crate::banner::BannerCache;
 use crate::error::ApiError;
-use crate::routes::{admin, banner, consent, health, ledger, pages, retention, rights, wellknown};
+use crate::routes::marketing::MARKETING_MAX_BODY;
+use crate::routes::{
+    admin, banner, consent, health, ledger, marketing, pages, retention, rights, wellknown,
+};
 use crate::state::AppState;
 
 /// Largest admin request body (a registry, an attachment).
@@ -162,6 +165,25 @@ route_table! {
             [200, 404, 410, 429];
     }
 
+    // Mailing systems (bearer token, role marketing or admin): record marketing choices, check
+    // a batch of recipients before a campaign (up to 10,000: the group's own body limit).
+    marketing_api("") layer(DefaultBodyLimit::max(MARKETING_MAX_BODY)) {
+        post "/v1/sites/{site}/marketing/consents" => marketing::create,
+            [201, 202, 400, 401, 403, 404, 413, 415, 422] needs(RecordMarketing);
+        post "/v1/marketing/check" => marketing::check,
+            [200, 400, 401, 403, 404, 413, 415, 422] needs(RecordMarketing);
+    }
+
+    // People and their mailbox providers (no cookie, no login): the double opt-in link, the
+    // one-click unsubscribe (RFC 8058) and its preference page; SMS aggregators (a secret).
+    marketing_public("") {
+        get "/m/confirm/{token}" => marketing::confirm, [200, 404, 429];
+        get "/u/{token}" => marketing::preferences, [200, 400];
+        post "/u/{token}" => marketing::post_link, [200, 400, 413, 415];
+        post "/v1/sites/{site}/sms/inbound" => marketing::sms_inbound,
+            [200, 400, 401, 404, 413, 415, 422];
+    }
+
     // The DPO in a browser: HTML pages behind a login cookie (or a bearer token).
     admin_ui("") {
         get "/admin/requests" => rights::queue_page, [200, 303];
@@ -201,6 +223,33 @@ route_table! {
             [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
         post "/requests/{id}/reject" => rights::reject,
             [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/marketing/suppressions" => marketing::suppressions, [200, 400, 401, 403, 422]
+            needs(Marketing);
+        post "/marketing/import" => marketing::import,
+            [200, 400, 401, 403, 404, 413, 415, 422] needs(Marketing);
+        get "/marketing/pending-mails" => marketing::pending_mails, [200, 401, 403]
+            needs(Marketing);
+        // Fulfilment of rights requests (issue 15): offline intake, the restriction list
+        // (which the operator's systems query), rectification, Art. 19 tasks, runs.
+        post "/requests" => rights::record_offline,
+            [201, 400, 401, 403, 404, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/restrict" => rights::restrict,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/restrictions" => rights::restrictions, [200, 400, 401, 403, 422] needs(Read);
+        post "/restrictions/{id}/lift" => rights::lift,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/rectify" => rights::rectify,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/requests/{id}/notifications" => rights::notifications, [200, 401, 403, 404]
+            needs(Read);
+        post "/requests/{id}/notifications/{task}/done" => rights::notification_done,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/fulfilment/preview" => rights::preview,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        post "/requests/{id}/fulfilment/run" => rights::run,
+            [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        get "/requests/{id}/fulfilment/package" => rights::package, [200, 401, 403, 404]
+            needs(Requests);
         // Retention (issue 16): the rules, their plan and last run; the DPO's holds.
         get "/retention" => retention::overview, [200, 401, 403, 422, 503] needs(Read);
         get "/retention/holds" => retention::holds, [200, 401, 403] needs(Read);

@@ -33,6 +33,22 @@ async fn prefs_text(page: &assent_cdp::Page) -> String {
     v.as_str().unwrap().to_owned()
 }
 
+/// Asserts that the preferences layer shows each of `wanted`; returns its text.
+async fn assert_prefs_show(page: &assent_cdp::Page, wanted: &[&str]) -> String {
+    let text = prefs_text(page).await;
+    for s in wanted {
+        assert!(text.contains(s), "{s} missing from the preferences: {text}");
+    }
+    text
+}
+
+/// Closes the browser context, the browser and the server, at the end of a test.
+async fn close_all(ctx: BrowserContext, browser: Browser, app: TestApp) {
+    ctx.close().await.unwrap();
+    browser.close().await.unwrap();
+    app.stop().await;
+}
+
 async fn launch(rules: Option<&str>) -> Browser {
     let opts = LaunchOptions {
         host_resolver_rules: rules.map(str::to_owned),
@@ -158,6 +174,12 @@ async fn subject_with_receipt(page: &Page) -> String {
         .to_owned()
 }
 
+/// The ledger's records of the page's choice (newest last), once its receipt has arrived.
+async fn records(app: &TestApp, page: &Page) -> Vec<Value> {
+    let subject = subject_with_receipt(page).await;
+    ledger(app, "callkom", &subject).await
+}
+
 /// The ledger's records for a subject (newest last).
 async fn ledger(app: &TestApp, site: &str, subject: &str) -> Vec<Value> {
     let (s, v) = json(
@@ -171,7 +193,53 @@ async fn ledger(app: &TestApp, site: &str, subject: &str) -> Vec<Value> {
     items
 }
 
+/// The callkom banner's script.
+const SCRIPT: &str = "/assent.js?site=callkom";
+
 const IFRAME: &str = "document.querySelector('iframe[title=Calendly]')";
+
+/// A server on `backend`, a browser, and a fresh page on the demo's `path`, whose banner is
+/// shown.
+async fn on_demo_page(backend: Backend, path: &str) -> (TestApp, Browser, BrowserContext, Page) {
+    let app = TestApp::spawn(backend).await;
+    let browser = launch(None).await;
+    let (ctx, page) = fresh(&browser, &[]).await;
+    visit(&page, &app.url(path)).await;
+    assert!(banner_shown(&page).await);
+    (app, browser, ctx, page)
+}
+
+/// Waits until the Calendly stand-in is loaded in its iframe.
+async fn wait_iframe_loaded(page: &Page) {
+    wait_js(
+        page,
+        &format!(
+            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
+        ),
+    )
+    .await;
+}
+
+/// Opens the preferences layer from the banner and waits for its texts.
+async fn customize(page: &Page) {
+    click(page, "#assent-banner [data-assent-action=customize]").await;
+    wait_js(page, "document.getElementById('assent-s2d')").await;
+}
+
+/// Closes the preferences layer without a choice.
+async fn dismiss_prefs(page: &Page) {
+    click(page, "#assent-prefs [data-assent-action=dismiss]").await;
+    wait_js(page, "!document.getElementById('assent-prefs')").await;
+}
+
+/// Asserts that the page's first recorded choice was `action`, in `language`.
+async fn assert_recorded(app: &TestApp, page: &Page, action: &str, language: &str) {
+    let recs = records(app, page).await;
+    assert_eq!(
+        (recs[0]["action"].as_str(), recs[0]["language"].as_str()),
+        (Some(action), Some(language))
+    );
+}
 
 async fn iframe_loaded(page: &Page) -> bool {
     eval_bool(
@@ -214,7 +282,7 @@ fn registry_with(f: impl FnOnce(String) -> String) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_response_contract_and_size_budget() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.get("/assent.js?site=callkom").await;
+    let r = app.get(SCRIPT).await;
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     assert_eq!(h["content-type"], "text/javascript; charset=utf-8");
@@ -266,25 +334,15 @@ async fn script_response_contract_and_size_budget() {
     }
 
     // Conditional request.
-    let r = app
-        .client
-        .get(app.url("/assent.js?site=callkom"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let r = app.get_with(SCRIPT, &[("if-none-match", &etag)]).await;
     assert_eq!(r.status(), 304);
     assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
 
     // gzip, precompressed (Zopfli): the size budget of the whole response (script + CSS + the
     // seed-002 configuration of examples/callkom.toml, both layers, en + fr).
     let r = app
-        .client
-        .get(app.url("/assent.js?site=callkom"))
-        .header("accept-encoding", "gzip, br")
-        .send()
-        .await
-        .unwrap();
+        .get_with(SCRIPT, &[("accept-encoding", "gzip, br")])
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-encoding"], "gzip");
     let gz_etag = r.headers()["etag"].to_str().unwrap().to_owned();
@@ -307,33 +365,25 @@ async fn script_response_contract_and_size_budget() {
     // The budget holds in every language of the site.
     for lang in ["fr", "de"] {
         let r = app
-            .client
-            .get(app.url("/assent.js?site=callkom"))
-            .header("accept-encoding", "gzip")
-            .header("accept-language", lang)
-            .send()
-            .await
-            .unwrap();
+            .get_with(
+                SCRIPT,
+                &[("accept-encoding", "gzip"), ("accept-language", lang)],
+            )
+            .await;
         let n = r.bytes().await.unwrap().len();
         println!("/assent.js?site=callkom in {lang}: {n} bytes gzipped");
         assert!(n <= SIZE_BUDGET, "{lang}: {n} bytes gzipped, over budget");
     }
     let r = app
-        .client
-        .get(app.url("/assent.js?site=callkom"))
-        .header("accept-encoding", "gzip")
-        .header("if-none-match", &gz_etag)
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            SCRIPT,
+            &[("accept-encoding", "gzip"), ("if-none-match", &gz_etag)],
+        )
+        .await;
     assert_eq!(r.status(), 304);
     let r = app
-        .client
-        .get(app.url("/assent.js?site=callkom"))
-        .header("accept-encoding", "gzip;q=0")
-        .send()
-        .await
-        .unwrap();
+        .get_with(SCRIPT, &[("accept-encoding", "gzip;q=0")])
+        .await;
     assert!(r.headers().get("content-encoding").is_none());
 
     // Errors: a script that says what is wrong in the console (a JSON error would be dropped by
@@ -369,12 +419,11 @@ async fn script_response_contract_and_size_budget() {
     // The second layer's details: a separate cacheable response in the visitor's language,
     // readable cross-origin, outside the first layer's budget (measured here).
     let r = app
-        .client
-        .get(app.url("/assent-details.json?site=callkom&v=1&lang=fr"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+        .get_with(
+            "/assent-details.json?site=callkom&v=1&lang=fr",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     assert_eq!(h["content-type"], "application/json; charset=utf-8");
@@ -421,7 +470,7 @@ async fn script_response_contract_and_size_budget() {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let r = app.get("/assent.js?site=callkom").await;
+    let r = app.get(SCRIPT).await;
     assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
     assert!(r.text().await.unwrap().contains("\"v\":2"));
 
@@ -631,13 +680,7 @@ async fn browser_flows() {
         .await,
         "no reload, banner gone"
     );
-    wait_js(
-        &page,
-        &format!(
-            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
-        ),
-    )
-    .await;
+    wait_iframe_loaded(&page).await;
     assert!(iframe_loaded(&page).await);
     assert!(eval_bool(&page, "!document.querySelector('.assent-ph')").await);
     let names = cookie_names(&ctx).await;
@@ -771,14 +814,15 @@ async fn browser_flows() {
     );
     // Each purpose's description, and what refusing it changes (not for the exempt one), in
     // the visitor's language, described to assistive technology with the switch.
-    let text = &prefs_text(&page).await;
-    for s in [
-        "Essential to the site and the SaaS platform",
-        "If you refuse: We will not measure audience (GA4/HubSpot Analytics)",
-        "If you refuse: The site remains accessible, but Calendly is not loaded",
-    ] {
-        assert!(text.contains(s), "{s} missing from the preferences: {text}");
-    }
+    let text = &assert_prefs_show(
+        &page,
+        &[
+            "Essential to the site and the SaaS platform",
+            "If you refuse: We will not measure audience (GA4/HubSpot Analytics)",
+            "If you refuse: The site remains accessible, but Calendly is not loaded",
+        ],
+    )
+    .await;
     assert!(!text.contains("If you refuse: Without them"), "{text}");
     assert_eq!(
         eval(
@@ -794,19 +838,20 @@ async fn browser_flows() {
         assent_cdp::json!([["necessary", true, true], ["functional", false, false], ["performance", false, false]])
     );
     // The second layer lists services, providers, cookies, lifetimes and legal bases.
-    let text = &prefs_text(&page).await;
-    for s in [
-        "Google Analytics 4 · Google Ireland Limited: _ga (13 months), _ga_* (13 months)",
-        "Microsoft Corporation: ai_user (11 months), ai_session (30 minutes)",
-        "Callkom · CALLKOM: wp-wpml_current_language (Session)",
-        "Legal basis Legitimate interest",
-        "Legal basis Consent",
-        "Calendly LLC",
-        "Services (3)",
-        "Always active",
-    ] {
-        assert!(text.contains(s), "{s} missing from the preferences: {text}");
-    }
+    assert_prefs_show(
+        &page,
+        &[
+            "Google Analytics 4 · Google Ireland Limited: _ga (13 months), _ga_* (13 months)",
+            "Microsoft Corporation: ai_user (11 months), ai_session (30 minutes)",
+            "Callkom · CALLKOM: wp-wpml_current_language (Session)",
+            "Legal basis Legitimate interest",
+            "Legal basis Consent",
+            "Calendly LLC",
+            "Services (3)",
+            "Always active",
+        ],
+    )
+    .await;
     click(&page, "#assent-prefs input[data-assent-purpose=functional]").await;
     assert!(
         eval_bool(
@@ -821,13 +866,7 @@ async fn browser_flows() {
         "!document.getElementById('assent-prefs') && assent.choice()",
     )
     .await;
-    wait_js(
-        &page,
-        &format!(
-            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
-        ),
-    )
-    .await;
+    wait_iframe_loaded(&page).await;
     assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
     assert_eq!(cookie_names(&ctx).await, ["assent_consent"]);
     let subject = subject_with_receipt(&page).await;
@@ -897,13 +936,7 @@ async fn browser_flows() {
     let (ctx, page) = fresh(&browser, &[]).await;
     visit(&page, &home).await;
     click(&page, ".assent-ph [data-assent-allow=functional]").await;
-    wait_js(
-        &page,
-        &format!(
-            "{IFRAME}.contentDocument && {IFRAME}.contentDocument.getElementById('calendly-widget')"
-        ),
-    )
-    .await;
+    wait_iframe_loaded(&page).await;
     assert!(eval_bool(&page, "assent.hasConsent('functional') && !assent.hasConsent('performance') && window.demoAnalytics === undefined && !document.getElementById('assent-banner')").await);
     ctx.close().await.unwrap();
 
@@ -915,33 +948,21 @@ async fn browser_flows() {
     assert!(eval_bool(&page, "document.querySelector('#assent-banner [data-assent-action=reject-all]').textContent==='Tout refuser'").await);
     // The second layer in French too, from the same response (lifetimes formatted by Intl: the
     // space before the unit may be a no-break space, hence the replace).
-    click(&page, "#assent-banner [data-assent-action=customize]").await;
-    wait_js(&page, "document.getElementById('assent-s2d')").await;
-    let text = &prefs_text(&page).await;
-    for s in [
-        "Base légale Intérêt légitime",
-        "Google Analytics 4 · Google Ireland Limited: _ga (13 mois), _ga_* (13 mois)",
-        "ai_session (30 minutes)",
-        "Toujours actifs",
-    ] {
-        assert!(
-            text.contains(s),
-            "{s} missing from the French preferences: {text}"
-        );
-    }
-    click(&page, "#assent-prefs [data-assent-action=dismiss]").await;
-    wait_js(&page, "!document.getElementById('assent-prefs')").await;
+    customize(&page).await;
+    assert_prefs_show(
+        &page,
+        &[
+            "Base légale Intérêt légitime",
+            "Google Analytics 4 · Google Ireland Limited: _ga (13 mois), _ga_* (13 mois)",
+            "ai_session (30 minutes)",
+            "Toujours actifs",
+        ],
+    )
+    .await;
+    dismiss_prefs(&page).await;
     click(&page, "#assent-banner [data-assent-action=close]").await;
-    let subject = subject_with_receipt(&page).await;
-    let recs = ledger(&app, "callkom", &subject).await;
-    assert_eq!(
-        (recs[0]["action"].as_str(), recs[0]["language"].as_str()),
-        (Some("reject_all"), Some("fr"))
-    );
-    ctx.close().await.unwrap();
-
-    browser.close().await.unwrap();
-    app.stop().await;
+    assert_recorded(&app, &page, "reject_all", "fr").await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -967,7 +988,7 @@ async fn german_visitor_gets_german_texts_only() {
             .header("accept-language", accept_language);
         async move { req.send().await.unwrap().text().await.unwrap() }
     };
-    let body = get("/assent.js?site=callkom", "de-DE,de;q=0.9,en;q=0.8").await;
+    let body = get(SCRIPT, "de-DE,de;q=0.9,en;q=0.8").await;
     assert_eq!(body, get("/assent.js?site=callkom&lang=de", "fr").await);
     for other in [
         "Accept all",
@@ -987,8 +1008,8 @@ async fn german_visitor_gets_german_texts_only() {
     assert_eq!(c["l"], serde_json::json!(["de"]));
     assert_eq!(c["t"].as_array().unwrap().len(), 1);
     let de = c["t"][0].as_array().unwrap();
-    let en = config_of(&get("/assent.js?site=callkom", "en").await)["t"][0].clone();
-    let fr = config_of(&get("/assent.js?site=callkom", "fr").await)["t"][0].clone();
+    let en = config_of(&get(SCRIPT, "en").await)["t"][0].clone();
+    let fr = config_of(&get(SCRIPT, "fr").await)["t"][0].clone();
     let catalogue: Value =
         serde_json::from_str(include_str!("../assets/banner/texts.json")).unwrap();
     // The script's own order of its UI strings.
@@ -1035,11 +1056,7 @@ async fn german_visitor_gets_german_texts_only() {
 /// recorded in German.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn german_demo_page() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let browser = launch(None).await;
-    let (ctx, page) = fresh(&browser, &[]).await;
-    visit(&page, &app.url("/demo/?lang=de")).await;
-    assert!(banner_shown(&page).await);
+    let (app, browser, ctx, page) = on_demo_page(Backend::Sqlite, "/demo/?lang=de").await;
     assert!(eval_bool(&page, "document.getElementById('assent-banner-t').textContent==='Cookies auf Callkom' && document.getElementById('assent-banner').lang==='de'").await);
     let buttons = eval(
         &page,
@@ -1050,22 +1067,19 @@ async fn german_demo_page() {
         buttons,
         serde_json::json!(["Alle akzeptieren", "Alle ablehnen", "Einstellungen"])
     );
-    click(&page, "#assent-banner [data-assent-action=customize]").await;
-    wait_js(&page, "document.getElementById('assent-s2d')").await;
-    let text = &prefs_text(&page).await;
-    for s in [
-        "Cookie-Einstellungen",
-        "Rechtsgrundlage Berechtigtes Interesse",
-        "Google Analytics 4 · Google Ireland Limited: _ga (13 Monate), _ga_* (13 Monate)",
-        "ai_session (30 Minuten)",
-        "Immer aktiv",
-        "Auswahl speichern",
-    ] {
-        assert!(
-            text.contains(s),
-            "{s} missing from the German preferences: {text}"
-        );
-    }
+    customize(&page).await;
+    let text = &assert_prefs_show(
+        &page,
+        &[
+            "Cookie-Einstellungen",
+            "Rechtsgrundlage Berechtigtes Interesse",
+            "Google Analytics 4 · Google Ireland Limited: _ga (13 Monate), _ga_* (13 Monate)",
+            "ai_session (30 Minuten)",
+            "Immer aktiv",
+            "Auswahl speichern",
+        ],
+    )
+    .await;
     for s in [
         "Legal basis",
         "Base légale",
@@ -1076,18 +1090,10 @@ async fn german_demo_page() {
     ] {
         assert!(!text.contains(s), "{s} in the German preferences: {text}");
     }
-    click(&page, "#assent-prefs [data-assent-action=dismiss]").await;
-    wait_js(&page, "!document.getElementById('assent-prefs')").await;
+    dismiss_prefs(&page).await;
     click(&page, "#assent-banner [data-assent-action=accept-all]").await;
-    let subject = subject_with_receipt(&page).await;
-    let recs = ledger(&app, "callkom", &subject).await;
-    assert_eq!(
-        (recs[0]["action"].as_str(), recs[0]["language"].as_str()),
-        (Some("accept_all"), Some("de"))
-    );
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    assert_recorded(&app, &page, "accept_all", "de").await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1104,6 +1110,10 @@ async fn active(page: &Page) -> String {
     .to_owned()
 }
 
+/// Whether the focus is in the banner, in the preferences dialog.
+const IN_BANNER: &str = "document.activeElement.closest('#assent-banner') !== null";
+const IN_PREFS: &str = "document.activeElement.closest('#assent-prefs') !== null";
+
 async fn tab_to(page: &Page, target: &str, max: usize) {
     for _ in 0..max {
         page.press_key("Tab").await.unwrap();
@@ -1116,20 +1126,10 @@ async fn tab_to(page: &Page, target: &str, max: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_only() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let browser = launch(None).await;
-    let (ctx, page) = fresh(&browser, &[]).await;
-    visit(&page, &app.url("/demo/")).await;
-    assert!(banner_shown(&page).await);
+    let (app, browser, ctx, page) = on_demo_page(Backend::Sqlite, "/demo/").await;
     // The banner comes first in the tab order: its link, then the three choices.
     page.press_key("Tab").await.unwrap();
-    assert!(
-        eval_bool(
-            &page,
-            "document.activeElement.closest('#assent-banner') !== null"
-        )
-        .await
-    );
+    assert!(eval_bool(&page, IN_BANNER).await);
     tab_to(&page, "customize", 4).await;
     assert!(
         eval_bool(
@@ -1142,25 +1142,14 @@ async fn keyboard_only() {
     page.press_key("Enter").await.unwrap();
     wait_js(&page, "document.getElementById('assent-s2d')").await;
     assert!(
-        eval_bool(
-            &page,
-            "document.activeElement.closest('#assent-prefs') !== null"
-        )
-        .await,
+        eval_bool(&page, IN_PREFS).await,
         "focus moved into the dialog"
     );
     // Focus stays inside the modal dialog, forwards and backwards.
     let mut seen = vec![];
     for _ in 0..25 {
         page.press_key("Tab").await.unwrap();
-        assert!(
-            eval_bool(
-                &page,
-                "document.activeElement.closest('#assent-prefs') !== null"
-            )
-            .await,
-            "focus escaped the dialog"
-        );
+        assert!(eval_bool(&page, IN_PREFS).await, "focus escaped the dialog");
         seen.push(active(&page).await);
     }
     assert!(
@@ -1169,14 +1158,7 @@ async fn keyboard_only() {
     );
     for _ in 0..5 {
         page.press_key_with("Tab", Modifiers::SHIFT).await.unwrap();
-        assert!(
-            eval_bool(
-                &page,
-                "document.activeElement.closest('#assent-prefs') !== null"
-            )
-            .await,
-            "focus escaped backwards"
-        );
+        assert!(eval_bool(&page, IN_PREFS).await, "focus escaped backwards");
     }
     // Escape closes the preferences: back to the first layer, focus restored on "Customize".
     page.press_key("Escape").await.unwrap();
@@ -1223,9 +1205,7 @@ async fn keyboard_only() {
         ledger(&app, "callkom", &subject).await[0]["action"],
         "reject_all"
     );
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1345,9 +1325,7 @@ async fn integration_mistakes_are_reported_in_the_console() {
         "document.getElementById('assent-s2i').textContent.includes('If you refuse:')",
     )
     .await;
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1415,9 +1393,7 @@ country = "IE"
     let recs = ledger(&app, "callkom", &subject).await;
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[1]["policy_version"], 3);
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1527,9 +1503,7 @@ consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
     assert_eq!(recs[0]["method"], "gpc");
     assert_eq!(recs[0]["action"], "accept_all");
     assert_eq!(recs[0]["choices"]["advertising"], false);
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1537,23 +1511,16 @@ consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_flow_on_postgres() {
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let browser = launch(None).await;
-    let (ctx, page) = fresh(&browser, &[]).await;
-    visit(&page, &app.url("/demo/")).await;
-    assert!(banner_shown(&page).await);
+    let (app, browser, ctx, page) = on_demo_page(Backend::Postgres, "/demo/").await;
     assert_eq!(cookie_names(&ctx).await, Vec::<String>::new());
     click(&page, "#assent-banner [data-assent-action=accept-all]").await;
     wait_js(&page, "window.demoAnalytics === 1").await;
-    let subject = subject_with_receipt(&page).await;
-    let recs = ledger(&app, "callkom", &subject).await;
+    let recs = records(&app, &page).await;
     assert_eq!(
         (recs.len(), recs[0]["action"].as_str()),
         (1, Some("accept_all"))
     );
-    ctx.close().await.unwrap();
-    browser.close().await.unwrap();
-    app.stop().await;
+    close_all(ctx, browser, app).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ impl Store {
         body_json: String,
     ) -> Result<i64, StoreError> {
         match self {
-            Store::Sqlite(s) => {
-                s.call(|a| Op::Checkpoint(Box::new((ts_ms, body_json)), a))
+            Store::Sqlite(_) => {
+                self.call(|a| Op::Checkpoint(Box::new((ts_ms, body_json)), a))
                     .await
             }
             Store::Postgres(s) => {

@@ -14,7 +14,7 @@
 //! **Layout.** One way to write a query for both backends (`sql.rs`: SQL text in SQLite's
 //! dialect with `?N` placeholders, a parameter enum, a row trait both drivers implement);
 //! row mappers (`rows.rs`); the operations once per resource (`policy.rs`, `tokens.rs`,
-//! `ledger.rs`, `consents.rs`, `rights.rs`) on [`Store`] (`store.rs`); the group-commit
+//! `ledger.rs`, `consents.rs`, `rights.rs`, `marketing.rs`) on [`Store`] (`store.rs`); the group-commit
 //! requests with their typed answers (`writer.rs`); the backends (`sqlite/`, `postgres/`,
 //! `pgtls.rs`); migrations (`migrate.rs`). No file imports from a file that imports from it.
 //!
@@ -47,12 +47,14 @@ mod error;
 mod files;
 mod ledger;
 mod location;
+mod marketing;
 mod migrate;
 mod pgtls;
 mod policy;
 mod postgres;
 mod retention;
 mod rights;
+mod rights_work;
 mod rows;
 mod sql;
 mod sqlite;
@@ -66,6 +68,7 @@ pub use assent_ledger::{Entry, Hash};
 pub use error::StoreError;
 pub use files::{create_private_dir, create_private_file, loose_mode};
 pub use location::{Location, SQLITE_FILE_NAME};
+pub use marketing::{LOOKUP_CHUNK, PendingRow, Standing, SubscriptionRow};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};
 pub use retention::{DueConsent, RetentionLock, RetentionRunRow};
@@ -73,6 +76,7 @@ pub use rights::{
     RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch, RightsRequestRow,
     RightsTokenRow,
 };
+pub use rights_work::{NotificationRow, RestrictionRow, RightsIntakeRow, RunRow};
 pub use sqlite::SqliteStore;
 pub use stats::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 pub use store::Store;

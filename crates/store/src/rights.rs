@@ -231,7 +231,7 @@ fn att_at(r: &dyn Cols) -> Result<RightsAttachmentRow, StoreError> {
     })
 }
 
-fn insert_request_stmt(q: &RightsRequestRow) -> Stmt {
+pub(crate) fn insert_request_stmt(q: &RightsRequestRow) -> Stmt {
     insert(
         "rights_requests",
         REQ_COLS,
@@ -262,7 +262,7 @@ fn insert_request_stmt(q: &RightsRequestRow) -> Stmt {
     )
 }
 
-fn insert_event_stmt(e: &RightsEventRow) -> Stmt {
+pub(crate) fn insert_event_stmt(e: &RightsEventRow) -> Stmt {
     insert(
         "rights_events",
         EVENT_COLS,
@@ -333,17 +333,18 @@ fn update_stmt(id: &str, guard: &RightsGuard, p: &RightsPatch) -> Option<Stmt> {
     Some((sql, vals))
 }
 
-const ERASE_STMTS: [&str; 4] = [
+const ERASE_STMTS: [&str; 5] = [
     "UPDATE rights_requests SET email = NULL, name = NULL, details = NULL, \
      extension_reason = NULL, response = NULL, subject = NULL, receipt_id = NULL, \
      mail_problem = NULL, erased_at_ms = ?2 WHERE id = ?1 AND erased_at_ms IS NULL",
     "DELETE FROM rights_tokens WHERE request_id = ?1",
     "DELETE FROM rights_attachments WHERE request_id = ?1",
     "UPDATE rights_events SET note = NULL WHERE request_id = ?1",
+    "UPDATE rights_intake SET correction = NULL WHERE request_id = ?1",
 ];
 
 /// A unique-constraint failure on insert is a conflict.
-fn conflict_on_duplicate(e: StoreError, what: &str) -> StoreError {
+pub(crate) fn conflict_on_duplicate(e: StoreError, what: &str) -> StoreError {
     let s = e.to_string();
     if s.contains("UNIQUE") || s.contains("unique") || s.contains("23505") {
         StoreError::Conflict(format!("duplicate {what}"))

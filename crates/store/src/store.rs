@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use tokio::sync::mpsc;
+
 use crate::error::StoreError;
 use crate::location::{Location, SQLITE_FILE_NAME};
 use crate::postgres::PgStore;
@@ -14,7 +16,7 @@ use crate::sql::{Dialect, Mapper, Stmt, V, sqlite_rows, t};
 use crate::sqlite::SqliteStore;
 use crate::stats::WriteStats;
 use crate::types::{AppendItem, OpenOptions};
-use crate::writer::{Answer, Op, StmtsOp};
+use crate::writer::{self, Answer, Op, Req, StmtsOp};
 
 /// The store: enum dispatch over the two backends. Cheap to clone (an `Arc` inside);
 /// `Send + Sync`.
@@ -109,11 +111,7 @@ impl Store {
 
     /// Checks that the database answers and the writer is running (for health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let closed = match self {
-            Store::Sqlite(s) => s.is_closed(),
-            Store::Postgres(s) => s.is_closed(),
-        };
-        if closed {
+        if self.writer().is_closed() {
             return Err(StoreError::Closed);
         }
         self.rows("SELECT 1".to_owned(), vec![], i64_at).await?;
@@ -122,9 +120,9 @@ impl Store {
 
     /// Flushes and stops the writer; see the crate docs on shutdown.
     pub async fn close(self) {
-        match self {
-            Store::Sqlite(s) => s.close().await,
-            Store::Postgres(s) => s.close().await,
+        writer::shutdown(self.writer()).await;
+        if let Store::Postgres(p) = &self {
+            p.close_pool();
         }
     }
 
@@ -214,9 +212,14 @@ impl Store {
 
     /// Sends a write to the backend's group-commit writer; returns when it is durable.
     pub(crate) async fn call<T>(&self, op: impl FnOnce(Answer<T>) -> Op) -> Result<T, StoreError> {
+        writer::call(self.writer(), op).await
+    }
+
+    /// The channel to the backend's writer.
+    fn writer(&self) -> &mpsc::Sender<Req> {
         match self {
-            Store::Sqlite(s) => s.call(op).await,
-            Store::Postgres(s) => s.call(op).await,
+            Store::Sqlite(s) => s.writer(),
+            Store::Postgres(s) => s.writer(),
         }
     }
 }

@@ -19,4 +19,4 @@ pub mod temp;
 
 pub use chromium::{launch, require_chromium};
 pub use http::{Handler, Request, Response, serve};
-pub use temp::{TempDir, random_hex};
+pub use temp::{TempDir, random_hex, random_uuid};

@@ -1,5 +1,5 @@
-//! A temporary directory removed on drop (even when the test panics), and random hex for
-//! unique names.
+//! A temporary directory removed on drop (even when the test panics), and random hex (and
+//! UUIDs) for unique names.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,19 @@ pub fn random_hex(n: usize) -> String {
         }
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A random version-4 UUID, lowercase (a consent subject as a banner makes one).
+pub fn random_uuid() -> String {
+    let h = random_hex(16);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// A fresh directory under the system's temporary directory, named `assent-TAG-RANDOM`.

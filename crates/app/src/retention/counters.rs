@@ -7,9 +7,13 @@ use std::sync::Mutex;
 
 use crate::retention::purge::RunReport;
 
-/// Per rule id: deleted, anonymised, held, runs done, runs partial, runs failed.
+/// Per rule id: deleted, anonymised, held, runs done, runs partial, runs failed; and per kind
+/// (`consents`, `rights_requests`), when this process last ran its rule.
 #[derive(Debug, Default)]
-pub struct RetentionCounters(Mutex<BTreeMap<String, [u64; 6]>>);
+pub struct RetentionCounters(
+    Mutex<BTreeMap<String, [u64; 6]>>,
+    Mutex<BTreeMap<String, i64>>,
+);
 
 const NAMES: [(&str, &str); 6] = [
     (
@@ -39,8 +43,20 @@ const NAMES: [(&str, &str); 6] = [
 ];
 
 impl RetentionCounters {
-    /// Adds what a run did.
-    pub fn add(&self, report: &RunReport) {
+    /// When this process last ran the rule of `kind` (epoch ms), for the privacy policy.
+    pub fn last_run_ms(&self, kind: &str) -> Option<i64> {
+        self.1.lock().ok()?.get(kind).copied()
+    }
+
+    /// Adds what a run did (finished at `now_ms`).
+    pub fn add(&self, report: &RunReport, now_ms: i64) {
+        if let Ok(mut last) = self.1.lock() {
+            for r in report.rules.iter().filter(|r| r.status != "skipped") {
+                if let Some(kind) = &r.applies_to {
+                    last.insert(kind.clone(), now_ms);
+                }
+            }
+        }
         let Ok(mut m) = self.0.lock() else {
             return;
         };

@@ -138,6 +138,8 @@ fn empty_registry() -> Registry {
         cookies: vec![],
         activities: vec![],
         retention: vec![],
+        datastores: vec![],
+        marketing: vec![],
     }
 }
 
@@ -420,7 +422,7 @@ pub async fn scheduled_run(st: &App) -> AppResult<Option<crate::retention::RunRe
     match crate::retention::run(&st.store, &set, &crate::retention::RunOptions::at(now, now)).await
     {
         Ok(rep) => {
-            st.metrics.retention.add(&rep);
+            st.metrics.retention.add(&rep, now);
             Ok(Some(rep))
         }
         Err(e) if e.code == "retention_running" => Ok(None),

@@ -167,18 +167,23 @@ fn closing(now: i64, response: &str) -> RightsPatch {
 
 /// Emails the requester the answer that closed `r`; the detail carries `email_sent` (the
 /// request stays closed either way, the failure is in its history).
-async fn send_answer(st: &App, r: &RightsRequestRow, mail: &Mail) -> AppResult<Value> {
-    let sent = matches!(send_and_record(st, r, mail, false).await, Ok(Outcome::Sent));
+async fn send_answer(st: &App, r: &RightsRequestRow, mail: Option<&Mail>) -> AppResult<Value> {
+    let sent = match mail {
+        Some(mail) => matches!(send_and_record(st, r, mail, false).await, Ok(Outcome::Sent)),
+        None => false,
+    };
     let mut v = reload(st, &r.id).await?;
     v["email_sent"] = json!(sent);
     Ok(v)
 }
 
-/// The requester's address, unless the request has been erased.
-fn live_email(r: &RightsRequestRow) -> AppResult<String> {
-    r.email
-        .clone()
-        .ok_or_else(|| AppError::conflict("erased", "this request has been erased"))
+/// The requester's address (`None` for a request received by post or phone without one),
+/// unless the request has been erased.
+fn live_email(r: &RightsRequestRow) -> AppResult<Option<String>> {
+    if r.erased_at_ms.is_some() {
+        return Err(AppError::conflict("erased", "this request has been erased"));
+    }
+    Ok(r.email.clone())
 }
 
 /// Adds a note to a request's history (a `rights.note` ledger entry without its text).
@@ -254,6 +259,12 @@ pub async fn extend(st: &App, actor: &str, id: &str, b: &Extension) -> AppResult
             t
         }
         None => {
+            let to = to.ok_or_else(|| {
+                AppError::conflict(
+                    "not_notified",
+                    "this request has no email address: tell the requester of the extension by other means and send `notified_at`",
+                )
+            })?;
             let cur = site_of(st, &r)?;
             let mail = extension_mail(&r, &cur.snapshot.controller, &to, &reason, new_due, &tz);
             match send_and_record(st, &r, &mail, false).await {
@@ -371,6 +382,10 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
         json!({"attachments": files.len()}),
     )
     .await?;
+    // An erasure: the stored marketing address goes, its keyed-hash suppression stays.
+    if let Err(e) = crate::marketing::suppress::on_erasure_completed(st, &r).await {
+        tracing::warn!(request = %r.id, error = e.message, "erasing the marketing address failed");
+    }
     let expires = now + DOWNLOAD_TTL_MS;
     let mut links = vec![];
     if !files.is_empty() {
@@ -409,16 +424,28 @@ pub async fn complete(st: &App, actor: &str, id: &str, b: &Completion) -> AppRes
     }
     let cur = site_of(st, &r)?;
     let tz = site_tz(st, &r.site);
-    let mail = completion_mail(
-        &r,
-        &cur.snapshot.controller,
-        &to,
-        &message,
-        &links,
-        expires,
-        &tz,
-    );
-    send_answer(st, &r, &mail).await
+    // The requester is told who was informed of a rectification, erasure or restriction.
+    let mut recipients: Vec<String> = st
+        .store
+        .notifications_of(id)
+        .await?
+        .into_iter()
+        .map(|n| n.recipient_name)
+        .collect();
+    recipients.dedup();
+    let mail = to.map(|to| {
+        completion_mail(
+            &r,
+            &cur.snapshot.controller,
+            &to,
+            &message,
+            &links,
+            expires,
+            &tz,
+            &recipients,
+        )
+    });
+    send_answer(st, &r, mail.as_ref()).await
 }
 
 /// Records the refusal and emails the reasons with the right to complain to the supervisory
@@ -431,8 +458,8 @@ pub async fn reject(st: &App, actor: &str, id: &str, reasons: &str) -> AppResult
     let patch = closing(now, &reasons);
     transition(st, &r, Status::Rejected, patch, actor, None, json!({})).await?;
     let cur = site_of(st, &r)?;
-    let mail = rejection_mail(&r, &cur.snapshot.controller, &to, &reasons);
-    send_answer(st, &r, &mail).await
+    let mail = to.map(|to| rejection_mail(&r, &cur.snapshot.controller, &to, &reasons));
+    send_answer(st, &r, mail.as_ref()).await
 }
 
 /// A file the requester downloads.
@@ -462,12 +489,23 @@ pub async fn download(st: &App, id: &str, att: &str, token: &str) -> AppResult<D
         .rights_token(&sha256(&token.to_ascii_lowercase()))
         .await?
         .ok_or_else(not_found)?;
-    if tok.purpose != "download" || tok.request_id != id {
+    // `package`: the single-use link to the package of an access run.
+    let single_use = tok.purpose == "package";
+    if !(tok.purpose == "download" || single_use) || tok.request_id != id {
         return Err(not_found());
     }
     let now = st.clock.now_ms();
     if now >= tok.expires_at_ms {
         return Err(expired());
+    }
+    let used = || {
+        AppError::gone(
+            "used",
+            "this link has already been used: ask the controller again",
+        )
+    };
+    if single_use && tok.used_at_ms.is_some() {
+        return Err(used());
     }
     let a = st
         .store
@@ -476,6 +514,14 @@ pub async fn download(st: &App, id: &str, att: &str, token: &str) -> AppResult<D
         .ok_or_else(not_found)?;
     if now >= a.expires_at_ms {
         return Err(expired());
+    }
+    if single_use {
+        // One download: the token is consumed first (a second request finds it used), then
+        // the package is deleted once its bytes are in hand.
+        if !st.store.rights_use_token(&tok.hash, now).await? {
+            return Err(used());
+        }
+        st.store.rights_delete_attachment(id, att).await?;
     }
     let _ = st
         .store

@@ -110,5 +110,7 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             rep.reminders += 1;
         }
     }
+    // Access packages whose single-use link has expired are deleted.
+    crate::rights::runs::purge_expired(st, now).await?;
     Ok(rep)
 }

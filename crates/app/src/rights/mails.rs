@@ -53,7 +53,9 @@ pub fn extension_mail(
     mail(to, text, "extension")
 }
 
-/// The completion email, with download links.
+/// The completion email, with download links and the recipients told of a rectification,
+/// erasure or restriction (Art. 19).
+#[allow(clippy::too_many_arguments)]
 pub fn completion_mail(
     r: &RightsRequestRow,
     c: &Controller,
@@ -62,10 +64,26 @@ pub fn completion_mail(
     links: &[(String, String)],
     expires: i64,
     tz: &TimeZone,
+    recipients: &[String],
 ) -> Mail {
     let until = local_time(expires, tz);
-    let text = assent_pages::mail::completion(&r.language, c, &r.id, message, links, &until);
+    let text =
+        assent_pages::mail::completion(&r.language, c, &r.id, message, links, &until, recipients);
     mail(to, text, "completion")
+}
+
+/// The email with the single-use link to the package of an access run.
+pub fn package_mail(
+    r: &RightsRequestRow,
+    c: &Controller,
+    to: &str,
+    link: &str,
+    expires: i64,
+    tz: &TimeZone,
+) -> Mail {
+    let until = local_time(expires, tz);
+    let text = assent_pages::mail::package(&r.language, c, &r.id, link, &until);
+    mail(to, text, "package")
 }
 
 /// The refusal email: reasons, and the right to complain and to go to court (Art. 12(4)).

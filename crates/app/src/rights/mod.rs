@@ -10,12 +10,20 @@
 //! template names only.
 
 pub mod dpo;
+pub mod fulfilment;
+pub mod identity;
+pub mod intake;
 pub mod jobs;
 pub mod limit;
 pub mod mailer;
 pub mod mails;
+pub mod notify;
 pub mod outbox;
+pub mod rectify;
 mod request;
+pub mod restrict;
+pub mod runs;
+pub mod view;
 mod workflow;
 
 pub use request::*;

@@ -144,6 +144,35 @@ pub fn validate(sub: &Submission, site_langs: &[String]) -> Result<Valid, AppErr
     })
 }
 
+/// A new request (status `received`) from a validated submission, received at `received`
+/// and due at `due`.
+pub fn new_row(id: &str, v: &Valid, received: i64, due: i64) -> RightsRequestRow {
+    RightsRequestRow {
+        id: id.to_owned(),
+        site: v.site.clone(),
+        kind: v.kind,
+        status: Status::Received,
+        language: v.language.clone(),
+        email: Some(v.email.clone()),
+        name: Some(v.name.clone()),
+        details: v.details.clone(),
+        received_at_ms: received,
+        verified_at_ms: None,
+        due_at_ms: due,
+        extended_due_at_ms: None,
+        extension_reason: None,
+        closed_at_ms: None,
+        response: None,
+        subject: None,
+        receipt_id: v.receipt.clone(),
+        mail_problem: None,
+        reminded_7d_at_ms: None,
+        reminded_1d_at_ms: None,
+        overdue_at_ms: None,
+        erased_at_ms: None,
+    }
+}
+
 pub fn sha256(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }

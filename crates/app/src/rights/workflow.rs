@@ -94,30 +94,7 @@ pub async fn submit(st: &App, v: Valid) -> AppResult<Pending> {
     let id = new_id(now)?;
     let secret = new_secret()?;
     let code = new_code()?;
-    let row = RightsRequestRow {
-        id: id.clone(),
-        site: v.site.clone(),
-        kind: v.kind,
-        status: Status::Received,
-        language: v.language.clone(),
-        email: Some(v.email.clone()),
-        name: Some(v.name.clone()),
-        details: v.details.clone(),
-        received_at_ms: now,
-        verified_at_ms: None,
-        due_at_ms: d.due_at_ms,
-        extended_due_at_ms: None,
-        extension_reason: None,
-        closed_at_ms: None,
-        response: None,
-        subject: None,
-        receipt_id: v.receipt.clone(),
-        mail_problem: None,
-        reminded_7d_at_ms: None,
-        reminded_1d_at_ms: None,
-        overdue_at_ms: None,
-        erased_at_ms: None,
-    };
+    let row = new_row(&id, &v, now, d.due_at_ms);
     let tokens = [
         RightsTokenRow {
             hash: sha256(&secret),
@@ -328,6 +305,10 @@ pub(crate) async fn verify_as(
         && let Err(e) = withdraw_consent(st, r, receipt, now).await
     {
         tracing::warn!(request = %r.id, error = e.message, "consent withdrawal for a rights request failed");
+    }
+    // An objection, a withdrawal or an erasure stops marketing to the address at once.
+    if let Err(e) = crate::marketing::suppress::on_request_verified(st, r).await {
+        tracing::warn!(request = %r.id, error = e.message, "marketing suppression for a rights request failed");
     }
     Ok(true)
 }

@@ -131,6 +131,12 @@ impl Lints {
     }
 }
 
+/// Places findings made outside the registry's own lints (e.g. `assent datastore check`, which
+/// compares the annotations with live databases) at their line and column in `src`.
+pub fn place(src: &str, findings: Vec<(Severity, Vec<Seg>, String)>) -> Vec<Diagnostic> {
+    Lints(findings).place(src)
+}
+
 /// `cookies[3].lifetime`: how a path is named in diagnostics.
 pub(crate) fn path_string(path: &[Seg]) -> String {
     let mut s = String::new();

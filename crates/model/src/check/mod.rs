@@ -12,8 +12,11 @@
 mod activities;
 mod controller;
 mod cookies;
+mod datastores;
 mod diag;
 mod ids;
+mod marketing;
+mod placeholders;
 mod purposes;
 mod retention;
 mod services;
@@ -21,7 +24,7 @@ mod sites;
 mod texts;
 mod valid;
 
-pub use diag::{Diagnostic, Seg, Severity};
+pub use diag::{Diagnostic, Seg, Severity, place};
 
 use crate::registry::Registry;
 
@@ -61,7 +64,10 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
     retention::lint(r, l);
+    datastores::lint(r, &known, l);
+    marketing::lint(r, &known, l);
     texts::lint(r, l);
+    placeholders::lint(r, l);
 }
 
 #[cfg(test)]

@@ -321,6 +321,46 @@ sites = ["ex"]
     }
 }
 
+#[test]
+fn marketing_lints() {
+    let good = format!(
+        "{BASE}\n[[marketing]]\nid = \"offers\"\nname = \"Offers\"\nchannels = [\"email\", \"sms\"]\nsoft_opt_in = true\n"
+    );
+    let (reg, d) = check(&good);
+    assert!(reg.is_some(), "{d:?}");
+    let cases = [
+        (
+            "channels = [\"sms\"]\nsoft_opt_in = true",
+            "has no email channel",
+        ),
+        ("channels = []", "has no channel"),
+        (
+            "channels = [\"email\", \"email\"]",
+            "duplicate channel `email`",
+        ),
+        (
+            "channels = [\"email\"]\nsites = [\"nope\"]",
+            "unknown site `nope`",
+        ),
+        ("channels = [\"fax\"]", "unknown variant `fax`"),
+    ];
+    for (body, want) in cases {
+        let src = format!("{BASE}\n[[marketing]]\nid = \"m\"\nname = \"M\"\n{body}\n");
+        let d = diags(&src);
+        assert!(d.iter().any(|l| l.contains(want)), "{want}: {d:?}");
+    }
+    let twice = format!(
+        "{BASE}\n[[marketing]]\nid = \"m\"\nname = \"M\"\nchannels = [\"email\"]\n[[marketing]]\nid = \"m\"\nname = \"M\"\nchannels = [\"email\"]\n"
+    );
+    assert!(
+        diags(&twice)
+            .iter()
+            .any(|l| l.contains("duplicate marketing purpose id `m`")),
+        "{:?}",
+        diags(&twice)
+    );
+}
+
 /// Retention rules bound to data (issue 16): each bad rule is reported at its line.
 #[test]
 fn retention_rules_bound_to_data() {

@@ -100,6 +100,7 @@ subject!(VerificationSubject, "mail/verification/subject.txt");
 subject!(ExtensionSubject, "mail/extension/subject.txt");
 subject!(CompletionSubject, "mail/completion/subject.txt");
 subject!(RejectionSubject, "mail/rejection/subject.txt");
+subject!(PackageSubject, "mail/package/subject.txt");
 
 #[derive(Template)]
 #[template(path = "mail/verification/body.txt")]
@@ -166,10 +167,12 @@ struct Completion<'a> {
     message: &'a str,
     links: &'a [(String, String)],
     until: &'a str,
+    recipients: &'a [String],
 }
 
-/// The completion email: the DPO's message and the download links `(file name, URL)`, valid
-/// until `until` (local time).
+/// The completion email: the DPO's message, the download links `(file name, URL)`, valid
+/// until `until` (local time), and the recipients told of a rectification, erasure or
+/// restriction (Art. 19), if any.
 pub fn completion(
     lang: &str,
     c: &Controller,
@@ -177,6 +180,7 @@ pub fn completion(
     message: &str,
     links: &[(String, String)],
     until: &str,
+    recipients: &[String],
 ) -> MailText {
     let m = Common::new(lang, c);
     text(
@@ -187,6 +191,7 @@ pub fn completion(
             message,
             links,
             until,
+            recipients,
         },
     )
 }
@@ -208,6 +213,92 @@ pub fn rejection(lang: &str, c: &Controller, reference: &str, reasons: &str) -> 
             m: &m,
             reference,
             reasons,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "mail/package/body.txt")]
+struct Package<'a> {
+    m: &'a Common<'a>,
+    reference: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
+/// The email with the single-use link to a person's data (an access or portability run),
+/// valid until `until` (local time).
+pub fn package(lang: &str, c: &Controller, reference: &str, link: &str, until: &str) -> MailText {
+    let m = Common::new(lang, c);
+    text(
+        &PackageSubject { m: &m },
+        &Package {
+            m: &m,
+            reference,
+            link,
+            until,
+        },
+    )
+}
+
+/// What an Art. 19 notification tells a recipient.
+#[derive(Debug, Clone, Copy)]
+pub struct Art19<'a> {
+    /// `rectification`, `erasure` or `restriction`.
+    pub action: &'a str,
+    /// The recipient's name (service and provider).
+    pub recipient: &'a str,
+    pub reference: &'a str,
+    /// How the recipient finds the person (`email: ...`), one line each.
+    pub identity: &'a [String],
+    /// The fields rectified (names only), for a rectification.
+    pub fields: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "mail/art19/subject.txt")]
+struct Art19Subject<'a> {
+    m: &'a Common<'a>,
+    action: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/art19/body.txt")]
+struct Art19Body<'a> {
+    m: &'a Common<'a>,
+    action: &'a str,
+    recipient: &'a str,
+    reference: &'a str,
+    identity: &'a [String],
+    instruction: String,
+}
+
+/// The message prepared for a recipient of the data after a rectification, erasure or
+/// restriction (Art. 19), in `lang`.
+pub fn art19(lang: &str, c: &Controller, n: &Art19<'_>) -> MailText {
+    let m = Common::new(lang, c);
+    let action = m.t.get(match n.action {
+        "rectification" => "rw.mail.art19.action.rectification",
+        "restriction" => "rw.mail.art19.action.restriction",
+        _ => "rw.mail.art19.action.erasure",
+    });
+    let instruction = match n.action {
+        "rectification" => m.t.fill(
+            "rw.mail.art19.do.rectification",
+            &[("fields", n.fields.join(", ").as_str())],
+        ),
+        "restriction" => m.t.get("rw.mail.art19.do.restriction").to_owned(),
+        _ => m.t.get("rw.mail.art19.do.erasure").to_owned(),
+    };
+    text(
+        &Art19Subject { m: &m, action },
+        &Art19Body {
+            m: &m,
+            action,
+            recipient: n.recipient,
+            reference: n.reference,
+            identity: n.identity,
+            instruction,
         },
     )
 }
@@ -321,13 +412,66 @@ mod tests {
     }
 
     #[test]
+    fn art19_message_names_the_person_the_action_and_the_fields() {
+        let c = controller("Callkom");
+        let identity = vec!["email: zoe@example.org".to_string()];
+        let fields = vec!["name".to_string(), "address".to_string()];
+        for lang in ["en", "fr", "de"] {
+            let m = art19(
+                lang,
+                &c,
+                &Art19 {
+                    action: "rectification",
+                    recipient: "Mailjet (Mailjet SAS)",
+                    reference: "r1",
+                    identity: &identity,
+                    fields: &fields,
+                },
+            );
+            assert!(m.subject.starts_with("Callkom"), "{}", m.subject);
+            for needle in [
+                "Mailjet (Mailjet SAS)",
+                "r1",
+                "- email: zoe@example.org",
+                "name, address",
+            ] {
+                assert!(m.body.contains(needle), "{lang}: {needle} in {}", m.body);
+            }
+        }
+        let m = art19(
+            "fr",
+            &c,
+            &Art19 {
+                action: "erasure",
+                recipient: "R",
+                reference: "r1",
+                identity: &identity,
+                fields: &[],
+            },
+        );
+        assert!(m.body.contains("effac"), "{}", m.body);
+    }
+
+    #[test]
     fn subjects_are_one_line() {
         let c = controller("Evil\r\nBcc: victim@example.org\u{2028}x");
         for m in [
             verification("fr", &c, "access", "l", "p", "1"),
             extension("de", &c, "id", "r", "d"),
-            completion("en", &c, "id", "m", &[], "u"),
+            completion("en", &c, "id", "m", &[], "u", &[]),
             rejection("fr", &c, "id", "r"),
+            package("de", &c, "id", "l", "u"),
+            art19(
+                "fr",
+                &c,
+                &Art19 {
+                    action: "erasure",
+                    recipient: "R",
+                    reference: "id",
+                    identity: &[],
+                    fields: &[],
+                },
+            ),
         ] {
             assert!(
                 !m.subject.contains(['\r', '\n', '\u{2028}']),
@@ -353,6 +497,7 @@ mod tests {
             "<b>{reference}</b> & 'x'",
             &links,
             "2026-01-01 10:00 CET",
+            &["Mailjet (Mailjet SAS)".to_string()],
         );
         assert_eq!(m.subject, "C : réponse à votre demande");
         assert!(
@@ -369,6 +514,11 @@ mod tests {
             m.body
         );
         assert!(m.body.contains("(référence r1)"));
+        assert!(
+            m.body.contains(":\n- Mailjet (Mailjet SAS)\n"),
+            "{}",
+            m.body
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct QueueRow {
     pub overdue: bool,
     pub extended: bool,
     pub mail_problem: bool,
+    /// Why it needs attention (a failed, partial or stalled fulfilment run), if it does.
+    pub attention: Option<String>,
 }
 
 /// A row as the template shows it: times formatted, days left counted.
@@ -35,6 +37,8 @@ struct Row<'a> {
     due: String,
     received: String,
     days_left: String,
+    /// "(waiting for N d)": for a request awaiting verification, how long it has waited.
+    waiting: String,
 }
 
 #[derive(Template)]
@@ -62,6 +66,16 @@ pub fn queue_page(rows: &[QueueRow], awaiting_verification: usize, now_ms: i64) 
                 &[(
                     "days",
                     &(r.due_at_ms - now_ms).div_euclid(86_400_000).to_string(),
+                )],
+            ),
+            waiting: t.fill(
+                "rw.admin.queue.waiting",
+                &[(
+                    "days",
+                    &(now_ms - r.received_at_ms)
+                        .max(0)
+                        .div_euclid(86_400_000)
+                        .to_string(),
                 )],
             ),
         })
@@ -99,6 +113,9 @@ pub struct Detail {
     pub extension_reason: String,
     pub answer: String,
     pub mail_problem: String,
+    /// Fulfilment rows: (catalog key of the label, text): channel, attention, runs, Art. 19
+    /// tasks, restrictions.
+    pub work: Vec<(&'static str, String)>,
 }
 
 /// One line of a request's history.
@@ -139,6 +156,7 @@ pub fn detail_page(d: &Detail, history: &[HistoryLine]) -> String {
         ("admin.field.mail_problem", d.mail_problem.clone()),
     ]
     .into_iter()
+    .chain(d.work.iter().cloned())
     .map(|(k, v)| (t.get(k), v))
     .collect();
     let history = history.iter().map(|h| (rfc3339(h.ts_ms), h)).collect();
@@ -204,13 +222,27 @@ mod tests {
             overdue: false,
             extended: true,
             mail_problem: true,
+            attention: Some("<b>the erase run failed</b>".into()),
         };
-        let q = queue_page(&[row], 2, 0);
-        assert!(!q.contains("<a href=x") && !q.contains("<s>"), "{q}");
+        let waiting = QueueRow {
+            id: "w".into(),
+            status: "received".into(),
+            attention: None,
+            ..row.clone()
+        };
+        let q = queue_page(&[row, waiting], 2, 5 * 86_400_000);
         assert!(
-            q.contains("(3 d left)") && q.contains("1 open request(s); 2 awaiting"),
+            !q.contains("<a href=x") && !q.contains("<s>") && !q.contains("<b>"),
             "{q}"
         );
+        assert!(
+            q.contains("(-2 d left)") && q.contains("2 open request(s); 2 awaiting"),
+            "{q}"
+        );
+        // A failed run is flagged; a request awaiting verification shows how long it waits.
+        assert_eq!(q.matches("needs attention").count(), 1, "{q}");
+        assert!(q.contains("&#60;b&#62;the erase run failed"), "{q}");
+        assert_eq!(q.matches("(waiting for 5 d)").count(), 1, "{q}");
         assert!(login_page(true).contains("Invalid or revoked token."));
         assert!(!login_page(false).contains("role=\"alert\""));
     }

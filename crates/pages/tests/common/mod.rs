@@ -9,6 +9,7 @@ use std::path::Path;
 use assent_model::Registry;
 use assent_model::registry::{Service, Site};
 use assent_model::version::{Change, SiteSnapshot};
+use assent_pages::enforcement::Enforcements;
 use assent_pages::versions::VersionEntry;
 use assent_pages::{Links, PolicyPage, cookie, privacy};
 
@@ -136,6 +137,7 @@ pub struct Rendered {
 pub fn render(reg: &Registry, site: &str, lang: &str) -> Rendered {
     let snap = SiteSnapshot::from_registry(reg, site).unwrap();
     let extra = extra_services(reg, &snap);
+    let enforcement = Enforcements::of_rules(&snap.retention, |_| None);
     let links = Links::new("", site);
     let page = PolicyPage {
         snap: &snap,
@@ -145,6 +147,7 @@ pub fn render(reg: &Registry, site: &str, lang: &str) -> Rendered {
         current_version: 1,
         links: &links,
         extra_services: &extra,
+        enforcement: &enforcement,
     };
     Rendered {
         cookie: cookie::html(&page),

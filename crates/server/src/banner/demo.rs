@@ -16,10 +16,10 @@
 //! from one JSON catalog per language, `assets/demo/<lang>.json`, with the same keys in every
 //! language (checked by the tests below).
 
-use std::sync::OnceLock;
-
 use askama::Template;
 use serde::Deserialize;
+
+use crate::catalog::{Catalogs, catalogs};
 
 /// Page language: `en`, `fr` or `de` (the languages of the Callkom registry).
 pub fn lang(q: Option<&str>) -> &'static str {
@@ -46,11 +46,8 @@ pub fn site(q: Option<&str>) -> String {
 }
 
 /// The demo's catalogs, one per language, embedded at build time.
-const CATALOGS: [(&str, &str); 3] = [
-    ("en", include_str!("../../assets/demo/en.json")),
-    ("fr", include_str!("../../assets/demo/fr.json")),
-    ("de", include_str!("../../assets/demo/de.json")),
-];
+const CATALOGS: [(&str, &str); 3] = catalogs!("demo");
+static WORDS: Catalogs<Words> = Catalogs::new(&CATALOGS);
 
 /// The words of the demo site in one language. Every field is required and no other is
 /// allowed, so a catalog that lacks a key or has a stray one fails to parse (and the tests).
@@ -105,26 +102,9 @@ struct Card {
     p: String,
 }
 
-fn parse(json: &str) -> Result<Words, serde_json::Error> {
-    serde_json::from_str(json)
-}
-
-/// The words of `lang` (English for any other language). The catalogs are ours and checked
-/// by the tests; one that did not parse would read as empty rather than panic.
+/// The words of `lang` (English for any other language).
 fn words(lang: &str) -> &'static Words {
-    static ALL: OnceLock<Vec<(&'static str, Words)>> = OnceLock::new();
-    static EMPTY: OnceLock<Words> = OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        CATALOGS
-            .iter()
-            .map(|(l, json)| (*l, parse(json).unwrap_or_default()))
-            .collect()
-    });
-    all.iter()
-        .find(|(l, _)| *l == lang)
-        .or_else(|| all.iter().find(|(l, _)| *l == "en"))
-        .map(|(_, w)| w)
-        .unwrap_or_else(|| EMPTY.get_or_init(Words::default))
+    WORDS.words(lang)
 }
 
 /// `templates/demo/home.html` (extends `layout.html`).
@@ -201,6 +181,10 @@ pub fn mail(mails: &[MailView]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(json: &str) -> Result<Words, serde_json::Error> {
+        serde_json::from_str(json)
+    }
 
     #[test]
     fn pages_link_to_each_other_and_block_their_trackers() {

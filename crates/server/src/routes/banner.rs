@@ -12,6 +12,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use assent_app::sites::SiteVersion;
+
 use crate::banner::{self, BannerCache, Built, Key, demo};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -134,6 +136,28 @@ fn send(
     resp
 }
 
+/// The visitor's language for `cur`: `lang` of the query, else `Accept-Language`, else the
+/// site's default (see [`banner::visitor_lang`]).
+fn visitor_lang(cur: &SiteVersion, q: &HashMap<String, String>, headers: &HeaderMap) -> String {
+    let accept_language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let asked = q.get("lang").map(String::as_str);
+    banner::visitor_lang(&cur.snapshot, asked, accept_language).to_string()
+}
+
+/// The cache key of a `kind` body of `cur`'s version in `lang`.
+fn cache_key(kind: &'static str, cur: &SiteVersion, public_base: &str, lang: &str) -> Key {
+    Key {
+        kind,
+        site: cur.row.site.clone(),
+        version: cur.row.version,
+        content_hash: cur.row.content_hash.clone(),
+        public_base: public_base.to_owned(),
+        lang: lang.to_owned(),
+    }
+}
+
 /// `GET /assent.js?site=ID[&lang=LANG]`: the texts in `lang` when it is a language of the site,
 /// else in the best language of `Accept-Language`, else in the site's default language.
 pub async fn script(
@@ -151,23 +175,8 @@ pub async fn script(
         return site_problem(q.get("site").map(String::as_str));
     };
     let base = &st.public_base;
-    let accept_language = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let lang = banner::visitor_lang(
-        &cur.snapshot,
-        q.get("lang").map(String::as_str),
-        accept_language,
-    )
-    .to_string();
-    let key = Key {
-        kind: "js",
-        site: cur.row.site.clone(),
-        version: cur.row.version,
-        content_hash: cur.row.content_hash.clone(),
-        public_base: base.clone(),
-        lang: lang.clone(),
-    };
+    let lang = visitor_lang(&cur, &q, &headers);
+    let key = cache_key("js", &cur, base, &lang);
     let built = cache.get_or_build(key, || {
         banner::script(
             &cur.snapshot,
@@ -209,23 +218,8 @@ pub async fn details(
             .field("site")
             .into_response();
     };
-    let accept_language = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let lang = banner::visitor_lang(
-        &cur.snapshot,
-        q.get("lang").map(String::as_str),
-        accept_language,
-    )
-    .to_string();
-    let key = Key {
-        kind: "details",
-        site: cur.row.site.clone(),
-        version: cur.row.version,
-        content_hash: cur.row.content_hash.clone(),
-        public_base: String::new(),
-        lang: lang.clone(),
-    };
+    let lang = visitor_lang(&cur, &q, &headers);
+    let key = cache_key("details", &cur, "", &lang);
     let built = cache.get_or_build(key, || banner::details(&cur.snapshot, &lang));
     let mut resp = send(
         &headers,
@@ -262,33 +256,30 @@ pub async fn demo_redirect(State(st): State<AppState>) -> Response {
     Redirect::permanent("/demo/").into_response()
 }
 
-pub async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
+/// A demo page in the `lang` of the query (the demo's own pages take no other input but
+/// `site`, see [`demo::site`]).
+fn demo_page(
+    st: &AppState,
+    q: &HashMap<String, String>,
+    page: fn(&str, &str) -> String,
+) -> Response {
     if !st.config.demo {
         return demo_off();
     }
     let site = demo::site(q.get("site").map(String::as_str));
-    html(demo::home(
-        &site,
-        demo::lang(q.get("lang").map(String::as_str)),
-    ))
+    html(page(&site, demo::lang(q.get("lang").map(String::as_str))))
+}
+
+pub async fn demo_home(State(st): State<AppState>, Query(q): Params) -> Response {
+    demo_page(&st, &q, demo::home)
 }
 
 pub async fn demo_page2(State(st): State<AppState>, Query(q): Params) -> Response {
-    if !st.config.demo {
-        return demo_off();
-    }
-    let site = demo::site(q.get("site").map(String::as_str));
-    html(demo::page2(
-        &site,
-        demo::lang(q.get("lang").map(String::as_str)),
-    ))
+    demo_page(&st, &q, demo::page2)
 }
 
 pub async fn demo_embed(State(st): State<AppState>, Query(q): Params) -> Response {
-    if !st.config.demo {
-        return demo_off();
-    }
-    html(demo::embed(demo::lang(q.get("lang").map(String::as_str))))
+    demo_page(&st, &q, |_, lang| demo::embed(lang))
 }
 
 /// `GET /demo/mail`: the demo's mail catcher (`assent demo` without SMTP only).

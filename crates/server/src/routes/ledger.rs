@@ -19,20 +19,25 @@ use crate::error::{ApiError, ApiResult};
 use crate::guard::rate_limit;
 use crate::state::AppState;
 
+/// A body with its content type and cache rule.
+fn text_with(content_type: &'static str, cache: &'static str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub async fn latest_checkpoint(State(st): State<AppState>) -> ApiResult<Response> {
     let (_, body) = st
         .store
         .latest_checkpoint()
         .await?
         .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(text_with("application/json", "no-cache", body))
 }
 
 /// Signs a checkpoint now (normally done every `checkpoint_interval_secs`).
@@ -103,14 +108,7 @@ pub async fn checkpoint_notes(State(st): State<AppState>) -> ApiResult<Response>
         .await
         .map_err(|e| ApiError::internal(&e))?
         .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        notes,
-    )
-        .into_response())
+    Ok(text_with("text/plain; charset=utf-8", "no-cache", notes))
 }
 
 #[derive(Deserialize)]
@@ -141,12 +139,9 @@ pub async fn consistency(
             ProofError::Checkpoint(e) => ApiError::internal(&e),
         })?;
     let body = assent_ledger::proof_text(&proof);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
-        ],
+    Ok(text_with(
+        "text/plain; charset=utf-8",
+        "public, max-age=86400, immutable",
         body,
-    )
-        .into_response())
+    ))
 }

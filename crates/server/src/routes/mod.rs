@@ -4,6 +4,7 @@ pub mod consent;
 pub mod headers;
 pub mod health;
 pub mod ledger;
+pub mod marketing;
 pub mod pages;
 pub mod receipt_page;
 pub mod retention;

@@ -23,6 +23,7 @@ use assent_model::Registry;
 use assent_model::clock::rfc3339;
 use assent_model::registry::Service;
 use assent_model::version::{Change, SiteSnapshot, diff};
+use assent_pages::enforcement::{Enforcement, Enforcements};
 pub use assent_pages::register::{Format, RegisterError};
 use assent_pages::versions::{self, HistoryPage, VersionEntry};
 use assent_pages::{Links, PolicyPage, cookie, privacy, resolve_lang};
@@ -453,8 +454,15 @@ pub async fn privacy_html(req: PageRequest) -> Response {
         Ok(p) => p,
         Err(e) => return req.refuse(Kind::Html, e),
     };
-    // The privacy policy also shows processing activities read from the stored source.
-    let tag = p.tag("privacy-policy", &req.site, &[&source_hash(&p.v)]);
+    // The privacy policy also shows processing activities read from the stored source, and
+    // how each retention rule is enforced (the day of the last purge run).
+    let enforcement = assent_app::policy::enforcement(&req.st, &p.v.snapshot);
+    let enforced = enforcement_tag(&enforcement, &p.v.snapshot.controller.timezone);
+    let tag = p.tag(
+        "privacy-policy",
+        &req.site,
+        &[&source_hash(&p.v), &enforced],
+    );
     let frame_hosts = Some(&p.v.snapshot.site.domains[..]);
     cached(
         &req.headers,
@@ -465,10 +473,32 @@ pub async fn privacy_html(req: PageRequest) -> Response {
         || {
             let links = Links::new("", &req.site);
             let extra = extra_services(&p.v);
-            privacy::html(&page(&p.v, &p.current, &p.lang, &links, &extra))
+            let mut page = page(&p.v, &p.current, &p.lang, &links, &extra);
+            page.enforcement = &enforcement;
+            privacy::html(&page)
         },
     )
 }
+
+/// What the privacy policy says of enforcement, for its validator: who applies each rule and
+/// the day of the last run (the page shows the day).
+fn enforcement_tag(e: &Enforcements, tz: &str) -> String {
+    e.iter()
+        .map(|(id, e)| match e {
+            Enforcement::Assent {
+                last_run_ms: Some(ms),
+            } => format!("{id}:{}", assent_pages::words::iso_date(ms, tz)),
+            Enforcement::Assent { last_run_ms: None } => format!("{id}:assent"),
+            Enforcement::Controller => format!("{id}:controller"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Rules the caller says nothing about are the controller's: the cookie policy states no
+/// enforcement.
+static NO_ENFORCEMENT: std::sync::LazyLock<Enforcements> =
+    std::sync::LazyLock::new(Enforcements::default);
 
 fn page<'a>(
     v: &'a SiteVersion,
@@ -485,6 +515,7 @@ fn page<'a>(
         current_version: current.row.version,
         links,
         extra_services: extra,
+        enforcement: &NO_ENFORCEMENT,
     }
 }
 

@@ -9,14 +9,13 @@
 //! `assets/receipt/<lang>.json`, with the same keys in every language (checked by the tests
 //! below). Times are shown in UTC (RFC 3339).
 
-use std::sync::OnceLock;
-
 use askama::Template;
 use assent_ledger::Receipt;
 use assent_model::clock::rfc3339;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::catalog::{Catalogs, catalogs};
 use crate::state::AppState;
 
 /// Page language: `en`, `fr` or `de`, else `None`.
@@ -29,11 +28,8 @@ pub fn known_lang(q: Option<&str>) -> Option<&'static str> {
     }
 }
 
-const CATALOGS: [(&str, &str); 3] = [
-    ("en", include_str!("../../assets/receipt/en.json")),
-    ("fr", include_str!("../../assets/receipt/fr.json")),
-    ("de", include_str!("../../assets/receipt/de.json")),
-];
+const CATALOGS: [(&str, &str); 3] = catalogs!("receipt");
+static WORDS: Catalogs<Words> = Catalogs::new(&CATALOGS);
 
 /// The words of the page in one language. Every field is required and no other allowed.
 #[derive(Debug, Default, Deserialize)]
@@ -70,22 +66,9 @@ pub struct Words {
     error: String,
 }
 
-/// The words of `lang` (English for any other). A catalog that did not parse would read as
-/// empty rather than panic; the tests check that all parse.
+/// The words of `lang` (English for any other).
 fn words(lang: &str) -> &'static Words {
-    static ALL: OnceLock<Vec<(&'static str, Words)>> = OnceLock::new();
-    static EMPTY: OnceLock<Words> = OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        CATALOGS
-            .iter()
-            .map(|(l, json)| (*l, serde_json::from_str(json).unwrap_or_default()))
-            .collect()
-    });
-    all.iter()
-        .find(|(l, _)| *l == lang)
-        .or_else(|| all.iter().find(|(l, _)| *l == "en"))
-        .map(|(_, w)| w)
-        .unwrap_or_else(|| EMPTY.get_or_init(Words::default))
+    WORDS.words(lang)
 }
 
 /// One purpose of the record, with its name in the page's language.

@@ -1,9 +1,11 @@
 //! Test harness: spawns the real server on 127.0.0.1:0 against a fresh SQLite data directory
 //! or a fresh PostgreSQL schema, and speaks HTTP to it. Under CI a missing PostgreSQL fails
 //! the test; it never skips.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+mod purposes;
 pub mod smtp_sink;
+pub use purposes::purposes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -279,38 +281,9 @@ pub fn serve(
     (tx, handle)
 }
 
-/// The purposes the decoder tests decide with: `necessary` (no consent needed), `functional`,
-/// and `ads` (refused under GPC).
-pub fn purposes() -> Vec<assent_model::registry::Purpose> {
-    use assent_model::registry::{LegalBasis, Purpose, Text};
-    ["necessary", "functional", "ads"]
-        .iter()
-        .enumerate()
-        .map(|(i, id)| Purpose {
-            id: (*id).into(),
-            name: Text::Plain((*id).into()),
-            description: Text::Plain((*id).into()),
-            consent_required: i > 0,
-            exemption: None,
-            legal_basis: LegalBasis::Consent,
-            gpc: i == 2,
-            consent_mode: vec![],
-            refusal_impact: None,
-            data_retention: None,
-        })
-        .collect()
-}
-
+/// A random consent subject (a version-4 UUID).
 pub fn subject() -> String {
-    let h = random_hex(16);
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    assent_testkit::random_uuid()
 }
 
 /// The `[[services]]` table of Hotjar, a performance service run from `country`: the

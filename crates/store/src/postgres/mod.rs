@@ -51,7 +51,7 @@ use crate::rows::{ENTRY_COLS, ScanBatch, drain_scan, entry_with_payload};
 use crate::sql::{Mapper, Stmt, V, pg_params, pg_run, pg_sql};
 use crate::stats::WriteStats;
 use crate::types::OpenOptions;
-use crate::writer::{self as requests, Answer, Op, QUEUE_DEPTH, Req};
+use crate::writer::{QUEUE_DEPTH, Req};
 
 use self::config::{config_from, describe_addr};
 use self::connect::{claim_chain, connect, lock_namespace, migrate_pg, prepare_schema};
@@ -174,19 +174,14 @@ impl PgStore {
         &self.inner.schema
     }
 
-    /// Sends a write to the writer task and waits until it is committed.
-    pub(crate) async fn call<T>(&self, op: impl FnOnce(Answer<T>) -> Op) -> Result<T, StoreError> {
-        requests::call(&self.inner.tx, op).await
+    /// The channel to the backend's group-commit writer (see `writer.rs`).
+    pub(crate) fn writer(&self) -> &mpsc::Sender<Req> {
+        &self.inner.tx
     }
 
-    pub(crate) async fn close(self) {
-        requests::shutdown(&self.inner.tx).await;
+    /// Closes the connection pool (after the writer was shut down).
+    pub(crate) fn close_pool(&self) {
         self.inner.pool.close();
-    }
-
-    /// Whether the writer still takes requests.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.inner.tx.is_closed()
     }
 
     /// A pooled connection (also used by the rights-request tables, `rights.rs`).

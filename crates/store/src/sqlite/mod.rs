@@ -42,7 +42,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use crate::error::StoreError;
 use crate::rows::{ENTRY_COLS, ScanBatch, drain_scan, entry_with_payload};
 use crate::stats::WriteStats;
-use crate::writer::{self as requests, Answer, Op, QUEUE_DEPTH, Req};
+use crate::writer::{QUEUE_DEPTH, Req};
 
 use self::flush::{Answers, Checkpointer, CkptShared, Flushed, Syncer};
 use self::open::{BUSY_TIMEOUT, open_reader, open_writer, probe_read_only, sync_parent_dir};
@@ -152,20 +152,30 @@ impl SqliteStore {
             .name("assent-sqlite-writer".to_owned())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::io(&path, e))?;
+        Ok(Self::with_readers(path, tx, stats, false))
+    }
+
+    /// The store around a writer's channel, with a pool of lazily opened read connections.
+    fn with_readers(
+        path: PathBuf,
+        tx: mpsc::Sender<Req>,
+        stats: Arc<WriteStats>,
+        immutable: bool,
+    ) -> SqliteStore {
         let readers = Arc::new(Readers {
             path: path.clone(),
-            immutable: false,
+            immutable,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
-        Ok(SqliteStore {
+        SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 tx,
                 stats,
                 readers,
             }),
-        })
+        }
     }
 
     /// Opens an existing database for reading only (a copy on read-only media): no writer
@@ -178,20 +188,8 @@ impl SqliteStore {
         let immutable = blocking(move || probe_read_only(&p, data_dir.as_deref())).await??;
         // No writer: the receiving end is dropped at once, so writes are refused.
         let (tx, _) = mpsc::channel(1);
-        let readers = Arc::new(Readers {
-            path: path.clone(),
-            immutable,
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(READERS)),
-        });
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                path,
-                tx,
-                stats: Arc::new(WriteStats::default()),
-                readers,
-            }),
-        })
+        let stats = Arc::new(WriteStats::default());
+        Ok(Self::with_readers(path, tx, stats, immutable))
     }
 
     pub(crate) fn write_stats(&self) -> &WriteStats {
@@ -203,18 +201,9 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Sends a write to the writer thread and waits until it is durable.
-    pub(crate) async fn call<T>(&self, op: impl FnOnce(Answer<T>) -> Op) -> Result<T, StoreError> {
-        requests::call(&self.inner.tx, op).await
-    }
-
-    pub(crate) async fn close(self) {
-        requests::shutdown(&self.inner.tx).await;
-    }
-
-    /// Whether the writer still takes requests.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.inner.tx.is_closed()
+    /// The channel to the backend's group-commit writer (see `writer.rs`).
+    pub(crate) fn writer(&self) -> &mpsc::Sender<Req> {
+        &self.inner.tx
     }
 
     /// Runs `f` on a pooled read-only connection on a blocking thread.

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use assent_app::rights::dpo::{self, Completion, Extension, QueueFilter};
+use assent_app::rights::dpo::{self, Completion, Extension};
+use assent_app::rights::view::{self, ListFilter};
 
 use crate::auth::Admin;
 use crate::error::ApiResult;
@@ -18,10 +19,10 @@ use crate::state::AppState;
 
 /// An admin acting on request `{id}`: every write names its actor in the request's history.
 pub struct OnRequest {
-    st: AppState,
+    pub(super) st: AppState,
     /// `admin:<token id>`.
-    actor: String,
-    id: String,
+    pub(super) actor: String,
+    pub(super) id: String,
 }
 
 impl FromRequestParts<AppState> for OnRequest {
@@ -42,14 +43,15 @@ impl FromRequestParts<AppState> for OnRequest {
     }
 }
 
-/// `GET /admin/v1/requests?status=&overdue=true&site=`. Without `status`, requests awaiting
-/// email verification are left out (`status=received` lists them, `status=all` lists all).
+/// `GET /admin/v1/requests?status=&overdue=true&site=&attention=true`. Without `status`,
+/// requests awaiting email verification are left out (`status=awaiting_verification` or
+/// `received` lists them, `status=all` lists all).
 pub async fn list(
     State(st): State<AppState>,
     _admin: Admin,
-    Query(q): Query<QueueFilter>,
+    Query(q): Query<ListFilter>,
 ) -> ApiResult<Json<Value>> {
-    let (items, awaiting) = dpo::queue(&st, &q).await?;
+    let (items, awaiting) = view::queue(&st, &q).await?;
     Ok(Json(
         json!({"items": items, "awaiting_verification": awaiting}),
     ))
@@ -61,8 +63,7 @@ pub async fn show(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let r = dpo::load(&st, &id).await?;
-    Ok(Json(dpo::detail(&st, &r).await?))
+    Ok(Json(view::detail(&st, &id).await?))
 }
 
 #[derive(Debug, Deserialize)]

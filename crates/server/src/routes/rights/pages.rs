@@ -96,6 +96,7 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
     // Requests awaiting verification follow, oldest first: without email (no SMTP, or a
     // bounced address) the DPO verifies them by hand, so they must be seen, with their age.
     waiting.sort_by_key(|r| r.received_at_ms);
+    let attention = svc::view::needing_attention(&st).await.unwrap_or_default();
     let rows: Vec<QueueRow> = open
         .iter()
         .chain(waiting.iter())
@@ -109,6 +110,7 @@ pub async fn queue_page(State(st): State<AppState>, headers: HeaderMap) -> Respo
             overdue: is_overdue(r, now),
             extended: r.extended_due_at_ms.is_some(),
             mail_problem: r.mail_problem.is_some(),
+            attention: attention.get(&r.id).cloned(),
         })
         .collect();
     html_response(StatusCode::OK, admin::queue_page(&rows, awaiting, now))
@@ -147,6 +149,7 @@ pub async fn detail_page(
         extension_reason: opt(&r.extension_reason),
         answer: opt(&r.response),
         mail_problem: opt(&r.mail_problem),
+        work: svc::view::page_rows(&st, &r).await.unwrap_or_default(),
     };
     let history: Vec<HistoryLine> = events
         .into_iter()

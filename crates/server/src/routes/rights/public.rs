@@ -34,7 +34,7 @@ fn form_site(s: &assent_model::version::SiteSnapshot) -> FormSite<'_> {
 }
 
 /// The current version of a public form's site (an unknown one is shown the English error
-/// page).
+/// page, see [`en_page`]).
 fn form_site_version(st: &AppState, site: &str) -> Result<Arc<SiteVersion>, ApiError> {
     st.sites
         .current(site)
@@ -52,6 +52,11 @@ fn limited_site(
     form_site_version(st, site)
 }
 
+/// The error page in English, for errors found before the page's language is known.
+fn en_page(e: ApiError) -> Response {
+    html_error("en", e)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
     lang: Option<String>,
@@ -61,15 +66,12 @@ pub async fn form_page(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Response {
-    let cur = match form_site_version(&st, &site) {
-        Ok(cur) => cur,
-        Err(e) => return html_error("en", e),
-    };
+) -> Result<Response, Response> {
+    let cur = form_site_version(&st, &site).map_err(en_page)?;
     let s = &cur.snapshot;
     let lang = svc::pick_lang(q.lang.as_deref(), &s.site.languages);
     let body = html::request_form(lang, &form_site(s), &FormValues::default(), None);
-    html_response(StatusCode::OK, body)
+    Ok(html_response(StatusCode::OK, body))
 }
 
 /// Every field may be missing: the handler, not the decoder, refuses an incomplete form.
@@ -91,11 +93,8 @@ pub async fn form_submit(
     Path(site): Path<String>,
     headers: HeaderMap,
     form: Result<Form<FormInput>, FormRejection>,
-) -> Response {
-    let cur = match limited_site(&st, peer, &headers, &site) {
-        Ok(cur) => cur,
-        Err(e) => return html_error("en", e),
-    };
+) -> Result<Response, Response> {
+    let cur = limited_site(&st, peer, &headers, &site).map_err(en_page)?;
     let Form(f) = match form {
         Ok(f) => f,
         Err(e) => {
@@ -104,10 +103,8 @@ pub async fn form_submit(
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return html_error(
-                "en",
-                ApiError::new(status, "bad_request", "the form could not be read"),
-            );
+            let e = ApiError::new(status, "bad_request", "the form could not be read");
+            return Err(en_page(e));
         }
     };
     let s = &cur.snapshot;
@@ -136,21 +133,21 @@ pub async fn form_submit(
             };
             let field = e.field.clone().unwrap_or_default();
             let body = html::request_form(lang, &form_site(s), &values, Some((&field, &e.message)));
-            return html_response(e.status, body);
+            return Err(html_response(e.status, body));
         }
     };
     match svc::submit(&st, valid).await {
         Ok(pending) => deliver_later(&st, pending),
-        Err(e) => return html_error(lang, e),
+        Err(e) => return Err(html_error(lang, e)),
     }
-    html_response(
+    Ok(html_response(
         StatusCode::ACCEPTED,
         if st.settings.smtp.is_some() {
             html::received_page(lang)
         } else {
             html::received_no_mail_page(lang)
         },
-    )
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,13 +253,13 @@ pub async fn code_page(
     State(st): State<AppState>,
     Path(site): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Response {
-    let cur = match form_site_version(&st, &site) {
-        Ok(cur) => cur,
-        Err(e) => return html_error("en", e),
-    };
+) -> Result<Response, Response> {
+    let cur = form_site_version(&st, &site).map_err(en_page)?;
     let lang = svc::pick_lang(q.lang.as_deref(), &cur.snapshot.site.languages);
-    html_response(StatusCode::OK, html::code_form(lang, &site, false))
+    Ok(html_response(
+        StatusCode::OK,
+        html::code_form(lang, &site, false),
+    ))
 }
 
 /// Every field may be missing: the handler, not the decoder, refuses an incomplete form.
@@ -280,23 +277,23 @@ pub async fn code_submit(
     Path(site): Path<String>,
     headers: HeaderMap,
     form: Result<Form<CodeInput>, FormRejection>,
-) -> Response {
-    let cur = match limited_site(&st, peer, &headers, &site) {
-        Ok(cur) => cur,
-        Err(e) => return html_error("en", e),
-    };
+) -> Result<Response, Response> {
+    let cur = limited_site(&st, peer, &headers, &site).map_err(en_page)?;
     let Ok(Form(f)) = form else {
-        return html_error("en", ApiError::bad_request("the form could not be read"));
+        let e = ApiError::bad_request("the form could not be read");
+        return Err(en_page(e));
     };
     let lang = svc::pick_lang(f.lang.as_deref(), &cur.snapshot.site.languages);
-    match svc::verify_code(&st, &site, &f.email, &f.code).await {
-        Ok(Verified::Invalid) => html_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            html::code_form(lang, &site, true),
-        ),
-        Ok(v) => verified_page(&v),
-        Err(e) => html_error(lang, e),
-    }
+    Ok(
+        match svc::verify_code(&st, &site, &f.email, &f.code).await {
+            Ok(Verified::Invalid) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                html::code_form(lang, &site, true),
+            ),
+            Ok(v) => verified_page(&v),
+            Err(e) => html_error(lang, e),
+        },
+    )
 }
 
 fn safe_filename(name: &str) -> String {
@@ -327,10 +324,19 @@ pub async fn download(
 ) -> ApiResult<Response> {
     rate_limit(&st, peer, &headers)?;
     let file = dpo::download(&st, &id, &att, &q.token).await?;
-    let disposition = format!("attachment; filename=\"{}\"", safe_filename(&file.filename));
-    let mut resp = Response::new(Body::from(file.bytes));
+    Ok(file_response(
+        &file.filename,
+        &file.content_type,
+        file.bytes,
+    ))
+}
+
+/// A file to save (never to display inline, never cached).
+pub(super) fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", safe_filename(filename));
+    let mut resp = Response::new(Body::from(bytes));
     let h = resp.headers_mut();
-    let ct = HeaderValue::from_str(&file.content_type)
+    let ct = HeaderValue::from_str(content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     h.insert(header::CONTENT_TYPE, ct);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -341,7 +347,7 @@ pub async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    Ok(resp)
+    resp
 }
 
 #[cfg(test)]

@@ -1,0 +1,83 @@
+//! Which retention rules Assent itself enforces with its current configuration, so that a
+//! policy never claims an automatic purge that does not happen.
+//!
+//! A rule is Assent's when it names one of the kinds Assent purges itself (`applies_to =
+//! "consents"` or `"rights_requests"`, see [`crate::retention`]); the retention run applies
+//! its own period and trigger. Every other rule (bound to nothing, to the operator's logs, to a
+//! datastore table this version does not reach) is the controller's or the operator's.
+
+use crate::registry::{Duration, RetentionRule, Unit};
+use crate::retention::AppliesTo;
+
+/// One of Assent's own record kinds that Assent purges itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnRecords {
+    Consents,
+    RightsRequests,
+}
+
+impl OwnRecords {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnRecords::Consents => "consents",
+            OwnRecords::RightsRequests => "rights_requests",
+        }
+    }
+}
+
+/// The period Assent applies to rights-request records.
+pub const RIGHTS_REQUESTS_PERIOD: Duration = Duration {
+    amount: 2,
+    unit: Unit::Years,
+};
+
+/// The records of Assent's that `rule` governs and Assent purges as the rule says, if any.
+pub fn enforced_by_assent(rule: &RetentionRule) -> Option<OwnRecords> {
+    match rule.applies_to {
+        Some(AppliesTo::Consents) => Some(OwnRecords::Consents),
+        Some(AppliesTo::RightsRequests) => Some(OwnRecords::RightsRequests),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::RetentionAction;
+
+    use crate::registry::Trigger;
+
+    fn rule(id: &str, period: &str, trigger: Trigger) -> RetentionRule {
+        RetentionRule {
+            id: id.into(),
+            data_category: crate::registry::Text::Plain("x".into()),
+            period: period.parse().unwrap_or(RIGHTS_REQUESTS_PERIOD),
+            trigger,
+            archive: None,
+            action: RetentionAction::Delete,
+            description: None,
+            applies_to: None,
+            anchor: vec![],
+            reconfirm_days_before: None,
+        }
+    }
+
+    #[test]
+    fn a_rule_is_assents_when_bound_to_a_kind_assent_purges() {
+        let mut r = rule("rights-requests", "2 years", Trigger::EndOfCalendarYear);
+        // Bound to nothing: the controller's, whatever its id says.
+        assert_eq!(enforced_by_assent(&r), None);
+        r.applies_to = Some(AppliesTo::RightsRequests);
+        assert_eq!(enforced_by_assent(&r), Some(OwnRecords::RightsRequests));
+        r.applies_to = Some(AppliesTo::Consents);
+        assert_eq!(enforced_by_assent(&r), Some(OwnRecords::Consents));
+        for other in [
+            AppliesTo::Marketing,
+            AppliesTo::ServerLogs,
+            AppliesTo::ScanReports,
+        ] {
+            r.applies_to = Some(other);
+            assert_eq!(enforced_by_assent(&r), None);
+        }
+    }
+}
