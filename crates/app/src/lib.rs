@@ -13,6 +13,7 @@
 //! | [`access`] | roles and the one table of their rights |
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
+//! | [`retention`] | retention plans and runs, holds, who enforces each rule |
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`fulfil`] | rights fulfilment on the operator's datastores: access, erase, restrict, rectify |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
@@ -28,6 +29,7 @@ pub mod ledger;
 pub mod marketing;
 pub mod metrics;
 pub mod policy;
+pub mod retention;
 pub mod rights;
 mod secret;
 pub mod sites;

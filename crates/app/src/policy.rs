@@ -169,18 +169,10 @@ pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
 }
 
 /// How each retention rule of a policy version is enforced, as its privacy policy states it:
-/// the rules Assent purges itself (today the rights-request rule, see
-/// [`assent_model::enforced`]) with the time of the last purge run of this process, every other
-/// rule the controller's. The one place the policy pages learn it: a new kind of purge extends
-/// the model's recognition and the `last_run` lookup below.
+/// the rules bound to a kind Assent purges itself ([`assent_model::enforced`]) with the time
+/// of the last retention run of this process, every other rule the controller's.
 pub fn enforcement(st: &App, snap: &SiteSnapshot) -> Enforcements {
-    Enforcements::of_rules(&snap.retention, |kind| match kind {
-        OwnRecords::RightsRequests => {
-            let ms = st
-                .metrics
-                .rights_purge_last_run_ms
-                .load(std::sync::atomic::Ordering::Relaxed);
-            (ms > 0).then_some(ms)
-        }
+    Enforcements::of_rules(&snap.retention, |kind| {
+        st.metrics.retention.last_run_ms(kind.as_str())
     })
 }

@@ -13,6 +13,7 @@ mod export;
 mod ledger;
 mod receipt;
 mod register;
+mod retention;
 mod scan;
 mod serve;
 mod token;
@@ -32,6 +33,7 @@ use crate::export::ExportCmd;
 use crate::ledger::LedgerCmd;
 use crate::receipt::ReceiptCmd;
 use crate::register::RegisterCmd;
+use crate::retention::RetentionCmd;
 use crate::scan::ScanArgs;
 use crate::serve::{DemoArgs, ServeArgs};
 use crate::token::TokenCmd;
@@ -109,6 +111,11 @@ enum Command {
     Dsr {
         #[command(subcommand)]
         command: DsrCmd,
+    },
+    /// Retention: what the rules make due (plan) and the purge (run).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCmd,
     },
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
@@ -199,6 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Datastore { command } => datastore::cmd_datastore(command),
         Command::Dsr { command } => runtime()?.block_on(dsr::cmd_dsr(command)),
+        Command::Retention { command } => runtime()?.block_on(retention::cmd_retention(command)),
         Command::Backup { db, out } => runtime()?.block_on(db::cmd_backup(&db, &out)),
         Command::Demo(args) => serve::cmd_demo(args),
         Command::Serve(args) => serve::cmd_serve(args),

@@ -1,24 +1,25 @@
 //! Which retention rules Assent itself enforces with its current configuration, so that a
 //! policy never claims an automatic purge that does not happen.
 //!
-//! Today Assent purges one kind of its own records: rights requests, at the end of the
-//! calendar year of their closure (or receipt, for requests never verified) + 2 years
-//! ([`crate::rights::erase_at`]). A registry rule is recognised as that rule when its id names
-//! rights requests (`rights-requests` or `rights_requests`) and its period is the one Assent
-//! applies (2 years after the end of the calendar year); any other rule is the controller's.
-//! When rules name what they apply to (`applies_to`), this recognition is replaced by it.
+//! A rule is Assent's when it names one of the kinds Assent purges itself (`applies_to =
+//! "consents"` or `"rights_requests"`, see [`crate::retention`]); the retention run applies
+//! its own period and trigger. Every other rule (bound to nothing, to the operator's logs, to a
+//! datastore table this version does not reach) is the controller's or the operator's.
 
-use crate::registry::{Duration, RetentionRule, Trigger, Unit};
+use crate::registry::{Duration, RetentionRule, Unit};
+use crate::retention::AppliesTo;
 
 /// One of Assent's own record kinds that Assent purges itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnRecords {
+    Consents,
     RightsRequests,
 }
 
 impl OwnRecords {
     pub fn as_str(self) -> &'static str {
         match self {
+            OwnRecords::Consents => "consents",
             OwnRecords::RightsRequests => "rights_requests",
         }
     }
@@ -32,16 +33,19 @@ pub const RIGHTS_REQUESTS_PERIOD: Duration = Duration {
 
 /// The records of Assent's that `rule` governs and Assent purges as the rule says, if any.
 pub fn enforced_by_assent(rule: &RetentionRule) -> Option<OwnRecords> {
-    let names_rights = matches!(rule.id.as_str(), "rights-requests" | "rights_requests");
-    let same_period = rule.trigger == Trigger::EndOfCalendarYear
-        && rule.period.seconds() == RIGHTS_REQUESTS_PERIOD.seconds();
-    (names_rights && same_period).then_some(OwnRecords::RightsRequests)
+    match rule.applies_to {
+        Some(AppliesTo::Consents) => Some(OwnRecords::Consents),
+        Some(AppliesTo::RightsRequests) => Some(OwnRecords::RightsRequests),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::registry::RetentionAction;
+
+    use crate::registry::Trigger;
 
     fn rule(id: &str, period: &str, trigger: Trigger) -> RetentionRule {
         RetentionRule {
@@ -52,19 +56,28 @@ mod tests {
             archive: None,
             action: RetentionAction::Delete,
             description: None,
+            applies_to: None,
+            anchor: vec![],
+            reconfirm_days_before: None,
         }
     }
 
     #[test]
-    fn only_the_rights_rule_with_assents_period_is_assents() {
-        let r = rule("rights-requests", "2 years", Trigger::EndOfCalendarYear);
+    fn a_rule_is_assents_when_bound_to_a_kind_assent_purges() {
+        let mut r = rule("rights-requests", "2 years", Trigger::EndOfCalendarYear);
+        // Bound to nothing: the controller's, whatever its id says.
+        assert_eq!(enforced_by_assent(&r), None);
+        r.applies_to = Some(AppliesTo::RightsRequests);
         assert_eq!(enforced_by_assent(&r), Some(OwnRecords::RightsRequests));
-        // Another period than the one Assent applies: not claimed.
-        let r = rule("rights-requests", "5 years", Trigger::EndOfCalendarYear);
-        assert_eq!(enforced_by_assent(&r), None);
-        let r = rule("rights-requests", "2 years", Trigger::Collection);
-        assert_eq!(enforced_by_assent(&r), None);
-        let r = rule("prospects", "2 years", Trigger::EndOfCalendarYear);
-        assert_eq!(enforced_by_assent(&r), None);
+        r.applies_to = Some(AppliesTo::Consents);
+        assert_eq!(enforced_by_assent(&r), Some(OwnRecords::Consents));
+        for other in [
+            AppliesTo::Marketing,
+            AppliesTo::ServerLogs,
+            AppliesTo::ScanReports,
+        ] {
+            r.applies_to = Some(other);
+            assert_eq!(enforced_by_assent(&r), None);
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod marketing;
 pub mod placeholder;
 pub mod registry;
+pub mod retention;
 pub mod rights;
 pub mod version;
 

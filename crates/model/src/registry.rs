@@ -573,6 +573,8 @@ crate::codes::worded_enum! {
         ConsentWithdrawal => "consent_withdrawal", ["after consent is withdrawn", "après le retrait du consentement", "nach Widerruf der Einwilligung"],
         /// The end of the calendar year of the event (e.g. a rights request: calendar year + 2 years).
         EndOfCalendarYear => "end_of_calendar_year", ["after the end of the calendar year", "après la fin de l'année civile", "nach Ende des Kalenderjahres"],
+        /// When a consent choice expires: a proof of consent outlives the choice it proves.
+        ChoiceExpiry => "choice_expiry", ["after the choice expires", "après l'expiration du choix", "nach Ablauf der Auswahl"],
     }
 }
 
@@ -598,6 +600,19 @@ pub struct RetentionRule {
     #[serde(default = "delete")]
     pub action: RetentionAction,
     pub description: Option<Text>,
+    /// What the rule applies to (`consents`, `rights_requests`, `scan_reports`, `marketing`,
+    /// `server_logs` or `DATASTORE.TABLE`; see `crate::retention`). None: bound to no data,
+    /// enforced by the controller. Left out of the JSON when absent, so that policy versions
+    /// hashed before it existed keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to: Option<crate::retention::AppliesTo>,
+    /// For a datastore table: the column(s) the trigger reads, the latest of them counting
+    /// (`"last_order_at"`, `"orders.created_at"` through a reference).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchor: Vec<String>,
+    /// Ask the person, this many days before the purge, whether to keep the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconfirm_days_before: Option<u32>,
 }
 
 fn delete() -> RetentionAction {

@@ -18,8 +18,10 @@
 //!   has passed, only with a written reason, and only after the requester has been told.
 //! * **Reminders** to the DPO 7 days and 1 day (calendar days, controller's zone) before the
 //!   effective due date.
-//! * **Retention** of the request record: until the end of the calendar year of closure plus
-//!   two years (closed in 2026 -> erased from 1 January 2029, controller's zone).
+//! * **Retention** of the request record is a retention rule like any other
+//!   (`applies_to = "rights_requests"`, `crate::retention`); Assent's default is the calendar
+//!   year of the request plus two years (seed 004: received in 2026 -> erased from 1 January
+//!   2029, controller's zone).
 
 use std::fmt;
 
@@ -241,15 +243,6 @@ pub fn reminder_at(due_ms: i64, reminder: Reminder, tz: &TimeZone) -> Result<i64
         .map_err(|_| RightsError::Range)?
         .timestamp()
         .as_millisecond())
-}
-
-/// The first instant at which a request closed at `closed_ms` must be erased: 1 January of
-/// the closure year + 3, 00:00 in the zone (i.e. just after the end of that year + 2).
-pub fn erase_at(closed_ms: i64, tz: &TimeZone) -> Result<i64, RightsError> {
-    let d = local_date(closed_ms, tz)?;
-    let year = d.year().checked_add(2).ok_or(RightsError::Range)?;
-    let last = Date::new(year, 12, 31).map_err(|_| RightsError::Range)?;
-    Ok(end_of_day(last, tz)? + 1)
 }
 
 /// The deadline-bearing state of a request: what the status machine and the clock need.
@@ -635,24 +628,5 @@ mod tests {
             rfc3339(reminder_at(due, Reminder::OneDay, &z).unwrap()),
             "2027-03-27T22:59:59.999Z"
         );
-    }
-
-    #[test]
-    fn retention() {
-        let z = tz("Europe/Paris");
-        assert_eq!(
-            rfc3339(erase_at(t("2026-05-10T10:00:00Z"), &z).unwrap()),
-            "2028-12-31T23:00:00Z"
-        );
-        // Closed on 31 December 23:30 UTC = 1 January in Paris: the next year counts.
-        assert_eq!(
-            rfc3339(erase_at(t("2026-12-31T23:30:00Z"), &z).unwrap()),
-            "2029-12-31T23:00:00Z"
-        );
-        assert_eq!(
-            rfc3339(erase_at(t("2026-01-01T00:00:00Z"), &TimeZone::UTC).unwrap()),
-            "2029-01-01T00:00:00Z"
-        );
-        assert!(time_zone("Mars/Olympus").is_err());
     }
 }

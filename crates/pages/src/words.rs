@@ -46,6 +46,7 @@ pub fn trigger(tr: Trigger, lang: &str) -> &'static str {
         Trigger::AccountClosure => t.get("trigger.account_closure"),
         Trigger::ConsentWithdrawal => t.get("trigger.consent_withdrawal"),
         Trigger::EndOfCalendarYear => t.get("trigger.end_of_calendar_year"),
+        Trigger::ChoiceExpiry => t.get("trigger.choice_expiry"),
     }
 }
 
@@ -183,6 +184,7 @@ pub fn retention_period(r: &RetentionRule, lang: &str) -> String {
             Trigger::EndOfCalendarYear => texts(lang)
                 .get("privacy.until_end_calendar_year")
                 .to_string(),
+            Trigger::ChoiceExpiry => texts(lang).get("trigger.until_choice_expires").to_string(),
             Trigger::Collection | Trigger::LastContact | Trigger::LastActivity => {
                 texts(lang).get("privacy.not_kept").to_string()
             }

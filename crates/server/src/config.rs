@@ -160,6 +160,9 @@ pub struct Config {
     pub connections: Connections,
     /// How often the chain heads are signed into a checkpoint.
     pub checkpoint_interval_secs: u64,
+    /// How often the retention run purges what its rules make due (seconds; 0: never, e.g.
+    /// when `assent retention run` is scheduled outside). Daily by default.
+    pub retention_interval_secs: u64,
     pub log_format: LogFormat,
     /// Serve the demo page at `/demo/`.
     pub demo: bool,
@@ -187,6 +190,7 @@ impl Default for Config {
             request_timeout_secs: 10,
             connections: Connections::default(),
             checkpoint_interval_secs: 60,
+            retention_interval_secs: 86_400,
             log_format: LogFormat::Text,
             demo: false,
             metrics_public: false,

@@ -78,6 +78,7 @@ impl App {
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
+        let retention = tokio::spawn(retention_loop(state.clone()));
         let limits = serve::Limits::from_config(&state.config.connections);
         tracing::info!(
             max_connections = limits.max_connections,
@@ -98,6 +99,7 @@ impl App {
         refresher.abort();
         checkpoints.abort();
         rights_jobs.abort();
+        retention.abort();
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         state.checkpoint_now().await;
         state.store.clone().close().await;
@@ -128,6 +130,32 @@ async fn rights_job_loop(state: AppState) {
         if let Err(e) = assent_app::marketing::record::run_jobs(&state, state.clock.now_ms()).await
         {
             tracing::warn!(error = e.message, "marketing jobs failed");
+        }
+    }
+}
+
+/// Runs retention every `retention_interval_secs` (daily by default; the first run a minute
+/// after start, so a restart loop cannot purge in a tight loop). Servers sharing PostgreSQL
+/// take turns: the one holding the retention lock runs, the others skip.
+async fn retention_loop(state: AppState) {
+    let secs = state.config.retention_interval_secs;
+    if secs == 0 {
+        return;
+    }
+    let every = Duration::from_secs(secs);
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match assent_app::retention::scheduled_run(&state).await {
+            Ok(Some(rep)) => {
+                let purged: i64 = rep.rules.iter().map(|r| r.deleted + r.anonymised).sum();
+                let failed = rep.rules.iter().filter(|r| r.status == "failed").count();
+                tracing::info!(purged, failed, "retention run");
+            }
+            Ok(None) => tracing::debug!("retention run skipped: another server runs it"),
+            Err(e) => tracing::warn!(error = e.message, "retention run failed"),
         }
     }
 }

@@ -25,7 +25,9 @@ use crate::auth;
 use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::marketing::MARKETING_MAX_BODY;
-use crate::routes::{admin, banner, consent, health, ledger, marketing, pages, rights, wellknown};
+use crate::routes::{
+    admin, banner, consent, health, ledger, marketing, pages, retention, rights, wellknown,
+};
 use crate::state::AppState;
 
 /// Largest admin request body (a registry, an attachment).
@@ -248,6 +250,13 @@ route_table! {
             [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
         get "/requests/{id}/fulfilment/package" => rights::package, [200, 401, 403, 404]
             needs(Requests);
+        // Retention (issue 16): the rules, their plan and last run; the DPO's holds.
+        get "/retention" => retention::overview, [200, 401, 403, 422, 503] needs(Read);
+        get "/retention/holds" => retention::holds, [200, 401, 403] needs(Read);
+        post "/retention/holds" => retention::set_hold,
+            [201, 400, 401, 403, 413, 415, 422] needs(Retention);
+        post "/retention/holds/{id}/lift" => retention::lift_hold, [200, 401, 403, 404]
+            needs(Retention);
     }
 }
 

@@ -52,6 +52,7 @@ mod migrate;
 mod pgtls;
 mod policy;
 mod postgres;
+mod retention;
 mod rights;
 mod rights_work;
 mod rows;
@@ -70,6 +71,7 @@ pub use location::{Location, SQLITE_FILE_NAME};
 pub use marketing::{LOOKUP_CHUNK, PendingRow, Standing, SubscriptionRow};
 pub use migrate::SCHEMA_VERSION;
 pub use postgres::{CONNECT_TIMEOUT, MAX_CHAINS, PgStore};
+pub use retention::{DueConsent, RetentionLock, RetentionRunRow};
 pub use rights::{
     RightsAttachmentRow, RightsEventRow, RightsGuard, RightsMark, RightsPatch, RightsRequestRow,
     RightsTokenRow,

@@ -42,6 +42,7 @@ migrations!(
     4 "0004_consent_keys",
     5 "0005_consent_tombstones",
     6 "0006_marketing",
+    9 "0009_retention",
     10 "0010_rights_fulfilment",
 );
 

@@ -1,10 +1,10 @@
 //! The rights background job, every minute on the injected clock: reminders to the DPO 7
-//! days and 1 day before a request is due, the overdue flag, and the erasure of request
-//! records at the end of their retention. Each step is idempotent and guarded in the
+//! days and 1 day before a request is due, and the overdue flag. (Request records are erased
+//! at the end of their retention by the retention run, `crate::retention`.) Each step is idempotent and guarded in the
 //! database (a mark is set by one process only), so several servers sharing PostgreSQL may
 //! run it. Tests call [`run_due_jobs`] directly after moving the clock.
 
-use assent_model::rights::{Reminder, Status, erase_at};
+use assent_model::rights::{Reminder, Status};
 use assent_store::{RightsGuard, RightsMark, RightsPatch};
 use serde_json::json;
 
@@ -18,7 +18,6 @@ use crate::rights::{count_entry, deadlines_of, event, ledger_item, send_and_reco
 pub struct JobReport {
     pub reminders: usize,
     pub overdue: usize,
-    pub erased: usize,
 }
 
 /// Runs every rights job due at `now`.
@@ -31,39 +30,6 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
         let tz = site_tz(st, &r.site);
         let d = deadlines_of(&r);
         let status = d.status;
-        // Retention: closed requests, and requests never verified whose link has expired,
-        // are erased at the end of the calendar year (of closure / receipt) + 2 years.
-        let retention_start = match status {
-            Status::Completed | Status::Rejected => r.closed_at_ms,
-            Status::Received => Some(r.received_at_ms),
-            _ => None,
-        };
-        if let Some(start) = retention_start
-            && let Ok(at) = erase_at(start, &tz)
-            && now >= at
-        {
-            let entry = ledger_item(
-                "rights.erased",
-                &r,
-                r.status.as_str(),
-                now,
-                json!({"retention_until": at}),
-            )?;
-            let ok = st
-                .store
-                .rights_erase(
-                    &r.id,
-                    now,
-                    &event(&r.id, now, "erased", "system", None),
-                    Some(entry),
-                )
-                .await?;
-            if ok {
-                count_entry(st);
-                rep.erased += 1;
-            }
-            continue;
-        }
         // Unverified requests are not due to the DPO: no reminders, no overdue flag.
         if status == Status::Received || status.is_closed() {
             continue;
@@ -144,9 +110,6 @@ pub async fn run_due_jobs(st: &App, now: i64) -> AppResult<JobReport> {
             rep.reminders += 1;
         }
     }
-    st.metrics
-        .rights_purge_last_run_ms
-        .store(now, std::sync::atomic::Ordering::Relaxed);
     // Access packages whose single-use link has expired are deleted.
     crate::rights::runs::purge_expired(st, now).await?;
     Ok(rep)

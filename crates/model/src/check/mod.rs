@@ -18,6 +18,7 @@ mod ids;
 mod marketing;
 mod placeholders;
 mod purposes;
+mod retention;
 mod services;
 mod sites;
 mod texts;
@@ -62,6 +63,7 @@ fn lint(r: &Registry, l: &mut diag::Lints) {
     services::lint(r, &known, l);
     cookies::lint(r, &known, l);
     activities::lint(r, &known, l);
+    retention::lint(r, l);
     datastores::lint(r, &known, l);
     marketing::lint(r, &known, l);
     texts::lint(r, l);

@@ -315,3 +315,82 @@ fn marketing_lints() {
         diags(&twice)
     );
 }
+
+/// Retention rules bound to data (issue 16): each bad rule is reported at its line.
+#[test]
+fn retention_rules_bound_to_data() {
+    let rule = |extra: &str| {
+        format!(
+            "{BASE}\n[[retention]]\nid = \"r\"\ndata_category = {{ en = \"C\", fr = \"C\" }}\n{extra}\n"
+        )
+    };
+    let line = |src: &str, needle: &str| src[..src.find(needle).unwrap()].lines().count() + 1;
+    // Unknown kind, unparsable period: parse errors at their line.
+    let src = rule("period = \"2 years\"\ntrigger = \"collection\"\napplies_to = \"consent\"");
+    let got = diags(&src);
+    assert!(
+        got[0].starts_with(&format!("f.toml:{}:", line(&src, "applies_to"))),
+        "{got:?}"
+    );
+    assert!(
+        got[0].contains("unknown `applies_to` value `consent`"),
+        "{got:?}"
+    );
+    let src = rule("period = \"2 fortnights\"\ntrigger = \"collection\"");
+    let got = diags(&src);
+    assert!(
+        got[0].starts_with(&format!("f.toml:{}:", line(&src, "period"))),
+        "{got:?}"
+    );
+    // An anchor Assent's records do not carry, an anchor column for an own kind.
+    for (extra, at, want) in [
+        (
+            "period = \"1 year\"\ntrigger = \"contract_end\"\napplies_to = \"consents\"",
+            "trigger",
+            "anchored at `collection` or `choice_expiry`",
+        ),
+        (
+            "period = \"1 year\"\ntrigger = \"collection\"\napplies_to = \"rights_requests\"\nanchor = [\"x\"]",
+            "anchor",
+            "fixed anchor",
+        ),
+        (
+            "period = \"1 year\"\ntrigger = \"collection\"\napplies_to = \"consents\"\naction = \"anonymise\"",
+            "action",
+            "cannot be anonymised",
+        ),
+        (
+            "period = \"1 year\"\ntrigger = \"collection\"\napplies_to = \"crm.contacts\"\nanchor = [\"a.b.c\"]",
+            "anchor",
+            "invalid anchor column",
+        ),
+        (
+            "period = \"1 year\"\ntrigger = \"collection\"\napplies_to = \"consents\"\nreconfirm_days_before = 30",
+            "reconfirm_days_before",
+            "`marketing` only",
+        ),
+    ] {
+        let src = rule(extra);
+        let got = diags(&src);
+        let hit = got
+            .iter()
+            .find(|d| d.contains(want))
+            .unwrap_or_else(|| panic!("{want}: {got:?}"));
+        assert!(
+            hit.starts_with(&format!("f.toml:{}:", line(&src, at))),
+            "{hit}"
+        );
+        assert!(hit.contains("error"), "{hit}");
+    }
+    // A datastore table is not enforced yet: a warning that says so.
+    let src = rule(
+        "period = \"1 year\"\ntrigger = \"last_contact\"\napplies_to = \"crm.contacts\"\nanchor = [\"last_contact_at\"]",
+    );
+    let got = diags(&src);
+    assert!(
+        got.iter()
+            .any(|d| d.contains("warning") && d.contains("not enforced by Assent")),
+        "{got:?}"
+    );
+    assert!(check(&src).0.is_some());
+}

@@ -96,6 +96,7 @@ fn render_metrics(st: &AppState) -> impl IntoResponse {
             sum_s: w.flush_us as f64 / 1e6,
         }],
     );
+    let body = body + &st.metrics.retention.render();
     (
         [(
             header::CONTENT_TYPE,

@@ -7,5 +7,6 @@ pub mod ledger;
 pub mod marketing;
 pub mod pages;
 pub mod receipt_page;
+pub mod retention;
 pub mod rights;
 pub mod wellknown;

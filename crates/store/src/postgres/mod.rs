@@ -69,6 +69,23 @@ pub struct PgStore {
     inner: Arc<Inner>,
 }
 
+/// A session advisory lock held by a connection of its own (see [`PgStore::try_job_lock`]).
+pub(crate) struct JobLock {
+    client: deadpool_postgres::ClientWrapper,
+    ns: i32,
+}
+
+impl JobLock {
+    /// Releases the lock now (closing the connection releases it too, but the server may
+    /// notice a moment later).
+    pub(crate) async fn release(self) {
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1, $2)", &[&self.ns, &-2i32])
+            .await;
+    }
+}
+
 struct Inner {
     pool: Pool,
     tx: mpsc::Sender<Req>,
@@ -181,6 +198,21 @@ impl PgStore {
             },
             other => StoreError::Internal(format!("connection pool: {other}")),
         })
+    }
+
+    /// Takes the session advisory lock `(lock_namespace(prefix, schema), -2)` on a connection
+    /// taken out of the pool: the lock lives as long as the returned [`JobLock`] (dropping it
+    /// closes the connection, which releases the lock, as does a crash). `None` when another
+    /// process holds it. Key 2 = -2 never collides with a chain lock (>= 0) nor the
+    /// migrations' (-1).
+    pub(crate) async fn try_job_lock(&self, prefix: &str) -> Result<Option<JobLock>, StoreError> {
+        let client = deadpool_postgres::Object::take(self.client().await?);
+        let ns = connect::lock_namespace(prefix, &self.inner.schema);
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&ns, &-2i32])
+            .await?
+            .try_get(0)?;
+        Ok(got.then_some(JobLock { client, ns }))
     }
 
     /// Runs one statement (SQL of `sql.rs`) on a pooled connection and maps its rows.
