@@ -15,17 +15,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::registry::Text;
-
-crate::codes::coded_enum! {
-    /// How a marketing message reaches a person.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    pub enum MarketingChannel {
-        Email => "email",
-        Sms => "sms",
-    }
-}
+pub use crate::registry::{MarketingChannel, MarketingPurpose};
 
 crate::codes::coded_enum! {
     /// Why a person may be contacted: their consent, or ePrivacy Art. 13(2)'s exception for a
@@ -53,35 +43,6 @@ crate::codes::coded_enum! {
 /// The purpose id that stands for "every marketing purpose" in a suppression (an objection,
 /// a withdrawal, an erasure, "leave them all"): it outranks older choices of every purpose.
 pub const ALL_PURPOSES: &str = "*";
-
-/// A marketing purpose of the registry (`[[marketing]]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MarketingPurpose {
-    pub id: String,
-    pub name: Text,
-    pub description: Option<Text>,
-    /// Channels messages of this purpose may use.
-    pub channels: Vec<MarketingChannel>,
-    /// Whether customers may be contacted without consent for the seller's own similar
-    /// products (ePrivacy Art. 13(2)), by email only.
-    #[serde(default)]
-    pub soft_opt_in: bool,
-    /// Sites that collect it (default: all).
-    pub sites: Option<Vec<String>>,
-}
-
-impl MarketingPurpose {
-    pub fn has_channel(&self, c: MarketingChannel) -> bool {
-        self.channels.contains(&c)
-    }
-    /// Whether the site `site` collects this purpose.
-    pub fn on_site(&self, site: &str) -> bool {
-        self.sites
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == site))
-    }
-}
 
 /// Why an address was refused (the message names what is expected).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -44,7 +44,7 @@ pub struct Registry {
     pub datastores: Vec<crate::datastore::Datastore>,
     /// Marketing purposes (email, SMS): a table of their own that never reaches the banner.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub marketing: Vec<crate::marketing::MarketingPurpose>,
+    pub marketing: Vec<MarketingPurpose>,
 }
 
 /// Text in one or several languages. A plain string is language-neutral (a brand name, an
@@ -617,6 +617,45 @@ pub struct RetentionRule {
 
 fn delete() -> RetentionAction {
     RetentionAction::Delete
+}
+
+crate::codes::coded_enum! {
+    /// How a marketing message reaches a person.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MarketingChannel {
+        Email => "email",
+        Sms => "sms",
+    }
+}
+
+/// A marketing purpose of the registry (`[[marketing]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketingPurpose {
+    pub id: String,
+    pub name: Text,
+    pub description: Option<Text>,
+    /// Channels messages of this purpose may use.
+    pub channels: Vec<MarketingChannel>,
+    /// Whether customers may be contacted without consent for the seller's own similar
+    /// products (ePrivacy Art. 13(2)), by email only.
+    #[serde(default)]
+    pub soft_opt_in: bool,
+    /// Sites that collect it (default: all).
+    pub sites: Option<Vec<String>>,
+}
+
+impl MarketingPurpose {
+    pub fn has_channel(&self, c: MarketingChannel) -> bool {
+        self.channels.contains(&c)
+    }
+    /// Whether the site `site` collects this purpose.
+    pub fn on_site(&self, site: &str) -> bool {
+        self.sites
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == site))
+    }
 }
 
 /// EEA member states (EU 27 + Iceland, Liechtenstein, Norway).

@@ -20,7 +20,7 @@ pub struct SiteSnapshot {
     /// The site's marketing purposes, stated in its privacy policy. Left out of the canonical
     /// JSON when empty, so that versions made before they existed keep their hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub marketing: Vec<crate::marketing::MarketingPurpose>,
+    pub marketing: Vec<MarketingPurpose>,
 }
 
 impl SiteSnapshot {
