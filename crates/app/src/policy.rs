@@ -4,7 +4,6 @@
 use assent_model::Registry;
 use assent_model::changes::{Change, diff, policy_changed, requires_fresh_consent};
 use assent_model::clock::Clock;
-use assent_model::enforced::OwnRecords;
 use assent_model::version::SiteSnapshot;
 use assent_pages::enforcement::Enforcements;
 use assent_store::{NewPolicyVersion, Store, StoreError};

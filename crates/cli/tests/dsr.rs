@@ -3,7 +3,6 @@
 //! access package, dry-run then run an erasure whose receipt lands in Assent's ledger.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(unused_imports)] // `random_hex` serves the other test binaries.
 mod common;
 #[path = "../../datastore/tests/common/mod.rs"]
 mod shop;

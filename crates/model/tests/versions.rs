@@ -76,7 +76,7 @@ privacy_policy = "https://www.hotjar.com/legal/policies/privacy/"
 country = "MT"
 "#;
 
-const NEWSLETTER: &str = r#"
+const MARKETING_NEWSLETTER: &str = r#"
 [[marketing]]
 id = "newsletter"
 name = { en = "Newsletter", fr = "Lettre d'information" }
@@ -177,7 +177,7 @@ fn wording_changes_are_not_material() {
         ),
         // Marketing purposes are stated in the privacy policy, never in the banner: a new
         // policy version, never a re-ask (issue 17).
-        (format!("{BASE}{NEWSLETTER}"), "marketing_changed"),
+        (format!("{BASE}{MARKETING_NEWSLETTER}"), "marketing_changed"),
     ];
     for (src, kind) in cases {
         let new = snap(&src);
