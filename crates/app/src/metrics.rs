@@ -35,7 +35,7 @@ pub struct Metrics {
     pub rate_limited: AtomicU64,
     pub ledger_entries: AtomicU64,
     pub checkpoints: AtomicU64,
-    pub retention: crate::retention::RetentionCounters,
+    pub retention: crate::retention::counters::RetentionCounters,
     /// When this process last ran the rights jobs, which purge rights requests past their
     /// retention (epoch ms; 0: not yet). The privacy policy states it.
     pub rights_purge_last_run_ms: AtomicI64,

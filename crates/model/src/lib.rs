@@ -2,6 +2,7 @@
 //! material-change detection, consent decisions, rights-request deadlines, and the clock.
 //! No IO, no HTTP, no SQL: every other crate builds on these types.
 
+pub mod applies_to;
 pub mod changes;
 pub mod check;
 pub mod clock;

@@ -605,7 +605,7 @@ pub struct RetentionRule {
     /// enforced by the controller. Left out of the JSON when absent, so that policy versions
     /// hashed before it existed keep their hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applies_to: Option<crate::retention::AppliesTo>,
+    pub applies_to: Option<crate::applies_to::AppliesTo>,
     /// For a datastore table: the column(s) the trigger reads, the latest of them counting
     /// (`"last_order_at"`, `"orders.created_at"` through a reference).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

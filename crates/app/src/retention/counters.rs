@@ -5,10 +5,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use crate::retention::purge::RunReport;
-
 /// Per rule id: deleted, anonymised, held, runs done, runs partial, runs failed; and per kind
 /// (`consents`, `rights_requests`), when this process last ran its rule.
+/// What one run did to one rule, as the counters see it (no dependency on the run's types,
+/// so that `metrics` stays a leaf of the crate's import graph).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleOutcome<'a> {
+    pub id: &'a str,
+    pub applies_to: Option<&'a str>,
+    pub status: &'a str,
+    pub deleted: i64,
+    pub anonymised: i64,
+    pub held: i64,
+}
+
 #[derive(Debug, Default)]
 pub struct RetentionCounters(
     Mutex<BTreeMap<String, [u64; 6]>>,
@@ -48,29 +58,27 @@ impl RetentionCounters {
         self.1.lock().ok()?.get(kind).copied()
     }
 
-    /// Adds what a run did (finished at `now_ms`).
-    pub fn add(&self, report: &RunReport, now_ms: i64) {
-        if let Ok(mut last) = self.1.lock() {
-            for r in report.rules.iter().filter(|r| r.status != "skipped") {
-                if let Some(kind) = &r.applies_to {
-                    last.insert(kind.clone(), now_ms);
-                }
-            }
+    /// Adds what a run did to one rule (finished at `now_ms`): `status` is `done`,
+    /// `partial` or `failed` (a skipped rule is not counted).
+    pub fn add_rule(&self, rule: RuleOutcome<'_>, now_ms: i64) {
+        if rule.status == "skipped" {
+            return;
+        }
+        if let (Some(kind), Ok(mut last)) = (rule.applies_to, self.1.lock()) {
+            last.insert(kind.to_string(), now_ms);
         }
         let Ok(mut m) = self.0.lock() else {
             return;
         };
-        for r in report.rules.iter().filter(|r| r.status != "skipped") {
-            let c = m.entry(r.id.clone()).or_default();
-            let n = |v: i64| u64::try_from(v).unwrap_or(0);
-            c[0] += n(r.deleted);
-            c[1] += n(r.anonymised);
-            c[2] += n(r.held);
-            match r.status.as_str() {
-                "done" => c[3] += 1,
-                "partial" => c[4] += 1,
-                _ => c[5] += 1,
-            }
+        let c = m.entry(rule.id.to_string()).or_default();
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        c[0] += n(rule.deleted);
+        c[1] += n(rule.anonymised);
+        c[2] += n(rule.held);
+        match rule.status {
+            "done" => c[3] += 1,
+            "partial" => c[4] += 1,
+            _ => c[5] += 1,
         }
     }
 

@@ -11,8 +11,7 @@ pub mod rules;
 
 pub use counters::RetentionCounters;
 pub use holds::{lift_hold, list_holds, set_hold};
-pub use purge::{DEFAULT_CHUNK, RuleRun, RunOptions, RunReport, run};
+pub use purge::{DEFAULT_CHUNK, RuleRun, RunOptions, RunReport, run, scheduled_run};
 pub use rules::{
     Plan, RuleEnforcement, RulePlan, RuleSet, RuleStatus, enforcement, overview, plan,
-    scheduled_run,
 };

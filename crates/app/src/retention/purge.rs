@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::retention::holds::Held;
 use crate::retention::rules::{RightsState, RuleSet, Scope, consent_scopes, rfc3339, rights_state};
@@ -332,4 +333,31 @@ async fn purge_rights(c: &Scope<'_>, opts: &RunOptions, p: &mut Progress) -> App
     }
     store.retention_run_update(&p.row, None).await?;
     Ok(true)
+}
+
+/// The server's scheduled run: the server's rule set, as of now, counted in `/metrics`.
+/// `Ok(None)` when another server holds the retention lock.
+pub async fn scheduled_run(st: &App) -> AppResult<Option<RunReport>> {
+    let set = RuleSet::for_app(st)?;
+    let now = st.clock.now_ms();
+    match run(&st.store, &set, &RunOptions::at(now, now)).await {
+        Ok(rep) => {
+            for r in &rep.rules {
+                st.metrics.retention.add_rule(
+                    crate::retention::counters::RuleOutcome {
+                        id: &r.id,
+                        applies_to: r.applies_to.as_deref(),
+                        status: &r.status,
+                        deleted: r.deleted,
+                        anonymised: r.anonymised,
+                        held: r.held,
+                    },
+                    now,
+                );
+            }
+            Ok(Some(rep))
+        }
+        Err(e) if e.code == "retention_running" => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -413,19 +413,3 @@ pub async fn overview(st: &App) -> AppResult<Vec<RuleStatus>> {
         })
         .collect())
 }
-
-/// The server's scheduled run: the server's rule set, as of now, counted in `/metrics`.
-/// `Ok(None)` when another server holds the retention lock.
-pub async fn scheduled_run(st: &App) -> AppResult<Option<crate::retention::RunReport>> {
-    let set = RuleSet::for_app(st)?;
-    let now = st.clock.now_ms();
-    match crate::retention::run(&st.store, &set, &crate::retention::RunOptions::at(now, now)).await
-    {
-        Ok(rep) => {
-            st.metrics.retention.add(&rep, now);
-            Ok(Some(rep))
-        }
-        Err(e) if e.code == "retention_running" => Ok(None),
-        Err(e) => Err(e),
-    }
-}
