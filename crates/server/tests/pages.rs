@@ -344,8 +344,8 @@ async fn privacy_policy_states_what_is_true(b: Backend) {
     }
     assert!(body.contains("keeps no server logs"));
 
-    // Once the rights job (which purges rights requests) has run, the policy gives its day.
-    assent_app::rights::jobs::run_due_jobs(&app.state, common::BASE_TIME_MS)
+    // Once the retention run (which purges rights requests) has run, the policy gives its day.
+    assent_app::retention::scheduled_run(&app.state)
         .await
         .unwrap();
     let (_, _, body) = html(&app, "/sites/callkom/privacy-policy?lang=fr").await;
