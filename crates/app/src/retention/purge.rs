@@ -158,12 +158,21 @@ async fn run_rule(
     cut: i64,
     opts: &RunOptions,
 ) -> AppResult<RuleRun> {
+    // Runs of a rule are ordered by their start: two runs in the same millisecond (a frozen
+    // or injected clock) still get distinct, increasing starts, so "the last run" is one row.
+    let started_at_ms = store
+        .retention_last_runs()
+        .await?
+        .iter()
+        .filter(|r| r.rule_id == rule.id)
+        .map(|r| r.started_at_ms.saturating_add(1))
+        .fold(opts.now_ms, i64::max);
     let mut p = Progress {
         row: RetentionRunRow {
             id: crate::rights::new_id(opts.now_ms)?,
             rule_id: rule.id.clone(),
             applies_to: kind.code(),
-            started_at_ms: opts.now_ms,
+            started_at_ms,
             at_ms: opts.at_ms,
             cutoff_ms: cut,
             finished_at_ms: None,
