@@ -1,28 +1,9 @@
 //! HMAC-SHA256 (RFC 2104), for `erase = "hash"` and for naming the subject of an erasure
-//! receipt without naming the person. Ten lines over `sha2` instead of another crate.
+//! receipt without naming the person. One implementation, in `assent_model::marketing`.
 
-use sha2::{Digest, Sha256};
-
-const BLOCK: usize = 64;
-
-/// HMAC-SHA256 of `msg` under `key`.
+/// HMAC-SHA256 of `msg` under `key` (the model's one implementation).
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.map(|x| x ^ b);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    assent_model::marketing::hmac_sha256(key, &[msg])
 }
 
 /// The keyed hash written in place of an erased value: 64 hex digits.

@@ -8,8 +8,6 @@
 //! everywhere in Assent); a phone keeps its digits and a leading `+` (`+33 6 12-34-56-78` and
 //! `+33612345678` are the same person).
 
-use sha2::{Digest, Sha256};
-
 use crate::App;
 use crate::error::{AppError, AppResult};
 
@@ -74,24 +72,9 @@ pub fn normalise_phone(field: &str, s: &str) -> AppResult<String> {
     Ok(if plus { format!("+{digits}") } else { digits })
 }
 
-/// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key` (the model's one implementation).
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.map(|x| x ^ b);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    assent_model::marketing::hmac_sha256(key, &[msg])
 }
 
 /// The database's subject-hash key (created by the first server that needs it).
