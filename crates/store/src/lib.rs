@@ -56,6 +56,7 @@ mod retention;
 mod rights;
 mod rights_work;
 mod rows;
+mod scans;
 mod sql;
 mod sqlite;
 mod stats;
@@ -77,6 +78,7 @@ pub use rights::{
     RightsTokenRow,
 };
 pub use rights_work::{NotificationRow, RestrictionRow, RightsIntakeRow, RunRow};
+pub use scans::{ScanOutcome, ScanRow, ScanScheduleRow};
 pub use sqlite::SqliteStore;
 pub use stats::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 pub use store::Store;

@@ -288,10 +288,16 @@ impl Store {
     /// out of the pool (closing it releases the lock, even if the process dies); `None` when
     /// another process holds it. SQLite has one server per database: always granted.
     pub async fn retention_lock(&self) -> Result<Option<RetentionLock>, StoreError> {
+        self.job_lock("assent-retention:").await
+    }
+
+    /// A job's lock (retention, scans): on PostgreSQL a session advisory lock named by
+    /// `prefix`; always granted on SQLite.
+    pub(crate) async fn job_lock(&self, prefix: &str) -> Result<Option<RetentionLock>, StoreError> {
         match self {
             Store::Sqlite(_) => Ok(Some(RetentionLock { pg: None })),
             Store::Postgres(p) => Ok(p
-                .try_job_lock("assent-retention:")
+                .try_job_lock(prefix)
                 .await?
                 .map(|c| RetentionLock { pg: Some(c) })),
         }
