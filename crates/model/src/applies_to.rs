@@ -14,7 +14,7 @@ pub enum AppliesTo {
     Consents,
     /// Data-subject rights requests and their answers.
     RightsRequests,
-    /// Reports of `assent scan` (files written where the operator asks; none in the database).
+    /// Reports of the scans the server runs (the files `assent scan` writes are the operator's).
     ScanReports,
     /// Marketing subscriptions and their contacts.
     Marketing,
@@ -55,14 +55,9 @@ impl AppliesTo {
     /// controller for what this version does not reach.
     pub fn enforcer(&self) -> (Enforcer, &'static str) {
         match self {
-            AppliesTo::Consents | AppliesTo::RightsRequests => (
+            AppliesTo::Consents | AppliesTo::RightsRequests | AppliesTo::ScanReports => (
                 Enforcer::Assent,
                 "purged by Assent's scheduled retention run",
-            ),
-            AppliesTo::ScanReports => (
-                Enforcer::Operator,
-                "Assent keeps no scan reports: `assent scan` writes them where the operator \
-                 asks, and the operator deletes them",
             ),
             AppliesTo::Marketing => (
                 Enforcer::Controller,

@@ -2,7 +2,7 @@
 //! policy never claims an automatic purge that does not happen.
 //!
 //! A rule is Assent's when it names one of the kinds Assent purges itself (`applies_to =
-//! "consents"` or `"rights_requests"`, see [`crate::retention`]); the retention run applies
+//! "consents"`, `"rights_requests"` or `"scan_reports"`, see [`crate::retention`]); the retention run applies
 //! its own period and trigger. Every other rule (bound to nothing, to the operator's logs, to a
 //! datastore table this version does not reach) is the controller's or the operator's.
 
@@ -14,6 +14,7 @@ use crate::retention::AppliesTo;
 pub enum OwnRecords {
     Consents,
     RightsRequests,
+    ScanReports,
 }
 
 impl OwnRecords {
@@ -21,6 +22,7 @@ impl OwnRecords {
         match self {
             OwnRecords::Consents => "consents",
             OwnRecords::RightsRequests => "rights_requests",
+            OwnRecords::ScanReports => "scan_reports",
         }
     }
 }
@@ -36,6 +38,7 @@ pub fn enforced_by_assent(rule: &RetentionRule) -> Option<OwnRecords> {
     match rule.applies_to {
         Some(AppliesTo::Consents) => Some(OwnRecords::Consents),
         Some(AppliesTo::RightsRequests) => Some(OwnRecords::RightsRequests),
+        Some(AppliesTo::ScanReports) => Some(OwnRecords::ScanReports),
         _ => None,
     }
 }
@@ -71,11 +74,9 @@ mod tests {
         assert_eq!(enforced_by_assent(&r), Some(OwnRecords::RightsRequests));
         r.applies_to = Some(AppliesTo::Consents);
         assert_eq!(enforced_by_assent(&r), Some(OwnRecords::Consents));
-        for other in [
-            AppliesTo::Marketing,
-            AppliesTo::ServerLogs,
-            AppliesTo::ScanReports,
-        ] {
+        r.applies_to = Some(AppliesTo::ScanReports);
+        assert_eq!(enforced_by_assent(&r), Some(OwnRecords::ScanReports));
+        for other in [AppliesTo::Marketing, AppliesTo::ServerLogs] {
             r.applies_to = Some(other);
             assert_eq!(enforced_by_assent(&r), None);
         }

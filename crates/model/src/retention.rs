@@ -96,11 +96,15 @@ impl EffectiveRule {
 ///   art. 2224) and within which a supervisory authority's inquiry usually falls.
 /// * `rights_requests`: the calendar year of the request + 2 years (seed 004).
 /// * `marketing`: 3 years after the last contact from the person (CNIL).
+/// * `scan_reports`: 3 years after the scan. They hold no personal data; they are the
+///   operator's evidence that the site was audited (accountability, GDPR Art. 5(2)), kept as
+///   long as a supervisory authority's inquiry about the period usually reaches back.
 pub fn default_rule(kind: &AppliesTo) -> Option<EffectiveRule> {
     let (period, trigger) = match kind {
         AppliesTo::Consents => (years(5), Trigger::ChoiceExpiry),
         AppliesTo::RightsRequests => (years(2), Trigger::EndOfCalendarYear),
         AppliesTo::Marketing => (years(3), Trigger::LastContact),
+        AppliesTo::ScanReports => (years(3), Trigger::Collection),
         _ => return None,
     };
     Some(EffectiveRule {

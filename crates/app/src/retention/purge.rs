@@ -8,7 +8,8 @@
 //! entry appended, so `assent ledger verify` still passes. A chunk's redactions are sent to
 //! the group-commit writer together, so they share transactions with the consents being
 //! recorded instead of holding the database for a whole purge. Rights requests are erased
-//! as before (personal fields nulled, ids and dates kept).
+//! as before (personal fields nulled, ids and dates kept). Scan reports (no personal data)
+//! are deleted.
 //!
 //! Resuming: a run recomputes what is due, so a run cut short (budget, failure, crash) is
 //! continued by the next one; one left `running` by a crash is marked `interrupted` by the
@@ -197,6 +198,7 @@ async fn run_rule(
     let outcome = match kind {
         AppliesTo::Consents => purge_consents(&scope, opts, &mut p).await,
         AppliesTo::RightsRequests => purge_rights(&scope, opts, &mut p).await,
+        AppliesTo::ScanReports => purge_scans(&scope, opts, &mut p).await,
         _ => Ok(true),
     };
     p.row.status = match &outcome {
@@ -342,6 +344,36 @@ async fn purge_rights(c: &Scope<'_>, opts: &RunOptions, p: &mut Progress) -> App
     }
     store.retention_run_update(&p.row, None).await?;
     Ok(true)
+}
+
+/// Deletes the reports of the scans that ended at or before the cutoff, a chunk at a time.
+/// A scan report names no person, so nothing is held. `Ok(false)`: stopped by the budget.
+async fn purge_scans(c: &Scope<'_>, opts: &RunOptions, p: &mut Progress) -> AppResult<bool> {
+    loop {
+        if !p.budget_left(opts) {
+            return Ok(false);
+        }
+        let done = u64::try_from(p.row.deleted).unwrap_or(u64::MAX);
+        let room = opts
+            .max_rows
+            .map_or(u64::from(opts.chunk), |m| m.saturating_sub(done))
+            .min(u64::from(opts.chunk));
+        let ids: Vec<String> = c
+            .store
+            .scans_ended_before(c.cut, u32::try_from(room).unwrap_or(opts.chunk))
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(true);
+        }
+        c.store.scans_delete(&ids).await?;
+        for id in &ids {
+            p.purged(id);
+        }
+        c.store.retention_run_update(&p.row, None).await?;
+    }
 }
 
 /// The server's scheduled run: the server's rule set, as of now, counted in `/metrics`.

@@ -290,6 +290,11 @@ pub async fn plan(store: &Store, set: &RuleSet, at_ms: i64) -> AppResult<Plan> {
             let (due, h, next) = match (&rule.applies_to, scope) {
                 (Some(AppliesTo::Consents), Some(c)) => plan_consents(&c).await?,
                 (Some(AppliesTo::RightsRequests), Some(c)) => plan_rights(&c).await?,
+                (Some(AppliesTo::ScanReports), Some(c)) => {
+                    let (due, next) = c.store.scans_due(c.cut).await?;
+                    let next = next.and_then(|e| due_at(e, rule.period, rule.trigger, &set.tz));
+                    (due, 0, next)
+                }
                 _ => (0, 0, None),
             };
             rp.due = Some(due);
