@@ -11,7 +11,7 @@ pub enum Role {
     /// Reads everything an operator may read; changes nothing.
     Auditor,
     /// The data protection officer: acts on rights requests (a person's consents are erased
-    /// through their request), retention and marketing.
+    /// through their request), retention, marketing and scans.
     Dpo,
     /// A mailing system: records marketing choices and asks whether it may send.
     Marketing,
@@ -33,6 +33,8 @@ pub enum Permission {
     Marketing,
     /// Record marketing choices and check recipients before a campaign.
     RecordMarketing,
+    /// Queue scans of a site's pages and schedule periodic scans.
+    Scans,
     /// Apply a new registry (new policy versions).
     ApplyRegistry,
     /// Sign a checkpoint of the ledger now.
@@ -78,12 +80,13 @@ impl fmt::Display for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::Read,
         Permission::Requests,
         Permission::Retention,
         Permission::Marketing,
         Permission::RecordMarketing,
+        Permission::Scans,
         Permission::ApplyRegistry,
         Permission::SignCheckpoint,
         Permission::EraseConsent,
@@ -99,6 +102,7 @@ impl Permission {
             Permission::Retention => "retention",
             Permission::Marketing => "marketing",
             Permission::RecordMarketing => "record_marketing",
+            Permission::Scans => "scans",
             Permission::ApplyRegistry => "apply_registry",
             Permission::SignCheckpoint => "sign_checkpoint",
             Permission::EraseConsent => "erase_consent",
@@ -125,6 +129,7 @@ pub const RIGHTS: &[(Permission, &[Role])] = &[
     (P::Retention, &[D, A]),
     (P::Marketing, &[D, A]),
     (P::RecordMarketing, &[M, A]),
+    (P::Scans, &[D, A]),
     (P::ApplyRegistry, &[A]),
     (P::SignCheckpoint, &[A]),
     (P::EraseConsent, &[A]),

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod policy;
 pub mod retention;
 pub mod rights;
+pub mod scans;
 mod secret;
 pub mod sites;
 pub mod throttle;

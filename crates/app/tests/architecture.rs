@@ -540,6 +540,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "assent-store",
             "assent-pages",
             "assent-datastore",
+            "assent-scan",
         ],
     ),
     (

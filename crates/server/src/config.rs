@@ -163,6 +163,9 @@ pub struct Config {
     /// How often the retention run purges what its rules make due (seconds; 0: never, e.g.
     /// when `assent retention run` is scheduled outside). Daily by default.
     pub retention_interval_secs: u64,
+    /// How often the server looks for due scan schedules and queued scans (seconds; 0: the
+    /// server runs no scans, they stay queued). Scans run one at a time.
+    pub scan_poll_secs: u64,
     pub log_format: LogFormat,
     /// Serve the demo page at `/demo/`.
     pub demo: bool,
@@ -191,6 +194,7 @@ impl Default for Config {
             connections: Connections::default(),
             checkpoint_interval_secs: 60,
             retention_interval_secs: 86_400,
+            scan_poll_secs: 30,
             log_format: LogFormat::Text,
             demo: false,
             metrics_public: false,

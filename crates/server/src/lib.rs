@@ -79,6 +79,7 @@ impl App {
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
         let retention = tokio::spawn(retention_loop(state.clone()));
+        let scans = tokio::spawn(scan_loop(state.clone()));
         let limits = serve::Limits::from_config(&state.config.connections);
         tracing::info!(
             max_connections = limits.max_connections,
@@ -100,6 +101,7 @@ impl App {
         checkpoints.abort();
         rights_jobs.abort();
         retention.abort();
+        scans.abort();
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         state.checkpoint_now().await;
         state.store.clone().close().await;
@@ -156,6 +158,35 @@ async fn retention_loop(state: AppState) {
             }
             Ok(None) => tracing::debug!("retention run skipped: another server runs it"),
             Err(e) => tracing::warn!(error = e.message, "retention run failed"),
+        }
+    }
+}
+
+/// Every `scan_poll_secs`: queues the scans of due schedules, then runs the queue, one scan
+/// at a time (the browser is the heaviest thing this machine runs). Servers sharing
+/// PostgreSQL take turns through the scan lock.
+async fn scan_loop(state: AppState) {
+    let secs = state.config.scan_poll_secs;
+    if secs == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = assent_app::scans::enqueue_due(&state).await {
+            tracing::warn!(error = e.message, "scan schedules failed");
+        }
+        loop {
+            match assent_app::scans::run_next(&state, assent_app::scans::ScanOptions::default).await
+            {
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = e.message, "scan queue failed");
+                    break;
+                }
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::marketing::MARKETING_MAX_BODY;
 use crate::routes::{
-    admin, banner, consent, health, ledger, marketing, pages, retention, rights, wellknown,
+    admin, banner, consent, health, ledger, marketing, pages, retention, rights, scans, wellknown,
 };
 use crate::state::AppState;
 
@@ -257,6 +257,19 @@ route_table! {
             [201, 400, 401, 403, 413, 415, 422] needs(Retention);
         post "/retention/holds/{id}/lift" => retention::lift_hold, [200, 401, 403, 404]
             needs(Retention);
+        // Scans run by the server (issue 18): queue, history with changes, HTML report,
+        // periodic schedules. One scan runs at a time (`crate::scan_loop`).
+        post "/sites/{site}/scans" => scans::request,
+            [202, 400, 401, 403, 404, 409, 413, 415, 422] needs(Scans);
+        get "/sites/{site}/scans" => scans::list, [200, 400, 401, 403, 404, 422] needs(Read);
+        get "/scans/{id}" => scans::show, [200, 401, 403, 404] needs(Read);
+        get "/scans/{id}/report.html" => scans::report_html, [200, 401, 403, 404, 409]
+            needs(Read);
+        post "/sites/{site}/scan-schedules" => scans::schedule,
+            [201, 400, 401, 403, 404, 413, 415, 422] needs(Scans);
+        get "/sites/{site}/scan-schedules" => scans::schedules, [200, 401, 403] needs(Read);
+        delete "/scan-schedules/{id}" => scans::unschedule, [200, 401, 403, 404]
+            needs(Scans);
     }
 }
 

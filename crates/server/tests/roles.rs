@@ -28,6 +28,7 @@ async fn call(app: &TestApp, method: &str, path: &str, bearer: Option<&str>) -> 
             .post(url)
             .header("content-type", "application/json")
             .body("{}"),
+        "delete" => app.client.delete(url),
         other => panic!("no test for method {other}"),
     };
     if let Some(t) = bearer {

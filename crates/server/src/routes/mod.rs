@@ -9,4 +9,5 @@ pub mod pages;
 pub mod receipt_page;
 pub mod retention;
 pub mod rights;
+pub mod scans;
 pub mod wellknown;

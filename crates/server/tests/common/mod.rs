@@ -82,6 +82,8 @@ pub struct Options {
     pub smtp: Option<String>,
     /// `sms_inbound_secret` of the configuration.
     pub sms_inbound_secret: Option<String>,
+    /// `scan_poll_secs` of the configuration (0 by default: tests run scans themselves).
+    pub scan_poll_secs: u64,
 }
 
 impl Default for Options {
@@ -94,6 +96,7 @@ impl Default for Options {
             },
             smtp: None,
             sms_inbound_secret: None,
+            scan_poll_secs: 0,
         }
     }
 }
@@ -141,6 +144,7 @@ impl TestApp {
             sms_inbound_secret: opts.sms_inbound_secret.clone().map(Secret::new),
             demo: true,
             checkpoint_interval_secs: 3600,
+            scan_poll_secs: opts.scan_poll_secs,
             ..Config::default()
         };
         let clock = ManualClock::new(BASE_TIME_MS);
