@@ -343,7 +343,15 @@ mod tests {
         )
         .unwrap();
         let ids: Vec<String> = effective_rules(&reg).into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, ["rr", "default:consents", "default:marketing"]);
+        assert_eq!(
+            ids,
+            [
+                "rr",
+                "default:consents",
+                "default:scan_reports",
+                "default:marketing"
+            ]
+        );
         assert!(own_anchor(&AppliesTo::Consents, Trigger::ContractEnd).is_err());
     }
 
