@@ -175,7 +175,14 @@ impl Shop {
 }
 
 fn registry(kind: DatastoreKind) -> String {
-    let base = std::fs::read_to_string(common::examples_dir().join("callkom.toml")).unwrap();
+    let base = std::fs::read_to_string(common::examples_dir().join("callkom.toml"))
+        .unwrap()
+        // An activity keeps the customer file, so that the privacy policy lists its rule.
+        .replacen(
+            "retention = [\"rights-requests\"]",
+            "retention = [\"rights-requests\", \"inactive-customers\"]",
+            1,
+        );
     format!(
         r#"{base}
 
@@ -411,6 +418,19 @@ async fn table_rules(b: Backend, kind: DatastoreKind) {
         !text.contains("example.org") && !text.contains("Ada"),
         "{text}"
     );
+
+    // The privacy policy says Assent enforces the table rules (the server reads the registry
+    // file that declares the datastore).
+    let body = app.text("/sites/callkom/privacy-policy?lang=en").await;
+    let i = body
+        .find("<table id=\"retention\"")
+        .expect("retention table");
+    let table = &body[i..i + body[i..].find("</table>").unwrap()];
+    let row = table
+        .split("<tr>")
+        .find(|r| r.contains("Customer file"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("Automatically, by Assent"), "{row}");
 
     // The server reads its URLs from the environment, unset here: the admin listing says so.
     let (s, v) = json(app.admin_get("/admin/v1/retention").await).await;
