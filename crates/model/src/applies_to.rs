@@ -66,8 +66,8 @@ impl AppliesTo {
                  asks, and the operator deletes them",
             ),
             AppliesTo::Marketing => (
-                Enforcer::Controller,
-                "Assent does not purge marketing records yet: the controller enforces it",
+                Enforcer::Assent,
+                "prospects' opt-ins purged by Assent's scheduled retention run (opt-outs stay)",
             ),
             AppliesTo::ServerLogs => (
                 Enforcer::Operator,

@@ -2,11 +2,10 @@
 //! policy never claims an automatic purge that does not happen.
 //!
 //! A rule is Assent's when it names one of the kinds Assent purges itself (`applies_to =
-//! "consents"` or `"rights_requests"`, see [`crate::retention`]) or a datastore table
+//! "consents"`, `"rights_requests"` or `"marketing"`, see [`crate::retention`]) or a datastore table
 //! (`DATASTORE.TABLE`, which `assent check` accepts only when the datastore and the table are
 //! declared); the retention run applies its own period and trigger. Every other rule (bound to
-//! nothing, to the operator's logs, to marketing records this version does not purge) is the
-//! controller's or the operator's.
+//! nothing, to the operator's logs, to scan reports) is the controller's or the operator's.
 
 use crate::registry::{Duration, RetentionRule, Unit};
 use crate::retention::AppliesTo;
@@ -17,6 +16,8 @@ use crate::retention::AppliesTo;
 pub enum OwnRecords {
     Consents,
     RightsRequests,
+    /// Prospects' marketing opt-ins.
+    Marketing,
     /// `DATASTORE.TABLE`.
     Table(String),
 }
@@ -27,6 +28,7 @@ impl OwnRecords {
         match self {
             OwnRecords::Consents => "consents",
             OwnRecords::RightsRequests => "rights_requests",
+            OwnRecords::Marketing => "marketing",
             OwnRecords::Table(code) => code,
         }
     }
@@ -43,6 +45,7 @@ pub fn enforced_by_assent(rule: &RetentionRule) -> Option<OwnRecords> {
     match &rule.applies_to {
         Some(AppliesTo::Consents) => Some(OwnRecords::Consents),
         Some(AppliesTo::RightsRequests) => Some(OwnRecords::RightsRequests),
+        Some(AppliesTo::Marketing) => Some(OwnRecords::Marketing),
         Some(t @ AppliesTo::Table { .. }) => Some(OwnRecords::Table(t.code())),
         _ => None,
     }
@@ -84,11 +87,7 @@ mod tests {
             enforced_by_assent(&r).map(|k| k.as_str().to_owned()),
             Some("shop.customers".to_owned())
         );
-        for other in [
-            AppliesTo::Marketing,
-            AppliesTo::ServerLogs,
-            AppliesTo::ScanReports,
-        ] {
+        for other in [AppliesTo::ServerLogs, AppliesTo::ScanReports] {
             r.applies_to = Some(other);
             assert_eq!(enforced_by_assent(&r), None);
         }

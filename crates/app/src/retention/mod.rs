@@ -6,6 +6,7 @@
 
 pub mod counters;
 pub mod holds;
+pub mod marketing;
 pub mod progress;
 pub mod purge;
 pub mod rules;

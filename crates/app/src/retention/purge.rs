@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::retention::holds::Held;
+use crate::retention::marketing::purge_marketing;
 use crate::retention::progress::{Progress, RunOptions};
 use crate::retention::rules::{RightsState, RuleSet, Scope, consent_scopes, rfc3339, rights_state};
 use crate::retention::tables::{TableScope, purge_table};
@@ -162,6 +163,7 @@ async fn run_rule(
     let outcome = match kind {
         AppliesTo::Consents => purge_consents(&scope, opts, &mut p).await,
         AppliesTo::RightsRequests => purge_rights(&scope, opts, &mut p).await,
+        AppliesTo::Marketing => purge_marketing(store, cut, &held, opts, &mut p).await,
         AppliesTo::Table { .. } => {
             let ts = TableScope {
                 access: &set.tables,

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::retention::holds::Held;
+use crate::retention::marketing::plan_marketing;
 use crate::retention::tables::{TableAccess, TableScope, plan_table};
 
 const DAY_MS: i64 = 86_400_000;
@@ -334,6 +335,11 @@ pub async fn plan(store: &Store, set: &RuleSet, at_ms: i64) -> AppResult<Plan> {
             let (due, h, next) = match (&rule.applies_to, scope) {
                 (Some(AppliesTo::Consents), Some(c)) => plan_consents(&c).await?,
                 (Some(AppliesTo::RightsRequests), Some(c)) => plan_rights(&c).await?,
+                (Some(AppliesTo::Marketing), Some(c)) => {
+                    let (due, h, next) = plan_marketing(store, c.cut, &held).await?;
+                    let next = next.and_then(|a| due_at(a, rule.period, rule.trigger, &set.tz));
+                    (due, h, next)
+                }
                 _ => (0, 0, None),
             };
             rp.due = Some(due);

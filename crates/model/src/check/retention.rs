@@ -103,6 +103,16 @@ pub(crate) fn lint(r: &Registry, l: &mut Lints) {
                 ),
             );
         }
+        if rr.reconfirm_days_before.is_some() && *to == AppliesTo::Marketing {
+            l.warn(
+                p!["retention", i, "reconfirm_days_before"],
+                format!(
+                    "retention `{}`: this version sends no re-confirmation mail: the opt-ins \
+                     are deleted at the cutoff without asking",
+                    rr.id
+                ),
+            );
+        }
         let (who, why) = to.enforcer();
         if who == Enforcer::Controller {
             l.warn(
