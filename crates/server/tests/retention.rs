@@ -203,7 +203,11 @@ async fn plan_run_hold_resume(b: Backend) {
         .filter(|(k, _)| k == "retention.run")
         .map(|(_, p)| p)
         .collect();
-    assert_eq!(runs.len(), 9, "3 runs x (consents, rights requests, marketing)");
+    assert_eq!(
+        runs.len(),
+        9,
+        "3 runs x (consents, rights requests, marketing)"
+    );
     assert!(
         runs.iter()
             .all(|p| !p.contains(&held_subject) && p.contains("keys_digest"))
