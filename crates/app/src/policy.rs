@@ -170,8 +170,23 @@ pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
 /// How each retention rule of a policy version is enforced, as its privacy policy states it:
 /// the rules bound to a kind Assent purges itself ([`assent_model::enforced`]) with the time
 /// of the last retention run of this process, every other rule the controller's.
+///
+/// A rule bound to a datastore table is Assent's only when this server reads a registry file
+/// (`registry` in its configuration): the datastores are not part of policy versions, so
+/// without one the scheduled run cannot reach the table and the controller enforces it.
 pub fn enforcement(st: &App, snap: &SiteSnapshot) -> Enforcements {
-    Enforcements::of_rules(&snap.retention, |kind| {
+    let mut out = Enforcements::of_rules(&snap.retention, |kind| {
         st.metrics.retention.last_run_ms(kind.as_str())
-    })
+    });
+    if st.settings.registry.is_none() {
+        for r in &snap.retention {
+            if matches!(
+                r.applies_to,
+                Some(assent_model::retention::AppliesTo::Table { .. })
+            ) {
+                out.set(&r.id, assent_pages::enforcement::Enforcement::Controller);
+            }
+        }
+    }
+    out
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+use assent_app::fulfil::ErasureKey;
 use assent_app::retention::{DEFAULT_CHUNK, RuleSet, RunOptions};
 use assent_model::clock::{Clock, SystemClock};
 
@@ -64,6 +65,25 @@ fn at_ms(args: &PlanArgs, now: i64) -> Result<i64> {
     }
 }
 
+/// Whether a rule anonymises a datastore table with `erase = "hash"` columns (the keyed
+/// hash needs the erasure key, from `ASSENT_ERASURE_KEY` or `--data`).
+fn needs_key(r: &assent_model::Registry) -> bool {
+    use assent_model::datastore::ColumnErasure;
+    use assent_model::registry::RetentionAction;
+    use assent_model::retention::AppliesTo;
+    r.retention.iter().any(|rule| match &rule.applies_to {
+        Some(AppliesTo::Table { datastore, table }) => {
+            rule.action == RetentionAction::Anonymise
+                && r.datastores
+                    .iter()
+                    .filter(|d| &d.id == datastore)
+                    .filter_map(|d| d.table(table))
+                    .any(|t| t.columns.iter().any(|c| c.erasure() == ColumnErasure::Hash))
+        }
+        _ => false,
+    })
+}
+
 fn count(v: Option<i64>) -> String {
     v.map_or_else(|| "-".into(), |n| n.to_string())
 }
@@ -90,14 +110,18 @@ pub(crate) async fn cmd_retention(cmd: RetentionCmd) -> Result<ExitCode> {
                 println!("retention plan at {}", plan.at);
                 for r in &plan.rules {
                     let to = r.applies_to.as_deref().unwrap_or("(bound to no data)");
-                    match r.note {
-                        Some(note) => println!("  {} [{to}]: {}: {note}", r.id, r.enforced_by),
-                        None => println!(
-                            "  {} [{to}]{}: {} due, {} held, next due {}",
+                    match (r.note, &r.error) {
+                        (Some(note), _) => println!("  {} [{to}]: {}: {note}", r.id, r.enforced_by),
+                        (None, Some(e)) => println!("  {} [{to}]: cannot plan: {e}", r.id),
+                        (None, None) => println!(
+                            "  {} [{to}]{}: {} due, {} held{}, next due {}",
                             r.id,
                             if r.default { " (default)" } else { "" },
                             count(r.due),
                             count(r.held),
+                            r.unanchored
+                                .map(|n| format!(", {n} without an anchor (kept)"))
+                                .unwrap_or_default(),
                             r.next_due_at.as_deref().unwrap_or("-")
                         ),
                     }
@@ -112,7 +136,11 @@ pub(crate) async fn cmd_retention(cmd: RetentionCmd) -> Result<ExitCode> {
             max_rows,
         } => {
             let (registry, _) = load_registry(&args.registry)?;
-            let set = RuleSet::from_registry(&registry).map_err(app_error)?;
+            let mut set = RuleSet::from_registry(&registry).map_err(app_error)?;
+            if needs_key(&registry) {
+                let key = ErasureKey::load(Some(&args.db.data)).map_err(app_error)?;
+                set.tables.key = Some(std::sync::Arc::new(key));
+            }
             let at = at_ms(&args, now)?;
             if at > now && !force {
                 bail!(
@@ -150,12 +178,15 @@ pub(crate) async fn cmd_retention(cmd: RetentionCmd) -> Result<ExitCode> {
                         );
                     } else {
                         println!(
-                            "  {} [{to}]: {}: {} deleted, {} anonymised, {} held{}",
+                            "  {} [{to}]: {}: {} deleted, {} anonymised, {} held{}{}",
                             r.id,
                             r.status,
                             r.deleted,
                             r.anonymised,
                             r.held,
+                            r.unanchored
+                                .map(|n| format!(", {n} without an anchor (kept)"))
+                                .unwrap_or_default(),
                             r.error
                                 .as_deref()
                                 .map(|e| format!(" ({e})"))

@@ -1,7 +1,8 @@
 //! The operator's own databases, as the registry's `[[datastores]]` describe them: connect to
 //! PostgreSQL, MariaDB/MySQL or SQLite ([`connect`]), read the catalog, find a person's rows
 //! across the annotated references ([`ops::find`]), erase them ([`ops::erase`], one
-//! transaction), restrict and rectify them; propose annotations from a live schema
+//! transaction), restrict and rectify them; purge a table's rows past their retention
+//! ([`retention`], chunk by chunk); propose annotations from a live schema
 //! ([`introspect`]) and compare annotations with it ([`inspect`]).
 //!
 //! Layer: above `assent-model` (the annotations), below `assent-app` (which runs these
@@ -20,6 +21,7 @@ pub mod introspect;
 mod mysql;
 pub mod ops;
 mod pg;
+pub mod retention;
 mod sqlite;
 
 use assent_model::datastore::DatastoreKind;

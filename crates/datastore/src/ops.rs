@@ -226,7 +226,7 @@ pub fn erase(
 }
 
 /// `SET` clauses for the null and fixed columns of a masked table.
-fn plain_sets(b: &mut Builder, t: &DataTable, ti: &TableInfo) -> Vec<String> {
+pub(crate) fn plain_sets(b: &mut Builder, t: &DataTable, ti: &TableInfo) -> Vec<String> {
     let mut sets = vec![];
     for c in &t.columns {
         let ty = ti.column(&c.name).map(|x| x.data_type.clone());

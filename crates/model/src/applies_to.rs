@@ -51,8 +51,9 @@ impl AppliesTo {
         })
     }
     /// Who enforces a rule bound to this, with the reason in words (for the plan and the
-    /// policies): Assent for the records it holds, the operator for the server logs, the
-    /// controller for what this version does not reach.
+    /// policies): Assent for the records it holds and for datastore tables (`assent check`
+    /// refuses a table rule whose datastore or table is not declared), the operator for the
+    /// server logs, the controller for what this version does not reach.
     pub fn enforcer(&self) -> (Enforcer, &'static str) {
         match self {
             AppliesTo::Consents | AppliesTo::RightsRequests | AppliesTo::ScanReports => (
@@ -60,17 +61,16 @@ impl AppliesTo {
                 "purged by Assent's scheduled retention run",
             ),
             AppliesTo::Marketing => (
-                Enforcer::Controller,
-                "Assent does not purge marketing records yet: the controller enforces it",
+                Enforcer::Assent,
+                "prospects' opt-ins purged by Assent's scheduled retention run (opt-outs stay)",
             ),
             AppliesTo::ServerLogs => (
                 Enforcer::Operator,
                 "Assent keeps no server logs: the operator's web server and proxy logs",
             ),
             AppliesTo::Table { .. } => (
-                Enforcer::Controller,
-                "datastore tables are not enforced by this version of Assent yet: the \
-                 controller enforces it",
+                Enforcer::Assent,
+                "purged in the controller's datastore by Assent's scheduled retention run",
             ),
         }
     }

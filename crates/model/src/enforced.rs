@@ -2,27 +2,36 @@
 //! policy never claims an automatic purge that does not happen.
 //!
 //! A rule is Assent's when it names one of the kinds Assent purges itself (`applies_to =
-//! "consents"`, `"rights_requests"` or `"scan_reports"`, see [`crate::retention`]); the retention run applies
-//! its own period and trigger. Every other rule (bound to nothing, to the operator's logs, to a
-//! datastore table this version does not reach) is the controller's or the operator's.
+//! "consents"`, `"rights_requests"`, `"scan_reports"` or `"marketing"`, see [`crate::retention`]) or a datastore table
+//! (`DATASTORE.TABLE`, which `assent check` accepts only when the datastore and the table are
+//! declared); the retention run applies its own period and trigger. Every other rule (bound to
+//! nothing, to the operator's logs) is the controller's or the operator's.
 
 use crate::registry::{Duration, RetentionRule, Unit};
 use crate::retention::AppliesTo;
 
-/// One of Assent's own record kinds that Assent purges itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Records Assent purges itself: one of its own kinds, or a table of a controller's
+/// datastore (`DATASTORE.TABLE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OwnRecords {
     Consents,
     RightsRequests,
     ScanReports,
+    /// Prospects' marketing opt-ins.
+    Marketing,
+    /// `DATASTORE.TABLE`.
+    Table(String),
 }
 
 impl OwnRecords {
-    pub fn as_str(self) -> &'static str {
+    /// The `applies_to` code (the key of the last run in the retention counters).
+    pub fn as_str(&self) -> &str {
         match self {
             OwnRecords::Consents => "consents",
             OwnRecords::RightsRequests => "rights_requests",
             OwnRecords::ScanReports => "scan_reports",
+            OwnRecords::Marketing => "marketing",
+            OwnRecords::Table(code) => code,
         }
     }
 }
@@ -35,10 +44,12 @@ pub const RIGHTS_REQUESTS_PERIOD: Duration = Duration {
 
 /// The records of Assent's that `rule` governs and Assent purges as the rule says, if any.
 pub fn enforced_by_assent(rule: &RetentionRule) -> Option<OwnRecords> {
-    match rule.applies_to {
+    match &rule.applies_to {
         Some(AppliesTo::Consents) => Some(OwnRecords::Consents),
         Some(AppliesTo::RightsRequests) => Some(OwnRecords::RightsRequests),
         Some(AppliesTo::ScanReports) => Some(OwnRecords::ScanReports),
+        Some(AppliesTo::Marketing) => Some(OwnRecords::Marketing),
+        Some(t @ AppliesTo::Table { .. }) => Some(OwnRecords::Table(t.code())),
         _ => None,
     }
 }
@@ -76,7 +87,12 @@ mod tests {
         assert_eq!(enforced_by_assent(&r), Some(OwnRecords::Consents));
         r.applies_to = Some(AppliesTo::ScanReports);
         assert_eq!(enforced_by_assent(&r), Some(OwnRecords::ScanReports));
-        for other in [AppliesTo::Marketing, AppliesTo::ServerLogs] {
+        r.applies_to = Some("shop.customers".parse().unwrap());
+        assert_eq!(
+            enforced_by_assent(&r).map(|k| k.as_str().to_owned()),
+            Some("shop.customers".to_owned())
+        );
+        for other in [AppliesTo::ServerLogs] {
             r.applies_to = Some(other);
             assert_eq!(enforced_by_assent(&r), None);
         }

@@ -55,6 +55,8 @@ pub struct EffectiveRule {
     pub period: Duration,
     pub trigger: Trigger,
     pub action: RetentionAction,
+    /// For a datastore table: the anchor column(s), the latest counting.
+    pub anchor: Vec<String>,
     pub reconfirm_days_before: Option<u32>,
     /// Assent's default for an own kind no registry rule binds.
     pub default: bool,
@@ -68,6 +70,7 @@ impl EffectiveRule {
             period: r.period,
             trigger: r.trigger,
             action: r.action,
+            anchor: r.anchor.clone(),
             reconfirm_days_before: r.reconfirm_days_before,
             default: false,
         }
@@ -113,6 +116,7 @@ pub fn default_rule(kind: &AppliesTo) -> Option<EffectiveRule> {
         period,
         trigger,
         action: RetentionAction::Delete,
+        anchor: vec![],
         reconfirm_days_before: None,
         default: true,
     })

@@ -205,8 +205,8 @@ async fn plan_run_hold_resume(b: Backend) {
         .collect();
     assert_eq!(
         runs.len(),
-        9,
-        "3 runs x (consents, rights requests, scan reports)"
+        12,
+        "3 runs x (consents, rights requests, scan reports, marketing)"
     );
     assert!(
         runs.iter()

@@ -11,6 +11,9 @@
 //! as before (personal fields nulled, ids and dates kept). Scan reports (no personal data)
 //! are deleted.
 //!
+//! Datastore tables (`tables`) are purged in the controller's database, a chunk per
+//! transaction; rows without an anchor are kept and counted (`unanchored`).
+//!
 //! Resuming: a run recomputes what is due, so a run cut short (budget, failure, crash) is
 //! continued by the next one; one left `running` by a crash is marked `interrupted` by the
 //! next run, which holds the retention lock.
@@ -24,34 +27,10 @@ use sha2::{Digest, Sha256};
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::retention::holds::Held;
+use crate::retention::marketing::purge_marketing;
+use crate::retention::progress::{Progress, RunOptions};
 use crate::retention::rules::{RightsState, RuleSet, Scope, consent_scopes, rfc3339, rights_state};
-
-/// How a run is asked for.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// The instant to purge as of (`--at`; the clock's now otherwise).
-    pub at_ms: i64,
-    /// The real time (recorded next to `at_ms`).
-    pub now_ms: i64,
-    /// Records per chunk (one batch of redactions).
-    pub chunk: u32,
-    /// Stop each rule after this many records (the run is then `partial`; the next resumes).
-    pub max_rows: Option<u64>,
-}
-
-impl RunOptions {
-    pub fn at(at_ms: i64, now_ms: i64) -> Self {
-        RunOptions {
-            at_ms,
-            now_ms,
-            chunk: DEFAULT_CHUNK,
-            max_rows: None,
-        }
-    }
-}
-
-/// Records per chunk by default.
-pub const DEFAULT_CHUNK: u32 = 1_000;
+use crate::retention::tables::{TableScope, purge_table};
 
 /// What a run did to one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +43,9 @@ pub struct RuleRun {
     pub deleted: i64,
     pub anonymised: i64,
     pub held: i64,
+    /// Datastore tables: rows whose anchor is NULL, kept and reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unanchored: Option<i64>,
     pub cutoff: Option<String>,
     pub digest: Option<String>,
     pub error: Option<String>,
@@ -112,6 +94,7 @@ async fn run_locked(store: &Store, set: &RuleSet, opts: &RunOptions) -> AppResul
             deleted: 0,
             anonymised: 0,
             held: 0,
+            unanchored: None,
             cutoff: None,
             digest: None,
             error: None,
@@ -131,24 +114,6 @@ async fn run_locked(store: &Store, set: &RuleSet, opts: &RunOptions) -> AppResul
         interrupted,
         rules,
     })
-}
-
-/// Progress of one rule's run.
-struct Progress {
-    row: RetentionRunRow,
-    hasher: Sha256,
-}
-
-impl Progress {
-    fn purged(&mut self, key: &str) {
-        self.row.deleted += 1;
-        self.hasher.update(key.as_bytes());
-        self.hasher.update(b"\n");
-    }
-    fn budget_left(&self, opts: &RunOptions) -> bool {
-        opts.max_rows
-            .is_none_or(|m| u64::try_from(self.row.deleted).unwrap_or(u64::MAX) < m)
-    }
 }
 
 async fn run_rule(
@@ -185,6 +150,7 @@ async fn run_rule(
             error: None,
         },
         hasher: Sha256::new(),
+        unanchored: 0,
     };
     store.retention_run_start(&p.row).await?;
     let held = Held::load(store, opts.at_ms).await?;
@@ -199,8 +165,20 @@ async fn run_rule(
         AppliesTo::Consents => purge_consents(&scope, opts, &mut p).await,
         AppliesTo::RightsRequests => purge_rights(&scope, opts, &mut p).await,
         AppliesTo::ScanReports => purge_scans(&scope, opts, &mut p).await,
+        AppliesTo::Marketing => purge_marketing(store, cut, &held, opts, &mut p).await,
+        AppliesTo::Table { .. } => {
+            let ts = TableScope {
+                access: &set.tables,
+                rule,
+                tz: &set.tz,
+                cut,
+                held: &held,
+            };
+            purge_table(&ts, store, opts, &mut p).await
+        }
         _ => Ok(true),
     };
+    let is_table = matches!(kind, AppliesTo::Table { .. });
     p.row.status = match &outcome {
         Ok(true) => "done",
         Ok(false) => "partial",
@@ -211,7 +189,7 @@ async fn run_rule(
     p.row.error = outcome.as_ref().err().map(|e| e.message.clone());
     p.row.digest = Some(hex::encode(p.hasher.clone().finalize()));
     p.row.finished_at_ms = Some(opts.now_ms);
-    let payload = json!({
+    let mut payload = json!({
         "version": "assent-retention/1",
         "rule": rule.id,
         "applies_to": p.row.applies_to,
@@ -224,6 +202,9 @@ async fn run_rule(
         "held": p.row.held,
         "keys_digest": p.row.digest,
     });
+    if is_table {
+        payload["unanchored"] = json!(p.unanchored);
+    }
     let bytes = assent_ledger::canonical_json(&payload).map_err(|e| AppError::internal(&e))?;
     let item = AppendItem {
         ts_ms: opts.now_ms,
@@ -240,6 +221,7 @@ async fn run_rule(
         deleted: p.row.deleted,
         anonymised: p.row.anonymised,
         held: p.row.held,
+        unanchored: is_table.then_some(p.unanchored),
         cutoff: Some(rfc3339(cut)),
         digest: p.row.digest,
         error: p.row.error,
@@ -262,9 +244,7 @@ async fn purge_consents(c: &Scope<'_>, opts: &RunOptions, p: &mut Progress) -> A
             }
             let left = opts
                 .max_rows
-                .map_or(u64::from(opts.chunk), |m| {
-                    m - u64::try_from(p.row.deleted).unwrap_or(0)
-                })
+                .map_or(u64::from(opts.chunk), |m| m.saturating_sub(p.changed()))
                 .min(u64::from(opts.chunk));
             let limit = u32::try_from(left).unwrap_or(opts.chunk);
             let batch = store

@@ -21,6 +21,8 @@ use serde::Serialize;
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::retention::holds::Held;
+use crate::retention::marketing::plan_marketing;
+use crate::retention::tables::{TableAccess, TableScope, plan_table};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -31,6 +33,8 @@ pub struct RuleSet {
     pub tz: TimeZone,
     /// Consent lifetime of each site the registry lists, in days.
     pub lifetimes: BTreeMap<String, u32>,
+    /// The registry's datastores, for rules bound to their tables.
+    pub tables: TableAccess,
 }
 
 impl RuleSet {
@@ -50,6 +54,7 @@ impl RuleSet {
                 .iter()
                 .map(|s| (s.id.clone(), s.consent_lifetime_days))
                 .collect(),
+            tables: TableAccess::new(r.datastores.clone()),
         })
     }
 
@@ -68,7 +73,17 @@ impl RuleSet {
                         .unwrap_or_default(),
                 )
             })?;
-            return RuleSet::from_registry(&reg);
+            let mut set = RuleSet::from_registry(&reg)?;
+            // Anonymising a table rewrites its `hash` columns with the erasure key.
+            if set.rules.iter().any(|r| {
+                r.action == assent_model::registry::RetentionAction::Anonymise
+                    && matches!(r.applies_to, Some(AppliesTo::Table { .. }))
+            }) {
+                set.tables.key = crate::fulfil::ErasureKey::load(Some(&st.settings.data_dir))
+                    .ok()
+                    .map(std::sync::Arc::new);
+            }
+            return Ok(set);
         }
         let mut merged: Option<Registry> = None;
         for id in st.sites.site_ids() {
@@ -94,6 +109,7 @@ impl RuleSet {
                 rules: effective_rules(&empty_registry()),
                 tz: TimeZone::UTC,
                 lifetimes: BTreeMap::new(),
+                tables: TableAccess::new(vec![]),
             }),
         }
     }
@@ -165,6 +181,12 @@ pub struct RulePlan {
     pub next_due_at: Option<String>,
     /// The largest anchor due (RFC 3339): records anchored at or before it are due.
     pub cutoff: Option<String>,
+    /// Datastore tables: rows whose anchor is NULL (never purged, reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unanchored: Option<i64>,
+    /// Why the counts could not be computed (a datastore down, a missing column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The plan at an instant.
@@ -277,8 +299,31 @@ pub async fn plan(store: &Store, set: &RuleSet, at_ms: i64) -> AppResult<Plan> {
             held: None,
             next_due_at: None,
             cutoff: None,
+            unanchored: None,
+            error: None,
         };
-        if who == Enforcer::Assent {
+        if let (Enforcer::Assent, Some(AppliesTo::Table { .. })) = (who, &rule.applies_to) {
+            let cut = anchor_cutoff(at_ms, rule.period, rule.trigger, &set.tz);
+            rp.cutoff = cut.map(rfc3339);
+            if let Some(cut) = cut {
+                let ts = TableScope {
+                    access: &set.tables,
+                    rule,
+                    tz: &set.tz,
+                    cut,
+                    held: &held,
+                };
+                match plan_table(&ts).await {
+                    Ok((tp, next)) => {
+                        rp.due = Some(i64::try_from(tp.due).unwrap_or(i64::MAX));
+                        rp.held = Some(i64::try_from(tp.held).unwrap_or(i64::MAX));
+                        rp.unanchored = Some(i64::try_from(tp.unanchored).unwrap_or(i64::MAX));
+                        rp.next_due_at = next.map(rfc3339);
+                    }
+                    Err(e) => rp.error = Some(e),
+                }
+            }
+        } else if who == Enforcer::Assent {
             let cut = anchor_cutoff(at_ms, rule.period, rule.trigger, &set.tz);
             let scope = cut.map(|cut| Scope {
                 store,
@@ -294,6 +339,11 @@ pub async fn plan(store: &Store, set: &RuleSet, at_ms: i64) -> AppResult<Plan> {
                     let (due, next) = c.store.scans_due(c.cut).await?;
                     let next = next.and_then(|e| due_at(e, rule.period, rule.trigger, &set.tz));
                     (due, 0, next)
+                }
+                (Some(AppliesTo::Marketing), Some(c)) => {
+                    let (due, h, next) = plan_marketing(store, c.cut, &held).await?;
+                    let next = next.and_then(|a| due_at(a, rule.period, rule.trigger, &set.tz));
+                    (due, h, next)
                 }
                 _ => (0, 0, None),
             };

@@ -36,7 +36,8 @@ pub(crate) fn lint(r: &Registry, l: &mut Lints) {
             );
         }
         match to {
-            AppliesTo::Table { .. } => {
+            AppliesTo::Table { datastore, table } => {
+                table_binding(r, i, datastore, table, l);
                 if rr.anchor.is_empty() {
                     l.error(
                         p!["retention", i, "anchor"],
@@ -102,6 +103,16 @@ pub(crate) fn lint(r: &Registry, l: &mut Lints) {
                 ),
             );
         }
+        if rr.reconfirm_days_before.is_some() && *to == AppliesTo::Marketing {
+            l.warn(
+                p!["retention", i, "reconfirm_days_before"],
+                format!(
+                    "retention `{}`: this version sends no re-confirmation mail: the opt-ins \
+                     are deleted at the cutoff without asking",
+                    rr.id
+                ),
+            );
+        }
         let (who, why) = to.enforcer();
         if who == Enforcer::Controller {
             l.warn(
@@ -109,5 +120,74 @@ pub(crate) fn lint(r: &Registry, l: &mut Lints) {
                 format!("retention `{}` is not enforced by Assent: {why}", rr.id),
             );
         }
+    }
+}
+
+/// A table rule names a declared datastore and one of its annotated tables, its `TABLE.COLUMN`
+/// anchors an annotated table linked by a reference, and anonymising has something to mark
+/// the anonymised rows. Columns themselves are checked against the live schema by the plan.
+fn table_binding(r: &Registry, i: usize, datastore: &str, table: &str, l: &mut Lints) {
+    let rr = &r.retention[i];
+    let Some(ds) = r.datastores.iter().find(|d| d.id == datastore) else {
+        l.error(
+            p!["retention", i, "applies_to"],
+            format!(
+                "retention `{}`: datastore `{datastore}` is not declared in `[[datastores]]`",
+                rr.id
+            ),
+        );
+        return;
+    };
+    let Some(t) = ds.table(table) else {
+        l.error(
+            p!["retention", i, "applies_to"],
+            format!(
+                "retention `{}`: table `{table}` is not annotated in datastore `{datastore}` \
+                 (`[[datastores.tables]]`)",
+                rr.id
+            ),
+        );
+        return;
+    };
+    for (j, a) in rr.anchor.iter().enumerate() {
+        let Some((other, _)) = a.split_once('.').filter(|(o, _)| *o != table) else {
+            continue;
+        };
+        let linked = t
+            .references
+            .iter()
+            .any(|x| x.target().is_some_and(|(tt, _)| tt == other))
+            || ds.table(other).is_some_and(|o| {
+                o.references
+                    .iter()
+                    .any(|x| x.target().is_some_and(|(tt, _)| tt == table))
+            });
+        if !linked {
+            l.error(
+                p!["retention", i, "anchor", j],
+                format!(
+                    "retention `{}`: anchor `{a}`: no reference links `{other}` and `{table}` \
+                     in datastore `{datastore}`",
+                    rr.id
+                ),
+            );
+        }
+    }
+    if rr.action == RetentionAction::Anonymise
+        && !t.columns.iter().any(|c| {
+            matches!(
+                c.erasure(),
+                crate::datastore::ColumnErasure::Null | crate::datastore::ColumnErasure::Fixed
+            )
+        })
+    {
+        l.error(
+            p!["retention", i, "action"],
+            format!(
+                "retention `{}`: anonymising `{datastore}.{table}` needs a column annotated \
+                 `erase = \"null\"` or `\"fixed\"` (it tells anonymised rows from the others)",
+                rr.id
+            ),
+        );
     }
 }

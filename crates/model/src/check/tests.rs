@@ -382,15 +382,50 @@ fn retention_rules_bound_to_data() {
         );
         assert!(hit.contains("error"), "{hit}");
     }
-    // A datastore table is not enforced yet: a warning that says so.
-    let src = rule(
-        "period = \"1 year\"\ntrigger = \"last_contact\"\napplies_to = \"crm.contacts\"\nanchor = [\"last_contact_at\"]",
-    );
+    // A table rule needs a declared datastore and an annotated table.
+    let table_rule = "period = \"1 year\"\ntrigger = \"last_contact\"\napplies_to = \"crm.contacts\"\nanchor = [\"last_contact_at\", \"orders.placed_at\"]";
+    let src = rule(table_rule);
     let got = diags(&src);
     assert!(
         got.iter()
-            .any(|d| d.contains("warning") && d.contains("not enforced by Assent")),
+            .any(|d| d.contains("error") && d.contains("datastore `crm` is not declared")),
         "{got:?}"
     );
+    let crm = "[[datastores]]\nid = \"crm\"\nkind = \"postgres\"\nurl_env = \"CRM_URL\"\n\
+               [[datastores.tables]]\nname = \"contacts\"\ncolumns = [{ name = \"email\", identity = \"email\" }]\n";
+    let src = format!("{}\n{crm}", rule(table_rule));
+    let got = diags(&src);
+    assert!(
+        got.iter()
+            .any(|d| d.contains("no reference links `orders`")),
+        "{got:?}"
+    );
+    // Declared, annotated, linked: enforced by Assent, no warning.
+    let linked = format!(
+        "{crm}[[datastores.tables]]\nname = \"orders\"\nreferences = [{{ column = \"contact_id\", to = \"contacts.id\" }}]\n"
+    );
+    let src = format!("{}\n{linked}", rule(table_rule));
+    let got = diags(&src);
+    assert!(!got.iter().any(|d| d.contains("retention `r`")), "{got:?}");
     assert!(check(&src).0.is_some());
+    // Anonymising needs a column that marks anonymised rows (`email` is `null` by default).
+    let src = format!("{}\naction = \"anonymise\"\n{linked}", rule(table_rule));
+    assert!(
+        !diags(&src).iter().any(|d| d.contains("retention `r`")),
+        "{:?}",
+        diags(&src)
+    );
+    // Nothing to tell anonymised rows by: an error.
+    let hashed = linked.replace(
+        "{ name = \"email\", identity = \"email\" }",
+        "{ name = \"email\", identity = \"email\", erase = \"hash\" }",
+    );
+    let src = format!("{}\naction = \"anonymise\"\n{hashed}", rule(table_rule));
+    assert!(
+        diags(&src)
+            .iter()
+            .any(|d| d.contains("needs a column annotated")),
+        "{:?}",
+        diags(&src)
+    );
 }
