@@ -101,7 +101,8 @@ fn cmd_check(file: &Path) -> Result<ExitCode> {
                 continue;
             }
         };
-        let conn = assent_datastore::connect(d.kind, &url, ConnectOptions::default());
+        let conn =
+            assent_datastore::connect(d.kind, &url, ConnectOptions::default().for_datastore(d));
         let cat = conn.and_then(|mut c| c.catalog());
         match cat {
             Ok(cat) => findings.extend(inspect::inspect(i, d, &cat)),

@@ -1,8 +1,9 @@
 //! `assent dsr access|erase`: fulfil a data-subject request on the operator's own databases
 //! (the registry's `[[datastores]]`) from the command line: an access package, or an erasure
 //! (with `--dry-run`, the plan). With `--data` or `--database` Assent's own records are
-//! searched (access) and the erasure receipt is appended to the ledger; without them the
-//! command says what it skipped. It never creates a data directory.
+//! searched (access) or erased (the consent records found by `--subject`/`--receipt`,
+//! through the ledger's redaction) and the erasure receipt is appended to the ledger;
+//! without them the command says what it skipped. It never creates a data directory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -193,6 +194,17 @@ async fn erase(who: &WhoArgs, dry_run: bool, as_json: bool) -> Result<ExitCode> 
         println!("{}", serde_json::to_string_pretty(&run)?);
     } else {
         print_run(&run);
+        if let Some(o) = &run.own {
+            println!(
+                "Assent's own records: {} consent record(s) erased through the ledger's redaction, \
+                 {} already erased; {} rights request(s) kept as the proof of handling",
+                o.consents_erased, o.consents_already_erased, o.requests_kept
+            );
+        } else if !dry_run {
+            println!(
+                "Assent's own records (consents, requests) skipped: give --data or --database"
+            );
+        }
         if !dry_run {
             if run.recorded {
                 println!(

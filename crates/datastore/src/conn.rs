@@ -6,14 +6,15 @@
 //! registry) are quoted by [`Dialect::ident`]; every parameter is text, cast by the SQL to the
 //! column's type where the engine needs it (PostgreSQL).
 
-use assent_model::datastore::DatastoreKind;
+use assent_model::datastore::{Datastore, DatastoreKind};
 use serde_json::Value;
 
 use crate::catalog::Catalog;
 use crate::error::DsResult;
 
-/// How long a statement waits for a lock before failing, unless set otherwise.
-pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 5_000;
+/// How long a statement waits for a lock before failing, unless set otherwise (the
+/// registry's `lock_timeout_ms`).
+pub use assent_model::datastore::DEFAULT_LOCK_TIMEOUT_MS;
 
 /// Options of [`crate::connect`].
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +30,21 @@ impl Default for ConnectOptions {
         Self {
             lock_timeout_ms: DEFAULT_LOCK_TIMEOUT_MS,
             connect_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// The alias of the changed table in MariaDB's multi-table statements, and of the one-row
+/// table joined to it (names no annotated column is likely to carry).
+const ALIAS: &str = "assent_target";
+const ONE: &str = "assent_one";
+
+impl ConnectOptions {
+    /// These options with the lock wait that datastore `d` configures (`lock_timeout_ms`).
+    pub fn for_datastore(self, d: &Datastore) -> Self {
+        Self {
+            lock_timeout_ms: d.lock_timeout_ms.unwrap_or(self.lock_timeout_ms),
+            ..self
         }
     }
 }
@@ -73,6 +89,31 @@ impl Dialect {
         match self.0 {
             DatastoreKind::Postgres => format!("to_json({c})::text"),
             _ => c,
+        }
+    }
+    /// `DELETE FROM table WHERE `, to be followed by a condition. MariaDB and MySQL plan an
+    /// `IN (SELECT ...)` of a single-table DELETE as a dependent subquery run for every row of
+    /// the table (a full scan: a minute on ten million order lines); the multi-table form
+    /// lets them join through the indexes instead.
+    pub fn delete_where(self, table: &str) -> String {
+        match self.0 {
+            DatastoreKind::Mysql => format!(
+                "DELETE {ALIAS} FROM {} AS {ALIAS} WHERE ",
+                self.ident(table)
+            ),
+            _ => format!("DELETE FROM {} WHERE ", self.ident(table)),
+        }
+    }
+    /// `UPDATE table SET `, to be followed by assignments, ` WHERE ` and a condition; on
+    /// MariaDB and MySQL a one-row join makes it a multi-table UPDATE, for the same reason
+    /// as [`Dialect::delete_where`].
+    pub fn update_set(self, table: &str) -> String {
+        match self.0 {
+            DatastoreKind::Mysql => format!(
+                "UPDATE {} AS {ALIAS} JOIN (SELECT 1 AS {ONE}) AS {ONE} SET ",
+                self.ident(table)
+            ),
+            _ => format!("UPDATE {} SET ", self.ident(table)),
         }
     }
     /// The boolean literal for a restriction flag.

@@ -205,7 +205,7 @@ pub fn erase(
                 Action::Kept => count(conn, ds, &cat, t, ids)?,
                 Action::Delete => {
                     let mut b = Builder::new(conn.kind());
-                    b.push(&format!("DELETE FROM {} WHERE ", b.ident(&t.name)));
+                    b.push(&b.dialect.delete_where(&t.name));
                     if condition(ds, &cat, t, ids, &mut b) {
                         conn.execute(&b.finish()).map_err(|e| e.at(&t.name))?
                     } else {
@@ -271,7 +271,7 @@ fn mask(
     }
     if hashed.is_empty() {
         let mut b = Builder::new(conn.kind());
-        b.push(&format!("UPDATE {} SET ", b.ident(&t.name)));
+        b.push(&b.dialect.update_set(&t.name));
         let sets = plain_sets(&mut b, t, ti);
         b.push(&sets.join(", "));
         b.push(" WHERE ");
@@ -355,9 +355,9 @@ pub fn restrict(
                 continue;
             };
             let mut b = Builder::new(conn.kind());
+            b.push(&b.dialect.update_set(&t.name));
             b.push(&format!(
-                "UPDATE {} SET {} = {} WHERE ",
-                b.ident(&t.name),
+                "{} = {} WHERE ",
                 b.ident(flag),
                 b.dialect.bool_lit(on)
             ));
@@ -412,11 +412,8 @@ pub fn rectify(
                 .and_then(|ti| ti.column(&ch.column))
                 .map(|c| c.data_type.clone());
             let mut b = Builder::new(conn.kind());
-            b.push(&format!(
-                "UPDATE {} SET {} = ",
-                b.ident(&t.name),
-                b.ident(&ch.column)
-            ));
+            b.push(&b.dialect.update_set(&t.name));
+            b.push(&format!("{} = ", b.ident(&ch.column)));
             let v = match &ch.value {
                 Some(v) => b.param(v, ty.as_deref()),
                 None => "NULL".to_string(),
@@ -436,4 +433,120 @@ pub fn rectify(
         }
         Ok(out)
     })
+}
+
+/// Whether `value` can be stored in a column of `data_type` (the catalog's type name), so
+/// that a correction of the wrong type is refused before anything changes: SQLite would
+/// store it as text, the other engines fail in the middle of the transaction. `Err` says
+/// what the column takes.
+pub fn value_fits(data_type: &str, value: &str) -> Result<(), String> {
+    let t = data_type.to_ascii_lowercase();
+    let v = value.trim();
+    let date = |s: &str| {
+        let b = s.as_bytes();
+        b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    };
+    let ok = if t.contains("bool") {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "t" | "f" | "1" | "0"
+        )
+    } else if t.contains("int") && !t.contains("interval") && !t.contains("point") {
+        v.parse::<i64>().is_ok()
+    } else if ["numeric", "decimal", "real", "double", "float"]
+        .iter()
+        .any(|x| t.contains(x))
+    {
+        v.parse::<f64>().is_ok_and(f64::is_finite)
+    } else if t == "date" {
+        date(v)
+    } else if let Some(w) = crate::introspect::text_width(&t) {
+        if value.chars().count() > w {
+            return Err(format!(
+                "at most {w} characters (the column is {data_type})"
+            ));
+        }
+        true
+    } else {
+        true
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("a value of the column's type ({data_type})"))
+    }
+}
+
+/// Checks corrections against the live catalog before any change: each names an annotated
+/// table's existing column and its value fits the column's type. `Err((index, field,
+/// message))` names the first bad one (`field`: `field` or `value`).
+pub fn check_changes(
+    cat: &Catalog,
+    ds: &Datastore,
+    changes: &[Change],
+) -> Result<(), (usize, &'static str, String)> {
+    for (k, ch) in changes.iter().enumerate() {
+        let col = ds
+            .table(&ch.table)
+            .and_then(|_| cat.table(&ch.table))
+            .and_then(|ti| ti.column(&ch.column));
+        let Some(col) = col else {
+            return Err((
+                k,
+                "field",
+                format!(
+                    "`{}.{}` does not exist in datastore `{}`",
+                    ch.table, ch.column, ds.id
+                ),
+            ));
+        };
+        match &ch.value {
+            Some(v) => value_fits(&col.data_type, v).map_err(|m| (k, "value", m))?,
+            None if !col.nullable => {
+                return Err((k, "value", "the column cannot be empty (NOT NULL)".into()));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_fits;
+
+    #[test]
+    fn values_fit_their_column() {
+        for (ty, v) in [
+            ("integer", "42"),
+            ("int(11)", "-3"),
+            ("bigint", "9000000000"),
+            ("boolean", "true"),
+            ("tinyint(1)", "1"),
+            ("numeric(10,2)", "4.20"),
+            ("double precision", "1e3"),
+            ("date", "2026-02-03"),
+            ("character varying(5)", "Ada K"),
+            ("varchar(5)", "Zoé!"),
+            ("text", "anything at all"),
+            ("timestamp with time zone", "2026-02-03 10:00:00+00"),
+        ] {
+            assert_eq!(value_fits(ty, v), Ok(()), "{ty} {v}");
+        }
+        for (ty, v) in [
+            ("integer", "forty-two"),
+            ("int(11)", "4.5"),
+            ("boolean", "maybe"),
+            ("numeric", "NaN"),
+            ("date", "3 February"),
+            ("character varying(5)", "Ada King"),
+        ] {
+            assert!(value_fits(ty, v).is_err(), "{ty} {v}");
+        }
+    }
 }

@@ -275,10 +275,11 @@ fn permission_denied_rolls_back(kind: DatastoreKind) {
 fn lock_timeout_rolls_back(kind: DatastoreKind) {
     let db = Db::shop(kind);
     let before = snapshot(&db);
-    let opts = ConnectOptions {
-        lock_timeout_ms: 500,
-        ..ConnectOptions::default()
-    };
+    // The wait comes from the registry's `lock_timeout_ms` (default 5 s).
+    let mut ds = db.datastore();
+    ds.lock_timeout_ms = Some(1_000);
+    let opts = ConnectOptions::default().for_datastore(&ds);
+    assert_eq!(opts.lock_timeout_ms, 1_000);
     // Someone else holds a lock on Ada's customer row (SQLite: on the whole file).
     let mut holder = db.conn();
     holder.begin().unwrap();
@@ -292,14 +293,14 @@ fn lock_timeout_rolls_back(kind: DatastoreKind) {
             params: vec![],
         })
         .unwrap();
-    let e = ops::erase(
-        db.conn_with(&db.url, opts).as_mut(),
-        &db.datastore(),
-        &ada(),
-        KEY,
-    )
-    .unwrap_err();
+    let started = std::time::Instant::now();
+    let e = ops::erase(db.conn_with(&db.url, opts).as_mut(), &ds, &ada(), KEY).unwrap_err();
+    let waited = started.elapsed();
     holder.rollback().unwrap();
+    assert!(
+        waited < std::time::Duration::from_millis(4_000),
+        "{waited:?}"
+    );
     assert_eq!(e.kind, ErrorKind::LockTimeout, "{e}");
     // MariaDB already waits while reading Ada's row to delete her order lines.
     if kind != DatastoreKind::Sqlite {

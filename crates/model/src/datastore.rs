@@ -20,9 +20,19 @@ pub struct Datastore {
     /// (`postgres://USER:PASS@HOST:PORT/DB`, `mysql://...`, `sqlite:///path.db`).
     pub url_env: String,
     pub description: Option<String>,
+    /// How long one statement waits for a lock held by the operator's own application before
+    /// the operation fails and rolls back (milliseconds; [`DEFAULT_LOCK_TIMEOUT_MS`] when
+    /// absent). An erasure never waits indefinitely behind a long transaction.
+    #[serde(default)]
+    pub lock_timeout_ms: Option<u64>,
     #[serde(default)]
     pub tables: Vec<DataTable>,
 }
+
+/// The lock wait of a datastore without `lock_timeout_ms`.
+pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 5_000;
+/// The longest lock wait `assent check` accepts (a statement is cut at ten minutes anyway).
+pub const MAX_LOCK_TIMEOUT_MS: u64 = 300_000;
 
 crate::codes::coded_enum! {
     /// The database engine; `mysql` serves MariaDB too.

@@ -109,3 +109,44 @@ references = [{ column = "customer_id", to = "clients.id" }, { column = "x", to 
     has(19, Severity::Error, "`clients` is not annotated");
     has(19, Severity::Error, "`table.column`");
 }
+
+#[test]
+fn lock_timeout_is_a_checked_setting_outside_policy_versions() {
+    let set = |ms: &str| {
+        SHOP.replace(
+            "url_env = \"SHOP_DATABASE_URL\"",
+            &format!("url_env = \"SHOP_DATABASE_URL\"\nlock_timeout_ms = {ms}"),
+        )
+    };
+    let (reg, diags) = check::check(&with(&set("1500")));
+    let reg = reg.unwrap();
+    assert_eq!(reg.datastores[0].lock_timeout_ms, Some(1_500));
+    assert!(
+        !diags.iter().any(|d| d.path.starts_with("datastores")),
+        "{diags:?}"
+    );
+    let (base, _) = check::check(BASE);
+    let base = base.unwrap();
+    for site in &base.sites {
+        let h = |r| {
+            SiteSnapshot::from_registry(r, &site.id)
+                .unwrap()
+                .content_hash()
+        };
+        assert_eq!(h(&base), h(&reg));
+    }
+    let src = with(&set("0"));
+    let line = src
+        .lines()
+        .position(|l| l.starts_with("lock_timeout_ms"))
+        .unwrap()
+        + 1;
+    let (reg, diags) = check::check(&src);
+    assert!(reg.is_none());
+    assert!(
+        diags.iter().any(|d| d.line == line
+            && d.severity == Severity::Error
+            && d.message.contains("lock_timeout_ms = 0")),
+        "{diags:?}"
+    );
+}

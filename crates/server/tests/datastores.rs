@@ -151,18 +151,40 @@ async fn child(b: Backend) {
     let r = app
         .admin_get(&format!("/admin/v1/requests/{id}/fulfilment/package"))
         .await;
-    let pkg: Value = r.json().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // One archive with the files `assent dsr access` writes: data.json, a CSV per table
+    // with rows, index.html.
+    let files = common::unzip::unzip(&r.bytes().await.unwrap());
+    for name in [
+        "data.json",
+        "index.html",
+        "shop.customers.csv",
+        "shop.orders.csv",
+    ] {
+        assert!(
+            files.contains_key(name),
+            "{name} missing: {:?}",
+            files.keys()
+        );
+    }
+    let pkg: Value = serde_json::from_slice(&files["data.json"]).unwrap();
     let shop = &pkg["datastores"]["shop"];
-    assert_eq!(
-        shop["customers"]["rows"][0]["full_name"], "Ada Lovelace",
-        "{pkg}"
-    );
-    assert_eq!(shop["customers"]["purpose"], "functional");
-    assert_eq!(shop["orders"]["rows"].as_array().unwrap().len(), 2, "{pkg}");
+    assert_eq!(shop["customers"][0]["full_name"], "Ada Lovelace", "{pkg}");
+    assert_eq!(shop["orders"].as_array().unwrap().len(), 2, "{pkg}");
+    let csv = String::from_utf8(files["shop.orders.csv"].clone()).unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and two orders: {csv}");
+    let html = String::from_utf8(files["index.html"].clone()).unwrap();
     assert!(
-        !pkg.to_string().contains("Bob"),
-        "other people stay out: {pkg}"
+        html.contains("contact details"),
+        "the column's category: {html}"
     );
+    for (name, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("Bob"),
+            "other people stay out of {name}: {text}"
+        );
+    }
 
     // Erasure: dry run first, then the real one; others untouched; idempotent.
     let id = verified_request(&app, "erasure").await;

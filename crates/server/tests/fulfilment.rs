@@ -13,6 +13,7 @@ use assent_app::rights::jobs::run_due_jobs;
 use assent_model::clock::rfc3339;
 use assent_model::rights::{due_at, time_zone};
 use common::smtp_sink::{Captured, SmtpSink};
+use common::unzip::unzip;
 use common::{BASE_TIME_MS, Backend, Options, TestApp, assert_error, json, subject};
 use serde_json::{Value, json};
 
@@ -526,16 +527,29 @@ async fn access_run_and_package(b: Backend) {
         .admin_get(&format!("/admin/v1/requests/{id}/fulfilment/package"))
         .await;
     assert_eq!(r.status(), 200);
-    let pkg: Value = r.json().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let files = unzip(&r.bytes().await.unwrap());
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "assent.consents.csv",
+            "assent.requests.csv",
+            "data.json",
+            "index.html"
+        ]
+    );
+    let pkg: Value = serde_json::from_slice(&files["data.json"]).unwrap();
     assert_eq!(pkg["found"], true);
-    assert_eq!(
-        pkg["datastores"]["assent"]["consents"][0]["receipt_id"],
-        receipt
-    );
-    assert_eq!(
-        pkg["datastores"]["assent"]["rights_requests"][0]["email"],
-        EMAIL
-    );
+    assert_eq!(pkg["request"], id.as_str());
+    assert_eq!(pkg["assent"]["consents"][0]["receipt_id"], receipt, "{pkg}");
+    assert_eq!(pkg["assent"]["requests"][0]["email"], EMAIL);
+    let csv = String::from_utf8(files["assent.consents.csv"].clone()).unwrap();
+    assert!(csv.contains(&receipt), "{csv}");
+    // The readable page, in the request's language (French).
+    let html = String::from_utf8(files["index.html"].clone()).unwrap();
+    assert!(html.contains("lang=\"fr\""), "{html}");
+    assert!(html.contains("assent.requests.csv"), "{html}");
     assert!(
         pkg["processing"]["recipients"].as_array().unwrap().len() > 1,
         "{pkg}"
@@ -550,7 +564,9 @@ async fn access_run_and_package(b: Backend) {
     // The requester's link works once; the package is then deleted.
     let r = app.client.get(&link).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let got: Value = r.json().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let got: Value =
+        serde_json::from_slice(&unzip(&r.bytes().await.unwrap())["data.json"]).unwrap();
     assert_eq!(got["request"], id.as_str());
     let r = app.client.get(&link).send().await.unwrap();
     assert_eq!(r.status(), 410);

@@ -249,6 +249,18 @@ pub struct CreatedReceipt {
 /// a ledger entry, so the chain still verifies and shows that something was erased, when and
 /// why. `reason` is kept forever in the ledger: never personal data.
 pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> AppResult<Erased> {
+    erase_in(&st.store, st.clock.now_ms(), token_id, receipt, reason).await
+}
+
+/// [`erase`] on a store without the rest of the application (`assent dsr erase --data`),
+/// at `now`.
+pub async fn erase_in(
+    store: &assent_store::Store,
+    now: i64,
+    token_id: &str,
+    receipt: &str,
+    reason: &str,
+) -> AppResult<Erased> {
     let reason = reason.trim();
     if reason.is_empty() || reason.len() > 200 || reason.contains('@') {
         return Err(AppError::invalid(
@@ -256,8 +268,8 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
             "a short reason (at most 200 characters, no email address) is required",
         ));
     }
-    let Some((_, entry)) = st.store.consent_by_receipt(receipt).await? else {
-        if st.store.consent_erased_at(receipt).await?.is_some() {
+    let Some((_, entry)) = store.consent_by_receipt(receipt).await? else {
+        if store.consent_erased_at(receipt).await?.is_some() {
             return Err(AppError::conflict(
                 "already_erased",
                 "this record was already erased",
@@ -268,14 +280,13 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
     let payload =
         assent_ledger::redaction_payload(entry.chain, entry.seq, &entry.payload_hash, reason)
             .map_err(|e| AppError::internal(&e))?;
-    let now = st.clock.now_ms();
     let item = AppendItem {
         ts_ms: now,
         kind: assent_ledger::REDACTION_KIND.into(),
         payload,
         consent: None,
     };
-    let red = match st.store.redact(entry.chain, entry.seq, item).await {
+    let red = match store.redact(entry.chain, entry.seq, item).await {
         Ok(e) => e,
         Err(assent_store::StoreError::Conflict(_)) => {
             return Err(AppError::conflict(
@@ -286,7 +297,7 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
         Err(e) => return Err(e.into()),
     };
     crate::ledger::audit(
-        &st.store,
+        store,
         now,
         "admin.consent_erased",
         serde_json::json!({"token_id": token_id, "chain": entry.chain, "seq": entry.seq}),

@@ -10,7 +10,8 @@
 //! | [`preview`] | the dry run of an erasure: rows to delete, columns to mask, per table | — |
 //! | [`access`] | the person's rows across references, plus Assent's own records if a store is given | — |
 //! | [`write_package`] | `data.json`, one CSV per table, `index.html` (fr/en/de) into a directory | — |
-//! | [`erase`] | the erasure, one transaction per datastore, idempotent | `erasure` receipt |
+//! | [`package_zip`] | the same files as one stored ZIP archive (the workflow's download) | — |
+//! | [`erase`] | the erasure, one transaction per datastore, idempotent; with a store, Assent's consent records of the subject redacted | `erasure` receipt, `redaction`s |
 //! | [`restrict`] | sets or lifts the configured flag column (`restrict_column`) | `restriction` |
 //! | [`rectify`] | applies reviewed corrections to named columns | `rectification` (fields, not values) |
 //!
@@ -22,12 +23,15 @@ mod key;
 mod package;
 mod run;
 mod subject;
+mod zip;
 
 pub use key::ErasureKey;
-pub use package::{AccessResult, FoundTable, OwnRecords, access, write_package};
+pub use package::{
+    AccessResult, FoundTable, OwnRecords, access, package_files, package_zip, write_package,
+};
 pub use run::{
-    ChangeRun, DatastoreChange, DatastoreErasure, ErasedTable, ErasureRun, StoreFailure, erase,
-    preview, rectify, restrict,
+    ChangeRun, DatastoreChange, DatastoreErasure, ErasedTable, ErasureRun, OwnErasure,
+    StoreFailure, erase, preview, rectify, restrict,
 };
 pub use subject::{Fulfilment, ProcessEnv, Subject, UrlSource};
 

@@ -241,7 +241,35 @@ pub fn write_package(
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| AppError::invalid("out", format!("{}: {e}", dir.display())))?;
-    let mut files = vec![];
+    let files = package_files(reg, found, lang, generated, Map::new())?;
+    for (name, bytes) in &files {
+        write(dir, name, bytes)?;
+    }
+    Ok(files.into_iter().map(|(name, _)| name).collect())
+}
+
+/// The package as one ZIP archive (the workflow's download): the same files as
+/// [`write_package`] writes.
+pub fn package_zip(
+    reg: &Registry,
+    found: &AccessResult,
+    lang: &str,
+    generated: &str,
+    extra: Map<String, Value>,
+) -> AppResult<Vec<u8>> {
+    super::zip::stored_zip(&package_files(reg, found, lang, generated, extra)?)
+}
+
+/// The package's files, in memory: one CSV per table with rows, `data.json` (with `extra`'s
+/// keys added at its top level) and `index.html` in `lang`.
+pub fn package_files(
+    reg: &Registry,
+    found: &AccessResult,
+    lang: &str,
+    generated: &str,
+    extra: Map<String, Value>,
+) -> AppResult<Vec<(String, Vec<u8>)>> {
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut data = Map::new();
     let mut view = PackageView {
         controller: reg.controller.name.clone(),
@@ -278,8 +306,7 @@ pub fn write_package(
             .map(|r| r.iter().map(csv_cell).collect())
             .collect();
         let name = file_name(&[&t.datastore, &t.table]);
-        write(dir, &name, &csv_bytes(&t.columns, &text)?)?;
-        files.push(name.clone());
+        files.push((name.clone(), csv_bytes(&t.columns, &text)?));
         let (purpose, retention, legal_hold) = why(reg, &t.datastore, &t.table, lang);
         let annotated = reg
             .datastores
@@ -321,8 +348,7 @@ pub fn write_package(
                 .map(|r| columns.iter().map(|c| csv_cell(&r[c])).collect())
                 .collect();
             let name = file_name(&["assent", table]);
-            write(dir, &name, &csv_bytes(&columns, &text)?)?;
-            files.push(name.clone());
+            files.push((name.clone(), csv_bytes(&columns, &text)?));
             view.tables.push(PackageTable {
                 source: "assent".into(),
                 table: table.into(),
@@ -335,7 +361,7 @@ pub fn write_package(
             });
         }
     }
-    let doc = json!({
+    let mut doc = json!({
         "generated": generated,
         "controller": reg.controller.name,
         "empty": found.is_empty(),
@@ -344,11 +370,12 @@ pub fn write_package(
         "assent_searched": found.own.is_some(),
         "failures": found.failures,
     });
+    if let Value::Object(m) = &mut doc {
+        m.extend(extra);
+    }
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| AppError::internal(&e))?;
-    write(dir, "data.json", &bytes)?;
-    files.push("data.json".into());
-    write(dir, "index.html", package_index(lang, &view).as_bytes())?;
-    files.push("index.html".into());
+    files.push(("data.json".into(), bytes));
+    files.push(("index.html".into(), package_index(lang, &view).into_bytes()));
     Ok(files)
 }
 

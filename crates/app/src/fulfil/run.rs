@@ -87,6 +87,21 @@ pub struct ErasureRun {
     pub failures: Vec<StoreFailure>,
     /// Whether the receipt was appended to Assent's ledger.
     pub recorded: bool,
+    /// Assent's own records (a real run given Assent's store); `None`: not searched.
+    pub own: Option<OwnErasure>,
+}
+
+/// What erasure did to Assent's own records of the subject.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OwnErasure {
+    /// Consent records (found by the subject ids and receipt ids given) erased through the
+    /// ledger's redaction: the entry stays and verifies, its content goes.
+    pub consents_erased: u64,
+    /// Consent records found already erased.
+    pub consents_already_erased: u64,
+    /// Rights-request records of the subject's email: kept, the proof the request was
+    /// handled (erased by their retention rule).
+    pub requests_kept: u64,
 }
 
 /// Rows changed by a restriction or a rectification in one datastore.
@@ -131,7 +146,8 @@ pub(crate) async fn each<T: Send + 'static>(
                 continue;
             }
         };
-        let (d2, ids2, op2, opts) = (d.clone(), ids.to_vec(), op.clone(), f.options);
+        let opts = f.options.for_datastore(d);
+        let (d2, ids2, op2) = (d.clone(), ids.to_vec(), op.clone());
         let joined = tokio::task::spawn_blocking(move || {
             let mut conn = assent_datastore::connect(d2.kind, &url, opts)?;
             op2(conn.as_mut(), &d2, &ids2)
@@ -197,6 +213,7 @@ fn erasure_run(
         datastores: vec![],
         failures: vec![],
         recorded,
+        own: None,
     };
     for (id, r) in results {
         match r {
@@ -226,13 +243,57 @@ pub async fn erase(
     })
     .await;
     let mut run = erasure_run(false, key.subject_hash(subject), results, false);
+    if let Some(st) = store {
+        run.own = Some(erase_own(st, subject, now_ms).await?);
+    }
     let payload = json!({
         "subject": run.subject,
         "datastores": run.datastores,
+        "assent": run.own,
         "failures": failures_for_ledger(&run.failures),
     });
     run.recorded = record(store, now_ms, "erasure", payload).await?;
     Ok(run)
+}
+
+/// Erases the subject's consent records in Assent's store through the ledger's redaction
+/// (as `POST /admin/v1/consents/{receipt}/erase`), found by the receipt ids and subject ids
+/// given; counts the rights-request records kept. Running it again erases nothing more.
+async fn erase_own(store: &Store, subject: &Subject, now_ms: i64) -> AppResult<OwnErasure> {
+    let mut out = OwnErasure::default();
+    let mut receipts: Vec<String> = subject.receipts.clone();
+    if !subject.consent_subjects.is_empty() {
+        for site in store.list_sites().await? {
+            for s in &subject.consent_subjects {
+                for (c, _) in store.consents_by_subject(&site, s).await? {
+                    receipts.push(c.receipt_id);
+                }
+            }
+        }
+    }
+    receipts.sort();
+    receipts.dedup();
+    for r in &receipts {
+        match crate::consent::erase_in(store, now_ms, "cli", r, "rights request: erasure").await {
+            Ok(_) => out.consents_erased += 1,
+            Err(e) if e.code == "already_erased" => out.consents_already_erased += 1,
+            Err(e) if e.code == "not_found" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(email) = subject.email() {
+        out.requests_kept = store
+            .rights_list(None)
+            .await?
+            .iter()
+            .filter(|r| {
+                r.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .count() as u64;
+    }
+    Ok(out)
 }
 
 fn change_run(

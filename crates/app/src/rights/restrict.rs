@@ -12,7 +12,7 @@ use assent_model::clock::rfc3339;
 use assent_model::rights::Status;
 use assent_store::{RestrictionRow, RightsRequestRow};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::fulfilment::{RunKind, RunStatus, record_finish, record_start};
 use super::identity::{
@@ -154,16 +154,66 @@ pub async fn restrict(st: &App, actor: &str, id: &str, b: &RestrictBody) -> AppR
         count_entry(st);
         added += 1;
     }
+    // The flag column of the datastores that have one (`restrict_column`), set for the
+    // person's rows; the list above is kept in any case (systems without a flag ask it).
+    let (flags, errors) = set_flags(st, &r, b.phone.as_deref(), true).await?;
+    let mut outcome = flags;
+    outcome.insert(
+        "assent".into(),
+        json!({"restrictions_added": added, "already_restricted": kept}),
+    );
+    let (status, error) = if errors.is_empty() {
+        (RunStatus::Succeeded, None)
+    } else {
+        (RunStatus::Partial, Some(errors.join("; ")))
+    };
     record_finish(
         st,
         &run,
-        RunStatus::Succeeded,
-        json!({"assent": {"restrictions_added": added, "already_restricted": kept}}),
-        None,
+        status,
+        Value::Object(outcome.clone()),
+        error.clone(),
     )
     .await?;
     super::notify::create_tasks(st, &r, "restriction", None, actor).await?;
-    Ok(json!({"restrictions": of_request(st, id).await?}))
+    let mut v = json!({"restrictions": of_request(st, id).await?});
+    outcome.remove("assent");
+    v["datastores"] = Value::Object(outcome);
+    if let Some(e) = error {
+        v["error"] = json!(e);
+    }
+    Ok(v)
+}
+
+/// Sets (`on`) or clears the restriction flag of the requester's rows in every datastore
+/// whose tables have a `restrict_column`: per datastore the rows flagged, and the errors
+/// naming the datastore and table.
+async fn set_flags(
+    st: &App,
+    r: &RightsRequestRow,
+    phone: Option<&str>,
+    on: bool,
+) -> AppResult<(Map<String, Value>, Vec<String>)> {
+    let list = super::stores::declared(st, &r.site)?;
+    let ids = super::stores::identities(r.email.as_deref(), phone);
+    if ids.is_empty()
+        || !list
+            .iter()
+            .any(|d| d.tables.iter().any(|t| t.restrict_column.is_some()))
+    {
+        return Ok((Map::new(), vec![]));
+    }
+    let answers = super::stores::restrict(list, ids, on).await?;
+    Ok(super::stores::outcome(&answers, |tables| {
+        let mut m = Map::new();
+        for t in tables {
+            m.insert(
+                t.table.clone(),
+                json!({"rows": t.rows, "flag": t.columns.first()}),
+            );
+        }
+        Value::Object(m)
+    }))
 }
 
 /// A restriction as the admin API shows it (no identifier, no hash).
@@ -263,7 +313,35 @@ pub async fn lift(st: &App, actor: &str, rid: &str, reason: &str) -> AppResult<V
         .restriction_get(rid)
         .await?
         .ok_or_else(|| AppError::internal(&"restriction vanished"))?;
-    Ok(restriction_json(&x))
+    let mut v = restriction_json(&x);
+    // The datastores' flags are cleared once none of the request's restrictions is in
+    // force; a failure is recorded as a run on the request, which then needs attention.
+    if let Some(r) = &req
+        && r.erased_at_ms.is_none()
+        && st
+            .store
+            .restrictions_of_request(&r.id)
+            .await?
+            .iter()
+            .all(|y| y.lifted_at_ms.is_some())
+    {
+        let (flags, errors) = set_flags(st, r, None, false).await?;
+        if !flags.is_empty() {
+            let run = record_start(st, &r.id, RunKind::Restrict, actor).await?;
+            let (status, error) = if errors.is_empty() {
+                (RunStatus::Succeeded, None)
+            } else {
+                (RunStatus::Failed, Some(errors.join("; ")))
+            };
+            let outcome = json!({"lifted": true, "datastores": flags.clone()});
+            record_finish(st, &run, status, outcome, error.clone()).await?;
+            v["datastores"] = Value::Object(flags);
+            if let Some(e) = error {
+                v["error"] = json!(e);
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Who asks the list, and about whom.

@@ -7,8 +7,9 @@
 //! site (found by email). The operator's own databases are searched by the datastore engine
 //! once the registry declares `[[datastores]]`.
 //!
-//! * **access**: a package (`data.json`: what was found, per datastore and table, with the
-//!   purposes, recipients and retention that apply, Art. 15(1)) stored for 7 days behind a
+//! * **access**: a package (a ZIP archive: `data.json`, what was found per datastore and
+//!   table with the purposes, recipients and retention that apply, Art. 15(1); one CSV per
+//!   table; a readable `index.html`; the same files as `assent dsr access`) stored for 7 days behind a
 //!   single-use link, emailed to the requester when the request has an address; the DPO can
 //!   download it too (a request received by post). Downloaded once by the requester, or
 //!   expired, it is deleted.
@@ -39,9 +40,13 @@ use super::stores::{
 use super::workflow::send_and_record;
 use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::fulfil::{AccessResult, FoundTable, OwnRecords};
 
 /// File names of packages start with this (what the retention job deletes at expiry).
 pub const PACKAGE_PREFIX: &str = "assent-package-";
+
+/// The media type of packages.
+pub const PACKAGE_TYPE: &str = "application/zip";
 
 /// What to run, and how to find the person in Assent's records.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -238,82 +243,79 @@ async fn latest_run(st: &App, id: &str) -> AppResult<Value> {
         .ok_or_else(|| AppError::internal(&"run vanished"))
 }
 
-/// The package of an access run: what was found, and the facts of Art. 15(1) (purposes,
-/// recipients, retention, sources).
-fn package_json(
+/// The package of an access run, as one ZIP archive: the files `assent dsr access` writes
+/// (`data.json`, one CSV per table with formulas defused, `index.html` in the request's
+/// language saying where each item comes from, its category, purpose and retention), the
+/// same code for both front ends; `data.json` adds the request and the facts of Art. 15(1)
+/// (purposes, recipients, retention, sources).
+fn package_zip(
     st: &App,
     r: &RightsRequestRow,
     own: &Own,
-    found: &Map<String, Value>,
+    list: &[Datastore],
+    answers: &[stores::Answer<Vec<TableData>>],
+    errors: &[String],
     now: i64,
-) -> Value {
-    let cur = st.sites.current(&r.site);
+) -> AppResult<Vec<u8>> {
+    let cur = st.sites.current(&r.site).ok_or_else(|| {
+        AppError::not_found("the request's site has no policy version").field("site")
+    })?;
     let lang = r.language.as_str();
-    let processing = cur.as_ref().map(|c| {
-        let s = &c.snapshot;
-        json!({
-            "controller": s.controller.name,
-            "purposes": s.purposes.iter().map(|p| json!({"id": p.id, "name": p.name.get(lang, "en"), "legal_basis": p.legal_basis})).collect::<Vec<_>>(),
-            "recipients": super::notify::recipients(s, None).into_iter().map(|x| x.name).collect::<Vec<_>>(),
-            "retention": s.retention.iter().map(|x| json!({"id": x.id, "data": x.data_category.get(lang, "en"), "period": x.period.display(lang)})).collect::<Vec<_>>(),
-            "sources": s.activities.iter().filter_map(|a| a.source.as_ref().map(|x| json!({"activity": a.id, "source": x.get(lang, "en")}))).collect::<Vec<_>>(),
-        })
+    let s = &cur.snapshot;
+    let processing = json!({
+        "controller": s.controller.name,
+        "purposes": s.purposes.iter().map(|p| json!({"id": p.id, "name": p.name.get(lang, "en"), "legal_basis": p.legal_basis})).collect::<Vec<_>>(),
+        "recipients": super::notify::recipients(s, None).into_iter().map(|x| x.name).collect::<Vec<_>>(),
+        "retention": s.retention.iter().map(|x| json!({"id": x.id, "data": x.data_category.get(lang, "en"), "period": x.period.display(lang)})).collect::<Vec<_>>(),
+        "sources": s.activities.iter().filter_map(|a| a.source.as_ref().map(|x| json!({"activity": a.id, "source": x.get(lang, "en")}))).collect::<Vec<_>>(),
     });
-    let consents: Vec<Value> = own
-        .consents
-        .iter()
-        .map(|(c, e)| crate::exports::consent_json(c, e))
-        .collect();
-    let requests: Vec<Value> = own
+    let mut reg = crate::exports::registry_of(&cur);
+    reg.datastores = list.to_vec();
+    let requests = own
         .requests
         .iter()
         .map(|x| {
             json!({"id": x.id, "type": x.kind, "status": x.status, "received_at": rfc3339(x.received_at_ms), "email": x.email, "name": x.name, "details": x.details})
         })
         .collect();
-    let in_stores = found
-        .values()
-        .flat_map(|d| d.as_object().into_iter().flat_map(|t| t.values()))
-        .any(|t| t["rows"].as_array().is_some_and(|r| !r.is_empty()));
-    let empty = consents.is_empty() && requests.is_empty() && !in_stores;
-    let mut stores = Map::new();
-    stores.insert(
-        "assent".into(),
-        json!({"consents": consents, "rights_requests": requests}),
-    );
-    stores.extend(found.clone());
-    json!({
-        "format": "assent-access-package/1",
-        "request": r.id,
-        "generated_at": rfc3339(now),
-        "found": !empty,
-        "note": if empty { "No data about you was found." } else { "Your data, per datastore and table." },
-        "datastores": stores,
-        "processing": processing,
-    })
-}
-
-/// A datastore's tables as the package shows them: each row as an object, with the
-/// table's purpose and retention rule from the annotations.
-fn tables_json(ds: Option<&Datastore>, tables: &[TableData]) -> Value {
-    let mut m = Map::new();
-    for t in tables {
-        let ann = ds.and_then(|d| d.table(&t.table));
-        let rows: Vec<Value> = t
-            .rows
-            .iter()
-            .map(|row| Value::Object(t.columns.iter().cloned().zip(row.iter().cloned()).collect()))
-            .collect();
-        m.insert(
-            t.table.clone(),
-            json!({
-                "purpose": ann.and_then(|a| a.purpose.clone()),
-                "retention": ann.and_then(|a| a.retention.clone()),
-                "rows": rows,
-            }),
-        );
+    let consents = own
+        .consents
+        .iter()
+        .map(|(c, e)| crate::exports::consent_json(c, e))
+        .collect();
+    let mut found = AccessResult {
+        tables: vec![],
+        own: Some(OwnRecords { consents, requests }),
+        failures: vec![],
+    };
+    for (id, res) in answers {
+        if let Ok(tables) = res {
+            found.tables.extend(tables.iter().map(|t| FoundTable {
+                datastore: id.clone(),
+                table: t.table.clone(),
+                columns: t.columns.clone(),
+                rows: t.rows.clone(),
+            }));
+        }
     }
-    Value::Object(m)
+    let empty = found.is_empty();
+    let note = if empty {
+        "No data about you was found."
+    } else {
+        "Your data, per datastore and table."
+    };
+    let mut extra = Map::new();
+    extra.insert("format".into(), json!("assent-access-package/2"));
+    extra.insert("request".into(), json!(r.id));
+    extra.insert("generated_at".into(), json!(rfc3339(now)));
+    extra.insert("found".into(), json!(!empty));
+    extra.insert("note".into(), json!(note));
+    extra.insert("processing".into(), processing);
+    extra.insert("failures".into(), json!(errors));
+    let generated = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    crate::fulfil::package_zip(&reg, &found, lang, &generated, extra)
 }
 
 /// An access run: builds the package, stores it behind a single-use 7-day link, emails it.
@@ -327,15 +329,6 @@ async fn access(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> App
     } else {
         stores::find(list.clone(), ids).await?
     };
-    let mut found = Map::new();
-    for (id, res) in &answers {
-        let ds = list.iter().find(|d| &d.id == id);
-        let v = match res {
-            Ok(tables) => tables_json(ds, tables),
-            Err(e) => json!({"error": e}),
-        };
-        found.insert(id.clone(), v);
-    }
     let (mut counts, errors) = outcome(&answers, |tables| {
         counts_json(tables.iter().map(|t| (t.table.clone(), t.rows.len())))
     });
@@ -345,7 +338,11 @@ async fn access(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> App
     );
     let outcome = Value::Object(counts);
     let now = st.clock.now_ms();
-    let stored = store_package(st, r, &package_json(st, r, &own, &found, now), now).await;
+    let zip = package_zip(st, r, &own, &list, &answers, &errors, now);
+    let stored = match zip {
+        Ok(bytes) => store_package(st, r, bytes, now).await,
+        Err(e) => Err(e),
+    };
     let (link, expires) = match stored {
         Ok(x) => x,
         Err(e) => {
@@ -381,10 +378,9 @@ async fn access(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> App
 async fn store_package(
     st: &App,
     r: &RightsRequestRow,
-    package: &Value,
+    bytes: Vec<u8>,
     now: i64,
 ) -> AppResult<(String, i64)> {
-    let bytes = serde_json::to_vec_pretty(package).map_err(|e| AppError::internal(&e))?;
     let expires = now + DOWNLOAD_TTL_MS;
     let secret = new_secret()?;
     st.store
@@ -398,13 +394,13 @@ async fn store_package(
         })
         .await?;
     let aid = new_id(now)?;
-    let filename = format!("{PACKAGE_PREFIX}{}.json", &r.id);
+    let filename = format!("{PACKAGE_PREFIX}{}.zip", &r.id);
     st.store
         .rights_insert_attachment(&RightsAttachmentRow {
             id: aid.clone(),
             request_id: r.id.clone(),
             filename,
-            content_type: "application/json".into(),
+            content_type: PACKAGE_TYPE.into(),
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             bytes,
             created_at_ms: now,
@@ -491,8 +487,8 @@ async fn erase(st: &App, actor: &str, r: &RightsRequestRow, b: &RunBody) -> AppR
 }
 
 /// The latest package of a request, for the DPO to hand over (a request received by post):
-/// `(file name, bytes)`. Not consumed; an audit entry records the download.
-pub async fn package(st: &App, actor: &str, id: &str) -> AppResult<(String, Vec<u8>)> {
+/// `(file name, media type, bytes)`. Not consumed; an audit entry records the download.
+pub async fn package(st: &App, actor: &str, id: &str) -> AppResult<(String, String, Vec<u8>)> {
     let r = st
         .store
         .rights_get(id)
@@ -522,7 +518,7 @@ pub async fn package(st: &App, actor: &str, id: &str) -> AppResult<(String, Vec<
             None,
         )
         .await?;
-    Ok((a.filename, a.bytes))
+    Ok((a.filename, a.content_type, a.bytes))
 }
 
 /// Deletes packages whose link has expired (the rights job, every minute).

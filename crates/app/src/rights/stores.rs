@@ -63,7 +63,9 @@ where
         list.iter()
             .map(|ds| {
                 let res = url_from_env(&ds.url_env)
-                    .and_then(|url| connect(ds.kind, &url, ConnectOptions::default()))
+                    .and_then(|url| {
+                        connect(ds.kind, &url, ConnectOptions::default().for_datastore(ds))
+                    })
                     .and_then(|mut conn| f(conn.as_mut(), ds));
                 (
                     ds.id.clone(),
@@ -101,12 +103,71 @@ pub async fn erase(
     .await
 }
 
-/// Sets the restriction flag of the person's rows in each datastore.
+/// Sets (`on`) or clears the restriction flag (`restrict_column`) of the person's rows in
+/// each datastore that has one.
 pub async fn restrict(
     list: Vec<Datastore>,
     ids: Vec<Identity>,
+    on: bool,
 ) -> AppResult<Vec<Answer<Vec<ops::Touched>>>> {
-    each(list, move |c, ds| ops::restrict(c, ds, &ids, true)).await
+    let flagged: Vec<Datastore> = list
+        .into_iter()
+        .filter(|d| d.tables.iter().any(|t| t.restrict_column.is_some()))
+        .collect();
+    each(flagged, move |c, ds| ops::restrict(c, ds, &ids, on)).await
+}
+
+/// Corrections to apply, per datastore id.
+pub type Changes = Vec<(String, Vec<ops::Change>)>;
+
+/// Checks the corrections against each datastore's live catalog, changing nothing:
+/// `Err((datastore, index in its list, field, message))` for the first that does not fit.
+/// A datastore that cannot be reached is left to the run, which records its failure.
+pub async fn check_changes(
+    list: Vec<Datastore>,
+    changes: Changes,
+) -> AppResult<Result<(), (String, usize, &'static str, String)>> {
+    let list: Vec<Datastore> = list
+        .into_iter()
+        .filter(|d| changes.iter().any(|(id, _)| id == &d.id))
+        .collect();
+    let answers = each(list, move |c, ds| {
+        let cat = c.catalog()?;
+        let mine = changes
+            .iter()
+            .find(|(id, _)| id == &ds.id)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        Ok(ops::check_changes(&cat, ds, mine))
+    })
+    .await?;
+    for (id, r) in answers {
+        if let Ok(Err((k, field, msg))) = r {
+            return Ok(Err((id, k, field, msg)));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Applies the corrections to the person's rows, one transaction per datastore.
+pub async fn rectify(
+    list: Vec<Datastore>,
+    ids: Vec<Identity>,
+    changes: Changes,
+) -> AppResult<Vec<Answer<Vec<ops::Touched>>>> {
+    let list: Vec<Datastore> = list
+        .into_iter()
+        .filter(|d| changes.iter().any(|(id, _)| id == &d.id))
+        .collect();
+    each(list, move |c, ds| {
+        let mine = changes
+            .iter()
+            .find(|(id, _)| id == &ds.id)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        ops::rectify(c, ds, &ids, mine)
+    })
+    .await
 }
 
 /// Per datastore: `ok(result)` as JSON, or `{"error": ...}`; and the errors.

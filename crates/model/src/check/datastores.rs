@@ -11,7 +11,10 @@ use std::collections::HashSet;
 use super::diag::{Lints, p};
 use super::ids::Known;
 use super::valid::valid_id;
-use crate::datastore::{ColumnErasure, DataColumn, DataTable, Datastore, RowErasure};
+use crate::datastore::{
+    ColumnErasure, DEFAULT_LOCK_TIMEOUT_MS, DataColumn, DataTable, Datastore, MAX_LOCK_TIMEOUT_MS,
+    RowErasure,
+};
 use crate::registry::Registry;
 
 pub(crate) fn lint(r: &Registry, known: &Known<'_>, l: &mut Lints) {
@@ -39,6 +42,17 @@ pub(crate) fn lint(r: &Registry, known: &Known<'_>, l: &mut Lints) {
                     "`{}` is not an environment variable name: url_env names the variable that \
                      holds the URL (e.g. SHOP_DATABASE_URL), never the URL itself",
                     d.url_env
+                ),
+            );
+        }
+        if let Some(ms) = d.lock_timeout_ms
+            && !(1..=MAX_LOCK_TIMEOUT_MS).contains(&ms)
+        {
+            l.error(
+                p!["datastores", i, "lock_timeout_ms"],
+                format!(
+                    "lock_timeout_ms = {ms}: give a wait between 1 and {MAX_LOCK_TIMEOUT_MS} \
+                     milliseconds (default {DEFAULT_LOCK_TIMEOUT_MS})"
                 ),
             );
         }

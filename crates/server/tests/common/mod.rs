@@ -5,6 +5,7 @@
 
 mod purposes;
 pub mod smtp_sink;
+pub mod unzip;
 pub use purposes::purposes;
 
 use std::path::{Path, PathBuf};

@@ -113,6 +113,6 @@ pub async fn run(r: OnRequest, ApiJson(b): ApiJson<RunBody>) -> ApiResult<Json<V
 
 /// `GET /admin/v1/requests/{id}/fulfilment/package`: the DPO's copy of the latest package.
 pub async fn package(r: OnRequest) -> ApiResult<Response> {
-    let (name, bytes) = runs::package(&r.st, &r.actor, &r.id).await?;
-    Ok(file_response(&name, "application/json", bytes))
+    let (name, content_type, bytes) = runs::package(&r.st, &r.actor, &r.id).await?;
+    Ok(file_response(&name, &content_type, bytes))
 }
