@@ -11,6 +11,7 @@
 //! | [`consent`] | record a consent, its canonical record, receipts |
 //! | [`policy`] | apply a registry (new policy versions) |
 //! | [`access`] | roles and the one table of their rights |
+//! | [`accounts`] | people of the console: accounts, passwords, TOTP, logins, sessions |
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`exports`] | consent exports, the Art. 30 register |
@@ -18,6 +19,7 @@
 //! | [`sites`] | the in-memory cache of current policy versions |
 
 pub mod access;
+pub mod accounts;
 pub mod consent;
 pub mod error;
 pub mod exports;

@@ -14,6 +14,7 @@ mod register;
 mod scan;
 mod serve;
 mod token;
+mod user;
 mod witness;
 
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use crate::register::RegisterCmd;
 use crate::scan::ScanArgs;
 use crate::serve::{DemoArgs, ServeArgs};
 use crate::token::TokenCmd;
+use crate::user::UserCmd;
 
 /// mimalloc instead of the system allocator: requests are parsed on the runtime's threads
 /// and their records freed on the SQLite writer's, and glibc's malloc handles such
@@ -71,6 +73,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCmd,
+    },
+    /// Accounts of people for the console at /admin/ (admin, dpo, auditor).
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
     },
     /// The tamper-evident ledger.
     Ledger {
@@ -122,6 +129,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { files } => Ok(check::cmd_check(&files)),
         Command::Apply { file, db } => runtime()?.block_on(apply::cmd_apply(&file, &db)),
         Command::Token { command } => runtime()?.block_on(token::cmd_token(command)),
+        Command::User { command } => runtime()?.block_on(user::cmd_user(command)),
         Command::Ledger {
             command:
                 LedgerCmd::Verify {

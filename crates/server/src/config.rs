@@ -166,6 +166,8 @@ pub struct Config {
     /// `GET /metrics` without a token. Off by default: the counters are business figures
     /// (consents, requests); Prometheus then scrapes with a token whose role may read.
     pub metrics_public: bool,
+    /// Console sessions: idle and absolute lifetimes (`[sessions]`).
+    pub sessions: assent_app::accounts::sessions::SessionPolicy,
 }
 
 impl Default for Config {
@@ -187,6 +189,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             demo: false,
             metrics_public: false,
+            sessions: Default::default(),
         }
     }
 }

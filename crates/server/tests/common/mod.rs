@@ -3,6 +3,7 @@
 //! the test; it never skips.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod smtp_sink;
 
 use std::path::{Path, PathBuf};
