@@ -11,6 +11,7 @@
 //! | [`consent`] | record a consent, its canonical record, receipts |
 //! | [`policy`] | apply a registry (new policy versions) |
 //! | [`access`] | roles and the one table of their rights |
+//! | [`accounts`] | people of the console: accounts, passwords, TOTP, logins, sessions |
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`retention`] | retention plans and runs, holds, who enforces each rule |
@@ -21,6 +22,7 @@
 //! | [`marketing`] | marketing choices, the check before a campaign, unsubscribes |
 
 pub mod access;
+pub mod accounts;
 pub mod consent;
 pub mod error;
 pub mod exports;

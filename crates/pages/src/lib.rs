@@ -37,6 +37,7 @@
 //! changes a placeholder. Words that are not a lookup (dates, durations with plurals, country
 //! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
+pub mod console;
 pub mod cookie;
 pub mod enforcement;
 pub mod facts;

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod banner;
 mod catalog;
 pub mod config;
+pub mod console_reply;
+pub mod csrf;
 pub mod error;
 pub mod guard;
 pub mod json;
+pub mod multipart;
 pub mod ratelimit;
 pub mod router;
 pub mod routes;
@@ -57,7 +60,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
             burst: 20,
         }),
         last_commit_probe_ms: std::sync::atomic::AtomicI64::new(0),
-        sessions: sessions::Sessions::default(),
+        token_uses: sessions::TokenUses::default(),
     }));
     Ok(App { state })
 }

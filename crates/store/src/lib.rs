@@ -42,6 +42,7 @@
 //! [`StoreError::Closed`] on writes. Dropping every clone without `close` also stops the
 //! writer, but nothing waits for it.
 
+mod accounts;
 mod consents;
 mod error;
 mod files;
@@ -64,6 +65,7 @@ mod tokens;
 mod types;
 mod writer;
 
+pub use accounts::{LoginFailures, SessionRow, UserRow};
 pub use assent_ledger::{Entry, Hash};
 pub use error::StoreError;
 pub use files::{create_private_dir, create_private_file, loose_mode};

@@ -44,10 +44,11 @@ migrations!(
     6 "0006_marketing",
     9 "0009_retention",
     10 "0010_rights_fulfilment",
+    11 "0011_accounts",
 );
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

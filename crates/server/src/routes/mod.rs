@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod banner;
 pub mod consent;
+pub mod console;
 pub mod headers;
 pub mod health;
 pub mod ledger;

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod purposes;
+pub mod console;
 pub mod smtp_sink;
 pub use purposes::purposes;
 
