@@ -16,6 +16,7 @@
 //! | [`exports`] | consent exports, the Art. 30 register |
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
+//! | [`stats`] | the dashboard's counters and statistics |
 
 pub mod access;
 pub mod consent;
@@ -27,6 +28,7 @@ pub mod policy;
 pub mod rights;
 mod secret;
 pub mod sites;
+pub mod stats;
 pub mod throttle;
 pub mod tokens;
 
@@ -99,6 +101,8 @@ pub struct App {
     pub mail_limit: rights::limit::RecipientLimit,
     /// The demo's mail catcher (`assent demo` without SMTP only).
     pub demo_outbox: Option<rights::outbox::Outbox>,
+    /// Banner displays counted since the last flush (anonymous, see `stats::shown`).
+    pub shown: stats::shown::ShownCounter,
 }
 
 impl App {
@@ -150,6 +154,7 @@ impl App {
             checkpointer: tokio::sync::Mutex::new(ledger::Checkpointer::default()),
             mail_limit: rights::limit::RecipientLimit::default(),
             demo_outbox,
+            shown: stats::shown::ShownCounter::default(),
         })
     }
 

@@ -6,9 +6,11 @@ pub mod check;
 pub mod clock;
 mod codes;
 pub mod consent;
+pub mod dashboard;
 pub mod lang;
 pub mod registry;
 pub mod rights;
+pub mod stats;
 pub mod version;
 
 pub use registry::Registry;

@@ -38,6 +38,7 @@
 //! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
 pub mod cookie;
+pub mod dashboard;
 pub mod facts;
 pub mod html;
 pub mod i18n;

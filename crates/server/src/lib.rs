@@ -77,6 +77,7 @@ impl App {
         let refresher = tokio::spawn(refresh_loop(state.clone()));
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
+        let stats = tokio::spawn(stats_loop(state.clone()));
         let limits = serve::Limits::from_config(&state.config.connections);
         tracing::info!(
             max_connections = limits.max_connections,
@@ -97,6 +98,13 @@ impl App {
         refresher.abort();
         checkpoints.abort();
         rights_jobs.abort();
+        stats.abort();
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(
+                error = e.message,
+                "counting the last banner displays failed"
+            );
+        }
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         state.checkpoint_now().await;
         state.store.clone().close().await;
@@ -122,6 +130,30 @@ async fn rights_job_loop(state: AppState) {
         tick.tick().await;
         if let Err(e) = assent_app::rights::jobs::run_due_jobs(&state, state.clock.now_ms()).await {
             tracing::warn!(error = e.message, "rights jobs failed");
+        }
+    }
+}
+
+/// The dashboard's counters: adds the banner displays counted in memory every ten seconds,
+/// and counts the consents recorded before the counters existed (once, in steps).
+async fn stats_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut backfilling = true;
+    loop {
+        tick.tick().await;
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(error = e.message, "counting banner displays failed");
+        }
+        while backfilling {
+            match assent_app::stats::backfill::step(&state, assent_app::stats::backfill::STEP).await
+            {
+                Ok(0) => backfilling = false,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = e.message, "counting earlier consents failed");
+                    break;
+                }
+            }
         }
     }
 }

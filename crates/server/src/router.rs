@@ -24,7 +24,7 @@ use assent_app::access::Permission;
 use crate::auth;
 use crate::banner::BannerCache;
 use crate::error::ApiError;
-use crate::routes::{admin, banner, consent, health, ledger, pages, rights, wellknown};
+use crate::routes::{admin, banner, consent, health, ledger, pages, rights, stats, wellknown};
 use crate::state::AppState;
 
 /// Largest admin request body (a registry, an attachment).
@@ -126,6 +126,11 @@ route_table! {
         get "/receipts/{id}" => consent::receipt_page, [200, 404, 410, 429];
     }
 
+    // Visitors' browsers: the banner's anonymous display counter (docs/dashboard.md).
+    dashboard_beacon("") {
+        post "/v1/sites/{site}/shown" => stats::shown, [204, 400, 403, 404, 413, 415, 422, 429];
+    }
+
     // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
     // banner's built-script cache lives with its routes.
     banner("") layer(Extension(Arc::new(BannerCache::default()))) {
@@ -171,6 +176,11 @@ route_table! {
         post "/admin/logout" => rights::logout, [303, 403];
     }
 
+    // The DPO's dashboard: the page and its numbers as JSON (docs/dashboard.md).
+    dashboard("") {
+        get "/admin/" => stats::dashboard_page, [200, 303, 400, 404, 422];
+    }
+
     // Operators and the DPO's tools: the admin API (bearer token). Each route names the
     // permission it needs (`assent_app::access::RIGHTS`: auditor reads, dpo acts on requests,
     // admin does everything). Registries and attachments are larger than public bodies.
@@ -201,6 +211,8 @@ route_table! {
             [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
         post "/requests/{id}/reject" => rights::reject,
             [200, 400, 401, 403, 404, 409, 413, 415, 422] needs(Requests);
+        // The dashboard's numbers (docs/dashboard.md).
+        get "/stats" => stats::api, [200, 400, 401, 403, 404, 422] needs(Read);
     }
 }
 

@@ -14,7 +14,7 @@
 //! **Layout.** One way to write a query for both backends (`sql.rs`: SQL text in SQLite's
 //! dialect with `?N` placeholders, a parameter enum, a row trait both drivers implement);
 //! row mappers (`rows.rs`); the operations once per resource (`policy.rs`, `tokens.rs`,
-//! `ledger.rs`, `consents.rs`, `rights.rs`) on [`Store`] (`store.rs`); the group-commit
+//! `ledger.rs`, `consents.rs`, `rights.rs`, `tally.rs`: the dashboard's counters) on [`Store`] (`store.rs`); the group-commit
 //! requests with their typed answers (`writer.rs`); the backends (`sqlite/`, `postgres/`,
 //! `pgtls.rs`); migrations (`migrate.rs`). No file imports from a file that imports from it.
 //!
@@ -57,6 +57,7 @@ mod sql;
 mod sqlite;
 mod stats;
 mod store;
+mod tally;
 mod tokens;
 mod types;
 mod writer;
@@ -74,6 +75,7 @@ pub use rights::{
 pub use sqlite::SqliteStore;
 pub use stats::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 pub use store::Store;
+pub use tally::{BACKFILL_CHAIN, StatRow, Tally};
 pub use types::{
     AppendItem, ConsentKey, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
     receipt_time,

@@ -7,4 +7,5 @@ pub mod ledger;
 pub mod pages;
 pub mod receipt_page;
 pub mod rights;
+pub mod stats;
 pub mod wellknown;

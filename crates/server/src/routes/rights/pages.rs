@@ -24,7 +24,7 @@ use assent_pages::rights::admin::{self, Detail, HistoryLine, QueueRow};
 const COOKIE: &str = "assent_admin";
 
 /// The admin token of a browser (cookie) or a script (Bearer header), if valid.
-async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<String>> {
+pub(crate) async fn page_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<String>> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -65,7 +65,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
     resp.headers_mut()
         .insert(header::LOCATION, HeaderValue::from_static("/admin/login"));
