@@ -20,6 +20,7 @@
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
 //! | [`marketing`] | marketing choices, the check before a campaign, unsubscribes |
+//! | [`stats`] | the dashboard's counters and statistics |
 
 pub mod access;
 pub mod accounts;
@@ -35,6 +36,7 @@ pub mod retention;
 pub mod rights;
 mod secret;
 pub mod sites;
+pub mod stats;
 pub mod throttle;
 pub mod tokens;
 
@@ -111,6 +113,8 @@ pub struct App {
     pub demo_outbox: Option<rights::outbox::Outbox>,
     /// Hashes marketing addresses and signs unsubscribe links (`marketing.key`).
     pub marketing_key: marketing::MarketingKey,
+    /// Banner displays counted since the last flush (anonymous, see `stats::shown`).
+    pub shown: stats::counter::ShownCounter,
 }
 
 impl App {
@@ -169,6 +173,7 @@ impl App {
             mail_limit: rights::limit::RecipientLimit::default(),
             demo_outbox,
             marketing_key,
+            shown: stats::counter::ShownCounter::default(),
         })
     }
 

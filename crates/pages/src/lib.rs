@@ -39,6 +39,7 @@
 
 pub mod console;
 pub mod cookie;
+pub mod dashboard;
 pub mod enforcement;
 pub mod facts;
 pub mod gaps;

@@ -82,6 +82,7 @@ impl App {
         let checkpoints = tokio::spawn(checkpoint_loop(state.clone()));
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
         let retention = tokio::spawn(retention_loop(state.clone()));
+        let stats = tokio::spawn(stats_loop(state.clone()));
         let limits = serve::Limits::from_config(&state.config.connections);
         tracing::info!(
             max_connections = limits.max_connections,
@@ -103,6 +104,13 @@ impl App {
         checkpoints.abort();
         rights_jobs.abort();
         retention.abort();
+        stats.abort();
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(
+                error = e.message,
+                "counting the last banner displays failed"
+            );
+        }
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         state.checkpoint_now().await;
         state.store.clone().close().await;
@@ -159,6 +167,30 @@ async fn retention_loop(state: AppState) {
             }
             Ok(None) => tracing::debug!("retention run skipped: another server runs it"),
             Err(e) => tracing::warn!(error = e.message, "retention run failed"),
+        }
+    }
+}
+
+/// The dashboard's counters: adds the banner displays counted in memory every ten seconds,
+/// and counts the consents recorded before the counters existed (once, in steps).
+async fn stats_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut backfilling = true;
+    loop {
+        tick.tick().await;
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(error = e.message, "counting banner displays failed");
+        }
+        while backfilling {
+            match assent_app::stats::backfill::step(&state, assent_app::stats::backfill::STEP).await
+            {
+                Ok(0) => backfilling = false,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = e.message, "counting earlier consents failed");
+                    break;
+                }
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::marketing::MARKETING_MAX_BODY;
 use crate::routes::{
-    admin, banner, consent, console, health, ledger, marketing, pages, retention, rights,
+    admin, banner, consent, console, health, ledger, marketing, pages, retention, rights, stats,
     wellknown,
 };
 use crate::state::AppState;
@@ -130,6 +130,11 @@ route_table! {
         get "/receipts/{id}" => consent::receipt_page, [200, 404, 410, 429];
     }
 
+    // Visitors' browsers: the banner's anonymous display counter (docs/dashboard.md).
+    dashboard_beacon("") {
+        post "/v1/sites/{site}/shown" => stats::shown, [204, 400, 403, 404, 413, 415, 422, 429];
+    }
+
     // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
     // banner's built-script cache lives with its routes.
     banner("") layer(Extension(Arc::new(BannerCache::default()))) {
@@ -190,7 +195,7 @@ route_table! {
     // every form post's origin and token (csrf.rs) before the handler runs.
     console("") layer(DefaultBodyLimit::max(ADMIN_MAX_BODY)) {
         get "/admin" => console::to_home, [308];
-        get "/admin/" => console::home, [200];
+        get "/admin/" => console::home, [200, 400, 401, 403, 404, 422, 429];
         get "/admin/dashboard" => console::to_home, [308];
         get "/admin/login" => console::to_home, [308];
         post "/admin/login" => console::login, [303, 401, 403, 429];
@@ -211,6 +216,24 @@ route_table! {
         post "/admin/requests/{id}/complete" => console::complete,
             [303, 400, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
         post "/admin/requests/{id}/reject" => console::reject,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        get "/admin/requests/new" => console::intake_page, [200, 303, 401, 403, 429]
+            needs(Requests);
+        post "/admin/requests" => console::intake,
+            [303, 401, 403, 404, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/preview" => console::preview,
+            [200, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/run" => console::run,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        get "/admin/requests/{id}/package" => console::package,
+            [200, 303, 401, 403, 404, 429] needs(Requests);
+        post "/admin/requests/{id}/restrict" => console::restrict,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/restrictions/{id}/lift" => console::lift,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/rectify" => console::rectify,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/tasks/{task}/done" => console::task_done,
             [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
         get "/admin/users" => console::users_page, [200, 303, 401, 403, 429]
             needs(ManageUsers);
@@ -306,6 +329,8 @@ route_table! {
             [201, 400, 401, 403, 413, 415, 422] needs(Retention);
         post "/retention/holds/{id}/lift" => retention::lift_hold, [200, 401, 403, 404]
             needs(Retention);
+        // The dashboard's numbers (docs/dashboard.md).
+        get "/stats" => stats::api, [200, 400, 401, 403, 404, 422] needs(Read);
     }
 }
 

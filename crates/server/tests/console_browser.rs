@@ -232,6 +232,98 @@ async fn the_console_in_chromium() {
     )
     .await;
     assert!(text(&page).await.contains("The note is added."));
+
+    // Fulfilment from its forms: a preview (nothing changes), the run, its package, a
+    // restriction and its lifting, a rectification, the Art. 19 tasks.
+    send(
+        &page,
+        "form[action$='/preview']",
+        &[("#run-kind", "access")],
+    )
+    .await;
+    assert!(
+        text(&page).await.contains("Nothing has changed yet"),
+        "{}",
+        text(&page).await
+    );
+    check_page(&page, "preview").await;
+    send(&page, "form[action$='/run']", &[]).await;
+    assert!(
+        text(&page).await.contains("The run is finished"),
+        "{}",
+        text(&page).await
+    );
+    assert_eq!(
+        eval(&page, "!!document.querySelector('a[href$=\"/package\"]')").await,
+        json!(true)
+    );
+    send(
+        &page,
+        "form[action$='/restrict']",
+        &[("#restrict-reason", "Accuracy contested")],
+    )
+    .await;
+    assert!(
+        text(&page)
+            .await
+            .contains("The requester is on the restriction list."),
+        "{}",
+        text(&page).await
+    );
+    send(
+        &page,
+        "form[action*='/admin/restrictions/']",
+        &[("#lift-1", "Accuracy checked")],
+    )
+    .await;
+    assert!(
+        text(&page).await.contains("The restriction is lifted."),
+        "{}",
+        text(&page).await
+    );
+    send(
+        &page,
+        "form[action$='/rectify']",
+        &[("#rectify-changes", "name")],
+    )
+    .await;
+    assert!(
+        text(&page).await.contains("line 1"),
+        "{}",
+        text(&page).await
+    );
+    open(&page, &detail).await;
+    send(
+        &page,
+        "form[action$='/rectify']",
+        &[("#rectify-changes", "name = Zoé Martin")],
+    )
+    .await;
+    assert!(
+        text(&page).await.contains("The corrections are applied."),
+        "{}",
+        text(&page).await
+    );
+    for _ in 0..10 {
+        if eval(
+            &page,
+            "!!document.querySelector('form[action*=\"/tasks/\"]')",
+        )
+        .await
+            != json!(true)
+        {
+            break;
+        }
+        send(&page, "form[action*='/tasks/']", &[]).await;
+        assert!(
+            text(&page)
+                .await
+                .contains("The recipient is marked as told."),
+            "{}",
+            text(&page).await
+        );
+    }
+    check_page(&page, "request-fulfilment").await;
     // The requester was told by phone at 16:25 Paris time, 12 minutes after the request.
     app.clock.advance_ms(20 * 60_000);
     send(
@@ -280,6 +372,34 @@ async fn the_console_in_chromium() {
     );
     let atts = app.state.store.rights_events(&id).await.unwrap();
     assert!(atts.iter().any(|e| e.kind == "completed"), "{atts:?}");
+
+    // A request received by post, logged from its form: it waits for verification.
+    open(&page, &app.url("/admin/requests/new")).await;
+    check_page(&page, "intake").await;
+    send(
+        &page,
+        "form[action='/admin/requests']",
+        &[
+            ("#in-site", "callkom"),
+            ("#in-type", "erasure"),
+            ("#in-channel", "post"),
+            ("#in-received", "2026-09-20T09:30"),
+            ("#in-name", "Paul <b>Post</b>"),
+        ],
+    )
+    .await;
+    assert!(
+        text(&page).await.contains("The request is logged"),
+        "{}",
+        text(&page).await
+    );
+    assert!(text(&page).await.contains("Paul <b>Post</b>"));
+    open(&page, &app.url("/admin/requests")).await;
+    assert!(
+        text(&page).await.contains("(waiting for 1 d)"),
+        "{}",
+        text(&page).await
+    );
 
     let id2 = submit_request(&app, "yann@example.org", "Yann").await;
     open(&page, &app.url(&format!("/admin/requests/{id2}"))).await;
@@ -359,6 +479,7 @@ async fn the_console_in_chromium() {
         open(&page3, &app.url(path)).await;
         check_page(&page3, name).await;
     }
+    open(&page3, &app.url("/admin/tokens")).await;
     send(
         &page3,
         "form[action='/admin/tokens']",

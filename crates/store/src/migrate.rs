@@ -45,10 +45,11 @@ migrations!(
     9 "0009_retention",
     10 "0010_rights_fulfilment",
     11 "0011_accounts",
+    12 "0012_consent_stats",
 );
 
 /// Highest migration version this binary knows (same for both backends).
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Given the rows of `schema_migrations`, returns the migrations still to apply, or an error
 /// if the database is newer than the binary or its history differs from the embedded one.

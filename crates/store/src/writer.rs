@@ -275,3 +275,20 @@ mod tests {
         assert!(matches!(a.out, Some(Err(StoreError::Closed))));
     }
 }
+
+/// Adds the tallies of an operation's consents (appends, and statements with a ledger entry)
+/// to the batch's counters.
+pub(crate) fn count_op<'a>(counts: &mut crate::tally::Counts<'a>, op: &'a Op) {
+    let items = match op {
+        Op::Append(items, _) => items.as_slice(),
+        Op::Stmts(r, _) => r.ledger.as_slice(),
+        _ => &[],
+    };
+    for it in items {
+        if let Some(k) = &it.consent
+            && let Some(t) = &k.tally
+        {
+            counts.add(&k.site, t);
+        }
+    }
+}

@@ -10,6 +10,7 @@
 //! Other screens plug in the same way: a template that `{% extends "console/layout.html" %}`
 //! with fields `s: Shell` and `t: Tr`, or [`fragment_page`] with [`Markup`] built in this crate.
 
+pub mod fulfil;
 pub mod pages;
 pub mod requests;
 
@@ -131,6 +132,8 @@ td a,.pager a,p.back a{display:inline-block;min-height:24px;min-width:24px}
 .stats li{border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:0}
 .stats strong{display:block;font-size:1.6rem}
 pre.json{white-space:pre-wrap;word-break:break-word;margin:0;font-size:.82rem}
+dl.kv{margin:0 0 0 .6rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0 0 .3rem 1rem}
+ul.tasks li{margin:.4rem 0}
 "#;
 
 #[derive(Template)]

@@ -1,9 +1,12 @@
 //! The rights queue (with filters and days-left tags) and one request with its history and
 //! every action as a form: verify by hand, start, note, extend, complete (with an
-//! attachment), reject.
+//! attachment), reject; its fulfilment (`fulfil`): preview and run, restriction,
+//! rectification, Art. 19 tasks.
 
 use askama::Template;
 
+pub use super::fulfil::KINDS;
+use super::fulfil::{Fulfilment, RUN_KINDS};
 use super::{Shell, render};
 use crate::rights::admin::{Detail, HistoryLine, QueueRow};
 use crate::rights::{Tr, kind_label};
@@ -32,19 +35,6 @@ pub const STATUS_FILTERS: [&str; 8] = [
     "completed",
 ];
 
-/// Request types the filter offers.
-pub const KINDS: [&str; 9] = [
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "portability",
-    "withdraw_consent",
-    "object_profiling",
-    "post_mortem",
-];
-
 /// Green at 10 days or more, amber 5 to 9, red under 5 or overdue.
 pub fn days_tag(days: i64, overdue: bool) -> &'static str {
     match (overdue, days) {
@@ -64,6 +54,8 @@ struct Line<'a> {
     received: String,
     days: String,
     tag: &'static str,
+    /// "(waiting for N d)" for a request awaiting verification, else empty.
+    waiting: String,
 }
 
 #[derive(Template)]
@@ -110,6 +102,20 @@ pub fn queue(
                     t.fill("console.queue.days_left", &[("days", &days.to_string())])
                 },
                 tag: days_tag(days, r.overdue),
+                waiting: if r.status == "received" {
+                    t.fill(
+                        "rw.admin.queue.waiting",
+                        &[(
+                            "days",
+                            &(now_ms - r.received_at_ms)
+                                .max(0)
+                                .div_euclid(86_400_000)
+                                .to_string(),
+                        )],
+                    )
+                } else {
+                    String::new()
+                },
             }
         })
         .collect();
@@ -134,6 +140,8 @@ pub struct Allowed {
     pub start: bool,
     pub extend: bool,
     pub close: bool,
+    /// Fulfilment runs, restriction and rectification (a verified, open request).
+    pub fulfil: bool,
 }
 
 impl Allowed {
@@ -148,15 +156,18 @@ impl Allowed {
                 start: true,
                 extend: true,
                 close: true,
+                fulfil: true,
                 ..Allowed::default()
             },
             "in_progress" => Allowed {
                 extend: !extended,
                 close: true,
+                fulfil: true,
                 ..Allowed::default()
             },
             "extended" => Allowed {
                 close: true,
+                fulfil: true,
                 ..Allowed::default()
             },
             _ => Allowed::default(),
@@ -176,14 +187,17 @@ struct DetailPage<'a> {
     may_act: bool,
     max_mb: usize,
     types: &'a str,
+    ful: &'a Fulfilment,
+    run_kinds: Vec<(&'static str, String)>,
 }
 
-/// One request: its fields, its history and, when the viewer `may_act`, the forms of the
-/// actions its status allows. `types`: the attachment types accepted; `max_bytes`: the
-/// largest upload.
+/// One request: its fields, its fulfilment `ful`, its history and, when the viewer
+/// `may_act`, the forms of the actions its status allows. `types`: the attachment types
+/// accepted; `max_bytes`: the largest upload.
 pub fn detail(
     s: &Shell,
     d: &Detail,
+    ful: &Fulfilment,
     history: &[HistoryLine],
     types: &str,
     max_bytes: usize,
@@ -208,6 +222,7 @@ pub fn detail(
     ];
     let fields = fields
         .into_iter()
+        .chain(ful.rows.iter().cloned())
         .map(|(k, v)| (t.get(k), v))
         .filter(|(_, v)| !v.is_empty())
         .collect();
@@ -226,6 +241,18 @@ pub fn detail(
         may_act,
         max_mb: max_bytes / (1024 * 1024),
         types,
+        ful,
+        run_kinds: RUN_KINDS
+            .iter()
+            .map(|k| {
+                let label = if k.is_empty() {
+                    t.get("console.fulfil.kind_default").to_owned()
+                } else {
+                    t.get(&format!("console.fulfil.kind.{k}")).to_owned()
+                };
+                (*k, label)
+            })
+            .collect(),
     })
 }
 
@@ -254,10 +281,30 @@ mod tests {
             actor: "<i>".into(),
             note: Some("<img src=x>".into()),
         }];
-        let page = detail(&s, &d, &h, "text/csv", 4 << 20, true);
-        let read_only = detail(&s, &d, &h, "text/csv", 4 << 20, false);
+        let ful = Fulfilment {
+            rows: vec![("rw.admin.field.runs", "<u>run</u>".into())],
+            tasks: vec![super::super::fulfil::Task {
+                id: "t1".into(),
+                recipient: "<em>CRM</em>".into(),
+                action: "erasure".into(),
+                done: false,
+                message: "<script>x</script>".into(),
+            }],
+            restrictions: vec![super::super::fulfil::Restriction {
+                id: "x1".into(),
+                identity: "email".into(),
+                reason: "<q>".into(),
+                active: true,
+            }],
+            package: true,
+        };
+        let page = detail(&s, &d, &ful, &h, "text/csv", 4 << 20, true);
+        let read_only = detail(&s, &d, &ful, &h, "text/csv", 4 << 20, false);
+        assert!(!read_only.contains("/tasks/t1/done") && page.contains("/tasks/t1/done"));
+        assert!(page.contains("/admin/restrictions/x1/lift") && page.contains("/r1/preview"));
+        assert!(page.contains("/r1/package"));
         assert!(!read_only.contains("<form method=\"post\" action=\"/admin/requests/"));
-        for bad in ["<script", "<img", "<i>", "<b ", "<s>"] {
+        for bad in ["<script", "<img", "<i>", "<b ", "<s>", "<u>", "<em>", "<q>"] {
             assert!(!page.contains(bad), "{bad} in {page}");
         }
         assert!(page.contains("Vérifiée") && page.contains("action=\"/admin/requests/r1/start\""));
@@ -275,6 +322,7 @@ mod tests {
             overdue: false,
             extended: true,
             mail_problem: true,
+            attention: Some("<b>the run failed</b>".into()),
         };
         let q = queue(
             &s,
@@ -288,6 +336,10 @@ mod tests {
             "{q}"
         );
         assert!(q.contains("tag amber") && q.contains("reste 7 j"), "{q}");
+        assert!(
+            !q.contains("<b>") && q.contains("&#60;b&#62;the run failed"),
+            "{q}"
+        );
         assert_eq!(
             (days_tag(10, false), days_tag(4, false), days_tag(20, true)),
             ("green", "red", "red")

@@ -38,9 +38,6 @@ pub struct Detail {
     pub extension_reason: String,
     pub answer: String,
     pub mail_problem: String,
-    /// Fulfilment rows: (catalog key of the label, text): channel, attention, runs, Art. 19
-    /// tasks, restrictions.
-    pub work: Vec<(&'static str, String)>,
 }
 
 /// One line of a request's history.

@@ -10,4 +10,5 @@ pub mod pages;
 pub mod receipt_page;
 pub mod retention;
 pub mod rights;
+pub mod stats;
 pub mod wellknown;

@@ -3,8 +3,8 @@
 //! the test; it never skips.
 #![allow(dead_code, unused_imports)]
 
-mod purposes;
 pub mod console;
+mod purposes;
 pub mod smtp_sink;
 pub use purposes::purposes;
 

@@ -21,6 +21,30 @@ pub(crate) fn shell(admin: &Admin, title_key: &str, current: &str) -> Shell {
     reply::shell(admin.role, admin.person.as_ref(), title_key, current)
 }
 
+/// How the request history and the ledger name the caller: `user:<id>` for a person,
+/// `admin:<token id>` for a script (as the admin API does).
+pub(crate) fn actor(admin: &Admin) -> String {
+    match &admin.person {
+        Some(_) => admin.token_id.clone(),
+        None => format!("admin:{}", admin.token_id),
+    }
+}
+
+/// The sites as (id, name) for the forms' lists.
+pub(crate) fn sites_of(st: &crate::state::AppState) -> Vec<(String, String)> {
+    st.sites
+        .site_ids()
+        .into_iter()
+        .map(|id| {
+            let name = st
+                .sites
+                .current(&id)
+                .map_or_else(|| id.clone(), |v| v.snapshot.site.name.clone());
+            (id, name)
+        })
+        .collect()
+}
+
 /// A refusal as a console page.
 pub(crate) fn fail(admin: &Admin, e: impl Into<ApiError>) -> Response {
     reply::error(Some(viewer(admin)), e.into())
@@ -42,6 +66,12 @@ const DONE: &[&str] = &[
     "disabled",
     "enabled",
     "token_revoked",
+    "run",
+    "restrict",
+    "lift",
+    "rectify",
+    "task",
+    "intake",
 ];
 
 /// `?done=<name>` of a page shown after a form.
@@ -84,4 +114,13 @@ pub(crate) fn form<T: Default>(
     f: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
 ) -> T {
     f.map(|axum::Form(v)| v).unwrap_or_default()
+}
+
+/// A `datetime-local` value (`2026-09-21T10:30`) in the person's zone, as RFC 3339; a
+/// refusal names `field`.
+pub(crate) fn local_to_rfc3339(field: &str, value: &str, tz: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::invalid(field, format!("{field}: expected a date and time"));
+    let dt: jiff::civil::DateTime = value.trim().parse().map_err(|_| bad())?;
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok(zone.to_timestamp(dt).map_err(|_| bad())?.to_string())
 }

@@ -4,21 +4,23 @@
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use assent_app::access::Permission;
 use assent_app::accounts::sessions::{self as accounts, LoginInput};
 use assent_app::accounts::users;
 use assent_app::rights::dpo::is_overdue;
+use assent_app::stats;
 use assent_model::rights::Status;
 use assent_pages::console::Shell;
 use assent_pages::console::pages::{self, Summary};
 
 use super::common::{fail, form, ok, shell};
-use crate::auth::{Admin, console_person};
+use crate::auth::{Admin, authenticate, console_person};
 use crate::console_reply::{self as reply, browser_lang, see_other};
 use crate::csrf;
 use crate::error::ApiError;
@@ -36,15 +38,58 @@ pub async fn to_home() -> Response {
 }
 
 /// `GET /admin/`: the dashboard for a person, the login form for anyone else.
-pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    match console_person(&st, &headers).await {
-        Ok(Some(admin)) => home_page(&st, &admin).await,
+pub async fn home(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<stats::Query>, QueryRejection>,
+) -> Response {
+    // A script (bearer token of a role that reads) gets the page too.
+    let caller = if headers.contains_key(header::AUTHORIZATION) {
+        match authenticate(&st, &headers, None)
+            .await
+            .and_then(|a| a.require(Permission::Read).map(|()| a))
+        {
+            Ok(a) => Ok(Some(a)),
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        console_person(&st, &headers).await
+    };
+    match caller {
+        Ok(Some(admin)) if st.sites.site_ids().is_empty() => home_page(&st, &admin).await,
+        Ok(Some(admin)) => dashboard(&st, &admin, q).await,
         Ok(None) => login_form(&st, browser_lang(&headers), "", None, StatusCode::OK),
         Err(e) => reply::error(None, e),
     }
 }
 
-/// The rights summary and the sites (the dashboard's place).
+/// The dashboard of a site over a period (docs/dashboard.md), in the person's language.
+async fn dashboard(
+    st: &AppState,
+    admin: &Admin,
+    q: Result<Query<stats::Query>, QueryRejection>,
+) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return fail(admin, ApiError::bad_request(e.body_text())),
+    };
+    let mut s = shell(admin, "console.title.home", "/admin/");
+    // `?lang=` picks another console language for this page.
+    if let Some(l) = q.lang.as_deref() {
+        s.lang = assent_pages::rights::Tr::new(l).lang();
+    }
+    let period = match (&q.period, &q.from) {
+        (Some(p), _) => p.clone(),
+        (None, Some(_)) => "custom".to_owned(),
+        (None, None) => "30".to_owned(),
+    };
+    match stats::dashboard(st, &q, s.lang).await {
+        Ok(d) => ok(assent_pages::dashboard::dashboard_page(&s, &d, &period)),
+        Err(e) => fail(admin, e),
+    }
+}
+
+/// The rights summary and the sites (before any site exists, so no dashboard).
 async fn home_page(st: &AppState, admin: &Admin) -> Response {
     let now = st.clock.now_ms();
     let all = match st.store.rights_list(None).await {

@@ -14,12 +14,13 @@ use serde::Deserialize;
 
 use assent_app::rights::deadlines_of;
 use assent_app::rights::dpo::{self, ATTACHMENT_TYPES, is_overdue, load, queue_order};
+use assent_app::rights::view;
 use assent_model::rights::Status;
 use assent_pages::console::requests::{self as page, Filters};
 use assent_pages::rights::admin::{Detail, HistoryLine, QueueRow};
 use assent_store::RightsRequestRow;
 
-use super::common::{Done, fail, form, ok, shell};
+use super::common::{Done, fail, form, local_to_rfc3339, ok, shell, sites_of};
 use crate::auth::Admin;
 use crate::console_reply::see_other;
 use crate::error::ApiError;
@@ -79,6 +80,8 @@ pub async fn queue(
             && (!f.overdue || is_overdue(r, now))
     });
     queue_order(&mut rows, now);
+    // A failed, partial or stalled fulfilment run flags its request.
+    let attention = view::needing_attention(&st).await.unwrap_or_default();
     let lines: Vec<QueueRow> = rows
         .iter()
         .map(|r| QueueRow {
@@ -91,20 +94,10 @@ pub async fn queue(
             overdue: is_overdue(r, now),
             extended: r.extended_due_at_ms.is_some(),
             mail_problem: r.mail_problem.is_some(),
+            attention: attention.get(&r.id).cloned(),
         })
         .collect();
-    let sites: Vec<(String, String)> = st
-        .sites
-        .site_ids()
-        .into_iter()
-        .map(|id| {
-            let name = st
-                .sites
-                .current(&id)
-                .map_or_else(|| id.clone(), |v| v.snapshot.site.name.clone());
-            (id, name)
-        })
-        .collect();
+    let sites = sites_of(&st);
     let s = shell(&admin, "console.title.requests", "/admin/requests");
     ok(page::queue(&s, &lines, &f, &sites, now))
 }
@@ -141,6 +134,10 @@ pub async fn request(
         answer: opt(&r.response),
         mail_problem: opt(&r.mail_problem),
     };
+    let ful = match super::fulfil::of_request(&st, &r).await {
+        Ok(f) => f,
+        Err(e) => return fail(&admin, e),
+    };
     let history: Vec<HistoryLine> = events
         .into_iter()
         .map(|e| HistoryLine {
@@ -157,7 +154,7 @@ pub async fn request(
     let types = ATTACHMENT_TYPES.join(", ");
     let may_act = admin.role.may(assent_app::access::Permission::Requests);
     let max = crate::csrf::MAX_FORM_BODY;
-    ok(page::detail(&s, &d, &history, &types, max, may_act))
+    ok(page::detail(&s, &d, &ful, &history, &types, max, may_act))
 }
 
 /// After an action: back to the request with its confirmation, or the refusal.
@@ -212,14 +209,6 @@ pub struct ExtendForm {
     notified_at: String,
 }
 
-/// A `datetime-local` value (`2026-09-21T10:30`) in the person's zone, as RFC 3339.
-fn local_to_rfc3339(value: &str, tz: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::invalid("notified_at", "expected a date and time");
-    let dt: jiff::civil::DateTime = value.trim().parse().map_err(|_| bad())?;
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    Ok(zone.to_timestamp(dt).map_err(|_| bad())?.to_string())
-}
-
 /// `POST /admin/requests/{id}/extend`: by two months, with the reason (emailed to the
 /// requester unless they were told already).
 pub async fn extend(
@@ -233,7 +222,7 @@ pub async fn extend(
     let notified_at = if f.notified_at.trim().is_empty() {
         None
     } else {
-        match local_to_rfc3339(&f.notified_at, tz) {
+        match local_to_rfc3339("notified_at", &f.notified_at, tz) {
             Ok(t) => Some(t),
             Err(e) => return fail(&admin, e),
         }
