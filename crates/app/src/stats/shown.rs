@@ -5,16 +5,12 @@
 //! nothing about the visitor is kept: no address, no identifier, not even the time (only the
 //! day). A display counted in memory is lost if the process is killed before its flush.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use assent_model::stats::SHOWN;
 use assent_store::StatRow;
 use serde::Deserialize;
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::stats::counter::Key;
 use crate::stats::tally::VersionTally;
 
 /// What the banner sends.
