@@ -11,6 +11,7 @@
 //! | [`consent`] | record a consent, its canonical record, receipts |
 //! | [`policy`] | apply a registry (new policy versions) |
 //! | [`access`] | roles and the one table of their rights |
+//! | [`accounts`] | people of the console: accounts, passwords, TOTP, logins, sessions |
 //! | [`tokens`] | API tokens |
 //! | [`rights`] | the data-subject rights workflow, its mails and jobs |
 //! | [`retention`] | retention plans and runs, holds, who enforces each rule |
@@ -19,8 +20,10 @@
 //! | [`ledger`] | the signing key, audit entries, checkpoints, verification |
 //! | [`sites`] | the in-memory cache of current policy versions |
 //! | [`marketing`] | marketing choices, the check before a campaign, unsubscribes |
+//! | [`stats`] | the dashboard's counters and statistics |
 
 pub mod access;
+pub mod accounts;
 pub mod consent;
 pub mod error;
 pub mod exports;
@@ -34,6 +37,7 @@ pub mod rights;
 pub mod scans;
 mod secret;
 pub mod sites;
+pub mod stats;
 pub mod throttle;
 pub mod tokens;
 
@@ -110,6 +114,8 @@ pub struct App {
     pub demo_outbox: Option<rights::outbox::Outbox>,
     /// Hashes marketing addresses and signs unsubscribe links (`marketing.key`).
     pub marketing_key: marketing::MarketingKey,
+    /// Banner displays counted since the last flush (anonymous, see `stats::shown`).
+    pub shown: stats::counter::ShownCounter,
 }
 
 impl App {
@@ -168,6 +174,7 @@ impl App {
             mail_limit: rights::limit::RecipientLimit::default(),
             demo_outbox,
             marketing_key,
+            shown: stats::counter::ShownCounter::default(),
         })
     }
 

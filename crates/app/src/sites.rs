@@ -16,6 +16,8 @@ pub struct SiteVersion {
     /// The parts of a consent record that only depend on this version, pre-encoded (built
     /// on first use by the consent API).
     pub record_template: OnceLock<crate::consent::record::RecordTemplate>,
+    /// The dashboard's counter kinds and time zone of this version (built on first use).
+    pub tally: OnceLock<crate::stats::tally::VersionTally>,
 }
 
 impl SiteVersion {
@@ -24,6 +26,7 @@ impl SiteVersion {
             row,
             snapshot,
             record_template: OnceLock::new(),
+            tally: OnceLock::new(),
         }
     }
 }

@@ -53,6 +53,23 @@ pub async fn create(
     role: &str,
     label: &str,
 ) -> AppResult<(String, String)> {
+    create_by(store, clock, "cli", role, label).await
+}
+
+/// [`create`] by `actor` (a person of the console, or `cli`), named in the audit entry.
+pub async fn create_by(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &str,
+    role: &str,
+    label: &str,
+) -> AppResult<(String, String)> {
+    if label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "label",
+            "a label of at most 100 characters, without control characters",
+        ));
+    }
     let (token, row) =
         new_token(role, label, clock.now_ms()).map_err(|e| AppError::invalid("role", e))?;
     let id = row.id.clone();
@@ -61,7 +78,7 @@ pub async fn create(
         store,
         clock.now_ms(),
         "admin.token_created",
-        json!({"token_id": id, "role": role}),
+        json!({"token_id": id, "role": role, "by": actor}),
     )
     .await?;
     Ok((token, id))
@@ -69,6 +86,11 @@ pub async fn create(
 
 /// Revokes an active token by id, audited; `NotFound` when no active token has that id.
 pub async fn revoke(store: &Store, clock: &dyn Clock, id: &str) -> AppResult<()> {
+    revoke_by(store, clock, "cli", id).await
+}
+
+/// [`revoke`] by `actor`, named in the audit entry.
+pub async fn revoke_by(store: &Store, clock: &dyn Clock, actor: &str, id: &str) -> AppResult<()> {
     if !store.revoke_token(id, clock.now_ms()).await? {
         return Err(AppError::not_found(format!("no active token with id `{id}`")).field("id"));
     }
@@ -76,7 +98,7 @@ pub async fn revoke(store: &Store, clock: &dyn Clock, id: &str) -> AppResult<()>
         store,
         clock.now_ms(),
         "admin.token_revoked",
-        json!({"token_id": id}),
+        json!({"token_id": id, "by": actor}),
     )
     .await?;
     Ok(())

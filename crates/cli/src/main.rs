@@ -17,6 +17,7 @@ mod retention;
 mod scan;
 mod serve;
 mod token;
+mod user;
 mod witness;
 
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ use crate::retention::RetentionCmd;
 use crate::scan::ScanArgs;
 use crate::serve::{DemoArgs, ServeArgs};
 use crate::token::TokenCmd;
+use crate::user::UserCmd;
 
 /// mimalloc instead of the system allocator: requests are parsed on the runtime's threads
 /// and their records freed on the SQLite writer's, and glibc's malloc handles such
@@ -77,6 +79,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCmd,
+    },
+    /// Accounts of people for the console at /admin/ (admin, dpo, auditor).
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
     },
     /// The tamper-evident ledger.
     Ledger {
@@ -143,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { files } => Ok(check::cmd_check(&files)),
         Command::Apply { file, db } => runtime()?.block_on(apply::cmd_apply(&file, &db)),
         Command::Token { command } => runtime()?.block_on(token::cmd_token(command)),
+        Command::User { command } => runtime()?.block_on(user::cmd_user(command)),
         Command::Ledger {
             command:
                 LedgerCmd::Verify {

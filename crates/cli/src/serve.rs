@@ -186,9 +186,9 @@ pub(crate) async fn serve(cfg: Config) -> Result<ExitCode> {
     if app.state.config.demo {
         eprintln!("  demo page:      http://{addr}/demo/");
         eprintln!("  cookie policy:  http://{addr}/sites/callkom/cookie-policy");
-        eprintln!("  admin console:  http://{addr}/admin/requests");
+        eprintln!("  admin console:  http://{addr}/admin/");
         eprintln!(
-            "    sign in with a token from: assent token create --data {}",
+            "    make an account with: assent user create --data {} --email YOU@EXAMPLE.ORG --role admin",
             data_dir.display()
         );
     }

@@ -371,6 +371,140 @@ fn sigkill_under_load_postgres() {
     });
 }
 
+/// `assent user create` with `--password-stdin` (the trailing newline is not part of the
+/// password) or a setup link, `list`, `disable`, `reset`; bad input named with its line.
+#[test]
+fn user_accounts() {
+    let d = TempDir::new("cli");
+    let data = d.path().join("data");
+    let dir = data.to_str().unwrap();
+    let run_stdin = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut c = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let create = [
+        "user",
+        "create",
+        "--data",
+        dir,
+        "--email",
+        "DPO@Example.org",
+        "--role",
+        "dpo",
+        "--password-stdin",
+    ];
+    let o = run_stdin(&create, "a long enough password\n");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_stdin(&create, "a long enough password\n");
+    assert!(
+        !o.status.success() && text(&o).contains("already exists"),
+        "{}",
+        text(&o)
+    );
+    let o = run_stdin(
+        &[
+            "user",
+            "create",
+            "--data",
+            dir,
+            "--email",
+            "x@example.org",
+            "--role",
+            "dpo",
+            "--password-stdin",
+        ],
+        "one\ntwo\n",
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("line 2"),
+        "{}",
+        text(&o)
+    );
+    let o = assent(&[
+        "user",
+        "create",
+        "--data",
+        dir,
+        "--email",
+        "a@example.org",
+        "--role",
+        "marketing",
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("use admin, dpo or auditor"),
+        "{}",
+        text(&o)
+    );
+    let o = assent(&[
+        "user",
+        "create",
+        "--data",
+        dir,
+        "--email",
+        "a@example.org",
+        "--role",
+        "auditor",
+        "--public-url",
+        "https://privacy.example.org/",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let link = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    assert!(
+        link.starts_with("https://privacy.example.org/admin/setup/") && link.len() == 40 + 64,
+        "{link}"
+    );
+    let o = assent(&["user", "list", "--data", dir]);
+    let list = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        list.contains("dpo@example.org\tdpo\tactive")
+            && list.contains("a@example.org\tauditor\tsetup pending"),
+        "{list}"
+    );
+    assert!(!list.contains("password"), "{list}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = assent_store::Store::open(
+            &assent_store::Location::parse(None, &data).unwrap(),
+            assent_store::OpenOptions::existing(),
+        )
+        .await
+        .unwrap();
+        let u = store
+            .user_by_email("dpo@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        let h = u.password_hash.unwrap();
+        assert!(
+            assent_app::accounts::password::verify("a long enough password", &h),
+            "no trailing newline"
+        );
+        store.close().await;
+    });
+    let o = assent(&["user", "disable", "--data", dir, "dpo@example.org"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = assent(&["user", "reset", "--data", dir, "dpo@example.org"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("/admin/setup/"),
+        "{}",
+        text(&o)
+    );
+    let o = assent(&["user", "disable", "--data", dir, "nobody@example.org"]);
+    assert!(
+        !o.status.success() && text(&o).contains("no such account"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// A command run beside the server (here `token create`, which appends an audit entry) and
 /// the server's own writer share the SQLite ledger chain without breaking it.
 #[test]
@@ -545,6 +679,6 @@ fn serve_help_and_demo_message() {
         said.contains("admin console:") && said.contains("/admin/"),
         "{said}"
     );
-    assert!(said.contains("assent token create --data"), "{said}");
+    assert!(said.contains("assent user create --data"), "{said}");
     server.stop();
 }

@@ -8,6 +8,7 @@ pub mod check;
 pub mod clock;
 mod codes;
 pub mod consent;
+pub mod dashboard;
 pub mod datastore;
 pub mod enforced;
 pub mod lang;
@@ -16,6 +17,7 @@ pub mod placeholder;
 pub mod registry;
 pub mod retention;
 pub mod rights;
+pub mod stats;
 pub mod version;
 
 pub use registry::Registry;

@@ -37,7 +37,9 @@
 //! changes a placeholder. Words that are not a lookup (dates, durations with plurals, country
 //! names, the labels of legal bases, safeguards and retention triggers) are in [`words`].
 
+pub mod console;
 pub mod cookie;
+pub mod dashboard;
 pub mod enforcement;
 pub mod facts;
 pub mod gaps;

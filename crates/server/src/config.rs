@@ -175,6 +175,8 @@ pub struct Config {
     /// Shared secret of the SMS aggregator's inbound webhook (`?secret=` or
     /// `X-Assent-Secret`); unset: the webhook refuses every call.
     pub sms_inbound_secret: Option<Secret>,
+    /// Console sessions: idle and absolute lifetimes (`[sessions]`).
+    pub sessions: assent_app::accounts::sessions::SessionPolicy,
 }
 
 impl Default for Config {
@@ -199,6 +201,7 @@ impl Default for Config {
             demo: false,
             metrics_public: false,
             sms_inbound_secret: None,
+            sessions: Default::default(),
         }
     }
 }

@@ -6,9 +6,12 @@ pub mod auth;
 pub mod banner;
 mod catalog;
 pub mod config;
+pub mod console_reply;
+pub mod csrf;
 pub mod error;
 pub mod guard;
 pub mod json;
+pub mod multipart;
 pub mod ratelimit;
 pub mod router;
 pub mod routes;
@@ -57,7 +60,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError
             burst: 20,
         }),
         last_commit_probe_ms: std::sync::atomic::AtomicI64::new(0),
-        sessions: sessions::Sessions::default(),
+        token_uses: sessions::TokenUses::default(),
     }));
     Ok(App { state })
 }
@@ -80,6 +83,7 @@ impl App {
         let rights_jobs = tokio::spawn(rights_job_loop(state.clone()));
         let retention = tokio::spawn(retention_loop(state.clone()));
         let scans = tokio::spawn(scan_loop(state.clone()));
+        let stats = tokio::spawn(stats_loop(state.clone()));
         let limits = serve::Limits::from_config(&state.config.connections);
         tracing::info!(
             max_connections = limits.max_connections,
@@ -102,6 +106,13 @@ impl App {
         rights_jobs.abort();
         retention.abort();
         scans.abort();
+        stats.abort();
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(
+                error = e.message,
+                "counting the last banner displays failed"
+            );
+        }
         // Sign what was written before stopping, so receipts of the last minute are anchored.
         state.checkpoint_now().await;
         state.store.clone().close().await;
@@ -184,6 +195,30 @@ async fn scan_loop(state: AppState) {
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(error = e.message, "scan queue failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The dashboard's counters: adds the banner displays counted in memory every ten seconds,
+/// and counts the consents recorded before the counters existed (once, in steps).
+async fn stats_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut backfilling = true;
+    loop {
+        tick.tick().await;
+        if let Err(e) = assent_app::stats::shown::flush(&state).await {
+            tracing::warn!(error = e.message, "counting banner displays failed");
+        }
+        while backfilling {
+            match assent_app::stats::backfill::step(&state, assent_app::stats::backfill::STEP).await
+            {
+                Ok(0) => backfilling = false,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = e.message, "counting earlier consents failed");
                     break;
                 }
             }

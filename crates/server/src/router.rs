@@ -26,12 +26,13 @@ use crate::banner::BannerCache;
 use crate::error::ApiError;
 use crate::routes::marketing::MARKETING_MAX_BODY;
 use crate::routes::{
-    admin, banner, consent, health, ledger, marketing, pages, retention, rights, scans, wellknown,
+    admin, banner, consent, console, health, ledger, marketing, pages, retention, rights, scans,
+    stats, wellknown,
 };
 use crate::state::AppState;
 
 /// Largest admin request body (a registry, an attachment).
-pub const ADMIN_MAX_BODY: usize = 4 * 1024 * 1024;
+pub const ADMIN_MAX_BODY: usize = crate::csrf::MAX_FORM_BODY;
 
 /// One operation the server serves, as the OpenAPI document must describe it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +130,11 @@ route_table! {
         get "/receipts/{id}" => consent::receipt_page, [200, 404, 410, 429];
     }
 
+    // Visitors' browsers: the banner's anonymous display counter (docs/dashboard.md).
+    dashboard_beacon("") {
+        post "/v1/sites/{site}/shown" => stats::shown, [204, 400, 403, 404, 413, 415, 422, 429];
+    }
+
     // Visitors' browsers: the banner script, and the demo site (`assent demo` only). The
     // banner's built-script cache lives with its routes.
     banner("") layer(Extension(Arc::new(BannerCache::default()))) {
@@ -184,13 +190,79 @@ route_table! {
             [200, 400, 401, 404, 413, 415, 422];
     }
 
-    // The DPO in a browser: HTML pages behind a login cookie (or a bearer token).
-    admin_ui("") {
-        get "/admin/requests" => rights::queue_page, [200, 303];
-        get "/admin/requests/{id}" => rights::detail_page, [200, 303, 404];
-        get "/admin/login" => rights::login_page, [200];
-        post "/admin/login" => rights::login, [303, 401, 403, 429];
-        post "/admin/logout" => rights::logout, [303, 403];
+    // People in a browser: the DPO console. A session cookie (or, for scripts, a bearer
+    // token); each page names the permission it needs like the API, and the guard checks
+    // every form post's origin and token (csrf.rs) before the handler runs.
+    console("") layer(DefaultBodyLimit::max(ADMIN_MAX_BODY)) {
+        get "/admin" => console::to_home, [308];
+        get "/admin/" => console::home, [200, 400, 401, 403, 404, 422, 429];
+        get "/admin/dashboard" => console::to_home, [308];
+        get "/admin/login" => console::to_home, [308];
+        post "/admin/login" => console::login, [303, 401, 403, 429];
+        post "/admin/logout" => console::logout, [303, 403];
+        get "/admin/setup/{token}" => console::setup_page, [200, 410];
+        post "/admin/setup/{token}" => console::setup, [200, 403, 410, 422];
+        get "/admin/requests" => console::queue, [200, 303, 401, 403, 429] needs(Read);
+        get "/admin/requests/{id}" => console::request, [200, 303, 401, 403, 404, 429]
+            needs(Read);
+        post "/admin/requests/{id}/verify" => console::verify,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/start" => console::start,
+            [303, 401, 403, 404, 409, 413, 429] needs(Requests);
+        post "/admin/requests/{id}/note" => console::note,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/extend" => console::extend,
+            [303, 401, 403, 404, 409, 413, 422, 429, 502] needs(Requests);
+        post "/admin/requests/{id}/complete" => console::complete,
+            [303, 400, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/reject" => console::reject,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        get "/admin/requests/new" => console::intake_page, [200, 303, 401, 403, 429]
+            needs(Requests);
+        post "/admin/requests" => console::intake,
+            [303, 401, 403, 404, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/preview" => console::preview,
+            [200, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/run" => console::run,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        get "/admin/requests/{id}/package" => console::package,
+            [200, 303, 401, 403, 404, 429] needs(Requests);
+        post "/admin/requests/{id}/restrict" => console::restrict,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/restrictions/{id}/lift" => console::lift,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/rectify" => console::rectify,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        post "/admin/requests/{id}/tasks/{task}/done" => console::task_done,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(Requests);
+        get "/admin/users" => console::users_page, [200, 303, 401, 403, 429]
+            needs(ManageUsers);
+        post "/admin/users" => console::user_create, [200, 303, 401, 403, 409, 413, 422, 429]
+            needs(ManageUsers);
+        post "/admin/users/{id}/role" => console::user_role,
+            [303, 401, 403, 404, 409, 413, 422, 429] needs(ManageUsers);
+        post "/admin/users/{id}/disable" => console::user_disable,
+            [303, 401, 403, 404, 409, 413, 429] needs(ManageUsers);
+        post "/admin/users/{id}/enable" => console::user_enable,
+            [303, 401, 403, 404, 413, 429] needs(ManageUsers);
+        post "/admin/users/{id}/reset" => console::user_reset,
+            [200, 401, 403, 404, 413, 429] needs(ManageUsers);
+        get "/admin/tokens" => console::tokens_page, [200, 303, 401, 403, 429]
+            needs(ManageTokens);
+        post "/admin/tokens" => console::token_create, [200, 401, 403, 413, 422, 429]
+            needs(ManageTokens);
+        post "/admin/tokens/{id}/revoke" => console::token_revoke,
+            [303, 401, 403, 404, 413, 429] needs(ManageTokens);
+        get "/admin/account" => console::account_page, [200, 303, 401, 403, 429] needs(Read);
+        post "/admin/account/preferences" => console::account_prefs,
+            [303, 401, 403, 413, 422, 429] needs(Read);
+        post "/admin/account/password" => console::account_password,
+            [303, 401, 403, 413, 422, 429] needs(Read);
+        post "/admin/account/totp" => console::account_totp, [303, 401, 403, 413, 422, 429]
+            needs(Read);
+        post "/admin/account/totp/disable" => console::account_totp_off,
+            [303, 401, 403, 413, 422, 429] needs(Read);
+        get "/admin/audit" => console::audit_page, [200, 303, 401, 403, 422, 429] needs(Read);
     }
 
     // Operators and the DPO's tools: the admin API (bearer token). Each route names the
@@ -270,6 +342,8 @@ route_table! {
         get "/sites/{site}/scan-schedules" => scans::schedules, [200, 401, 403] needs(Read);
         delete "/scan-schedules/{id}" => scans::unschedule, [200, 401, 403, 404]
             needs(Scans);
+        // The dashboard's numbers (docs/dashboard.md).
+        get "/stats" => stats::api, [200, 400, 401, 403, 404, 422] needs(Read);
     }
 }
 

@@ -1,74 +1,62 @@
-//! Browser sessions of the admin pages: the cookie holds a random session id, never the API
-//! token it was opened with. The server keeps, per session, a hash of the id, the hash of the
-//! token (so a revoked token ends its sessions at once) and an absolute expiry (8 hours).
-//! Kept in memory: a restart logs everyone out, and in a PostgreSQL scale-out a browser
-//! needs to stay on one server (sticky sessions) until the console's accounts replace this.
+//! The console's cookies: the session cookie (a random 256-bit id; the session itself lives
+//! in the database, see `assent_app::accounts::sessions`) and the login form's double-submit
+//! token. Both are HttpOnly, SameSite=Strict, `Path=/admin`, and Secure when the public base
+//! is https. Also: when API tokens were last used, written at most once a minute per token.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
+use axum::http::{HeaderMap, HeaderValue, header};
 
-/// Absolute lifetime of a session.
-pub const SESSION_MS: i64 = 8 * 3_600_000;
-/// Sessions kept at most (the oldest go first beyond it).
-const MAX_SESSIONS: usize = 10_000;
+/// The session cookie.
+pub const SESSION: &str = "assent_session";
+/// The login form's double-submit token (before any session exists).
+pub const LOGIN_CSRF: &str = "assent_login";
 
-#[derive(Debug, Clone)]
-struct Session {
-    token_hash: [u8; 32],
-    expires_ms: i64,
+/// The value of cookie `name`, if the request has it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
+/// `Set-Cookie` for `name=value` living `max_age_secs` (0 deletes it).
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={max_age_secs}{secure}"
+    ))
+    .ok()
+}
+
+/// When each API token was last written as used (in memory: it only spaces the writes).
 #[derive(Debug, Default)]
-pub struct Sessions {
-    by_id_hash: Mutex<HashMap<[u8; 32], Session>>,
-}
+pub struct TokenUses(Mutex<HashMap<String, i64>>);
 
-fn id_hash(id: &str) -> [u8; 32] {
-    Sha256::digest(id.as_bytes()).into()
-}
+/// Tokens' last use is written at most this often.
+const TOKEN_TOUCH_MS: i64 = 60_000;
 
-impl Sessions {
-    /// Opens a session for the token whose hash is `token_hash`; returns its id (for the
-    /// cookie), or `None` when no randomness is available.
-    pub fn open(&self, token_hash: [u8; 32], now_ms: i64) -> Option<String> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).ok()?;
-        let id = hex::encode(raw);
-        let mut m = self.by_id_hash.lock().ok()?;
-        m.retain(|_, s| s.expires_ms > now_ms);
-        if m.len() >= MAX_SESSIONS {
-            let oldest = m.iter().min_by_key(|(_, s)| s.expires_ms).map(|(k, _)| *k);
-            if let Some(k) = oldest {
-                m.remove(&k);
+impl TokenUses {
+    /// Whether the use of `id` at `now_ms` should be written.
+    pub fn due(&self, id: &str, now_ms: i64) -> bool {
+        let Ok(mut m) = self.0.lock() else {
+            return false;
+        };
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        match m.get(id) {
+            Some(last) if now_ms - last < TOKEN_TOUCH_MS => false,
+            _ => {
+                m.insert(id.to_owned(), now_ms);
+                true
             }
-        }
-        m.insert(
-            id_hash(&id),
-            Session {
-                token_hash,
-                expires_ms: now_ms + SESSION_MS,
-            },
-        );
-        Some(id)
-    }
-
-    /// The token hash of a live session.
-    pub fn token_of(&self, id: &str, now_ms: i64) -> Option<[u8; 32]> {
-        if id.len() != 64 {
-            return None;
-        }
-        let m = self.by_id_hash.lock().ok()?;
-        m.get(&id_hash(id))
-            .filter(|s| s.expires_ms > now_ms)
-            .map(|s| s.token_hash)
-    }
-
-    /// Ends a session (logout).
-    pub fn close(&self, id: &str) {
-        if let Ok(mut m) = self.by_id_hash.lock() {
-            m.remove(&id_hash(id));
         }
     }
 }
@@ -78,14 +66,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_expire_and_close() {
-        let s = Sessions::default();
-        let id = s.open([7; 32], 0).unwrap();
-        assert_eq!(s.token_of(&id, 1), Some([7; 32]));
-        assert_eq!(s.token_of(&id, SESSION_MS), None, "absolute expiry");
-        let id = s.open([8; 32], 0).unwrap();
-        s.close(&id);
-        assert_eq!(s.token_of(&id, 1), None);
-        assert_eq!(s.token_of("assent_x_token", 1), None);
+    fn cookies_and_touches() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; assent_session=abc"),
+        );
+        assert_eq!(cookie(&h, SESSION).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, LOGIN_CSRF), None);
+        let c = set_cookie(SESSION, "x", 60, true).unwrap();
+        let c = c.to_str().unwrap();
+        assert!(c.contains("HttpOnly; SameSite=Strict; Path=/admin; Max-Age=60; Secure"));
+        let u = TokenUses::default();
+        assert!(u.due("t", 0) && !u.due("t", 59_999) && u.due("t", 60_000));
     }
 }

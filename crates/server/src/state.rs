@@ -16,8 +16,8 @@ pub struct Inner {
     pub auth_failures: RateLimiter,
     /// When `/readyz` last committed its probe (0: never, or it failed).
     pub last_commit_probe_ms: std::sync::atomic::AtomicI64,
-    /// Browser sessions of the admin pages.
-    pub sessions: crate::sessions::Sessions,
+    /// When API tokens were last recorded as used (spaces the writes).
+    pub token_uses: crate::sessions::TokenUses,
 }
 
 impl Deref for Inner {

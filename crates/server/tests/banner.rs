@@ -787,10 +787,16 @@ async fn browser_flows() {
     visit(&page, &home).await;
     assert!(banner_shown(&page).await);
     let requests = "performance.getEntriesByType('resource').length";
-    // Once the first layer is shown, the second layer's details are fetched (one request).
+    // Once the first layer is shown, the second layer's details are fetched (one request)
+    // and the display is counted (an anonymous beacon, docs/dashboard.md).
     wait_js(
         &page,
         "performance.getEntriesByType('resource').some(e=>e.name.includes('/assent-details.json'))",
+    )
+    .await;
+    wait_js(
+        &page,
+        "performance.getEntriesByType('resource').some(e=>e.name.endsWith('/v1/sites/callkom/shown'))",
     )
     .await;
     let before = eval(&page, requests).await;

@@ -119,6 +119,7 @@ fn consent_item(task: usize, n: u64, ts: i64, ordered: bool) -> AppendItem {
             site: "callkom".to_owned(),
             subject,
             created_at_ms: ts,
+            tally: None,
         }),
     }
 }

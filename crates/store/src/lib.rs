@@ -14,7 +14,7 @@
 //! **Layout.** One way to write a query for both backends (`sql.rs`: SQL text in SQLite's
 //! dialect with `?N` placeholders, a parameter enum, a row trait both drivers implement);
 //! row mappers (`rows.rs`); the operations once per resource (`policy.rs`, `tokens.rs`,
-//! `ledger.rs`, `consents.rs`, `rights.rs`, `marketing.rs`) on [`Store`] (`store.rs`); the group-commit
+//! `ledger.rs`, `consents.rs`, `rights.rs`, `marketing.rs`, `tally.rs`: the dashboard's counters) on [`Store`] (`store.rs`); the group-commit
 //! requests with their typed answers (`writer.rs`); the backends (`sqlite/`, `postgres/`,
 //! `pgtls.rs`); migrations (`migrate.rs`). No file imports from a file that imports from it.
 //!
@@ -42,7 +42,9 @@
 //! [`StoreError::Closed`] on writes. Dropping every clone without `close` also stops the
 //! writer, but nothing waits for it.
 
+mod accounts;
 mod consents;
+mod counters;
 mod error;
 mod files;
 mod ledger;
@@ -62,11 +64,14 @@ mod sql;
 mod sqlite;
 mod stats;
 mod store;
+mod tally;
 mod tokens;
 mod types;
 mod writer;
 
+pub use accounts::{LoginFailures, SessionRow, UserRow};
 pub use assent_ledger::{Entry, Hash};
+pub use counters::BACKFILL_CHAIN;
 pub use error::StoreError;
 pub use files::{create_private_dir, create_private_file, loose_mode};
 pub use location::{Location, SQLITE_FILE_NAME};
@@ -84,6 +89,7 @@ pub use scans::{ScanOutcome, ScanRow, ScanScheduleRow};
 pub use sqlite::SqliteStore;
 pub use stats::{FLUSH_BOUNDS_US, WriteSnapshot, WriteStats};
 pub use store::Store;
+pub use tally::{StatRow, Tally};
 pub use types::{
     AppendItem, ConsentKey, ConsentRow, NewPolicyVersion, OpenOptions, PolicyVersionRow, TokenRow,
     receipt_time,

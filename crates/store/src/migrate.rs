@@ -44,6 +44,8 @@ migrations!(
     6 "0006_marketing",
     9 "0009_retention",
     10 "0010_rights_fulfilment",
+    11 "0011_accounts",
+    12 "0012_consent_stats",
     17 "0017_scans",
 );
 

@@ -76,6 +76,7 @@ pub(crate) fn consent_at(r: &dyn Cols) -> Result<(ConsentRow, Entry), StoreError
         site: r.str_(1)?,
         subject: r.str_(2)?,
         created_at_ms: r.i64_(3)?,
+        tally: None,
     };
     ConsentRow::with_entry(key, r.obytes(4)?.as_deref(), entry)
 }

@@ -74,6 +74,10 @@ pub struct ConsentKey {
     pub site: String,
     pub subject: String,
     pub created_at_ms: i64,
+    /// What the consent adds to the dashboard's counters, in the same transaction (not
+    /// stored in the row; `None` when read back).
+    #[serde(skip)]
+    pub tally: Option<crate::tally::Tally>,
 }
 
 /// A consent decision as the store's queries return it: its [`ConsentKey`] fields plus the
@@ -249,6 +253,7 @@ mod tests {
             site: "s".into(),
             subject: "u".into(),
             created_at_ms: 5,
+            tally: None,
         };
         // Format 1 carried more members (controllers, services): they are ignored.
         let v1 = br#"{"action":"custom","collectionMethod":"banner","expiresAt":9,"language":"fr","method":"explicit","piiControllers":[],"policyVersion":2,"purposes":{"b":false,"a":true},"textFingerprint":"f","version":"assent-consent/1"}"#;

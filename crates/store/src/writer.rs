@@ -235,6 +235,23 @@ pub(crate) const INSERT_POLICY: &str = "INSERT INTO policy_versions (site, versi
      content_hash, requires_fresh_consent, consent_floor, changes_json, registry_json, \
      source_toml, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
+/// Adds the tallies of an operation's consents (appends, and statements with a ledger entry)
+/// to the batch's counters.
+pub(crate) fn count_op<'a>(counts: &mut crate::tally::Counts<'a>, op: &'a Op) {
+    let items = match op {
+        Op::Append(items, _) => items.as_slice(),
+        Op::Stmts(r, _) => r.ledger.as_slice(),
+        _ => &[],
+    };
+    for it in items {
+        if let Some(k) = &it.consent
+            && let Some(t) = &k.tally
+        {
+            counts.add(&k.site, t);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,6 +78,7 @@ fn consent_item(c: ConsentRow) -> AppendItem {
             site: c.site,
             subject: c.subject,
             created_at_ms: c.created_at_ms,
+            tally: None,
         }),
     }
 }
@@ -157,6 +158,11 @@ async fn migrations_idempotent_on_reopen(b: Backend) {
         db.count_raw("SELECT MAX(version) FROM schema_migrations")
             .await,
         SCHEMA_VERSION
+    );
+    assert_eq!(
+        db.count_raw("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations")
+            .await,
+        0
     );
 }
 

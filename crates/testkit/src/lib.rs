@@ -6,12 +6,14 @@
 //!   `TcpListener` bound to the address the test chooses (port 0, loopback aliases such as
 //!   `127.0.0.2` for third-party hosts).
 //! - [`temp`]: a temporary directory removed on drop.
+//! - [`axe`]: axe-core (npm, pinned, cached outside the repository) run in a Chromium page.
 //! - [`fuzz`]: a time-boxed mutation fuzzer on stable Rust, so that the fuzz targets run in
 //!   every CI build.
 //!
 //! Module order (dependencies point one way): `http`, `fuzz` and `chromium` are independent leaves;
 //! `lib.rs` only re-exports them.
 
+pub mod axe;
 pub mod chromium;
 pub mod fuzz;
 pub mod http;

@@ -15,7 +15,7 @@ use assent_ledger::to_hex;
 use assent_model::clock::rfc3339;
 use assent_model::consent::{Action, Channel, decide};
 use assent_model::registry::Purpose;
-use assent_store::{AppendItem, ConsentKey};
+use assent_store::{AppendItem, ConsentKey, Tally};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
@@ -199,7 +199,23 @@ fn build_consent(
             assent_ledger::canonical_json(&record).map_err(|e| AppError::internal(&e))?
         }
     };
-    let item = consent_item(receipt_id.clone(), site.to_string(), subject, now, payload);
+    let gpc_method = decision.method == assent_model::consent::Method::Gpc;
+    let tally = tally(
+        shown,
+        req.language,
+        now,
+        req.action.as_str(),
+        gpc_method,
+        &decision.choices,
+    );
+    let item = consent_item(
+        receipt_id.clone(),
+        site.to_string(),
+        subject,
+        now,
+        payload,
+        Some(tally),
+    );
     let created = Created {
         receipt: CreatedReceipt {
             action: req.action.as_str(),
@@ -325,6 +341,7 @@ pub(crate) fn consent_item(
     subject: String,
     now: i64,
     payload: Vec<u8>,
+    tally: Option<Tally>,
 ) -> AppendItem {
     AppendItem {
         ts_ms: now,
@@ -335,6 +352,22 @@ pub(crate) fn consent_item(
             site,
             subject,
             created_at_ms: now,
+            tally,
         }),
     }
+}
+
+/// What a consent answering policy version `shown` adds to the dashboard's counters.
+pub(crate) fn tally(
+    shown: &SiteVersion,
+    lang: String,
+    now: i64,
+    action: &str,
+    gpc: bool,
+    choices: &BTreeMap<String, bool>,
+) -> Tally {
+    shown
+        .tally
+        .get_or_init(|| crate::stats::tally::VersionTally::new(&shown.snapshot))
+        .tally(shown.row.version, lang, now, action, gpc, choices)
 }

@@ -379,6 +379,14 @@ async fn withdraw_consent(
         prev.subject.clone(),
         now,
         payload,
+        Some(crate::consent::tally(
+            &cur,
+            language.clone(),
+            now,
+            Action::Withdraw.as_str(),
+            false,
+            &decision.choices,
+        )),
     );
     // The withdrawal, the request's link to the subject and its history line: one
     // transaction (none of them if the request was erased meanwhile).

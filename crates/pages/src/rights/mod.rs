@@ -1,7 +1,7 @@
 //! The pages of the data-subject rights workflow, rendered from the askama templates of
 //! `templates/rights/`: the public request form (English, French, German; no JavaScript), its
-//! answer pages and the code-verification form ([`self`]), and the DPO's minimal queue, detail
-//! and login pages ([`admin`]).
+//! answer pages and the code-verification form ([`self`]), and what the DPO console shows of a
+//! request ([`admin`]; rendered by `console::requests`).
 //!
 //! Invariants: every value that did not come from Assent itself (site and controller names,
 //! what the requester typed, stored requests) reaches the HTML through askama's escaping, or

@@ -43,6 +43,7 @@ var days = Math.min(C.d, 395); // never above 13 months
 // Assent's base URL as this page reached it: where this script came from (C.a, the configured
 // public URL, when the script runs inline)
 var API = d.currentScript?.src.replace(/\/assent\.js.*/, "") || C.a;
+var SU = API + "/v1/sites/" + encodeURIComponent(C.s) + "/"; // the site's endpoints
 var byId = id => P.find(p => p[ID] == id);
 var locked = p => gpc && p?.[FLAGS] & GPCF; // refused by Global Privacy Control
 var on = (t, f) => d.addEventListener(t, f);
@@ -87,7 +88,7 @@ function decide(c, action, channel) {
   write(o = cur = {subject: sid, version: C.v, choices, time: now()});
   // proof of consent: posted in the background, the page never waits for it. `assent:change`
   // follows the ledger's answer, so that it carries the receipt id (null when not recorded)
-  fetch(API + "/v1/sites/" + encodeURIComponent(C.s) + "/consents", {
+  fetch(SU + "consents", {
     method: "POST", keepalive: true, credentials: "omit", // mode "cors" is the default
     headers: {"Content-Type": "application/json"},
     body: JSON.stringify({subject: sid, policy_version: C.v, choices, action, language: lang, channel, gpc})
@@ -297,10 +298,11 @@ var start = () => {
     started = 1;
     scan(d);
     purge();
-    // shownAt (performance.now() at insertion) serves the timing benchmark
+    // shownAt (performance.now() at insertion) serves the timing benchmark; the beacon counts
+    // the display for the dashboard, anonymously (no cookie, no id: docs/dashboard.md)
     cur || (d.body.prepend(B = dialog("banner", TITLE, "close", "customize",
       `<p class=assent-k>${P.map(p => esc(p[NAME])).join(" · ")}</p>`)), // the purposes, named
-      w.assent.shownAt = performance.now(), more());
+      w.assent.shownAt = performance.now(), nav.sendBeacon?.(SU + "shown", JSON.stringify({policy_version: C.v, language: lang})), more());
   }
 };
 // prior blocking of what the parser (or the page's scripts) add later

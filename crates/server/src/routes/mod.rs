@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod banner;
 pub mod consent;
+pub mod console;
 pub mod headers;
 pub mod health;
 pub mod ledger;
@@ -10,4 +11,5 @@ pub mod receipt_page;
 pub mod retention;
 pub mod rights;
 pub mod scans;
+pub mod stats;
 pub mod wellknown;

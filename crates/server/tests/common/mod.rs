@@ -3,6 +3,7 @@
 //! the test; it never skips.
 #![allow(dead_code, unused_imports)]
 
+pub mod console;
 mod purposes;
 pub mod smtp_sink;
 pub mod unzip;

@@ -14,6 +14,7 @@ use crate::error::{StoreError, describe_pg};
 use crate::pgtls::MakeRustls;
 use crate::sql::{chain_i32, pg_run, pg_sql, seq_to_i64};
 use crate::stats::WriteStats;
+use crate::tally::{Counts, PG_UPSERT_MANY};
 use crate::types::AppendItem;
 use crate::writer::{
     self as requests, INSERT_CHECKPOINT, INSERT_POLICY, LATEST_POLICY_FLOOR, MAX_BATCH, Op,
@@ -26,6 +27,7 @@ use super::connect::{claim_chain, connect, connection_lost};
 pub(crate) struct Stmts {
     ins_entries: Statement,
     ins_consents: Statement,
+    add_counts: Statement,
 }
 
 impl Stmts {
@@ -46,6 +48,7 @@ impl Stmts {
                      $5::int4[], $6::int8[])",
                 )
                 .await?,
+            add_counts: client.prepare(PG_UPSERT_MANY).await?,
         })
     }
 }
@@ -323,6 +326,10 @@ impl PgWriter {
                 }
             }
             pend.flush(&tx, stmts).await?;
+            let mut counts = Counts::default();
+            ops.iter()
+                .for_each(|op| crate::writer::count_op(&mut counts, op));
+            add_counts(&tx, &stmts.add_counts, &counts, head.chain).await?;
             Ok::<_, StoreError>(tx)
         };
         let tx = body.await.map_err(|e| (e, false))?;
@@ -428,4 +435,27 @@ impl<'a> Pending<'a> {
         *self = Pending::default();
         Ok(())
     }
+}
+
+/// Adds a batch's counters (the dashboard's, see `tally.rs`) in one statement, on `chain`.
+async fn add_counts(
+    tx: &Transaction<'_>,
+    st: &Statement,
+    counts: &Counts<'_>,
+    chain: u32,
+) -> Result<(), StoreError> {
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let rows = counts.sorted();
+    let site: Vec<&str> = rows.iter().map(|r| r.0.0).collect();
+    let day: Vec<i32> = rows.iter().map(|r| r.0.1).collect();
+    let version: Vec<i64> = rows.iter().map(|r| r.0.2).collect();
+    let lang: Vec<&str> = rows.iter().map(|r| r.0.3).collect();
+    let kind: Vec<&str> = rows.iter().map(|r| r.0.4).collect();
+    let n: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let chain = chain_i32(chain)?;
+    let params: [&(dyn ToSql + Sync); 7] = [&site, &day, &version, &lang, &kind, &chain, &n];
+    tx.execute(st, &params).await?;
+    Ok(())
 }

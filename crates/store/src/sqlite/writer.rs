@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::error::StoreError;
 use crate::sql::{seq_to_i64, sqlite_run};
 use crate::stats::WriteStats;
+use crate::tally::Counts;
 use crate::types::{AppendItem, receipt_time};
 use crate::writer::{
     self as requests, INSERT_CHECKPOINT, INSERT_POLICY, LATEST_POLICY_FLOOR, MAX_BATCH, Op,
@@ -193,9 +194,13 @@ impl Writer {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Fail::Batch(e.into()))?;
         resync_head(&tx, head).map_err(Fail::Batch)?;
-        for op in ops {
+        for op in ops.iter_mut() {
             apply(&tx, head, op).map_err(Fail::Request)?;
         }
+        let mut counts = Counts::default();
+        ops.iter()
+            .for_each(|op| crate::writer::count_op(&mut counts, op));
+        counts.write_sqlite(&tx, head.chain).map_err(Fail::Batch)?;
         tx.commit().map_err(|e| Fail::Batch(e.into()))?;
         Ok(())
     }
@@ -219,7 +224,8 @@ impl Writer {
             *head = start;
             return fail_all(ops, &e);
         }
-        for op in ops.iter_mut() {
+        let mut ok = vec![false; ops.len()];
+        for (k, op) in ops.iter_mut().enumerate() {
             let before = head.clone();
             let r = match tx.savepoint() {
                 Err(e) => Err(e.into()),
@@ -229,14 +235,24 @@ impl Writer {
                     Err(e) => Err(e),
                 },
             };
-            if let Err(e) = r {
-                *head = before;
-                op.fail(e);
+            match r {
+                Ok(()) => ok[k] = true,
+                Err(e) => {
+                    *head = before;
+                    op.fail(e);
+                }
             }
         }
-        if let Err(e) = tx.commit() {
+        // The counters of the requests that succeeded only.
+        let mut counts = Counts::default();
+        ops.iter()
+            .zip(&ok)
+            .filter(|(_, ok)| **ok)
+            .for_each(|(op, _)| crate::writer::count_op(&mut counts, op));
+        let counted = counts.write_sqlite(&tx, head.chain);
+        drop(counts);
+        if let Err(e) = counted.and_then(|()| tx.commit().map_err(StoreError::from)) {
             *head = start;
-            let e = StoreError::from(e);
             tracing::error!(error = %e, requests = ops.len(), "SQLite batch commit failed");
             fail_all(ops, &e);
         }

@@ -332,7 +332,7 @@ pub async fn download(
 }
 
 /// A file to save (never to display inline, never cached).
-pub(super) fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn file_response(filename: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", safe_filename(filename));
     let mut resp = Response::new(Body::from(bytes));
     let h = resp.headers_mut();
