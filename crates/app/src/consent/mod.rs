@@ -7,6 +7,7 @@
 
 pub mod receipt;
 pub mod record;
+pub mod state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -256,7 +257,7 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
             "a short reason (at most 200 characters, no email address) is required",
         ));
     }
-    let Some((_, entry)) = st.store.consent_by_receipt(receipt).await? else {
+    let Some((row, entry)) = st.store.consent_by_receipt(receipt).await? else {
         if st.store.consent_erased_at(receipt).await?.is_some() {
             return Err(AppError::conflict(
                 "already_erased",
@@ -285,6 +286,10 @@ pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> App
         }
         Err(e) => return Err(e.into()),
     };
+    // The visitor's browser still holds the choice: tell it to ask again.
+    if let Err(e) = st.sites.bump_epoch(&st.store, &row.site).await {
+        tracing::warn!(error = %e, "banner revalidation epoch not moved after an erasure");
+    }
     crate::ledger::audit(
         &st.store,
         now,

@@ -402,6 +402,8 @@ async fn withdraw_consent(
         st.metrics
             .consents
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The visitor's browser still holds the withdrawn choice: tell it to ask again.
+        st.sites.bump_epoch(&st.store, &r.site).await?;
     }
     Ok(())
 }
