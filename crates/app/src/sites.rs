@@ -35,6 +35,13 @@ impl SiteVersion {
 pub struct SiteCache {
     latest: RwLock<HashMap<String, Arc<SiteVersion>>>,
     older: RwLock<HashMap<(String, i64), Arc<SiteVersion>>>,
+    /// Each site's banner revalidation epoch (see [`SiteCache::bump_epoch`]).
+    epochs: RwLock<HashMap<String, i64>>,
+}
+
+/// The `meta` key of a site's banner revalidation epoch.
+pub(crate) fn epoch_key(site: &str) -> String {
+    format!("banner_epoch:{site}")
 }
 
 impl SiteCache {
@@ -80,9 +87,46 @@ impl SiteCache {
         Ok(Some(v))
     }
 
-    /// Reloads the latest version of the given sites.
+    /// A site's banner revalidation epoch: a counter, 0 until the first withdrawal or erasure
+    /// of a cookie consent recorded on the server. The banner's configuration carries it, and
+    /// a browser holding a stored choice asks the server again whenever it changes
+    /// (`docs/banner.md`, "Withdrawals recorded on the server").
+    pub fn epoch(&self, site: &str) -> i64 {
+        self.epochs
+            .read()
+            .ok()
+            .and_then(|m| m.get(site).copied())
+            .unwrap_or(0)
+    }
+
+    /// Moves a site's epoch on, after a withdrawal or an erasure recorded on the server (in
+    /// the store, so that servers sharing the database pick it up at their next refresh).
+    pub async fn bump_epoch(&self, store: &Store, site: &str) -> Result<(), StoreError> {
+        store.meta_increment(&epoch_key(site)).await?;
+        self.load_epoch(store, site).await
+    }
+
+    /// Reloads a site's revalidation epoch from the store (after a change made here).
+    pub async fn reload_epoch(&self, store: &Store, site: &str) -> Result<(), StoreError> {
+        self.load_epoch(store, site).await
+    }
+
+    async fn load_epoch(&self, store: &Store, site: &str) -> Result<(), StoreError> {
+        let n = store
+            .meta_get(&epoch_key(site))
+            .await?
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if let Ok(mut m) = self.epochs.write() {
+            m.insert(site.to_owned(), n);
+        }
+        Ok(())
+    }
+
+    /// Reloads the latest version and the revalidation epoch of the given sites.
     pub async fn refresh(&self, store: &Store, sites: &[String]) -> Result<(), StoreError> {
         for site in sites {
+            self.load_epoch(store, site).await?;
             let Some(row) = store.latest_policy_version(site).await? else {
                 continue;
             };

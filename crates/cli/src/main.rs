@@ -11,6 +11,7 @@ mod db;
 mod dsr;
 mod export;
 mod ledger;
+mod marketing;
 mod receipt;
 mod register;
 mod retention;
@@ -32,6 +33,7 @@ use crate::db::DbArgs;
 use crate::dsr::DsrCmd;
 use crate::export::ExportCmd;
 use crate::ledger::LedgerCmd;
+use crate::marketing::MarketingCmd;
 use crate::receipt::ReceiptCmd;
 use crate::register::RegisterCmd;
 use crate::retention::RetentionCmd;
@@ -124,6 +126,11 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCmd,
     },
+    /// Marketing consent: import an existing subscriber list with its provenance.
+    Marketing {
+        #[command(subcommand)]
+        command: MarketingCmd,
+    },
     /// Back up the SQLite database (online, consistent) to a new file.
     Backup {
         #[command(flatten)]
@@ -215,6 +222,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Datastore { command } => datastore::cmd_datastore(command),
         Command::Dsr { command } => runtime()?.block_on(dsr::cmd_dsr(command)),
         Command::Retention { command } => runtime()?.block_on(retention::cmd_retention(command)),
+        Command::Marketing { command } => runtime()?.block_on(marketing::cmd_marketing(command)),
         Command::Backup { db, out } => runtime()?.block_on(db::cmd_backup(&db, &out)),
         Command::Demo(args) => serve::cmd_demo(args),
         Command::Serve(args) => serve::cmd_serve(args),

@@ -119,6 +119,41 @@ struct PrivacyView {
     version_text: Markup,
     /// Marketing purposes (issue 17): name, channels in words, soft opt-in, description.
     marketing: Vec<MarketingView>,
+    /// The catalog keys of the marketing section's heading, introduction and opt-out
+    /// sentence, chosen by the channels the registry declares ([`MarketingKeys`]).
+    mk: MarketingKeys,
+}
+
+/// Which words the marketing section uses: every statement names only the channels the
+/// registry's marketing purposes declare (no "STOP by SMS" on an email-only site), and
+/// mentions customers and similar products only when a purpose allows soft opt-in.
+struct MarketingKeys {
+    heading: &'static str,
+    intro: &'static str,
+    opt_out: &'static str,
+}
+
+impl MarketingKeys {
+    fn of(marketing: &[assent_model::registry::MarketingPurpose]) -> Self {
+        use assent_model::registry::MarketingChannel as C;
+        let email = marketing.iter().any(|m| m.has_channel(C::Email));
+        let sms = marketing.iter().any(|m| m.has_channel(C::Sms));
+        let soft = marketing.iter().any(|m| m.soft_opt_in);
+        let (heading, opt_out) = match (email, sms) {
+            (true, false) => ("mk.privacy.heading.email", "mk.privacy.opt_out.email"),
+            (false, true) => ("mk.privacy.heading.sms", "mk.privacy.opt_out.sms"),
+            _ => ("mk.privacy.heading", "mk.privacy.opt_out"),
+        };
+        let intro = match soft {
+            true => "mk.privacy.intro",
+            false => "mk.privacy.intro.consent",
+        };
+        MarketingKeys {
+            heading,
+            intro,
+            opt_out,
+        }
+    }
 }
 
 /// A marketing purpose as the privacy policy states it.
@@ -126,6 +161,8 @@ struct MarketingView {
     name: Markup,
     channels: String,
     soft_opt_in: bool,
+    /// Soft opt-in applies to email only: said so when the purpose also uses SMS.
+    soft_email_only: bool,
     description: Option<Markup>,
 }
 
@@ -357,8 +394,9 @@ pub fn html(page: &PolicyPage<'_>) -> String {
     if french_law {
         toc.push(("post-mortem", "privacy.instructions_after_death"));
     }
+    let mk = MarketingKeys::of(&snap.marketing);
     if !snap.marketing.is_empty() {
-        toc.push(("marketing", "mk.privacy.heading"));
+        toc.push(("marketing", mk.heading));
     }
     toc.extend([
         ("automated", "common.automated_decisions"),
@@ -505,9 +543,11 @@ pub fn html(page: &PolicyPage<'_>) -> String {
                     .collect::<Vec<_>>()
                     .join(", "),
                 soft_opt_in: m.soft_opt_in,
+                soft_email_only: m.has_channel(assent_model::registry::MarketingChannel::Sms),
                 description: m.description.as_ref().map(|d| loc(d, lang, def)),
             })
             .collect(),
+        mk,
     };
     page.shell(
         "common.privacy_policy",

@@ -297,3 +297,104 @@ fn french_and_german_pages_have_no_english_filler() {
         }
     }
 }
+
+/// Issue 17: every marketing statement of the privacy policy names only the channels the
+/// registry's marketing purposes declare (no "STOP by SMS" on an email-only site, no
+/// unsubscribe link on an SMS-only one), and speaks of customers and similar products only
+/// when a purpose allows soft opt-in (by email only, said so when the purpose also uses SMS):
+/// the Kalido example as it is, then email only, SMS only and consent only, in en, fr and de.
+#[test]
+fn marketing_statements_follow_the_declared_channels() {
+    use assent_model::registry::MarketingChannel::{Email, Sms};
+    let (_, kalido) = common::examples()
+        .into_iter()
+        .find(|(f, _)| f == "kalido.toml")
+        .unwrap();
+    let variant = |channels: &[assent_model::registry::MarketingChannel], soft: bool| {
+        let mut reg = kalido.clone();
+        for m in &mut reg.marketing {
+            // The registry's own descriptions name channels too: out of the way here.
+            m.description = None;
+            m.channels = channels.to_vec();
+            m.soft_opt_in = soft && m.id == "offers";
+        }
+        reg
+    };
+    // (case, registry, the section's heading, opt-out and introduction keys, the words that
+    // must not appear)
+    let cases = [
+        (
+            "kalido as is",
+            kalido.clone(),
+            "mk.privacy.heading",
+            "mk.privacy.opt_out",
+            "mk.privacy.intro",
+        ),
+        (
+            "email only",
+            variant(&[Email], true),
+            "mk.privacy.heading.email",
+            "mk.privacy.opt_out.email",
+            "mk.privacy.intro",
+        ),
+        (
+            "sms only",
+            variant(&[Sms], false),
+            "mk.privacy.heading.sms",
+            "mk.privacy.opt_out.sms",
+            "mk.privacy.intro.consent",
+        ),
+        (
+            "consent only",
+            variant(&[Email, Sms], false),
+            "mk.privacy.heading",
+            "mk.privacy.opt_out",
+            "mk.privacy.intro.consent",
+        ),
+    ];
+    for (name, reg, heading, opt_out, intro) in cases {
+        let email = reg.marketing.iter().any(|m| m.channels.contains(&Email));
+        let sms = reg.marketing.iter().any(|m| m.channels.contains(&Sms));
+        let soft = reg.marketing.iter().any(|m| m.soft_opt_in);
+        for lang in LANGS {
+            let ctx = format!("{name} / {lang}");
+            let t = texts(lang);
+            let page = pages(&reg, "kalido", lang).swap_remove(2).1;
+            let from = page.find("<h2 id=\"marketing\">").unwrap() + 3;
+            let section = &page[from..];
+            let section = &section[..section.find("<h2").unwrap_or(section.len())];
+            for key in [heading, opt_out, intro] {
+                assert!(
+                    shows(section, t.get(key)),
+                    "{ctx}: {key} missing: {section}"
+                );
+            }
+            // STOP only with SMS; the unsubscribe link only with email.
+            assert_eq!(section.contains("STOP"), sms, "{ctx}: {section}");
+            assert_eq!(shows(section, t.get("mk.prefs.channel.sms")), sms, "{ctx}");
+            let link_words = ["unsubscribe link", "lien de désinscription", "Abmeldelink"];
+            assert_eq!(
+                link_words.iter().any(|w| section.contains(w)),
+                email,
+                "{ctx}: {section}"
+            );
+            // Customers and similar products only where a purpose allows soft opt-in; by
+            // email only when the purpose also uses SMS.
+            let soft_words = [
+                t.get("mk.privacy.soft_opt_in"),
+                t.get("mk.privacy.soft_opt_in.email_only"),
+            ];
+            assert_eq!(
+                soft_words.iter().any(|w| shows(section, w)),
+                soft,
+                "{ctx}: {section}"
+            );
+            if soft && sms {
+                assert!(shows(section, soft_words[1]), "{ctx}: {section}");
+            }
+            if !soft {
+                assert!(!shows(section, t.get("mk.privacy.intro")), "{ctx}");
+            }
+        }
+    }
+}

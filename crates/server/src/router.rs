@@ -127,6 +127,7 @@ route_table! {
             [201, 400, 403, 404, 409, 413, 415, 422, 429];
         options "/v1/sites/{site}/consents" => consent::preflight, [204, 403, 404];
         get "/v1/receipts/{id}" => consent::receipt, [200, 404, 410, 429];
+        get "/v1/receipts/{id}/state" => consent::receipt_state, [200, 404, 410, 429];
         get "/receipts/{id}" => consent::receipt_page, [200, 404, 410, 429];
     }
 

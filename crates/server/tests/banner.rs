@@ -1529,6 +1529,124 @@ async fn accept_flow_on_postgres() {
     close_all(ctx, browser, app).await;
 }
 
+/// Counts the page's `fetch` calls to the revalidation of a receipt (`window.__state`).
+const COUNT_STATE: &str = "window.__state=0;{const f=window.fetch;window.fetch=(...a)=>{if(String(a[0]).includes('/state?'))__state++;return f(...a)}}";
+
+/// How many times the page asked for the revalidation of its receipt, and, once its
+/// resource timing entry is there, the transfer size of the answer (0: the browser's cache).
+async fn state_fetches(page: &Page) -> (u64, u64) {
+    let n = eval(page, "window.__state || 0").await.as_u64().unwrap();
+    if n == 0 {
+        return (0, 0);
+    }
+    let entry = "performance.getEntriesByType('resource').filter(e=>e.name.includes('/state?'))";
+    wait_js(page, &format!("{entry}.length")).await;
+    let size = eval(page, &format!("{entry}.at(-1).transferSize")).await;
+    (n, size.as_u64().unwrap())
+}
+
+/// Issue 17, item 9: a withdrawal recorded on the server (a rights request, verified by the
+/// DPO) reaches the browser. The stored choice is revalidated before the page's gated scripts
+/// run; the answer is cached for a day; when the server says the choice was withdrawn, the
+/// grants and the cookie go, the gated script does not run and Consent Mode is denied again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawal_recorded_on_the_server_reaches_the_browser() {
+    let (app, browser, ctx, page) = on_demo_page(Backend::Sqlite, "/demo/").await;
+    page.add_init_script(COUNT_STATE).await.unwrap();
+    let home = app.url("/demo/");
+    click(&page, "#assent-banner [data-assent-action=accept-all]").await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    let subject = subject_with_receipt(&page).await;
+    let receipt = eval(&page, "assent.choice().receipt").await;
+    let receipt = receipt.as_str().unwrap().to_owned();
+    assert_eq!(
+        state_fetches(&page).await.0,
+        0,
+        "no revalidation before a choice"
+    );
+
+    // With the browser's cache on: the next page asks once, the one after reads the cache.
+    page.call(
+        "Network.setCacheDisabled",
+        assent_cdp::json!({"cacheDisabled": false}),
+    )
+    .await
+    .unwrap();
+    visit(&page, &home).await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    let (n, size) = state_fetches(&page).await;
+    assert!(n == 1 && size > 0, "asked the server: {n} fetch, {size} B");
+    visit(&page, &home).await;
+    wait_js(&page, "window.demoAnalytics === 1").await;
+    assert_eq!(
+        state_fetches(&page).await,
+        (1, 0),
+        "answered from the cache"
+    );
+    assert!(no_banner(&page).await);
+
+    // The visitor withdraws consent by a rights request with their receipt; the DPO verifies it.
+    let (s, v) = json(
+        app.post_json(
+            "/v1/requests",
+            &serde_json::json!({"site": "callkom", "type": "withdraw_consent",
+                "email": "w@example.org", "name": "Wanda", "details": "Withdraw my consent.",
+                "receipt": receipt, "language": "en"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    let (_, list) = json(app.admin_get("/admin/v1/requests?status=received").await).await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .admin_post(
+            &format!("/admin/v1/requests/{id}/verify"),
+            serde_json::json!({"note": "identity checked by phone"}).to_string(),
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let recs = ledger(&app, "callkom", &subject).await;
+    assert_eq!(recs.last().unwrap()["action"], "withdraw");
+
+    // The next page (once /assent.js is fresh again: its own cache lasts 5 minutes) carries the
+    // new epoch, asks again, and drops the choice before the gated script could run.
+    page.call(
+        "Network.setCacheDisabled",
+        assent_cdp::json!({"cacheDisabled": true}),
+    )
+    .await
+    .unwrap();
+    visit(&page, &home).await;
+    wait_js(&page, "!document.cookie.includes('assent_consent')").await;
+    assert!(
+        eval_bool(&page, "window.demoAnalytics === undefined").await,
+        "the gated script ran after the withdrawal"
+    );
+    assert!(
+        eval_bool(
+            &page,
+            "assent.choice() === null && !assent.hasConsent('performance')"
+        )
+        .await
+    );
+    let calls = consent_calls(&page).await;
+    let last = &calls.last().unwrap().1;
+    assert_eq!(last["analytics_storage"], "denied", "{calls:?}");
+    assert!(
+        !cookie_names(&ctx)
+            .await
+            .contains(&"assent_consent".to_string())
+    );
+    no_errors(&page).await;
+    // The page after that asks again (the first layer), and runs nothing gated.
+    visit(&page, &home).await;
+    assert!(banner_shown(&page).await);
+    assert!(eval_bool(&page, "window.demoAnalytics === undefined").await);
+    close_all(ctx, browser, app).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Documentation screenshots (only with ASSENT_BANNER_SHOTS=<dir>)
 

@@ -161,6 +161,17 @@ impl Store {
         Ok(())
     }
 
+    /// Adds one to an integer instance setting (absent: becomes 1), in one statement, so that
+    /// two servers bumping it at once both count.
+    pub async fn meta_increment(&self, key: &str) -> Result<(), StoreError> {
+        let sql = "INSERT INTO meta (key, value) VALUES (?1, '1') \
+                   ON CONFLICT (key) DO UPDATE SET \
+                   value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)";
+        self.exec(vec![(sql.to_owned(), vec![t(key)])], false, None)
+            .await?;
+        Ok(())
+    }
+
     // --- the three ways to the database ------------------------------------------------
 
     /// Runs one query (SQL of `sql.rs`: SQLite's dialect, `?N` placeholders) on a read

@@ -875,6 +875,11 @@ async fn checkpoints_and_meta(b: Backend) {
     s.meta_set("k", "v1").await.unwrap();
     s.meta_set("k", "v2").await.unwrap();
     assert_eq!(s.meta_get("k").await.unwrap().as_deref(), Some("v2"));
+    // A counter (the banner's revalidation epoch): absent, then 1, then 2.
+    s.meta_increment("n").await.unwrap();
+    assert_eq!(s.meta_get("n").await.unwrap().as_deref(), Some("1"));
+    s.meta_increment("n").await.unwrap();
+    assert_eq!(s.meta_get("n").await.unwrap().as_deref(), Some("2"));
     s.close().await;
 }
 

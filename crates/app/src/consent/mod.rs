@@ -7,6 +7,7 @@
 
 pub mod receipt;
 pub mod record;
+pub mod state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -265,7 +266,11 @@ pub struct CreatedReceipt {
 /// a ledger entry, so the chain still verifies and shows that something was erased, when and
 /// why. `reason` is kept forever in the ledger: never personal data.
 pub async fn erase(st: &App, token_id: &str, receipt: &str, reason: &str) -> AppResult<Erased> {
-    erase_in(&st.store, st.clock.now_ms(), token_id, receipt, reason).await
+    let done = erase_in(&st.store, st.clock.now_ms(), token_id, receipt, reason).await?;
+    if let Err(e) = st.sites.reload_epoch(&st.store, &done.site).await {
+        tracing::warn!(error = %e, "banner revalidation epoch not reloaded after an erasure");
+    }
+    Ok(done)
 }
 
 /// [`erase`] on a store without the rest of the application (`assent dsr erase --data`),
@@ -284,7 +289,7 @@ pub async fn erase_in(
             "a short reason (at most 200 characters, no email address) is required",
         ));
     }
-    let Some((_, entry)) = store.consent_by_receipt(receipt).await? else {
+    let Some((row, entry)) = store.consent_by_receipt(receipt).await? else {
         if store.consent_erased_at(receipt).await?.is_some() {
             return Err(AppError::conflict(
                 "already_erased",
@@ -312,6 +317,14 @@ pub async fn erase_in(
         }
         Err(e) => return Err(e.into()),
     };
+    // The visitor's browser still holds the choice: tell it to ask again (servers read the
+    // epoch back within seconds; `erase` reloads it in this process at once).
+    if let Err(e) = store
+        .meta_increment(&crate::sites::epoch_key(&row.site))
+        .await
+    {
+        tracing::warn!(error = %e, "banner revalidation epoch not moved after an erasure");
+    }
     crate::ledger::audit(
         store,
         now,
@@ -322,6 +335,7 @@ pub async fn erase_in(
     Ok(Erased {
         erased: entry,
         redaction: red,
+        site: row.site,
     })
 }
 
@@ -330,6 +344,8 @@ pub async fn erase_in(
 pub struct Erased {
     pub erased: assent_ledger::Entry,
     pub redaction: assent_ledger::Entry,
+    /// The site of the erased choice.
+    pub site: String,
 }
 
 /// The ledger item of a consent record made at `now`: its canonical `payload`, found again

@@ -410,6 +410,11 @@ async fn withdraw_consent(
         st.metrics
             .consents
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The visitor's browser still holds the withdrawn choice: tell it to ask again (a
+        // failure here leaves the withdrawal recorded; the browser learns it within a day).
+        if let Err(e) = st.sites.bump_epoch(&st.store, &r.site).await {
+            tracing::warn!(request = %r.id, error = %e, "banner revalidation epoch not moved after a withdrawal");
+        }
     }
     Ok(())
 }

@@ -82,6 +82,16 @@ var choice = () => JSON.parse(JSON.stringify(cur)); // a copy, or null
 var update = () => consent("update", i => P.some(p => p[CMASK] >> i & 1 && ok(p)));
 cur && update();
 
+/* ---- revalidation: a withdrawal or an erasure recorded on the server reaches this browser. A stored
+ * choice's receipt is asked about before the page's gated scripts run (they wait: busy); the browser
+ * caches the answer for a day, and C.e, the site's revalidation epoch, which the server moves on when
+ * it records one, makes a new URL. 410 Gone: the grants and the cookie go, and what waited never runs
+ * on this page. Any other answer or failure keeps the choice (no answer is not a withdrawal) ---- */
+var R = cur?.receipt;
+R && (busy = 1, fetch(API + "/v1/receipts/" + R + "/state?" + C.e, {credentials: "omit"})
+  .then(r => r.status == 410 && cur?.receipt == R && (write({time: 0}), cur = null, update(), scan(d), purge(), 1))
+  .catch(e => 0).then(x => x || run(busy = 0)));
+
 function decide(c, action, channel) {
   var choices = {}, o;
   P.map(p => choices[p[ID]] = ok(p, c));
@@ -98,9 +108,9 @@ function decide(c, action, channel) {
     cur == o && write(o);
   }).catch(e => warned++ || console.error(
     // a refused origin (CORS) and a network failure look alike here: name both, once per page
-    `Assent: this choice applies on this page but was NOT recorded (no receipt): ${e}. ` +
-    `${API} accepts choices only from the domains of site "${C.s}", and this page's origin is ${loc.origin}: add "${host}" to its \`domains\` ` +
-    `in the registry and apply it (docs/banner.md, "Domains").`
+    `Assent: choice applied here but NOT recorded (no receipt): ${e}. ` +
+    `${API} accepts choices only from the domains of site "${C.s}"; this page's origin is ${loc.origin}: add "${host}" to its \`domains\` ` +
+    `(docs/banner.md).`
   )).finally(() => d.dispatchEvent(new CustomEvent("assent:change", {detail: {receipt: null, ...JSON.parse(JSON.stringify(o))}})));
   M && close(1);
   B && B.remove();

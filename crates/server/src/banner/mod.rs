@@ -37,14 +37,17 @@ fn js_json(v: &impl serde::Serialize) -> String {
 /// The `/assent.js` body for a site's version:
 /// `((S,C,f)=>f(C,S))(<css>,<config>,function(C,S){<assent.min.js>\n});`. The data comes first
 /// and the code last: Zopfli compresses this order about 30 bytes better than code first.
+/// `epoch` is the site's revalidation epoch (`C.e`, see `assent_app::sites::SiteCache::epoch`).
 pub fn script(
     snap: &SiteSnapshot,
     version: i64,
     floor: i64,
+    epoch: i64,
     public_base: &str,
     langs: &[String],
 ) -> String {
-    let cfg = config::config(snap, version, floor, public_base, langs);
+    let mut cfg = config::config(snap, version, floor, public_base, langs);
+    cfg["e"] = epoch.into();
     format!(
         "((S,C,f)=>f(C,S))({},{},function(C,S){{{}\n}});\n",
         js_json(&body_of(CSS_MIN)),
@@ -119,6 +122,8 @@ pub struct Key {
     pub site: String,
     pub version: i64,
     pub content_hash: String,
+    /// The site's revalidation epoch (0 for bodies that do not carry it).
+    pub epoch: i64,
     pub public_base: String,
     /// The language of the texts (one of the site's).
     pub lang: String,
@@ -191,7 +196,14 @@ mod tests {
         let src = include_str!("../../../../examples/callkom.toml");
         let (reg, _) = assent_model::check::parse(src).unwrap();
         let snap = SiteSnapshot::from_registry(&reg, "callkom").unwrap();
-        let s = script(&snap, 1, 1, "http://127.0.0.1:8080", &snap.site.languages);
+        let s = script(
+            &snap,
+            1,
+            1,
+            0,
+            "http://127.0.0.1:8080",
+            &snap.site.languages,
+        );
         assert!(
             s.starts_with("((S,C,f)=>f(C,S))(\".assent{"),
             "{}",
@@ -222,7 +234,7 @@ mod tests {
         assert_eq!(lang(Some("fr"), Some("de-DE,de;q=0.9")), "fr");
         assert_eq!(lang(Some("it"), Some("de")), "de");
         assert_eq!(lang(None, Some("it, es;q=0.5")), "en");
-        let de = script(&snap, 1, 1, "http://x", &["de".to_string()]);
+        let de = script(&snap, 1, 1, 0, "http://x", &["de".to_string()]);
         assert!(de.contains("\"Alle akzeptieren\"") && de.contains("\"Einwilligung\""));
         for other in [
             "Accept all",

@@ -146,13 +146,21 @@ fn visitor_lang(cur: &SiteVersion, q: &HashMap<String, String>, headers: &Header
     banner::visitor_lang(&cur.snapshot, asked, accept_language).to_string()
 }
 
-/// The cache key of a `kind` body of `cur`'s version in `lang`.
-fn cache_key(kind: &'static str, cur: &SiteVersion, public_base: &str, lang: &str) -> Key {
+/// The cache key of a `kind` body of `cur`'s version in `lang` (with the site's revalidation
+/// `epoch` when the body carries it).
+fn cache_key(
+    kind: &'static str,
+    cur: &SiteVersion,
+    epoch: i64,
+    public_base: &str,
+    lang: &str,
+) -> Key {
     Key {
         kind,
         site: cur.row.site.clone(),
         version: cur.row.version,
         content_hash: cur.row.content_hash.clone(),
+        epoch,
         public_base: public_base.to_owned(),
         lang: lang.to_owned(),
     }
@@ -176,12 +184,14 @@ pub async fn script(
     };
     let base = &st.public_base;
     let lang = visitor_lang(&cur, &q, &headers);
-    let key = cache_key("js", &cur, base, &lang);
+    let epoch = st.sites.epoch(site);
+    let key = cache_key("js", &cur, epoch, base, &lang);
     let built = cache.get_or_build(key, || {
         banner::script(
             &cur.snapshot,
             cur.row.version,
             cur.row.consent_floor,
+            epoch,
             base,
             &[lang],
         )
@@ -219,7 +229,7 @@ pub async fn details(
             .into_response();
     };
     let lang = visitor_lang(&cur, &q, &headers);
-    let key = cache_key("details", &cur, "", &lang);
+    let key = cache_key("details", &cur, 0, "", &lang);
     let built = cache.get_or_build(key, || banner::details(&cur.snapshot, &lang));
     let mut resp = send(
         &headers,

@@ -165,6 +165,42 @@ pub async fn receipt(
         .into_response())
 }
 
+/// `GET /v1/receipts/{id}/state[?EPOCH]`: whether the choice a browser holds still stands
+/// (`assent_app::consent::state::state`): 200 `{"state": "valid"}`, or 410 Gone with
+/// `"withdrawn"`, `"erased"` or `"unknown"`, when the banner must drop it (the status is all
+/// the banner reads), asked before a page's gated scripts run. Cached by the browser for a
+/// day: the banner puts the site's revalidation epoch in the query (which the server moves on
+/// after a withdrawal or an erasure it records), so that a change is asked for at once and an
+/// unchanged answer at most once a day. Read cross-origin without credentials. Same id check
+/// and rate limit as the receipt.
+pub async fn receipt_state(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    rate_limit(&st, peer, &headers)?;
+    if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found("no such receipt").field("id"));
+    }
+    let state = consent::state::state(&st, &id).await?;
+    let status = match state.drop() {
+        true => StatusCode::GONE,
+        false => StatusCode::OK,
+    };
+    let body = serde_json::json!({ "state": state }).to_string();
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// `?lang=` of the receipt page.
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
