@@ -172,21 +172,40 @@ pub async fn apply_configured(st: &App) -> Result<(), OpenError> {
 /// of the last retention run of this process, every other rule the controller's.
 ///
 /// A rule bound to a datastore table is Assent's only when this server reads a registry file
-/// (`registry` in its configuration): the datastores are not part of policy versions, so
-/// without one the scheduled run cannot reach the table and the controller enforces it.
+/// (`registry` in its configuration) that declares the datastore, and the datastore's
+/// `url_env` variable is set: the datastores are not part of policy versions, so otherwise the
+/// scheduled run cannot reach the table and the controller enforces it.
 pub fn enforcement(st: &App, snap: &SiteSnapshot) -> Enforcements {
     let mut out = Enforcements::of_rules(&snap.retention, |kind| {
         st.metrics.retention.last_run_ms(kind.as_str())
     });
-    if st.settings.registry.is_none() {
-        for r in &snap.retention {
-            if matches!(
-                r.applies_to,
-                Some(assent_model::retention::AppliesTo::Table { .. })
-            ) {
-                out.set(&r.id, assent_pages::enforcement::Enforcement::Controller);
-            }
+    let reachable = reachable_datastores(st);
+    for r in &snap.retention {
+        if let Some(assent_model::retention::AppliesTo::Table { datastore, .. }) = &r.applies_to
+            && !reachable.contains(datastore)
+        {
+            out.set(&r.id, assent_pages::enforcement::Enforcement::Controller);
         }
     }
     out
+}
+
+/// The datastores the scheduled retention run can reach: declared in the registry file this
+/// server reads, with their `url_env` variable set in its environment. A rule on any other
+/// table is stated as the controller's, never as purged by Assent.
+fn reachable_datastores(st: &App) -> Vec<String> {
+    let Some(path) = &st.settings.registry else {
+        return vec![];
+    };
+    let Some((reg, _)) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|src| assent_model::check::parse(&src).ok())
+    else {
+        return vec![];
+    };
+    reg.datastores
+        .into_iter()
+        .filter(|d| std::env::var_os(&d.url_env).is_some_and(|v| !v.is_empty()))
+        .map(|d| d.id)
+        .collect()
 }
