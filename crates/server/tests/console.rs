@@ -259,6 +259,11 @@ async fn csrf_roles_and_request_actions(b: Backend) {
             .contains("does not have the permission")
     );
     assert_eq!(aud.get("/admin/users").await.status(), 403);
+    // The queue offers an auditor no link to an action it may not take; the DPO sees it.
+    let q = aud.get("/admin/requests").await.text().await.unwrap();
+    assert!(!q.contains("/admin/requests/new"), "{q}");
+    let q = dpo.get("/admin/requests").await.text().await.unwrap();
+    assert!(q.contains("/admin/requests/new"), "{q}");
 
     // Every action from the forms, in order, as the DPO.
     let r = dpo

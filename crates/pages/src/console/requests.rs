@@ -68,6 +68,8 @@ struct QueuePage<'a> {
     lines: Vec<Line<'a>>,
     statuses: Vec<(&'static str, String)>,
     kinds: Vec<(&'static str, &'static str)>,
+    /// Whether the person may act on requests (log one received offline).
+    may_act: bool,
 }
 
 /// The label of a status in the person's language.
@@ -83,6 +85,7 @@ pub fn queue(
     f: &Filters,
     sites: &[(String, String)],
     now_ms: i64,
+    may_act: bool,
 ) -> String {
     let t = s.t();
     let lines = rows
@@ -130,6 +133,7 @@ pub fn queue(
             .map(|k| (*k, status_label(t, k)))
             .collect(),
         kinds: KINDS.iter().map(|k| (*k, kind_label(s.lang, k))).collect(),
+        may_act,
     })
 }
 
@@ -330,6 +334,7 @@ mod tests {
             &Filters::default(),
             &[("<x>".into(), "<y>".into())],
             0,
+            true,
         );
         assert!(
             !q.contains("<a href=x") && !q.contains("<s>") && !q.contains("<x>"),

@@ -99,7 +99,8 @@ pub async fn queue(
         .collect();
     let sites = sites_of(&st);
     let s = shell(&admin, "console.title.requests", "/admin/requests");
-    ok(page::queue(&s, &lines, &f, &sites, now))
+    let may_act = admin.role.may(assent_app::access::Permission::Requests);
+    ok(page::queue(&s, &lines, &f, &sites, now, may_act))
 }
 
 /// `GET /admin/requests/{id}`: one request, its history and its actions.
